@@ -1,0 +1,2 @@
+export { Broker, BrokerUnavailableError, type BrokerOptions, type DeliveryMeta, type Handler } from "./broker.js";
+export { topology, type Topology, type WorkQueue, type QueueSpec } from "./topology.js";

@@ -1,0 +1,40 @@
+import type { EventType } from "@correo/contracts";
+
+/** The durable work queues, one per consuming service (competing consumers). */
+export type WorkQueue = "routing" | "relay-queue" | "mailbox";
+
+export interface QueueSpec {
+  name: string;
+  bindings: EventType[];
+}
+
+export interface Topology {
+  /** Durable topic exchange every event is published to, with its type as routing key. */
+  exchange: string;
+  /** Fanout exchange that receives poison messages (over the delivery limit or unparseable). */
+  deadLetterExchange: string;
+  deadLetterQueue: string;
+  queues: Record<WorkQueue, QueueSpec>;
+  /** Prefix of the per-process notification queues (mailbox.changed fans out to every retrieval copy). */
+  notificationQueuePrefix: string;
+  deliveryLimit: number;
+}
+
+/**
+ * Every broker name, derived from one prefix so that test runs and tenants never see
+ * each other's traffic.
+ */
+export function topology(prefix: string, deliveryLimit = 10): Topology {
+  return {
+    exchange: `${prefix}.mail`,
+    deadLetterExchange: `${prefix}.mail.dlx`,
+    deadLetterQueue: `${prefix}.dead-letter`,
+    queues: {
+      routing: { name: `${prefix}.routing`, bindings: ["message.submitted"] },
+      "relay-queue": { name: `${prefix}.relay-queue`, bindings: ["delivery.remote"] },
+      mailbox: { name: `${prefix}.mailbox`, bindings: ["delivery.local"] },
+    },
+    notificationQueuePrefix: `${prefix}.notify.`,
+    deliveryLimit,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * A field reads one environment variable and turns it into a typed value, or says
+ * precisely why it cannot. Fields are plain data so that the list of variables a
+ * service reads can be inspected (docs, docker-compose checks).
+ */
+export interface Field<T> {
+  readonly variable: string;
+  readonly description: string;
+  /** The value used when the variable is unset or empty; undefined means required. */
+  readonly fallback: string | undefined;
+  parse(raw: string): { ok: true; value: T } | { ok: false; problem: string };
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+function field<T>(
+  variable: string,
+  description: string,
+  fallback: string | undefined,
+  parse: (raw: string) => Parsed<T>,
+): Field<T> {
+  return { variable, description, fallback, parse };
+}
+
+export function text(variable: string, description: string, fallback?: string): Field<string> {
+  return field(variable, description, fallback, (raw) => ({ ok: true, value: raw }));
+}
+
+export function optionalText(variable: string, description: string): Field<string | undefined> {
+  return field(variable, description, "", (raw) => ({ ok: true, value: raw === "" ? undefined : raw }));
+}
+
+export function port(variable: string, description: string, fallback: number): Field<number> {
+  return field(variable, description, String(fallback), (raw) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isInteger(n) || n < 0 || n > 65535) {
+      return { ok: false, problem: `must be a TCP port number (0-65535), got '${raw}'` };
+    }
+    return { ok: true, value: n };
+  });
+}
+
+export function positiveInt(variable: string, description: string, fallback: number): Field<number> {
+  return field(variable, description, String(fallback), (raw) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < 1 || !Number.isSafeInteger(n)) {
+      return { ok: false, problem: `must be a positive integer, got '${raw}'` };
+    }
+    return { ok: true, value: n };
+  });
+}
+
+export function url(variable: string, description: string, protocols: string[], fallback?: string): Field<string> {
+  return field(variable, description, fallback, (raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      return { ok: false, problem: `must be a URL (${protocols.join(" or ")}), got '${raw}'` };
+    }
+    if (!protocols.includes(parsed.protocol.replace(/:$/, ""))) {
+      return { ok: false, problem: `must use ${protocols.map((p) => p + "://").join(" or ")}, got '${raw}'` };
+    }
+    return { ok: true, value: raw };
+  });
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses durations written like `90s`, `15m`, `2h`, `5d` (or `250ms`) into milliseconds. */
+export function parseDuration(raw: string): number | undefined {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(raw.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_MS[m[2] as string]!;
+}
+
+export function duration(variable: string, description: string, fallback: string): Field<number> {
+  return field(variable, description, fallback, (raw) => {
+    const ms = parseDuration(raw);
+    if (ms === undefined) {
+      return { ok: false, problem: `must be a duration like 90s, 15m, 2h or 5d, got '${raw}'` };
+    }
+    return { ok: true, value: ms };
+  });
+}
+
+export function hostname(variable: string, description: string, fallback: string): Field<string> {
+  return field(variable, description, fallback, (raw) => {
+    // RFC 1123 host name: labels of letters, digits and hyphens.
+    if (!/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(raw)) {
+      return { ok: false, problem: `must be a host name like mail.example.com, got '${raw}'` };
+    }
+    return { ok: true, value: raw.toLowerCase() };
+  });
+}
+
+export function namePrefix(variable: string, description: string, fallback: string): Field<string> {
+  return field(variable, description, fallback, (raw) => {
+    if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(raw)) {
+      return { ok: false, problem: `must be 1-40 characters of a-z, 0-9, '-' or '_', got '${raw}'` };
+    }
+    return { ok: true, value: raw };
+  });
+}
+
+export function oneOf<const T extends string>(variable: string, description: string, values: readonly T[], fallback: T): Field<T> {
+  return field(variable, description, fallback, (raw) => {
+    if (!(values as readonly string[]).includes(raw)) {
+      return { ok: false, problem: `must be one of ${values.join(", ")}, got '${raw}'` };
+    }
+    return { ok: true, value: raw as T };
+  });
+}

@@ -1,0 +1,15 @@
+export {
+  type Field,
+  text,
+  optionalText,
+  port,
+  positiveInt,
+  url,
+  duration,
+  parseDuration,
+  hostname,
+  namePrefix,
+  oneOf,
+} from "./fields.js";
+export { loadConfig, variablesOf, ConfigError, type ConfigOf, type ConfigProblem, type Spec } from "./load.js";
+export { infraSpec, serviceSpecs, serviceNames, type ServiceName } from "./specs.js";

@@ -1,0 +1,11 @@
+export {
+  MessageSubmitted,
+  DeliveryLocal,
+  DeliveryRemote,
+  MailboxChanged,
+  contracts,
+  type EventType,
+  type EventOf,
+  type AnyEvent,
+} from "./messages.js";
+export { parseEvent, isEventType, ContractError } from "./validate.js";

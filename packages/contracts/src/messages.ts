@@ -1,0 +1,85 @@
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+/**
+ * Broker messages. Small JSON documents with a `type`, a schema `version` and ids;
+ * bodies travel by reference (`blobId`, the SHA-256 of the raw message), never inline.
+ */
+
+const Uuid = Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" });
+const BlobId = Type.String({ pattern: "^[0-9a-f]{64}$" });
+const Address = Type.String({ minLength: 3, maxLength: 320 });
+const EnvelopeSender = Type.String({ maxLength: 320, description: "reverse-path; empty for the null sender <>" });
+const Timestamp = Type.String({ description: "ISO 8601" });
+
+export const MessageSubmitted = Type.Object(
+  {
+    type: Type.Literal("message.submitted"),
+    version: Type.Literal(1),
+    messageId: Uuid,
+    blobId: BlobId,
+    envelopeFrom: EnvelopeSender,
+    deliveries: Type.Array(Type.Object({ deliveryId: Uuid, recipient: Address }, { additionalProperties: false }), {
+      minItems: 1,
+    }),
+    submittedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type MessageSubmitted = Static<typeof MessageSubmitted>;
+
+export const DeliveryLocal = Type.Object(
+  {
+    type: Type.Literal("delivery.local"),
+    version: Type.Literal(1),
+    messageId: Uuid,
+    deliveryId: Uuid,
+    blobId: BlobId,
+    recipient: Address,
+    accountId: Type.Integer({ minimum: 1 }),
+    mailbox: Type.String({ minLength: 1, description: "IMAP mailbox name, e.g. INBOX" }),
+  },
+  { additionalProperties: false },
+);
+export type DeliveryLocal = Static<typeof DeliveryLocal>;
+
+export const DeliveryRemote = Type.Object(
+  {
+    type: Type.Literal("delivery.remote"),
+    version: Type.Literal(1),
+    messageId: Uuid,
+    blobId: BlobId,
+    envelopeFrom: EnvelopeSender,
+    domain: Type.String({ minLength: 1 }),
+    deliveries: Type.Array(Type.Object({ deliveryId: Uuid, recipient: Address }, { additionalProperties: false }), {
+      minItems: 1,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type DeliveryRemote = Static<typeof DeliveryRemote>;
+
+export const MailboxChanged = Type.Object(
+  {
+    type: Type.Literal("mailbox.changed"),
+    version: Type.Literal(1),
+    accountId: Type.Integer({ minimum: 1 }),
+    mailboxId: Type.Integer({ minimum: 1 }),
+    uid: Type.Integer({ minimum: 1 }),
+    modseq: Type.Integer({ minimum: 1 }),
+    change: Type.Union([Type.Literal("exists"), Type.Literal("expunge"), Type.Literal("flags")]),
+  },
+  { additionalProperties: false },
+);
+export type MailboxChanged = Static<typeof MailboxChanged>;
+
+/** Every event type, keyed by its routing key (which is also its `type`). */
+export const contracts = {
+  "message.submitted": MessageSubmitted,
+  "delivery.local": DeliveryLocal,
+  "delivery.remote": DeliveryRemote,
+  "mailbox.changed": MailboxChanged,
+} as const satisfies Record<string, TSchema>;
+
+export type EventType = keyof typeof contracts;
+export type EventOf<T extends EventType> = Static<(typeof contracts)[T]>;
+export type AnyEvent = { [T in EventType]: EventOf<T> }[EventType];

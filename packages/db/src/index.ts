@@ -1,0 +1,10 @@
+export {
+  createPool,
+  withTransaction,
+  ensureDatabase,
+  quoteIdent,
+  type Pool,
+  type PoolClient,
+  type Queryable,
+} from "./pool.js";
+export { migrate, loadMigrations, migrationsDir, type Migration } from "./migrate.js";

@@ -1,0 +1,30 @@
+import { domainToASCII } from "node:url";
+
+export interface ParsedAddress {
+  localPart: string;
+  /** Lower-case A-label form (IDNA), the form domains are stored in. */
+  domain: string;
+}
+
+/**
+ * Splits `local@domain` at the last `@`. Only the domain is normalised: local parts
+ * are kept as written (RFC 5321 §2.4) and compared case-insensitively by lookups.
+ */
+export function parseAddress(address: string): ParsedAddress | undefined {
+  const at = address.lastIndexOf("@");
+  if (at <= 0 || at === address.length - 1) return undefined;
+  const localPart = address.slice(0, at);
+  const domain = normalizeDomain(address.slice(at + 1));
+  if (!domain || /[\s<>()\[\],;:\\"]/.test(localPart)) return undefined;
+  return { localPart, domain };
+}
+
+/** Lower-case A-label form of a domain name, or undefined when it is not one. */
+export function normalizeDomain(domain: string): string | undefined {
+  const ascii = domainToASCII(domain.trim().replace(/\.$/, "")).toLowerCase();
+  if (!ascii || ascii.length > 253) return undefined;
+  const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+  const labels = ascii.split(".");
+  if (labels.length < 2 || !labels.every((l) => label.test(l))) return undefined;
+  return ascii;
+}

@@ -1,0 +1,2 @@
+export { runService, type ServiceContext, type ServiceConfig } from "./service.js";
+export { InfraUnreachableError, probeInfra, probePostgres, probeRabbitMQ, probeRedis, redact, type InfraName } from "./infra.js";

@@ -1,0 +1,112 @@
+import type { Server } from "node:http";
+import { ConfigError, infraSpec, loadConfig, serviceSpecs, type ConfigOf, type ServiceName } from "@correo/config";
+import { createLogger, startOpsServer, stopTelemetry, type Logger, type ReadinessCheck } from "@correo/telemetry";
+import { createPool, ensureDatabase, migrate, type Pool } from "@correo/db";
+import { Broker } from "@correo/broker";
+import { Redis } from "ioredis";
+import { InfraUnreachableError, probePostgres, probeRabbitMQ, probeRedis } from "./infra.js";
+
+export type ServiceConfig<N extends ServiceName> = ConfigOf<(typeof serviceSpecs)[N]>;
+
+export interface ServiceContext<N extends ServiceName> {
+  name: N;
+  config: ServiceConfig<N>;
+  log: Logger;
+  pool: Pool;
+  broker: Broker;
+  /** Connects to Redis (with the configured URL) and stops it on shutdown. */
+  redis(): Promise<Redis>;
+  /** Adds a readiness check to /readyz. */
+  ready(name: string, check: ReadinessCheck): void;
+  /** Registers a step of the graceful stop; steps run in reverse order of registration. */
+  onStop(step: () => Promise<void> | void): void;
+}
+
+/**
+ * The common shell of every service: config, logger, PostgreSQL (migrated), RabbitMQ
+ * (topology declared), the ops server, and a graceful stop on SIGINT/SIGTERM. A bad
+ * config value or an unreachable dependency ends the process with one clear message
+ * and exit code 78 (EX_CONFIG) or 69 (EX_UNAVAILABLE), not a stack trace.
+ */
+export async function runService<N extends ServiceName>(
+  name: N,
+  start: (ctx: ServiceContext<N>) => Promise<void>,
+): Promise<void> {
+  let config: ServiceConfig<N>;
+  try {
+    config = loadConfig(serviceSpecs[name]) as ServiceConfig<N>;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`correo-${name}: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  // Every service's spec extends infraSpec with an ops port; this view of it is what the shell needs.
+  const base = config as unknown as ConfigOf<typeof infraSpec> & { opsPort: number };
+  const log = createLogger(name, base.logLevel);
+  const stops: (() => Promise<void> | void)[] = [];
+  const checks: Record<string, ReadinessCheck> = {};
+  let stopping = false;
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    for (const step of stops.reverse()) {
+      await Promise.resolve()
+        .then(step)
+        .catch((err: Error) => log.warn({ err: err.message }, "error while stopping"));
+    }
+    await stopTelemetry();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+
+  try {
+    await probePostgres(base.databaseUrl);
+    await ensureDatabase(base.databaseUrl);
+    const pool = createPool(base.databaseUrl);
+    stops.push(() => pool.end());
+    await migrate(pool);
+    checks.postgres = async () => void (await pool.query("SELECT 1"));
+
+    await probeRabbitMQ(base.amqpUrl);
+    const broker = new Broker({ url: base.amqpUrl, prefix: base.prefix, logger: log });
+    await broker.connect();
+    stops.push(() => broker.close());
+    checks.rabbitmq = () => broker.check();
+
+    const ops: Server = await startOpsServer({ host: base.listenHost, port: base.opsPort, checks });
+    stops.push(() => new Promise<void>((r) => ops.close(() => r())));
+
+    const ctx: ServiceContext<N> = {
+      name,
+      config,
+      log,
+      pool,
+      broker,
+      async redis() {
+        await probeRedis(base.redisUrl);
+        const redis = new Redis(base.redisUrl, { maxRetriesPerRequest: 3 });
+        redis.on("error", (err: Error) => log.warn({ err: err.message }, "redis error"));
+        stops.push(() => void redis.disconnect());
+        checks.redis = async () => void (await redis.ping());
+        return redis;
+      },
+      ready: (n, check) => void (checks[n] = check),
+      onStop: (step) => void stops.push(step),
+    };
+    await start(ctx);
+    log.info({ opsPort: base.opsPort }, "started");
+  } catch (err) {
+    if (err instanceof InfraUnreachableError) {
+      process.stderr.write(`correo-${name}: ${err.message}\n`);
+      process.exit(69);
+    }
+    log.fatal({ err }, "failed to start");
+    process.exit(1);
+  }
+}

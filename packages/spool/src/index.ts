@@ -1,0 +1,17 @@
+export { type Clock, systemClock } from "./clock.js";
+export { blobIdOf, putBlob, getBlob } from "./blobs.js";
+export { Outbox, type PendingEvent } from "./outbox.js";
+export { acceptMessage, type Submission, type Accepted, type AcceptOptions } from "./accept.js";
+export { loadMessage, type StoredMessage } from "./messages.js";
+export {
+  transition,
+  loadDeliveries,
+  overdueDeliveries,
+  postpone,
+  FINAL_STATES,
+  type Delivery,
+  type DeliveryState,
+  type DeliveryRoute,
+  type DeliveryEvent,
+  type Transition,
+} from "./deliveries.js";

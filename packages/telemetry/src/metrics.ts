@@ -1,0 +1,48 @@
+import { metrics, type Counter, type Histogram, type Meter } from "@opentelemetry/api";
+
+/**
+ * Metric names, defined once. Prometheus sees them with dots turned into underscores
+ * and counters suffixed `_total` (e.g. `correo_messages_accepted_total`).
+ */
+export const metricNames = {
+  messagesAccepted: "correo.messages.accepted",
+  deliveriesRouted: "correo.deliveries.routed",
+  deliveriesCompleted: "correo.deliveries.completed",
+  deliveryLatency: "correo.delivery.latency",
+  brokerPublished: "correo.broker.published",
+  brokerConsumed: "correo.broker.consumed",
+  brokerDeadLettered: "correo.broker.dead_lettered",
+  outboxRepublished: "correo.outbox.republished",
+  protocolSessions: "correo.protocol.sessions",
+  protocolAuthFailures: "correo.protocol.auth_failures",
+  protocolCommands: "correo.protocol.commands",
+} as const;
+
+export function meter(): Meter {
+  return metrics.getMeter("correo");
+}
+
+const counters = new Map<string, Counter>();
+const histograms = new Map<string, Histogram>();
+
+export function counter(name: string, description: string): Counter {
+  let c = counters.get(name);
+  if (!c) {
+    c = meter().createCounter(name, { description });
+    counters.set(name, c);
+  }
+  return c;
+}
+
+export function histogram(name: string, description: string, unit = "s", boundaries?: number[]): Histogram {
+  let h = histograms.get(name);
+  if (!h) {
+    h = meter().createHistogram(name, {
+      description,
+      unit,
+      ...(boundaries ? { advice: { explicitBucketBoundaries: boundaries } } : {}),
+    });
+    histograms.set(name, h);
+  }
+  return h;
+}

@@ -1,0 +1,3 @@
+export { startTestServers, urlsFromEnv, defaultUrls, type ServerUrls } from "./servers.js";
+export { isolatedInfra, type IsolatedInfra } from "./isolation.js";
+export { freePort, spawnProcess, spawnService, waitForHttp, eventually, repoRoot, type RunningProcess } from "./processes.js";

@@ -1,0 +1,48 @@
+import type { Pool } from "@correo/db";
+import type { Broker } from "@correo/broker";
+import type { MessageSubmitted } from "@correo/contracts";
+import { overdueDeliveries, postpone, type Clock } from "@correo/spool";
+import type { Logger } from "@correo/telemetry";
+
+/**
+ * DESIGN: "Nothing is stuck out of sight." Deliveries still queued or routed past
+ * their next action time (the broker lost the event, or a consumer died before its
+ * outbox was swept) are routed again by publishing message.submitted once more.
+ * Routing and the mailbox are idempotent, so this never duplicates a message.
+ */
+export async function redriveOverdue(
+  deps: { pool: Pool; broker: Broker; clock: Clock; log: Logger },
+  postponeMs: number,
+): Promise<number> {
+  const now = deps.clock.now();
+  const overdue = await overdueDeliveries(deps.pool, now, ["queued", "routed"]);
+  if (overdue.length === 0) return 0;
+  const byMessage = new Map<string, typeof overdue>();
+  for (const d of overdue) byMessage.set(d.messageId, [...(byMessage.get(d.messageId) ?? []), d]);
+  const { rows } = await deps.pool.query<{ id: string; blob_id: string; envelope_from: string; created_at: Date }>(
+    "SELECT id, blob_id, envelope_from, created_at FROM messages WHERE id = ANY($1::uuid[])",
+    [[...byMessage.keys()]],
+  );
+  let count = 0;
+  for (const m of rows) {
+    const deliveries = byMessage.get(m.id)!;
+    const event: MessageSubmitted = {
+      type: "message.submitted",
+      version: 1,
+      messageId: m.id,
+      blobId: m.blob_id,
+      envelopeFrom: m.envelope_from,
+      deliveries: deliveries.map((d) => ({ deliveryId: d.id, recipient: d.recipient })),
+      submittedAt: m.created_at.toISOString(),
+    };
+    try {
+      await deps.broker.publish(event);
+      await postpone(deps.pool, deliveries.map((d) => d.id), new Date(now.getTime() + postponeMs));
+      count += deliveries.length;
+    } catch (err) {
+      deps.log.warn({ err: (err as Error).message, messageId: m.id }, "re-drive failed; will retry");
+    }
+  }
+  if (count > 0) deps.log.info({ count }, "re-drove overdue deliveries");
+  return count;
+}

@@ -1,0 +1,52 @@
+import MailComposer from "nodemailer/lib/mail-composer";
+import type Mail from "nodemailer/lib/mailer";
+
+export interface ComposeInput {
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  replyTo?: string;
+  subject?: string;
+  text?: string;
+  html?: string;
+  headers: Record<string, string>;
+  attachments: { filename: string; content: Buffer; contentType?: string; cid?: string }[];
+  messageIdDomain: string;
+  date: Date;
+}
+
+export interface Composed {
+  raw: Buffer;
+  headerMessageId: string;
+}
+
+/**
+ * Builds the RFC 5322 message with nodemailer's MailComposer. Bcc recipients travel
+ * in the envelope only; MailComposer leaves the Bcc header out of the output.
+ */
+export async function composeMessage(input: ComposeInput): Promise<Composed> {
+  const headerMessageId = `<${crypto.randomUUID()}@${input.messageIdDomain}>`;
+  const mail: Mail.Options = {
+    from: input.from,
+    to: input.to,
+    cc: input.cc,
+    bcc: input.bcc,
+    subject: input.subject,
+    text: input.text,
+    html: input.html,
+    headers: input.headers,
+    attachments: input.attachments.map((a) => ({
+      filename: a.filename,
+      content: a.content,
+      contentType: a.contentType,
+      cid: a.cid,
+    })),
+    messageId: headerMessageId,
+    date: input.date,
+    ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+  };
+  const node = new MailComposer(mail).compile();
+  const raw = await new Promise<Buffer>((resolve, reject) => node.build((err, buf) => (err ? reject(err) : resolve(buf))));
+  return { raw, headerMessageId };
+}

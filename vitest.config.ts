@@ -1,0 +1,37 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects, one command (`pnpm test`): unit tests need nothing; integration
+// and e2e tests use real RabbitMQ, PostgreSQL and Redis (see packages/testkit).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["packages/*/test/**/*.int.test.ts", "services/*/test/**/*.int.test.ts"],
+          globalSetup: ["packages/testkit/dist/global-setup.js"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["e2e/**/*.e2e.test.ts"],
+          globalSetup: ["packages/testkit/dist/global-setup.js"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // The e2e suites start whole systems; two at once would only fight for 2 cores.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
