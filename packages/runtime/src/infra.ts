@@ -67,12 +67,14 @@ export async function probeRabbitMQ(url: string): Promise<void> {
 
 export async function probeRedis(url: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-  redis.on("error", () => undefined);
+  // ioredis reports the socket error as an event and rejects connect() with a vaguer one.
+  let socketError: unknown;
+  redis.on("error", (err) => (socketError ??= err));
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new InfraUnreachableError("Redis", url, reasonOf(err));
+    throw new InfraUnreachableError("Redis", url, reasonOf(socketError ?? err));
   } finally {
     redis.disconnect();
   }

@@ -1,7 +1,7 @@
 export { startTelemetry, stopTelemetry } from "./sdk.js";
 export { createLogger, type Logger } from "./logger.js";
 export { startOpsServer, type ReadinessCheck, type OpsServerOptions } from "./ops-server.js";
-export { metricNames, meter, counter, histogram } from "./metrics.js";
+export { metricNames, meter, counter, histogram, deliveryLatency } from "./metrics.js";
 export {
   tracer,
   injectTraceHeaders,

@@ -46,3 +46,10 @@ export function histogram(name: string, description: string, unit = "s", boundar
   }
   return h;
 }
+
+/** Time from accept to the mailbox or the remote 250, labelled by route; shared by mailbox and relay-queue. */
+export function deliveryLatency(): Histogram {
+  return histogram(metricNames.deliveryLatency, "Time from accept to mailbox or remote 250", "s", [
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400,
+  ]);
+}

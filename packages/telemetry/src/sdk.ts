@@ -9,6 +9,13 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 
 let prometheus: PrometheusExporter | undefined;
+
+const dropSpans: tracing.SpanProcessor = {
+  onStart: () => undefined,
+  onEnd: () => undefined,
+  forceFlush: async () => undefined,
+  shutdown: async () => undefined,
+};
 let sdk: NodeSDK | undefined;
 
 /**
@@ -33,7 +40,8 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
     }),
     autoDetectResources: false,
     metricReaders: [prometheus],
-    ...(endpoint ? { spanProcessors: [new tracing.BatchSpanProcessor(new OTLPTraceExporter())] } : {}),
+    // Without an exporter, spans are still made (and dropped) so that logs carry real trace ids.
+    spanProcessors: [endpoint ? new tracing.BatchSpanProcessor(new OTLPTraceExporter()) : dropSpans],
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes are not worth a trace each.

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError } from "fastify";
 import type { Logger } from "@correo/telemetry";
 import { problems, sendProblem } from "./problem.js";
-import { registerMessagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
+import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
@@ -40,6 +40,7 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, problems.notFound(`no route ${req.method} ${req.url}`)),
   );
-  registerMessagesRoutes(app, opts);
+  // Registered as an encapsulated plugin: its auth hook covers its routes only.
+  void app.register(messagesRoutes, opts);
   return app;
 }

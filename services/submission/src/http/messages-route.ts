@@ -5,7 +5,7 @@ import { parseAddress } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox } from "@correo/spool";
 import { counter, metricNames } from "@correo/telemetry";
 import { composeMessage } from "../compose.js";
-import { authenticateRequest, isProblem } from "./auth.js";
+import { requireApiKey } from "./auth.js";
 import { problems, sendProblem } from "./problem.js";
 import { AcceptedResponse, MessageParams, SendMessageBody } from "./schemas.js";
 
@@ -41,7 +41,8 @@ function addressesOf(field: string, value: string | string[] | undefined, errors
   return out;
 }
 
-export function registerMessagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions): void {
+export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions): Promise<void> {
+  requireApiKey(app, opts.pool);
   app.post<{ Body: SendMessageBody }>(
     "/v1/messages",
     {
@@ -51,8 +52,7 @@ export function registerMessagesRoutes(app: FastifyInstance, opts: MessagesRoute
       },
     },
     async (req, reply) => {
-      const key = await authenticateRequest(opts.pool, req);
-      if (isProblem(key)) return sendProblem(reply, key);
+      const key = req.apiKey;
       const body = req.body;
       const errors: FieldError[] = [];
       const [from] = addressesOf("from", body.from, errors);
@@ -136,8 +136,7 @@ export function registerMessagesRoutes(app: FastifyInstance, opts: MessagesRoute
     "/v1/messages/:id",
     { schema: { params: MessageParams } },
     async (req, reply) => {
-      const key = await authenticateRequest(opts.pool, req);
-      if (isProblem(key)) return sendProblem(reply, key);
+      const key = req.apiKey;
       const { rows: msgs } = await opts.pool.query<{ id: string; header_message_id: string; created_at: Date }>(
         `SELECT m.id, m.header_message_id, m.created_at FROM messages m
            JOIN api_keys k ON k.id = m.api_key_id

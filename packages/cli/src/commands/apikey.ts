@@ -1,0 +1,36 @@
+import { createApiKey, listApiKeys, revokeApiKey } from "@correo/directory";
+import { table } from "../output.js";
+import { arg, flag, UsageError, type Command } from "./types.js";
+
+export const apikeyCommands: Record<string, Command> = {
+  create: {
+    usage: "apikey create --domain <domain> [--description <text>]",
+    summary: "create an HTTP API key that may send from <domain>; the key is shown once",
+    async run(ctx) {
+      const domain = flag(ctx, "domain");
+      if (!domain) throw new UsageError("--domain is required");
+      const key = await createApiKey(ctx.pool, domain, flag(ctx, "description"));
+      ctx.out.result(
+        { apiKey: { keyId: key.keyId, domain: key.domain, description: key.description, token: key.token } },
+        () => `${key.token}\n`,
+      );
+    },
+  },
+  list: {
+    usage: "apikey list [--domain <domain>]",
+    summary: "list API keys (without their secrets)",
+    async run(ctx) {
+      const keys = await listApiKeys(ctx.pool, flag(ctx, "domain"));
+      ctx.out.result({ apiKeys: keys }, () => table(keys, ["keyId", "domain", "description", "createdAt", "revokedAt"]));
+    },
+  },
+  revoke: {
+    usage: "apikey revoke <key-id>",
+    summary: "revoke an API key",
+    async run(ctx) {
+      const keyId = arg(ctx, 0, "key-id");
+      await revokeApiKey(ctx.pool, keyId);
+      ctx.out.result({ revoked: keyId }, () => `API key ${keyId} revoked\n`);
+    },
+  },
+};
