@@ -23,6 +23,8 @@ export interface BrokerOptions {
   deliveryLimit?: number;
   /** How long `publish` waits for the broker's confirm. */
   confirmTimeoutMs?: number;
+  /** Shown in the RabbitMQ management UI and `rabbitmqctl list_connections user_provided_name`. */
+  connectionName?: string;
 }
 
 export interface DeliveryMeta {
@@ -64,6 +66,8 @@ export class Broker {
   private pub: ConfirmChannel | undefined;
   private readonly subs: Subscription[] = [];
   private closing = false;
+  /** How many times the connection was lost and restored. */
+  reconnections = 0;
   private connecting: Promise<void> | undefined;
   private readonly log: Logger;
   private readonly confirmTimeoutMs: number;
@@ -108,7 +112,7 @@ export class Broker {
       // noDelay: without it every publisher confirm waits for Nagle (~40 ms).
       const conn = await amqp.connect(this.opts.url, {
         noDelay: true,
-        clientProperties: { connection_name: `correo ${hostname()} ${process.pid}` },
+        clientProperties: { connection_name: this.opts.connectionName ?? `correo ${hostname()} ${process.pid}` },
       });
       conn.on("error", (err: Error) => this.log.warn({ err: err.message }, "broker connection error"));
       conn.on("close", () => this.onClose(conn));
@@ -147,6 +151,7 @@ export class Broker {
       if (this.closing) return;
       try {
         await this.open();
+        this.reconnections++;
         this.log.info("broker connection restored");
         return;
       } catch (err) {
@@ -285,7 +290,8 @@ export class Broker {
       consumed().add(1, { type: routingKey, outcome: "ok" });
     } catch (err) {
       span.recordException(err as Error);
-      const willDeadLetter = redeliveries + 1 >= this.topology.deliveryLimit;
+      // Quorum queues dead-letter a message once it has been returned more than x-delivery-limit times.
+      const willDeadLetter = redeliveries >= this.topology.deliveryLimit;
       this.log.warn({ err: (err as Error).message, routingKey, redeliveries }, willDeadLetter
         ? "handler failed; delivery limit reached, dead-lettering"
         : "handler failed; will be redelivered");

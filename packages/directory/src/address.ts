@@ -9,6 +9,8 @@ export interface ParsedAddress {
 /**
  * Splits `local@domain` at the last `@`. Only the domain is normalised: local parts
  * are kept as written (RFC 5321 §2.4) and compared case-insensitively by lookups.
+ * Quoted local parts and specials are refused: legal in RFC 5321 §4.1.2, but in
+ * practice only used to smuggle a second `@` or `%` route past relay checks.
  */
 export function parseAddress(address: string): ParsedAddress | undefined {
   const at = address.lastIndexOf("@");

@@ -47,6 +47,8 @@ export async function composeMessage(input: ComposeInput): Promise<Composed> {
     ...(input.replyTo ? { replyTo: input.replyTo } : {}),
   };
   const node = new MailComposer(mail).compile();
-  const raw = await new Promise<Buffer>((resolve, reject) => node.build((err, buf) => (err ? reject(err) : resolve(buf))));
+  const built = await new Promise<Buffer>((resolve, reject) => node.build((err, buf) => (err ? reject(err) : resolve(buf))));
+  // MailComposer ends lines with bare LF; messages are stored and sent in canonical CRLF form (RFC 5322 §2.1).
+  const raw = Buffer.from(built.toString("latin1").replace(/\r?\n/g, "\r\n"), "latin1");
   return { raw, headerMessageId };
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { ConfigError, loadConfig, parseDuration, serviceSpecs, variablesOf } from "../src/index.js";
+
+describe("loadConfig", () => {
+  it("uses the local defaults when nothing is set", () => {
+    const c = loadConfig(serviceSpecs.submission, {});
+    expect(c.httpPort).toBe(8080);
+    expect(c.opsPort).toBe(9101);
+    expect(c.amqpUrl).toBe("amqp://guest:guest@127.0.0.1:5672");
+    expect(c.databaseUrl).toBe("postgres://postgres@127.0.0.1:5432/correo");
+    expect(c.prefix).toBe("correo");
+  });
+
+  it("stops with a message naming every wrong variable", () => {
+    let err: unknown;
+    try {
+      loadConfig(serviceSpecs["relay-queue"], { OPS_PORT: "http", RELAY_MIN_BACKOFF: "soon", AMQP_URL: "http://x" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as ConfigError).message;
+    expect(msg).toContain("OPS_PORT must be a TCP port number (0-65535), got 'http'");
+    expect(msg).toContain("RELAY_MIN_BACKOFF must be a duration like 90s, 15m, 2h or 5d, got 'soon'");
+    expect(msg).toContain("AMQP_URL must use amqp:// or amqps://");
+    expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual(["AMQP_URL", "OPS_PORT", "RELAY_MIN_BACKOFF"]);
+  });
+
+  it("rejects a prefix that could not name a queue", () => {
+    expect(() => loadConfig(serviceSpecs.routing, { CORREO_PREFIX: "Bad Prefix!" })).toThrow(/CORREO_PREFIX/);
+  });
+
+  it("lists the variables a service reads", () => {
+    expect(variablesOf(serviceSpecs.retrieval)).toContain("POP3_PORT");
+    expect(variablesOf(serviceSpecs.submission)).toContain("SUBMISSION_HTTP_PORT");
+  });
+});
+
+describe("parseDuration", () => {
+  it("reads the units DESIGN uses", () => {
+    expect(parseDuration("90s")).toBe(90_000);
+    expect(parseDuration("15m")).toBe(900_000);
+    expect(parseDuration("2h")).toBe(7_200_000);
+    expect(parseDuration("5d")).toBe(432_000_000);
+    expect(parseDuration("250ms")).toBe(250);
+    expect(parseDuration("5 days")).toBeUndefined();
+    expect(parseDuration("-1s")).toBeUndefined();
+  });
+
+  it("never throws and round-trips every written duration", () => {
+    fc.assert(fc.property(fc.string(), (s) => void parseDuration(s)));
+    fc.assert(
+      fc.property(fc.nat(100_000), fc.constantFrom("ms", "s", "m", "h", "d"), (n, unit) => {
+        const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
+        return parseDuration(`${n}${unit}`) === n * factor;
+      }),
+    );
+  });
+});

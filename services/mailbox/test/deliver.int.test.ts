@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Broker } from "@correo/broker";
+import { addAccount, addDomain } from "@correo/directory";
+import { acceptMessage, Outbox, systemClock } from "@correo/spool";
+import { createLogger } from "@correo/telemetry";
+import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import type { DeliveryLocal } from "@correo/contracts";
+import { deliverLocal } from "../src/deliver.js";
+
+const log = createLogger("test", "silent");
+let infra: IsolatedInfra;
+let broker: Broker;
+let outbox: Outbox;
+let accountId: number;
+
+async function acceptedFor(recipient: string, n = 1): Promise<DeliveryLocal[]> {
+  const out: DeliveryLocal[] = [];
+  for (let i = 0; i < n; i++) {
+    const raw = Buffer.from(`Subject: message ${i} ${Math.random()}\r\n\r\nbody ${i}\r\n`);
+    const a = await acceptMessage(infra.pool, outbox, { raw, envelopeFrom: "a@example.test", recipients: [recipient], source: "http" }, { clock: systemClock, redriveAfterMs: 60_000 });
+    out.push({
+      type: "delivery.local",
+      version: 1,
+      messageId: a.messageId,
+      deliveryId: a.deliveries[0]!.deliveryId,
+      blobId: a.blobId,
+      recipient,
+      accountId,
+      mailbox: "INBOX",
+    });
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  infra = await isolatedInfra("mailbox");
+  broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: log });
+  await broker.connect();
+  outbox = new Outbox(infra.pool, broker, log);
+  await addDomain(infra.pool, "example.test");
+  accountId = (await addAccount(infra.pool, "bob@example.test", "correct horse")).id;
+});
+afterAll(async () => {
+  await broker.close();
+  await infra.cleanup();
+});
+
+describe("deliverLocal", () => {
+  it("stores a delivery once, however often its event arrives", async () => {
+    const [event] = await acceptedFor("bob@example.test");
+    const deps = { pool: infra.pool, outbox, clock: systemClock };
+    await deliverLocal(deps, event!);
+    await deliverLocal(deps, event!);
+    await Promise.all([deliverLocal(deps, event!), deliverLocal(deps, event!)]);
+    const { rows } = await infra.pool.query("SELECT uid FROM mailbox_messages WHERE delivery_id = $1", [event!.deliveryId]);
+    expect(rows).toHaveLength(1);
+    const d = await infra.pool.query("SELECT state, last_response FROM deliveries WHERE id = $1", [event!.deliveryId]);
+    expect(d.rows[0]).toEqual({ state: "delivered", last_response: `stored in INBOX as UID ${rows[0].uid}` });
+    const events = await infra.pool.query("SELECT event FROM delivery_events WHERE delivery_id = $1 ORDER BY id", [event!.deliveryId]);
+    expect(events.rows.map((r) => r.event)).toEqual(["accepted", "delivered"]);
+  });
+
+  it("gives concurrent deliveries to one mailbox strictly increasing UIDs, without gaps or repeats", async () => {
+    const events = await acceptedFor("bob@example.test", 30);
+    const deps = { pool: infra.pool, outbox, clock: systemClock };
+    const before = await infra.pool.query<{ uid_next: number; highest_modseq: number }>(
+      "SELECT uid_next, highest_modseq FROM mailboxes WHERE account_id = $1 AND name = 'INBOX'",
+      [accountId],
+    );
+    await Promise.all(events.map((e) => deliverLocal(deps, e)));
+    const { rows } = await infra.pool.query<{ uid: number; modseq: number }>(
+      `SELECT uid, modseq FROM mailbox_messages m JOIN mailboxes b ON b.id = m.mailbox_id
+        WHERE b.account_id = $1 AND m.delivery_id = ANY($2::uuid[]) ORDER BY uid`,
+      [accountId, events.map((e) => e.deliveryId)],
+    );
+    const start = before.rows[0]!.uid_next;
+    expect(rows.map((r) => r.uid)).toEqual(Array.from({ length: 30 }, (_, i) => start + i));
+    expect(new Set(rows.map((r) => r.modseq)).size).toBe(30);
+    const after = await infra.pool.query("SELECT uid_next FROM mailboxes WHERE account_id = $1 AND name = 'INBOX'", [accountId]);
+    expect(after.rows[0].uid_next).toBe(start + 30);
+  });
+
+  it("fails, changing nothing, when the account has no such mailbox", async () => {
+    const [event] = await acceptedFor("bob@example.test");
+    await expect(deliverLocal({ pool: infra.pool, outbox, clock: systemClock }, { ...event!, mailbox: "Nope" })).rejects.toThrow(/no mailbox Nope/);
+    const d = await infra.pool.query("SELECT state FROM deliveries WHERE id = $1", [event!.deliveryId]);
+    expect(d.rows[0].state).toBe("queued");
+  });
+});
