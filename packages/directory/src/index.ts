@@ -14,3 +14,4 @@ export {
   type Account,
 } from "./accounts.js";
 export { createApiKey, verifyApiKey, listApiKeys, revokeApiKey, type ApiKey } from "./api-keys.js";
+export { addTransport, listTransports, removeTransport, findTransport, ANY_DOMAIN, type Transport } from "./transports.js";

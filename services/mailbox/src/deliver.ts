@@ -1,7 +1,7 @@
 import { withTransaction, type Pool } from "@correo/db";
 import type { DeliveryLocal } from "@correo/contracts";
 import { transition, type Clock, type Outbox, type PendingEvent } from "@correo/spool";
-import { counter, histogram, metricNames } from "@correo/telemetry";
+import { counter, deliveryLatency, metricNames } from "@correo/telemetry";
 import { appendDelivery } from "./store.js";
 
 export interface MailboxDeps {
@@ -11,10 +11,6 @@ export interface MailboxDeps {
 }
 
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
-const latency = () =>
-  histogram(metricNames.deliveryLatency, "Time from accept to mailbox or remote 250", "s", [
-    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400,
-  ]);
 
 /**
  * Stores one local delivery: the message lands in the mailbox, the delivery becomes
@@ -59,6 +55,6 @@ export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Pro
   });
   if (!result) return;
   completed().add(1, { outcome: "delivered", route: "local" });
-  latency().record((now.getTime() - result.acceptedAt.getTime()) / 1000, { route: "local" });
+  deliveryLatency().record((now.getTime() - result.acceptedAt.getTime()) / 1000, { route: "local" });
   await deps.outbox.publish([result.pending]);
 }

@@ -1,0 +1,40 @@
+/**
+ * Retry schedule, pure. RFC 5321 §4.5.4.1: retry after a delay that grows, and give up
+ * only after a long lifetime (the RFC suggests at least 4-5 days). As Postfix does, the
+ * delay starts near RELAY_MIN_BACKOFF and doubles with each failed attempt up to
+ * RELAY_MAX_BACKOFF. Jitter spreads retries so that many deliveries deferred together
+ * (a destination that was down) do not all come back in the same second.
+ */
+export interface BackoffPolicy {
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+/** Jitter is ±JITTER of the nominal delay. */
+export const JITTER = 0.2;
+
+/** A source of numbers in [0, 1), like Math.random; injected so that tests choose it. */
+export type Random = () => number;
+
+/** Nominal delay after `attempts` failed attempts (1 → min, 2 → 2·min, … capped at max). */
+export function nominalDelayMs(attempts: number, policy: BackoffPolicy): number {
+  const n = Math.max(1, Math.floor(attempts));
+  // 2^(n-1) overflows to Infinity for huge n; Math.min caps it at max anyway.
+  return Math.min(policy.minBackoffMs * 2 ** (n - 1), policy.maxBackoffMs);
+}
+
+/** Jittered delay: nominal · (1 ± JITTER), never above RELAY_MAX_BACKOFF. */
+export function retryDelayMs(attempts: number, policy: BackoffPolicy, random: Random): number {
+  const r = Math.min(Math.max(random(), 0), 1);
+  const jittered = nominalDelayMs(attempts, policy) * (1 + JITTER * (2 * r - 1));
+  return Math.round(Math.min(jittered, policy.maxBackoffMs));
+}
+
+/**
+ * When the next attempt is due, never past the end of the lifetime: the last attempt
+ * happens at the lifetime's end, and a failure then expires the delivery.
+ */
+export function nextAttemptAt(now: Date, attempts: number, lifetimeEnd: Date, policy: BackoffPolicy, random: Random): Date {
+  const due = now.getTime() + retryDelayMs(attempts, policy, random);
+  return new Date(Math.min(due, Math.max(lifetimeEnd.getTime(), now.getTime())));
+}

@@ -1,0 +1,29 @@
+import type { Pool } from "@correo/db";
+import type { Logger } from "@correo/telemetry";
+import type { RetrySchedule } from "./schedule.js";
+
+/**
+ * DESIGN: "the Redis retry schedule can be wiped at any time and is rebuilt from
+ * PostgreSQL". Every deferred remote delivery is added to the set when missing (ZADD NX,
+ * so entries already scheduled keep their time), scored by its next_attempt_at.
+ * Returns how many entries were missing.
+ */
+export async function reconcileSchedule(deps: { pool: Pool; schedule: RetrySchedule; log: Logger }, batch = 1000): Promise<number> {
+  let added = 0;
+  let after = "00000000-0000-0000-0000-000000000000";
+  for (;;) {
+    // Keyset pagination by id: stable while rows change state under us.
+    const { rows } = await deps.pool.query<{ id: string; next_attempt_at: Date }>(
+      `SELECT id, next_attempt_at FROM deliveries
+        WHERE state = 'deferred' AND route = 'remote' AND id > $1
+        ORDER BY id LIMIT $2`,
+      [after, batch],
+    );
+    if (rows.length === 0) break;
+    added += await deps.schedule.addMissing(rows.map((r) => ({ deliveryId: r.id, dueAt: r.next_attempt_at })));
+    after = rows[rows.length - 1]!.id;
+    if (rows.length < batch) break;
+  }
+  if (added > 0) deps.log.info({ added }, "retry schedule: re-added deliveries missing from Redis");
+  return added;
+}
