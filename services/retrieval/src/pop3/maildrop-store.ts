@@ -1,0 +1,171 @@
+/**
+ * The POP3 session's two dependencies, on Correo's stores: accounts from the directory
+ * (PostgreSQL), the maildrop from the account's INBOX (PostgreSQL) and its exclusive
+ * lock in Redis, so that it holds across every running copy of retrieval.
+ */
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { withTransaction, type Pool } from "@correo/db";
+import { authenticate } from "@correo/directory";
+import { getBlob } from "@correo/spool";
+import type { Logger } from "@correo/telemetry";
+import type { Maildrop, MaildropMessage, MaildropStore, Pop3Account, Pop3Authenticator } from "./session.js";
+
+/** USER is the account's full e-mail address; PASS its password. */
+export function directoryAuthenticator(pool: Pool): Pop3Authenticator {
+  return {
+    async authenticate(user, password) {
+      const account = await authenticate(pool, user, password);
+      return account && { id: account.id, address: account.address };
+    },
+  };
+}
+
+/** The Redis key of an account's maildrop lock. */
+export function maildropLockKey(prefix: string, accountId: number): string {
+  return `${prefix}:pop3:lock:${accountId}`;
+}
+
+/** The mailbox POP3 serves (RFC 1939 has a single maildrop per user). */
+export const MAILDROP_MAILBOX = "INBOX";
+
+export interface PgMaildropStoreOptions {
+  pool: Pool;
+  redis: Redis;
+  /** CORREO_PREFIX: the lock key is `${prefix}:pop3:lock:<accountId>`. */
+  prefix: string;
+  /**
+   * How long a lock outlives a session that stops refreshing it (a crashed process).
+   * A live session refreshes it every third of this.
+   */
+  lockTtlMs?: number;
+  log?: Logger;
+}
+
+// The lock holds a random token; only its holder may extend or delete it (compare-and-set in Lua).
+const REFRESH_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
+
+const DEFAULT_LOCK_TTL_MS = 60_000;
+
+export class LockLostError extends Error {
+  constructor(key: string) {
+    super(`the maildrop lock ${key} expired or was taken over`);
+    this.name = "LockLostError";
+  }
+}
+
+export class PgMaildropStore implements MaildropStore {
+  private readonly lockTtlMs: number;
+
+  constructor(private readonly opts: PgMaildropStoreOptions) {
+    this.lockTtlMs = opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  }
+
+  async open(account: Pop3Account): Promise<Maildrop | "in-use"> {
+    const { redis, pool } = this.opts;
+    const key = maildropLockKey(this.opts.prefix, account.id);
+    const token = randomUUID();
+    // RFC 1939 §8: the server acquires an exclusive-access lock on the maildrop.
+    const taken = await redis.set(key, token, "PX", this.lockTtlMs, "NX");
+    if (taken !== "OK") return "in-use";
+    const lock = new MaildropLock(redis, key, token, this.lockTtlMs, this.opts.log);
+    try {
+      const { rows: boxes } = await pool.query<{ id: number; uid_validity: number }>(
+        "SELECT id, uid_validity FROM mailboxes WHERE account_id = $1 AND name = $2",
+        [account.id, MAILDROP_MAILBOX],
+      );
+      const box = boxes[0];
+      // An account without an INBOX (never the case for addAccount's) has an empty maildrop.
+      const { rows } = box
+        ? await pool.query<{ uid: number; size: number; blob_id: string }>(
+            "SELECT uid, size, blob_id FROM mailbox_messages WHERE mailbox_id = $1 ORDER BY uid",
+            [box.id],
+          )
+        : { rows: [] };
+      const blobs = new Map(rows.map((r) => [r.uid, r.blob_id]));
+      const messages = rows.map((r) => ({ uid: r.uid, size: r.size, uniqueId: `${box!.uid_validity}.${r.uid}` }));
+      lock.startRefreshing();
+      return new PgMaildrop(pool, box?.id, messages, blobs, lock);
+    } catch (error) {
+      await lock.release().catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+class MaildropLock {
+  private timer: NodeJS.Timeout | undefined;
+  private lost = false;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly key: string,
+    private readonly token: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger | undefined,
+  ) {}
+
+  startRefreshing(): void {
+    this.timer = setInterval(() => void this.refresh().catch((e: Error) => this.log?.warn({ err: e.message, key: this.key }, "could not refresh the POP3 lock")), Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Extends the lock; false once it is no longer ours. */
+  async refresh(): Promise<boolean> {
+    if (this.lost) return false;
+    const extended = await this.redis.eval(REFRESH_SCRIPT, 1, this.key, this.token, this.ttlMs);
+    if (extended !== 1) {
+      this.lost = true;
+      this.log?.warn({ key: this.key }, "POP3 maildrop lock lost");
+    }
+    return !this.lost;
+  }
+
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.redis.eval(RELEASE_SCRIPT, 1, this.key, this.token);
+  }
+}
+
+class PgMaildrop implements Maildrop {
+  constructor(
+    private readonly pool: Pool,
+    private readonly mailboxId: number | undefined,
+    readonly messages: readonly MaildropMessage[],
+    private readonly blobs: ReadonlyMap<number, string>,
+    private readonly lock: MaildropLock,
+  ) {}
+
+  async content(message: MaildropMessage): Promise<Buffer | undefined> {
+    const blobId = this.blobs.get(message.uid);
+    return blobId === undefined ? undefined : getBlob(this.pool, blobId);
+  }
+
+  async expunge(messages: readonly MaildropMessage[]): Promise<void> {
+    if (this.mailboxId === undefined || messages.length === 0) return;
+    // Only the lock holder may change the maildrop: a session whose lock expired and
+    // was taken by another has lost its claim to the snapshot its DELEs refer to.
+    if (!(await this.lock.refresh())) throw new LockLostError(this.lock.key);
+    const mailboxId = this.mailboxId;
+    await withTransaction(this.pool, async (db) => {
+      // The mailbox row first, as appendDelivery (mailbox service) does: one lock order, no deadlock.
+      await db.query("SELECT 1 FROM mailboxes WHERE id = $1 FOR UPDATE", [mailboxId]);
+      const removed = await db.query("DELETE FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[])", [
+        mailboxId,
+        messages.map((m) => m.uid),
+      ]);
+      // RFC 7162 §3.2: an expunge changes the mailbox, so HIGHESTMODSEQ moves on.
+      if (removed.rowCount) {
+        await db.query("UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = $1", [mailboxId]);
+      }
+    });
+    // Nothing is published yet. When IMAP IDLE lands, a mailbox.changed event with
+    // change "expunge" per UID goes through the outbox in the transaction above.
+  }
+
+  release(): Promise<void> {
+    return this.lock.release();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * A stored message as POP3 sends it: CRLF lines, byte-stuffed, ended by CRLF.CRLF
+ * (RFC 1939 §3). Pure functions over Buffers; messages are bytes, not text.
+ */
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT = 0x2e;
+
+/**
+ * Splits `content` into lines without their line ends. CRLF is the stored form; a bare
+ * LF (or a bare CR at the very end) is tolerated and treated as a line end too, so what
+ * goes out always has CRLF. A trailing line end does not make an extra empty line.
+ */
+export function splitLines(content: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < content.length; i++) {
+    if (content[i] !== LF) continue;
+    const end = i > start && content[i - 1] === CR ? i - 1 : i;
+    lines.push(content.subarray(start, end));
+    start = i + 1;
+  }
+  if (start < content.length) {
+    let end = content.length;
+    if (content[end - 1] === CR) end--;
+    lines.push(content.subarray(start, end));
+  }
+  return lines;
+}
+
+/**
+ * The body of a multi-line response: every line with CRLF, a line starting with "."
+ * gets one more "." in front (RFC 1939 §3 byte-stuffing), then the terminating ".".
+ */
+export function encodeMultiline(lines: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  const crlf = Buffer.from("\r\n");
+  const dot = Buffer.from(".");
+  for (const line of lines) {
+    if (line[0] === DOT) parts.push(dot);
+    parts.push(line, crlf);
+  }
+  parts.push(Buffer.from(".\r\n"));
+  return Buffer.concat(parts);
+}
+
+/**
+ * RFC 1939 §7 (TOP): the header, the blank line separating it from the body, and the
+ * first `bodyLines` lines of the body. A message without a blank line is all header.
+ */
+export function topLines(content: Buffer, bodyLines: number): Buffer[] {
+  const lines = splitLines(content);
+  const blank = lines.findIndex((l) => l.length === 0);
+  if (blank === -1) return lines;
+  return lines.slice(0, blank + 1 + bodyLines);
+}

@@ -1,0 +1,26 @@
+import { encodeMultiline } from "./message-text.js";
+
+/**
+ * One POP3 response (RFC 1939 §3): a status line, optionally followed by a multi-line
+ * body, and whether the server closes the connection after sending it.
+ */
+export interface Pop3Response {
+  ok: boolean;
+  /** Text after "+OK " / "-ERR "; may start with an RFC 2449 §8 response code like "[IN-USE]". */
+  text: string;
+  /** Lines of a multi-line response, without line ends and not yet byte-stuffed. */
+  lines?: readonly (string | Buffer)[];
+  close?: boolean;
+}
+
+export const ok = (text: string, lines?: readonly (string | Buffer)[]): Pop3Response =>
+  lines ? { ok: true, text, lines } : { ok: true, text };
+export const err = (text: string): Pop3Response => ({ ok: false, text });
+
+/** The octets sent for `r`: status line with CRLF, then the byte-stuffed lines and "." if multi-line. */
+export function encodeResponse(r: Pop3Response): Buffer {
+  const status = Buffer.from(`${r.ok ? "+OK" : "-ERR"}${r.text ? " " + r.text : ""}\r\n`, "utf8");
+  if (!r.lines) return status;
+  const body = encodeMultiline(r.lines.map((l) => (typeof l === "string" ? Buffer.from(l, "utf8") : l)));
+  return Buffer.concat([status, body]);
+}

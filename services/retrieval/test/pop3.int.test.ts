@@ -1,0 +1,386 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { addAccount, addDomain } from "@correo/directory";
+import { putBlob } from "@correo/spool";
+import { createLogger } from "@correo/telemetry";
+// testkit is not a dependency of this service's package; its build is reached by path.
+import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { startPop3Listener, type Pop3Listener } from "../src/pop3/listener.js";
+import { directoryAuthenticator, maildropLockKey, PgMaildropStore } from "../src/pop3/maildrop-store.js";
+
+const fixtures = join(__dirname, "fixtures");
+const PASSWORD = "correct horse battery";
+const DOMAIN = "example.test";
+
+/** A fixture message as the mailbox stores it: CRLF line ends (the files use LF for git's sake). */
+const fixture = (name: string) => Buffer.from(readFileSync(join(fixtures, name), "latin1").replace(/\r?\n/g, "\r\n"), "latin1");
+const PLAIN = fixture("plain.eml");
+const DOTS = fixture("dot-lines.eml");
+const MULTIPART = fixture("multipart.eml");
+
+let infra: IsolatedInfra;
+let redis: Redis;
+let redis2: Redis;
+let pop3: Pop3Listener; // one retrieval copy
+let pop3b: Pop3Listener; // another copy, its own Redis connection: the lock must hold across both
+let shortIdle: Pop3Listener; // idle timeout shortened for the test
+const LOCK_TTL_MS = 600;
+const AUTH_DELAY_MS = 200;
+
+// --- helpers -------------------------------------------------------------------------
+
+interface StepResult {
+  ok: boolean;
+  value?: any; // JSON from poplib, shaped per op
+  error?: string;
+  ms: number;
+}
+type Step = { conn?: string; op: string; args?: unknown[]; port?: number };
+
+/** Runs a poplib scenario (fixtures/pop3_client.py) and returns one result per step. */
+async function poplib(steps: Step[]): Promise<StepResult[]> {
+  const child = spawn("python3", [join(fixtures, "pop3_client.py")], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let errOut = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (errOut += b.toString()));
+  child.stdin.end(JSON.stringify({ host: "127.0.0.1", steps }));
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  if (code !== 0) throw new Error(`pop3_client.py exited with ${code}: ${errOut}`);
+  const results = JSON.parse(out) as StepResult[];
+  expect(results).toHaveLength(steps.length);
+  return results;
+}
+
+const login = (address: string, conn = "a", port = pop3.port, password = PASSWORD): Step[] => [
+  { conn, op: "connect", port },
+  { conn, op: "user", args: [address] },
+  { conn, op: "pass_", args: [password] },
+];
+
+/** Stores a message in the account's INBOX the way the mailbox service does (UIDNEXT, HIGHESTMODSEQ). */
+async function deliver(accountId: number, content: Buffer): Promise<number> {
+  const blobId = await putBlob(infra.pool, content);
+  const { rows } = await infra.pool.query<{ id: number; uid: number; modseq: number }>(
+    `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+      WHERE account_id = $1 AND name = 'INBOX'
+      RETURNING id, uid_next - 1 AS uid, highest_modseq AS modseq`,
+    [accountId],
+  );
+  const mb = rows[0]!;
+  await infra.pool.query(
+    "INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, size, modseq) VALUES ($1, $2, $3, $4, $5)",
+    [mb.id, mb.uid, blobId, content.length, mb.modseq],
+  );
+  return mb.uid;
+}
+
+async function newAccount(localPart: string, messages: Buffer[]): Promise<{ id: number; address: string; uids: number[] }> {
+  const account = await addAccount(infra.pool, `${localPart}@${DOMAIN}`, PASSWORD);
+  const uids: number[] = [];
+  for (const m of messages) uids.push(await deliver(account.id, m));
+  return { id: account.id, address: account.address, uids };
+}
+
+async function inbox(accountId: number): Promise<{ uidValidity: number; highestModseq: number; uids: number[] }> {
+  const { rows } = await infra.pool.query<{ id: number; uid_validity: number; highest_modseq: number }>(
+    "SELECT id, uid_validity, highest_modseq FROM mailboxes WHERE account_id = $1 AND name = 'INBOX'",
+    [accountId],
+  );
+  const mb = rows[0]!;
+  const msgs = await infra.pool.query<{ uid: number }>("SELECT uid FROM mailbox_messages WHERE mailbox_id = $1 ORDER BY uid", [mb.id]);
+  return { uidValidity: mb.uid_validity, highestModseq: mb.highest_modseq, uids: msgs.rows.map((r) => r.uid) };
+}
+
+/** A raw TCP conversation, for what poplib hides: the octets on the wire. */
+async function rawSession(
+  port: number,
+  send: (write: (s: string | Buffer) => void) => void | Promise<void>,
+  until: (received: string) => boolean,
+): Promise<string> {
+  const socket = connect(port, "127.0.0.1");
+  let received = "";
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`timed out; received so far: ${JSON.stringify(received)}`));
+    }, 10_000);
+    socket.on("error", reject);
+    socket.on("data", (b: Buffer) => {
+      received += b.toString("latin1");
+      if (until(received)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(received);
+      }
+    });
+    socket.once("connect", () => void Promise.resolve(send((s) => socket.write(s))).catch(reject));
+  });
+}
+
+const b64 = (s: string) => Buffer.from(s, "base64");
+
+// --- the suite ----------------------------------------------------------------------------
+
+beforeAll(async () => {
+  infra = await isolatedInfra("pop3");
+  await addDomain(infra.pool, DOMAIN);
+  redis = new Redis(infra.redisUrl);
+  redis2 = new Redis(infra.redisUrl);
+  const log = createLogger("retrieval-test", "silent");
+  const common = { host: "127.0.0.1", hostname: "pop.correo.test", authenticator: directoryAuthenticator(infra.pool), log, authFailureDelayMs: AUTH_DELAY_MS };
+  pop3 = await startPop3Listener({
+    ...common,
+    port: await freePort(),
+    store: new PgMaildropStore({ pool: infra.pool, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
+  });
+  pop3b = await startPop3Listener({
+    ...common,
+    port: await freePort(),
+    store: new PgMaildropStore({ pool: infra.pool, redis: redis2, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
+  });
+  shortIdle = await startPop3Listener({
+    ...common,
+    port: await freePort(),
+    idleTimeoutMs: 300,
+    store: new PgMaildropStore({ pool: infra.pool, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([pop3?.close(), pop3b?.close(), shortIdle?.close()]);
+  redis?.disconnect();
+  redis2?.disconnect();
+  await infra?.cleanup();
+});
+
+describe("POP3 retrieval with Python's poplib", () => {
+  it("greets, logs in with the full address and reports the maildrop with STAT and LIST", async () => {
+    const alice = await newAccount("alice", [PLAIN, DOTS, MULTIPART]);
+    const r = await poplib([...login(alice.address), { op: "stat" }, { op: "list" }, { op: "list", args: [2] }, { op: "quit" }]);
+    expect(r[0]!.value).toBe("+OK pop.correo.test Correo POP3 ready");
+    expect(r[2]!.ok).toBe(true);
+    expect(r[3]!.value).toEqual([3, PLAIN.length + DOTS.length + MULTIPART.length]);
+    expect(r[4]!.value.lines).toEqual([`1 ${PLAIN.length}`, `2 ${DOTS.length}`, `3 ${MULTIPART.length}`]);
+    expect(r[5]!.value.resp).toBe(`+OK 2 ${DOTS.length}`);
+    expect(r[6]!.ok).toBe(true);
+  });
+
+  it("gives UIDL unique-ids <uid_validity>.<uid> that persist across sessions", async () => {
+    const acc = await newAccount("uidl", [PLAIN, MULTIPART]);
+    const { uidValidity, uids } = await inbox(acc.id);
+    const expected = uids.map((uid, i) => `${i + 1} ${uidValidity}.${uid}`);
+    const first = await poplib([...login(acc.address), { op: "uidl" }, { op: "uidl", args: [2] }, { op: "quit" }]);
+    expect(first[3]!.value.lines).toEqual(expected);
+    expect(first[4]!.value.resp).toBe(`+OK 2 ${uidValidity}.${uids[1]}`);
+    const second = await poplib([...login(acc.address), { op: "uidl" }, { op: "quit" }]);
+    expect(second[3]!.value.lines).toEqual(expected);
+  });
+
+  it("RETR returns each message byte for byte, dot-stuffing undone by the client", async () => {
+    const acc = await newAccount("retr", [PLAIN, DOTS, MULTIPART]);
+    const r = await poplib([...login(acc.address), { op: "retr", args: [1] }, { op: "retr", args: [2] }, { op: "retr", args: [3] }, { op: "quit" }]);
+    expect(b64(r[3]!.value.content).equals(PLAIN)).toBe(true);
+    expect(b64(r[4]!.value.content).equals(DOTS)).toBe(true);
+    expect(b64(r[5]!.value.content).equals(MULTIPART)).toBe(true);
+    expect(r[3]!.value.resp).toBe(`+OK ${PLAIN.length} octets`);
+  });
+
+  it("TOP returns the header, the blank line and the first n body lines", async () => {
+    const acc = await newAccount("top", [PLAIN]);
+    const text = PLAIN.toString("latin1");
+    const headerEnd = text.indexOf("\r\n\r\n");
+    const header = text.slice(0, headerEnd).split("\r\n");
+    const body = text.slice(headerEnd + 4).split("\r\n");
+    const r = await poplib([...login(acc.address), { op: "top", args: [1, 0] }, { op: "top", args: [1, 3] }, { op: "quit" }]);
+    expect(r[3]!.value.lines).toEqual([...header, ""]);
+    expect(r[4]!.value.lines).toEqual([...header, "", ...body.slice(0, 3)]);
+  });
+
+  it("DELE then QUIT removes the message from PostgreSQL and moves HIGHESTMODSEQ on", async () => {
+    const acc = await newAccount("dele", [PLAIN, DOTS, MULTIPART]);
+    const before = await inbox(acc.id);
+    const r = await poplib([...login(acc.address), { op: "dele", args: [2] }, { op: "stat" }, { op: "quit" }]);
+    expect(r[3]!.value).toBe("+OK message 2 deleted");
+    expect(r[4]!.value).toEqual([2, PLAIN.length + MULTIPART.length]);
+    expect(r[5]!.ok).toBe(true);
+    const after = await inbox(acc.id);
+    expect(after.uids).toEqual([before.uids[0], before.uids[2]]);
+    expect(after.highestModseq).toBe(before.highestModseq + 1);
+    // The next session sees the remaining messages, renumbered, with the same unique-ids.
+    const next = await poplib([...login(acc.address), { op: "stat" }, { op: "uidl" }, { op: "quit" }]);
+    expect(next[3]!.value).toEqual([2, PLAIN.length + MULTIPART.length]);
+    expect(next[4]!.value.lines).toEqual([`1 ${before.uidValidity}.${before.uids[0]}`, `2 ${before.uidValidity}.${before.uids[2]}`]);
+  });
+
+  it("RSET undoes DELE: nothing is removed at QUIT", async () => {
+    const acc = await newAccount("rset", [PLAIN, DOTS]);
+    const before = await inbox(acc.id);
+    const r = await poplib([
+      ...login(acc.address),
+      { op: "dele", args: [1] },
+      { op: "retr", args: [1] },
+      { op: "rset" },
+      { op: "retr", args: [1] },
+      { op: "quit" },
+    ]);
+    expect(r[4]!.ok).toBe(false);
+    expect(r[4]!.error).toBe("-ERR no such message");
+    expect(r[5]!.ok).toBe(true);
+    expect(b64(r[6]!.value.content).equals(PLAIN)).toBe(true);
+    expect(await inbox(acc.id)).toEqual(before);
+  });
+
+  it("a connection dropped without QUIT removes nothing and releases the lock", async () => {
+    const acc = await newAccount("drop", [PLAIN]);
+    const before = await inbox(acc.id);
+    const r = await poplib([...login(acc.address), { op: "dele", args: [1] }, { op: "close" }]);
+    expect(r[3]!.ok).toBe(true);
+    await eventually(async () => (await redis.exists(maildropLockKey(infra.prefix, acc.id))) === 0, 5000, "lock released");
+    expect(await inbox(acc.id)).toEqual(before);
+  });
+
+  it("answers a wrong password with -ERR [AUTH] after a delay, and an unknown user alike", async () => {
+    const acc = await newAccount("auth", [PLAIN]);
+    const r = await poplib([
+      ...login(acc.address, "a", pop3.port, "not the password"),
+      { op: "user", args: [`nobody@${DOMAIN}`] },
+      { op: "pass_", args: [PASSWORD] },
+      { op: "user", args: [acc.address] },
+      { op: "pass_", args: [PASSWORD] },
+      { op: "quit" },
+    ]);
+    expect(r[2]!.ok).toBe(false);
+    expect(r[2]!.error).toMatch(/^-ERR \[AUTH\] /);
+    expect(r[2]!.ms).toBeGreaterThanOrEqual(AUTH_DELAY_MS * 0.9);
+    expect(r[4]!.error).toBe(r[2]!.error);
+    expect(r[6]!.ok).toBe(true); // the same connection can still log in
+    expect(await redis.exists(maildropLockKey(infra.prefix, acc.id))).toBe(0);
+  });
+
+  it("refuses a second concurrent session with -ERR [IN-USE], on the same copy and on another", async () => {
+    const acc = await newAccount("lock", [PLAIN]);
+    const key = maildropLockKey(infra.prefix, acc.id);
+    const r = await poplib([
+      ...login(acc.address, "a"),
+      ...login(acc.address, "b"),
+      ...login(acc.address, "c", pop3b.port),
+      // Longer than the lock's TTL: the live session keeps refreshing it.
+      { op: "sleep", args: [(LOCK_TTL_MS * 2.5) / 1000] },
+      ...login(acc.address, "d", pop3b.port),
+      { conn: "a", op: "quit" },
+      { conn: "d", op: "user", args: [acc.address] },
+      { conn: "d", op: "pass_", args: [PASSWORD] },
+      { conn: "d", op: "stat" },
+      { conn: "d", op: "quit" },
+    ]);
+    expect(r[2]!.ok).toBe(true);
+    expect(r[5]!.error).toMatch(/^-ERR \[IN-USE\] /);
+    expect(r[8]!.error).toMatch(/^-ERR \[IN-USE\] /);
+    expect(r[12]!.error).toMatch(/^-ERR \[IN-USE\] /);
+    expect(r[13]!.ok).toBe(true);
+    expect(r[15]!.ok).toBe(true);
+    expect(r[16]!.value).toEqual([1, PLAIN.length]);
+    expect(await redis.exists(key)).toBe(0);
+  });
+
+  it("treats a lock held in Redis by any other copy as IN-USE", async () => {
+    const acc = await newAccount("foreign", [PLAIN]);
+    const key = maildropLockKey(infra.prefix, acc.id);
+    await redis.set(key, "held-by-another-copy", "PX", 30_000);
+    const r = await poplib([...login(acc.address), { op: "quit" }]);
+    expect(r[2]!.error).toMatch(/^-ERR \[IN-USE\] /);
+    expect(await redis.get(key)).toBe("held-by-another-copy"); // not ours to delete
+    await redis.del(key);
+  });
+
+  it("advertises its capabilities with CAPA (RFC 2449)", async () => {
+    const r = await poplib([{ op: "connect", port: pop3.port }, { op: "capa" }, { op: "quit" }]);
+    expect(Object.keys(r[1]!.value)).toEqual(expect.arrayContaining(["USER", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE"]));
+  });
+
+  it("answers a command line over 255 octets with -ERR line too long and carries on", async () => {
+    const acc = await newAccount("long", [PLAIN]);
+    const r = await poplib([
+      ...login(acc.address),
+      { op: "raw", args: ["NOOP " + "x".repeat(300)] },
+      { op: "noop" },
+      { op: "raw", args: ["FROB"] },
+      { op: "stat" },
+      { op: "quit" },
+    ]);
+    expect(r[3]!.error).toBe("-ERR line too long");
+    expect(r[4]!.value).toBe("+OK");
+    expect(r[5]!.error).toBe("-ERR unknown command");
+    expect(r[6]!.value).toEqual([1, PLAIN.length]);
+  });
+});
+
+describe("POP3 on the wire", () => {
+  it("discards a line sent without end in several chunks, then answers the next command", async () => {
+    const out = await rawSession(
+      pop3.port,
+      async (write) => {
+        // Separate TCP segments, so the server sees the line's start, middle and end apart.
+        for (let i = 0; i < 10; i++) {
+          write("X".repeat(1000));
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        write("\r\nCAPA\r\n");
+      },
+      (s) => s.endsWith("\r\n.\r\n"),
+    );
+    const lines = out.split("\r\n");
+    expect(lines[0]).toMatch(/^\+OK /);
+    expect(lines[1]).toBe("-ERR line too long");
+    expect(lines[2]).toBe("+OK capability list follows");
+  });
+
+  it("byte-stuffs lines starting with '.', ends with CRLF.CRLF and turns bare LF into CRLF", async () => {
+    const bareLf = Buffer.from("Subject: bare LF\n\nfirst\n.\n.second\nlast\n", "latin1");
+    const acc = await newAccount("wire", [DOTS, bareLf]);
+    const out = await rawSession(
+      pop3.port,
+      (write) => write(`USER ${acc.address}\r\nPASS ${PASSWORD}\r\nRETR 1\r\nRETR 2\r\nQUIT\r\n`),
+      (s) => s.includes("signing off"),
+    );
+    const stuff = (crlfText: string) => crlfText.replace(/^\./gm, "..");
+    const dotsWire = `+OK ${DOTS.length} octets\r\n${stuff(DOTS.toString("latin1"))}.\r\n`;
+    const lfWire = `+OK ${bareLf.length} octets\r\n${stuff(bareLf.toString("latin1").replace(/\n/g, "\r\n"))}.\r\n`;
+    expect(out).toContain(dotsWire);
+    expect(out).toContain(lfWire);
+    expect(dotsWire).toContain("\r\n..\r\n...two dots\r\n..one dot\r\n....three dots\r\n");
+  });
+
+  it("answers pipelined commands in order (RFC 2449 §6.6)", async () => {
+    const acc = await newAccount("pipe", [PLAIN, DOTS]);
+    const out = await rawSession(
+      pop3.port,
+      (write) => write(`USER ${acc.address}\r\nPASS ${PASSWORD}\r\nSTAT\r\nLIST 2\r\nDELE 1\r\nSTAT\r\nRSET\r\nQUIT\r\n`),
+      (s) => s.includes("signing off"),
+    );
+    const lines = out.split("\r\n").filter(Boolean);
+    expect(lines.slice(3, 7)).toEqual([
+      `+OK 2 ${PLAIN.length + DOTS.length}`,
+      `+OK 2 ${DOTS.length}`,
+      "+OK message 1 deleted",
+      `+OK 1 ${DOTS.length}`,
+    ]);
+    expect(lines).toHaveLength(9);
+  });
+
+  it("closes an idle session without a response and without UPDATE (RFC 1939 §3)", async () => {
+    const acc = await newAccount("idle", [PLAIN]);
+    const before = await inbox(acc.id);
+    const r = await poplib([...login(acc.address, "a", shortIdle.port), { op: "dele", args: [1] }, { op: "sleep", args: [1] }, { op: "noop" }]);
+    expect(r[3]!.ok).toBe(true);
+    expect(r[5]!.ok).toBe(false);
+    await eventually(async () => (await redis.exists(maildropLockKey(infra.prefix, acc.id))) === 0, 5000, "lock released");
+    expect(await inbox(acc.id)).toEqual(before);
+    await eventually(async () => shortIdle.connections === 0, 5000, "connection closed");
+  });
+});
