@@ -7,12 +7,14 @@ import { output } from "./output.js";
 import { accountCommands } from "./commands/account.js";
 import { apikeyCommands } from "./commands/apikey.js";
 import { domainCommands } from "./commands/domain.js";
+import { transportCommands } from "./commands/transport.js";
 import { UsageError, type Command } from "./commands/types.js";
 
 const nouns: Record<string, Record<string, Command>> = {
   domain: domainCommands,
   account: accountCommands,
   apikey: apikeyCommands,
+  transport: transportCommands,
 };
 
 function help(): string {

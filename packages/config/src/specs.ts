@@ -32,6 +32,10 @@ function opsPort(fallback: number) {
   return port("OPS_PORT", "port of /healthz, /readyz and /metrics", fallback);
 }
 
+function redriveAfter() {
+  return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
+}
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -40,12 +44,14 @@ export const serviceSpecs = {
     httpPort: port("SUBMISSION_HTTP_PORT", "HTTP submission and admin API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
     outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    redriveAfter: redriveAfter(),
   },
   routing: {
     ...infraSpec,
     opsPort: opsPort(9102),
     outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
+    redriveAfter: redriveAfter(),
   },
   "relay-queue": {
     ...infraSpec,

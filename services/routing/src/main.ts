@@ -4,18 +4,17 @@ import { Outbox, systemClock } from "@correo/spool";
 import { routeMessage } from "./route-message.js";
 import { redriveOverdue } from "./redrive.js";
 
-const REDRIVE_AFTER_MS = 2 * 60_000;
 
 void runService("routing", async ({ config, log, pool, broker, onStop }) => {
   const outbox = new Outbox(pool, broker, log);
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
 
-  const deps = { pool, outbox, clock: systemClock, redriveAfterMs: REDRIVE_AFTER_MS };
+  const deps = { pool, outbox, clock: systemClock, redriveAfterMs: config.redriveAfter };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));
 
   const redrive = setInterval(
-    () => void redriveOverdue({ pool, broker, clock: systemClock, log }, REDRIVE_AFTER_MS).catch(() => undefined),
+    () => void redriveOverdue({ pool, broker, clock: systemClock, log }, config.redriveAfter).catch(() => undefined),
     config.redriveInterval,
   );
   onStop(() => clearInterval(redrive));

@@ -4,7 +4,7 @@ import { addAccount, addDomain } from "@correo/directory";
 import { acceptMessage, Outbox, systemClock, type Clock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import { eventually, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
+import type { DeliveryLocal, DeliveryRemote, MessageSubmitted } from "@correo/contracts";
 import { routeMessage } from "../src/route-message.js";
 import { redriveOverdue } from "../src/redrive.js";
 
@@ -12,7 +12,7 @@ const log = createLogger("test", "silent");
 let infra: IsolatedInfra;
 let broker: Broker;
 let outbox: Outbox;
-const published: AnyEvent[] = [];
+const published: (DeliveryLocal | DeliveryRemote)[] = [];
 
 async function submit(recipients: string[]): Promise<MessageSubmitted> {
   const raw = Buffer.from(`Subject: ${Math.random()}\r\n\r\nx\r\n`);

@@ -3,8 +3,6 @@ import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
 import { buildHttpApi } from "./http/app.js";
 
-// Routing normally picks a message up within milliseconds; after this the re-drive sweeper publishes it again.
-const REDRIVE_AFTER_MS = 2 * 60_000;
 
 void runService("submission", async ({ config, log, pool, broker, onStop }) => {
   const outbox = new Outbox(pool, broker, log);
@@ -18,7 +16,7 @@ void runService("submission", async ({ config, log, pool, broker, onStop }) => {
     clock: systemClock,
     hostname: config.hostname,
     maxMessageSize: config.maxMessageSize,
-    redriveAfterMs: REDRIVE_AFTER_MS,
+    redriveAfterMs: config.redriveAfter,
   });
   await app.listen({ host: config.listenHost, port: config.httpPort });
   // Stop taking requests first; the pool and broker close after in-flight ones finish.
