@@ -96,4 +96,13 @@ describe("walking skeleton", () => {
     const wrongPassword = await pop3(correo, "ana@example.test", "wrong-pass", "list");
     expect(wrongPassword.error).toMatch(/^-ERR/);
   });
+
+  it("stops all five services on Ctrl-C (SIGINT), leaving no port open", async () => {
+    correo.start.child.kill("SIGINT");
+    expect(await correo.start.exited).toBe(0);
+    expect(correo.start.output()).toContain("all services stopped");
+    for (const port of [correo.ports.http, correo.ports.pop3, ...Object.values(correo.ports.ops)]) {
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    }
+  });
 });

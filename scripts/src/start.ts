@@ -30,13 +30,16 @@ function envFor(name: ServiceName): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Where a service listens, from its own config spec: every port field. */
-function listeners(name: ServiceName): string[] {
-  const config = loadConfig(serviceSpecs[name], envFor(name)) as Record<string, unknown>;
+/** Where a service listens, from its own config spec: every port it opens, ops last. */
+function listeners(name: ServiceName): string {
+  const env = envFor(name);
+  const config = loadConfig(serviceSpecs[name], env) as Record<string, unknown>;
   const spec = serviceSpecs[name] as Record<string, { variable: string; description: string }>;
-  return Object.entries(spec)
-    .filter(([, f]) => f.variable.endsWith("_PORT") && !f.variable.startsWith("RELAY_"))
-    .map(([key, f]) => `${f.description.replace(/^port of | port$/g, "")} ${String(config.listenHost)}:${String(config[key])}`);
+  const host = String(config.listenHost);
+  const ports = Object.entries(spec)
+    .filter(([key, f]) => f.variable.endsWith("_PORT") && key !== "opsPort" && !f.variable.startsWith("RELAY_"))
+    .map(([key, f]) => `${f.description.replace(/ port$/, "")} ${host}:${String(config[key])}`);
+  return [...ports, `ops http://${host}:${String(config.opsPort)}/metrics`].join("  ·  ");
 }
 
 async function waitReady(name: ServiceName, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
@@ -121,7 +124,7 @@ async function main(): Promise<number> {
   }
   say("all five services are ready:");
   for (const name of serviceNames) {
-    process.stdout.write(`  ${name.padEnd(width)}  ${listeners(name).join(", ")}\n`);
+    process.stdout.write(`  ${name.padEnd(width)}  ${listeners(name)}\n`);
   }
   say("press Ctrl-C to stop");
   return new Promise<number>(() => undefined);

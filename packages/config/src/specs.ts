@@ -41,7 +41,7 @@ export const serviceSpecs = {
   submission: {
     ...infraSpec,
     opsPort: opsPort(9101),
-    httpPort: port("SUBMISSION_HTTP_PORT", "HTTP submission and admin API port", 8080),
+    httpPort: port("SUBMISSION_HTTP_PORT", "HTTP API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
     outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
     redriveAfter: redriveAfter(),

@@ -45,8 +45,9 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
     if (!rowCount) {
       await client.query(`CREATE DATABASE ${quoteIdent(name)}`).catch((err: { code?: string }) => {
-        // 42P04: a concurrent starter created it first.
-        if (err.code !== "42P04") throw err;
+        // A concurrent starter created it first: 42P04 (duplicate_database), or 23505 when
+        // both passed the existence check and raced on pg_database's unique index.
+        if (err.code !== "42P04" && err.code !== "23505") throw err;
       });
     }
   } finally {

@@ -1,13 +1,14 @@
 import { withTransaction, type Pool } from "@correo/db";
 import type { DeliveryLocal } from "@correo/contracts";
 import { transition, type Clock, type Outbox, type PendingEvent } from "@correo/spool";
-import { counter, deliveryLatency, metricNames } from "@correo/telemetry";
+import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 import { appendDelivery } from "./store.js";
 
 export interface MailboxDeps {
   pool: Pool;
   outbox: Outbox;
   clock: Clock;
+  log: Logger;
 }
 
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
@@ -51,9 +52,16 @@ export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Pro
       modseq: copy.modseq,
       change: "exists",
     });
-    return { pending, acceptedAt: message.created_at };
+    return { pending, acceptedAt: message.created_at, uid: copy.uid };
   });
-  if (!result) return;
+  if (!result) {
+    deps.log.info({ deliveryId: event.deliveryId }, "delivery already stored; redelivered event ignored");
+    return;
+  }
+  deps.log.info(
+    { messageId: event.messageId, deliveryId: event.deliveryId, recipient: event.recipient, mailbox: event.mailbox, uid: result.uid },
+    "delivered to mailbox",
+  );
   completed().add(1, { outcome: "delivered", route: "local" });
   deliveryLatency().record((now.getTime() - result.acceptedAt.getTime()) / 1000, { route: "local" });
   await deps.outbox.publish([result.pending]);

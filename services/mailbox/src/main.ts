@@ -8,6 +8,6 @@ void runService("mailbox", async ({ config, log, pool, broker, onStop }) => {
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
 
-  const deps = { pool, outbox, clock: systemClock };
+  const deps = { pool, outbox, clock: systemClock, log };
   await broker.consume("mailbox", ["delivery.local"], (event) => deliverLocal(deps, event));
 });

@@ -48,7 +48,7 @@ afterAll(async () => {
 describe("deliverLocal", () => {
   it("stores a delivery once, however often its event arrives", async () => {
     const [event] = await acceptedFor("bob@example.test");
-    const deps = { pool: infra.pool, outbox, clock: systemClock };
+    const deps = { pool: infra.pool, outbox, clock: systemClock, log };
     await deliverLocal(deps, event!);
     await deliverLocal(deps, event!);
     await Promise.all([deliverLocal(deps, event!), deliverLocal(deps, event!)]);
@@ -62,7 +62,7 @@ describe("deliverLocal", () => {
 
   it("gives concurrent deliveries to one mailbox strictly increasing UIDs, without gaps or repeats", async () => {
     const events = await acceptedFor("bob@example.test", 30);
-    const deps = { pool: infra.pool, outbox, clock: systemClock };
+    const deps = { pool: infra.pool, outbox, clock: systemClock, log };
     const before = await infra.pool.query<{ uid_next: number; highest_modseq: number }>(
       "SELECT uid_next, highest_modseq FROM mailboxes WHERE account_id = $1 AND name = 'INBOX'",
       [accountId],
@@ -82,7 +82,7 @@ describe("deliverLocal", () => {
 
   it("fails, changing nothing, when the account has no such mailbox", async () => {
     const [event] = await acceptedFor("bob@example.test");
-    await expect(deliverLocal({ pool: infra.pool, outbox, clock: systemClock }, { ...event!, mailbox: "Nope" })).rejects.toThrow(/no mailbox Nope/);
+    await expect(deliverLocal({ pool: infra.pool, outbox, clock: systemClock, log }, { ...event!, mailbox: "Nope" })).rejects.toThrow(/no mailbox Nope/);
     const d = await infra.pool.query("SELECT state FROM deliveries WHERE id = $1", [event!.deliveryId]);
     expect(d.rows[0].state).toBe("queued");
   });

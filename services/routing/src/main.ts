@@ -10,7 +10,7 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
 
-  const deps = { pool, outbox, clock: systemClock, redriveAfterMs: config.redriveAfter };
+  const deps = { pool, outbox, clock: systemClock, redriveAfterMs: config.redriveAfter, log };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));
 
   const redrive = setInterval(

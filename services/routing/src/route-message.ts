@@ -1,7 +1,7 @@
 import { withTransaction, type Pool } from "@correo/db";
 import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
 import { loadDeliveries, transition, type Clock, type Outbox, type PendingEvent } from "@correo/spool";
-import { counter, metricNames } from "@correo/telemetry";
+import { counter, metricNames, type Logger } from "@correo/telemetry";
 import { decideRoute, replyText } from "./decide.js";
 import { lookupRecipient } from "./lookup.js";
 
@@ -11,6 +11,7 @@ export interface RouterDeps {
   clock: Clock;
   /** How long the next stage has before the re-drive sweeper routes the delivery again. */
   redriveAfterMs: number;
+  log: Logger;
 }
 
 const routed = () => counter(metricNames.deliveriesRouted, "Routing decisions, by route");
@@ -30,6 +31,7 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
     ]);
     const deliveries = await loadDeliveries(db, event.deliveries.map((d) => d.deliveryId));
     const events: AnyEvent[] = [];
+    const decisions: Record<string, string> = {};
     const remote = new Map<string, { deliveryId: string; recipient: string }[]>();
     for (const d of deliveries) {
       if (d.state !== "queued" && d.state !== "routed") continue;
@@ -75,6 +77,7 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
           break;
       }
       routed().add(1, { route: verdict.kind });
+      decisions[d.recipient] = verdict.kind === "bounce" ? replyText(verdict) : verdict.kind;
     }
     // Remote recipients of one destination travel together (one SMTP transaction).
     for (const [domain, group] of remote) {
@@ -90,6 +93,7 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
     }
     const out: PendingEvent[] = [];
     for (const e of events) out.push(await deps.outbox.enqueue(db, e));
+    if (Object.keys(decisions).length > 0) deps.log.info({ messageId: event.messageId, decisions }, "routed");
     return out;
   });
   await deps.outbox.publish(pending);

@@ -38,7 +38,7 @@ afterAll(async () => {
 describe("routeMessage", () => {
   it("sends hosted recipients to their mailbox, bounces unknown ones, and groups remote ones per domain", async () => {
     const event = await submit(["bob@EXAMPLE.test", "nobody@example.test", "x@remote.test", "y@remote.test", "z@other.test"]);
-    await routeMessage({ pool: infra.pool, outbox, clock: systemClock, redriveAfterMs: 60_000 }, event);
+    await routeMessage({ pool: infra.pool, outbox, clock: systemClock, redriveAfterMs: 60_000, log }, event);
     const { rows } = await infra.pool.query("SELECT recipient, state, route, last_response FROM deliveries WHERE message_id = $1 ORDER BY recipient", [event.messageId]);
     expect(rows).toEqual([
       { recipient: "bob@EXAMPLE.test", state: "routed", route: "local", last_response: expect.stringMatching(/^local mailbox INBOX/) },
@@ -57,7 +57,7 @@ describe("routeMessage", () => {
 
   it("never moves a final delivery again when the event comes twice", async () => {
     const event = await submit(["nobody@example.test"]);
-    const deps = { pool: infra.pool, outbox, clock: systemClock, redriveAfterMs: 60_000 };
+    const deps = { pool: infra.pool, outbox, clock: systemClock, redriveAfterMs: 60_000, log };
     await routeMessage(deps, event);
     await routeMessage(deps, event);
     const { rows } = await infra.pool.query("SELECT event FROM delivery_events WHERE delivery_id = $1 ORDER BY id", [event.deliveries[0]!.deliveryId]);
@@ -76,7 +76,7 @@ describe("routeMessage", () => {
     const n = await redriveOverdue({ pool: infra.pool, broker, clock: later, log }, 60_000);
     expect(n).toBeGreaterThanOrEqual(1);
     const again = await eventually(async () => redriven.find((e) => e.messageId === event.messageId), 10_000);
-    await routeMessage({ pool: infra.pool, outbox, clock: later, redriveAfterMs: 60_000 }, again);
+    await routeMessage({ pool: infra.pool, outbox, clock: later, redriveAfterMs: 60_000, log }, again);
     await eventually(async () => published.slice(before).some((e) => e.messageId === event.messageId && e.type === "delivery.local"), 10_000);
     const { rows } = await infra.pool.query("SELECT next_attempt_at FROM deliveries WHERE id = $1", [event.deliveries[0]!.deliveryId]);
     expect(rows[0].next_attempt_at.getTime()).toBeGreaterThan(later.now().getTime());

@@ -1,0 +1,73 @@
+# Correo container images: one build, one image per service.
+#
+# There is one final stage per service, named after its directory in services/, and
+# compose picks one with `target:`:
+#
+#   docker build --target submission -t correo/submission .
+#
+# (`docker build` without --target builds the last stage, retrieval.)
+#
+# Every image holds only that service's production tree, made by `pnpm deploy`, at the
+# same path as in a checkout, so it runs exactly as `pnpm start` runs it:
+# `node services/<name>/dist/main.js`. It binds to 0.0.0.0 and uses the standard
+# ports of DESIGN.md's "Public interface defaults" (ops on 9100 in every container).
+# On start a service creates its database if missing and migrates it
+# (packages/db/migrations ships inside the deployed tree).
+
+# ---- build: install, compile, and deploy a production-only tree per service ----
+FROM node:20-bookworm-slim AS build
+# No packageManager field on purpose (see TOOLCHAIN.md); pnpm is pinned here and in engines.
+RUN npm i -g pnpm@12.4.2
+WORKDIR /src
+# The store is filled from the lockfile alone, so this layer survives source changes.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+RUN pnpm fetch
+COPY . .
+RUN pnpm install --frozen-lockfile --offline
+RUN pnpm build
+# pnpm 12's deploy copies the workspace packages a service depends on (dist/ and
+# migrations/ included) into the service's own node_modules; no --legacy needed.
+RUN for service in submission routing relay-queue mailbox retrieval; do \
+      pnpm deploy --filter "@correo/$service" --prod --offline "/prod/services/$service" || exit 1; \
+    done
+
+# ---- runtime: what every service image shares ----
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    LISTEN_HOST=0.0.0.0 \
+    OPS_PORT=9100
+WORKDIR /app
+# Files stay owned by root: the service reads its code, it never writes it.
+USER node
+EXPOSE 9100
+# Slim images have no curl; node asks the ops server. /healthz says the process is
+# alive; /readyz (infra reachable) is for orchestrators that route traffic.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.OPS_PORT||9100,path:'/healthz'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
+
+# ---- one target per service ----
+FROM runtime AS submission
+COPY --from=build /prod/services/submission services/submission
+ENV SUBMISSION_HTTP_PORT=8080
+EXPOSE 8080
+CMD ["node", "services/submission/dist/main.js"]
+
+FROM runtime AS routing
+COPY --from=build /prod/services/routing services/routing
+CMD ["node", "services/routing/dist/main.js"]
+
+FROM runtime AS relay-queue
+COPY --from=build /prod/services/relay-queue services/relay-queue
+CMD ["node", "services/relay-queue/dist/main.js"]
+
+FROM runtime AS mailbox
+COPY --from=build /prod/services/mailbox services/mailbox
+CMD ["node", "services/mailbox/dist/main.js"]
+
+FROM runtime AS retrieval
+COPY --from=build /prod/services/retrieval services/retrieval
+# POP3 on 110 as a non-root user: Docker lets containers bind ports below 1024
+# (net.ipv4.ip_unprivileged_port_start=0), and compose sets that sysctl explicitly.
+ENV POP3_PORT=110
+EXPOSE 110
+CMD ["node", "services/retrieval/dist/main.js"]
