@@ -15,3 +15,4 @@ export {
 } from "./accounts.js";
 export { createApiKey, verifyApiKey, listApiKeys, revokeApiKey, type ApiKey } from "./api-keys.js";
 export { addTransport, listTransports, removeTransport, findTransport, ANY_DOMAIN, type Transport } from "./transports.js";
+export { recipientStatus, canSendAs, type RecipientStatus } from "./recipients.js";

@@ -12,8 +12,14 @@ export interface Submission {
   recipients: string[];
   source: "http" | "smtp" | "dsn";
   apiKeyId?: number;
+  /** The account that authenticated the submission (SMTP AUTH), if any. */
+  accountId?: number;
   headerMessageId?: string;
   subject?: string;
+  /** RFC 3461 §4.3/§4.4: MAIL FROM's RET and ENVID. */
+  dsn?: { ret?: "FULL" | "HDRS"; envid?: string };
+  /** RFC 3461 §4.1/§4.2: RCPT TO's NOTIFY and ORCPT, by recipient address as given in `recipients`. */
+  recipientParams?: Record<string, { notify?: ("NEVER" | "SUCCESS" | "FAILURE" | "DELAY")[]; orcpt?: string }>;
 }
 
 export interface Accepted {
@@ -45,15 +51,40 @@ export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission,
   const { blobId, pending } = await withTransaction(pool, async (db) => {
     const blobId = await putBlob(db, sub.raw);
     await db.query(
-      `INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [messageId, blobId, sub.envelopeFrom, sub.headerMessageId ?? null, sub.subject ?? null, sub.raw.length, sub.source, sub.apiKeyId ?? null, now],
+      `INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
+                             account_id, dsn_ret, dsn_envid, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        messageId,
+        blobId,
+        sub.envelopeFrom,
+        sub.headerMessageId ?? null,
+        sub.subject ?? null,
+        sub.raw.length,
+        sub.source,
+        sub.apiKeyId ?? null,
+        sub.accountId ?? null,
+        sub.dsn?.ret ?? null,
+        sub.dsn?.envid ?? null,
+        now,
+      ],
     );
+    const params = deliveries.map((d) => sub.recipientParams?.[d.recipient]);
     await db.query(
-      `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, created_at, updated_at)
-       SELECT d.id, $1, d.recipient, 'queued', $2, $3, $3
-         FROM unnest($4::uuid[], $5::text[]) AS d(id, recipient)`,
-      [messageId, redriveAt, now, deliveries.map((d) => d.deliveryId), deliveries.map((d) => d.recipient)],
+      `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, created_at, updated_at,
+                               dsn_notify, original_recipient)
+       SELECT d.id, $1, d.recipient, 'queued', $2, $3, $3,
+              CASE WHEN d.notify = '' THEN NULL ELSE string_to_array(d.notify, ',') END, d.orcpt
+         FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS d(id, recipient, notify, orcpt)`,
+      [
+        messageId,
+        redriveAt,
+        now,
+        deliveries.map((d) => d.deliveryId),
+        deliveries.map((d) => d.recipient),
+        params.map((p) => (p?.notify ?? []).join(",")),
+        params.map((p) => p?.orcpt ?? null),
+      ],
     );
     await db.query(
       `INSERT INTO delivery_events (delivery_id, at, event, detail)

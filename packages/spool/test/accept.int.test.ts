@@ -54,6 +54,29 @@ describe("acceptMessage", () => {
     expect(event.deliveries).toEqual(accepted.deliveries);
   });
 
+  it("stores RFC 3461 parameters: RET and ENVID per message, NOTIFY and ORCPT per recipient", async () => {
+    const accepted = await acceptMessage(
+      infra.pool,
+      outbox,
+      {
+        raw,
+        envelopeFrom: "alice@example.test",
+        recipients: ["bob@example.test", "carol@example.test"],
+        source: "smtp",
+        dsn: { ret: "HDRS", envid: "QQ314159" },
+        recipientParams: { "bob@example.test": { notify: ["SUCCESS", "FAILURE"], orcpt: "rfc822;Bob@Example.test" } },
+      },
+      { clock: systemClock, redriveAfterMs: 1000 },
+    );
+    const m = await infra.pool.query("SELECT dsn_ret, dsn_envid FROM messages WHERE id = $1", [accepted.messageId]);
+    expect(m.rows[0]).toEqual({ dsn_ret: "HDRS", dsn_envid: "QQ314159" });
+    const d = await infra.pool.query("SELECT recipient, dsn_notify, original_recipient FROM deliveries WHERE message_id = $1 ORDER BY recipient", [accepted.messageId]);
+    expect(d.rows).toEqual([
+      { recipient: "bob@example.test", dsn_notify: ["SUCCESS", "FAILURE"], original_recipient: "rfc822;Bob@Example.test" },
+      { recipient: "carol@example.test", dsn_notify: null, original_recipient: null },
+    ]);
+  });
+
   it("stores identical bodies once", async () => {
     const before = await count("blobs");
     await acceptMessage(infra.pool, outbox, { raw, envelopeFrom: "", recipients: ["x@example.test"], source: "dsn" }, { clock: systemClock, redriveAfterMs: 1000 });
