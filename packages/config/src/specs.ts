@@ -32,6 +32,12 @@ function opsPort(fallback: number) {
   return port("OPS_PORT", "port of /healthz, /readyz and /metrics", fallback);
 }
 
+/** The certificate of STARTTLS and implicit-TLS listeners; unset: self-signed for the host name. */
+const tlsSpec = {
+  tlsCertPath: optionalText("TLS_CERT_PATH", "PEM certificate chain for TLS listeners; unset: a self-signed one"),
+  tlsKeyPath: optionalText("TLS_KEY_PATH", "PEM private key of TLS_CERT_PATH"),
+} as const;
+
 function redriveAfter() {
   return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
 }
@@ -40,6 +46,7 @@ function redriveAfter() {
 export const serviceSpecs = {
   submission: {
     ...infraSpec,
+    ...tlsSpec,
     opsPort: opsPort(9101),
     httpPort: port("SUBMISSION_HTTP_PORT", "HTTP API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
@@ -71,6 +78,7 @@ export const serviceSpecs = {
   },
   retrieval: {
     ...infraSpec,
+    ...tlsSpec,
     opsPort: opsPort(9105),
     pop3Port: port("POP3_PORT", "POP3 port", 2110),
   },

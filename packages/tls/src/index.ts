@@ -1,0 +1,1 @@
+export { loadTlsCredentials, TlsConfigError, type TlsCredentials, type TlsOptions } from "./credentials.js";
