@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // and e2e tests use real RabbitMQ, PostgreSQL and Redis (see packages/testkit).
 export default defineConfig({
   test: {
+    // Under CI a JSON report as well, from which .ci/run prints its closing "N passed, N failed" line.
+    reporters: process.env.CI ? ["default", ["json", { outputFile: "test-results/vitest.json" }]] : ["default"],
     projects: [
       {
         test: {
