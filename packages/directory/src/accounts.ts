@@ -43,26 +43,51 @@ export const defaultMailboxes: { name: string; specialUse: string | null }[] = [
 
 export const MIN_PASSWORD_LENGTH = 8;
 
-export async function addAccount(pool: Pool, address: string, password: string): Promise<Account> {
-  const parsed = parseAddress(address);
-  if (!parsed) throw new DirectoryError("invalid", `'${address}' is not an e-mail address`);
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new DirectoryError("invalid", `the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+export interface AccountOptions {
+  /** Largest total size of the account's messages, in bytes; undefined or null: no limit. */
+  quotaBytes?: number | null;
+  /** A disabled account cannot log in and its mail bounces (5.2.1). Default true. */
+  enabled?: boolean;
+}
+
+function checkQuota(quotaBytes: number | null | undefined): number | null {
+  if (quotaBytes === undefined || quotaBytes === null) return null;
+  if (!Number.isSafeInteger(quotaBytes) || quotaBytes <= 0) {
+    throw new DirectoryError("invalid", `the quota must be a positive number of bytes, not '${quotaBytes}'`, "quota");
   }
+  return quotaBytes;
+}
+
+export async function addAccount(pool: Pool, address: string, password: string, opts: AccountOptions = {}): Promise<Account> {
+  const parsed = parseAddress(address);
+  if (!parsed) throw new DirectoryError("invalid", `'${address}' is not an e-mail address`, "address");
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new DirectoryError("invalid", `the password must have at least ${MIN_PASSWORD_LENGTH} characters`, "password");
+  }
+  const quotaBytes = checkQuota(opts.quotaBytes);
   const passwordHash = await hashPassword(password);
   return withTransaction(pool, async (db) => {
     const domain = await db.query<{ id: number }>("SELECT id FROM domains WHERE name = $1", [parsed.domain]);
     const domainId = domain.rows[0]?.id;
     if (!domainId) {
-      throw new DirectoryError("not_found", `domain ${parsed.domain} is not hosted here; add it with 'correo domain add ${parsed.domain}'`);
+      const alias = await db.query<{ domain: string }>(
+        "SELECT d.name AS domain FROM domain_aliases x JOIN domains d ON d.id = x.domain_id WHERE x.name = $1",
+        [parsed.domain],
+      );
+      if (alias.rows[0]) {
+        throw new DirectoryError("invalid", `${parsed.domain} is an alias of ${alias.rows[0].domain}; add the account there`, "address");
+      }
+      throw new DirectoryError("not_found", `domain ${parsed.domain} is not hosted here; add it with 'correo domain add ${parsed.domain}'`, "address");
     }
     const fullAddress = `${parsed.localPart}@${parsed.domain}`;
+    const taken = await db.query("SELECT 1 FROM aliases WHERE lower(address) = lower($1)", [fullAddress]);
+    if (taken.rows[0]) throw new DirectoryError("duplicate", `${fullAddress} is already an alias`);
     const { rows } = await db.query<AccountRow>(
-      `INSERT INTO accounts (domain_id, local_part, address, password_hash)
-       VALUES ($1, $2, $3, $4)
+      `INSERT INTO accounts (domain_id, local_part, address, password_hash, quota_bytes, enabled)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT ((lower(address))) DO NOTHING
        RETURNING *`,
-      [domainId, parsed.localPart, fullAddress, passwordHash],
+      [domainId, parsed.localPart, fullAddress, passwordHash, quotaBytes, opts.enabled ?? true],
     );
     const row = rows[0];
     if (!row) throw new DirectoryError("duplicate", `account ${fullAddress} already exists`);
@@ -105,13 +130,43 @@ export async function removeAccount(db: Queryable, address: string): Promise<voi
 
 export async function setPassword(db: Queryable, address: string, password: string): Promise<void> {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new DirectoryError("invalid", `the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    throw new DirectoryError("invalid", `the password must have at least ${MIN_PASSWORD_LENGTH} characters`, "password");
   }
   const { rowCount } = await db.query("UPDATE accounts SET password_hash = $2 WHERE lower(address) = lower($1)", [
     address,
     await hashPassword(password),
   ]);
   if (!rowCount) throw new DirectoryError("not_found", `account ${address} does not exist`);
+}
+
+/** Enables or disables an account (a disabled one cannot log in; its mail bounces 5.2.1). */
+export async function setAccountEnabled(db: Queryable, address: string, enabled: boolean): Promise<Account> {
+  const { rows } = await db.query<AccountRow>("UPDATE accounts SET enabled = $2 WHERE lower(address) = lower($1) RETURNING *", [
+    address,
+    enabled,
+  ]);
+  if (!rows[0]) throw new DirectoryError("not_found", `account ${address} does not exist`);
+  return toAccount(rows[0]);
+}
+
+/** Sets (bytes) or removes (null) an account's quota. */
+export async function setQuota(db: Queryable, address: string, quotaBytes: number | null): Promise<Account> {
+  const { rows } = await db.query<AccountRow>("UPDATE accounts SET quota_bytes = $2 WHERE lower(address) = lower($1) RETURNING *", [
+    address,
+    checkQuota(quotaBytes),
+  ]);
+  if (!rows[0]) throw new DirectoryError("not_found", `account ${address} does not exist`);
+  return toAccount(rows[0]);
+}
+
+/** Bytes the account's messages take, in all its mailboxes (what the quota limits). */
+export async function usedBytes(db: Queryable, accountId: number): Promise<number> {
+  const { rows } = await db.query<{ used: string }>(
+    `SELECT coalesce(sum(mm.size), 0)::bigint AS used FROM mailbox_messages mm
+       JOIN mailboxes mb ON mb.id = mm.mailbox_id WHERE mb.account_id = $1`,
+    [accountId],
+  );
+  return Number(rows[0]?.used ?? 0);
 }
 
 // A hash of a random password, verified when the account does not exist so that a

@@ -1,4 +1,4 @@
-import { domainToASCII } from "node:url";
+import { domainToASCII, domainToUnicode } from "node:url";
 
 export interface ParsedAddress {
   localPart: string;
@@ -29,4 +29,24 @@ export function normalizeDomain(domain: string): string | undefined {
   const labels = ascii.split(".");
   if (labels.length < 2 || !labels.every((l) => label.test(l))) return undefined;
   return ascii;
+}
+
+/** The U-label (Unicode) form of a stored A-label domain, for people to read (RFC 5890 §2.3.2.1). */
+export function domainUnicode(domain: string): string {
+  return domainToUnicode(domain) || domain;
+}
+
+/**
+ * The form two addresses are compared in: local part lower-cased (RFC 5321 §2.4 lets a
+ * server treat it case-insensitively, as every real one does), domain in A-labels.
+ */
+export function addressKey(address: string): string | undefined {
+  const p = parseAddress(address);
+  return p && `${p.localPart.toLowerCase()}@${p.domain}`;
+}
+
+/** `alice+news` → base `alice`, tag `news` (plus-addressing, RFC 5233 subaddress). */
+export function splitSubaddress(localPart: string): { base: string; tag: string | undefined } {
+  const plus = localPart.indexOf("+");
+  return plus > 0 ? { base: localPart.slice(0, plus), tag: localPart.slice(plus + 1) } : { base: localPart, tag: undefined };
 }

@@ -10,15 +10,18 @@ export interface ApiKeyToken {
   secret: string;
 }
 
-export function newApiKeyToken(): ApiKeyToken & { token: string } {
+/** `correo_…` sends mail for one domain; `correoadmin_…` manages the directory (admin API). */
+export type TokenKind = "correo" | "correoadmin";
+
+export function newApiKeyToken(kind: TokenKind = "correo"): ApiKeyToken & { token: string } {
   const keyId = randomBytes(8).toString("hex");
   const secret = randomBytes(32).toString("base64url");
-  return { keyId, secret, token: `correo_${keyId}_${secret}` };
+  return { keyId, secret, token: `${kind}_${keyId}_${secret}` };
 }
 
-export function parseApiKeyToken(token: string): ApiKeyToken | undefined {
-  const m = /^correo_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(token.trim());
-  return m ? { keyId: m[1]!, secret: m[2]! } : undefined;
+export function parseApiKeyToken(token: string, kind: TokenKind = "correo"): ApiKeyToken | undefined {
+  const m = /^([a-z]+)_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(token.trim());
+  return m && m[1] === kind ? { keyId: m[2]!, secret: m[3]! } : undefined;
 }
 
 export function hashSecret(secret: string): string {

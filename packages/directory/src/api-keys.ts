@@ -39,7 +39,7 @@ export async function createApiKey(
 ): Promise<ApiKey & { token: string }> {
   const name = normalizeDomain(domain);
   const d = name && (await db.query<{ id: number }>("SELECT id FROM domains WHERE name = $1", [name])).rows[0];
-  if (!d) throw new DirectoryError("not_found", `domain ${domain} is not hosted here`);
+  if (!d) throw new DirectoryError("not_found", `domain ${domain} is not hosted here`, "domain");
   const { keyId, secret, token } = newApiKeyToken();
   const { rows } = await db.query<ApiKeyRow>(
     `INSERT INTO api_keys (key_id, secret_hash, domain_id, description) VALUES ($1, $2, $3, $4)

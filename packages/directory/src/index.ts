@@ -1,18 +1,53 @@
-export { parseAddress, normalizeDomain, type ParsedAddress } from "./address.js";
+export {
+  parseAddress,
+  normalizeDomain,
+  domainUnicode,
+  addressKey,
+  splitSubaddress,
+  type ParsedAddress,
+} from "./address.js";
 export { DirectoryError, type DirectoryErrorCode } from "./errors.js";
 export { hashPassword, verifyPassword } from "./password.js";
-export { addDomain, listDomains, findDomain, removeDomain, type Domain } from "./domains.js";
+export {
+  addDomain,
+  listDomains,
+  findDomain,
+  resolveHostedDomain,
+  removeDomain,
+  setCatchAll,
+  addDomainAlias,
+  removeDomainAlias,
+  listDomainAliases,
+  type Domain,
+  type DomainAlias,
+} from "./domains.js";
 export {
   addAccount,
   findAccount,
   listAccounts,
   removeAccount,
   setPassword,
+  setAccountEnabled,
+  setQuota,
+  usedBytes,
   authenticate,
   defaultMailboxes,
   MIN_PASSWORD_LENGTH,
   type Account,
+  type AccountOptions,
 } from "./accounts.js";
+export { addAlias, listAliases, findAlias, removeAlias, MAX_ALIAS_TARGETS, type Alias } from "./aliases.js";
 export { createApiKey, verifyApiKey, listApiKeys, revokeApiKey, type ApiKey } from "./api-keys.js";
-export { addTransport, listTransports, removeTransport, findTransport, ANY_DOMAIN, type Transport } from "./transports.js";
+export { createAdminKey, verifyAdminKey, listAdminKeys, revokeAdminKey, type AdminKey } from "./admin-keys.js";
+export {
+  addTransport,
+  listTransports,
+  removeTransport,
+  findTransport,
+  ANY_DOMAIN,
+  TLS_POLICIES,
+  type Transport,
+  type TransportOptions,
+  type TlsPolicy,
+} from "./transports.js";
 export { recipientStatus, canSendAs, type RecipientStatus } from "./recipients.js";

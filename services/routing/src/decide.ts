@@ -1,33 +1,47 @@
+import type { RecipientStatus } from "@correo/directory";
+
 /**
  * Routing decisions, pure: the seed's "the domain names the server, the local part
  * names the mailbox". Lookups happen before; this only decides.
  */
 export type RouteVerdict =
-  | { kind: "local"; accountId: number; mailbox: string }
+  | { kind: "local"; accountId: number; account: string; mailbox: string }
   | { kind: "remote"; domain: string }
+  | { kind: "expand"; alias: string; targets: string[]; catchAll: boolean }
   | { kind: "bounce"; code: number; enhanced: string; text: string };
 
 export interface RecipientFacts {
   recipient: string;
-  /** Lower-case A-label domain, or undefined when the address cannot be parsed. */
-  domain: string | undefined;
-  hosted: boolean;
-  account: { id: number; enabled: boolean } | undefined;
+  status: RecipientStatus;
+  /** For a local account with a quota: its limit, what it holds, and this message's size. */
+  quota?: { limitBytes: number; usedBytes: number; messageBytes: number };
 }
 
 export function decideRoute(f: RecipientFacts): RouteVerdict {
-  if (!f.domain) {
-    // RFC 3463: 5.1.3 bad destination mailbox address syntax.
-    return { kind: "bounce", code: 550, enhanced: "5.1.3", text: `<${f.recipient}>: not a valid address` };
+  const s = f.status;
+  switch (s.kind) {
+    case "invalid":
+      // RFC 3463: 5.1.3 bad destination mailbox address syntax.
+      return { kind: "bounce", code: 550, enhanced: "5.1.3", text: `<${f.recipient}>: not a valid address` };
+    case "not-hosted": {
+      const domain = s.domain;
+      return { kind: "remote", domain };
+    }
+    case "unknown":
+      // RFC 3463: 5.1.1 bad destination mailbox address.
+      return { kind: "bounce", code: 550, enhanced: "5.1.1", text: `<${f.recipient}>: no such mailbox here` };
+    case "disabled":
+      // RFC 3463: 5.2.1 mailbox disabled, not accepting messages.
+      return { kind: "bounce", code: 550, enhanced: "5.2.1", text: `<${f.recipient}>: mailbox disabled` };
+    case "alias":
+      return { kind: "expand", alias: s.address, targets: s.targets, catchAll: s.catchAll };
+    case "local":
+      if (f.quota && f.quota.usedBytes + f.quota.messageBytes > f.quota.limitBytes) {
+        // RFC 3463: 5.2.2 mailbox full.
+        return { kind: "bounce", code: 552, enhanced: "5.2.2", text: `<${f.recipient}>: mailbox full (quota ${f.quota.limitBytes} bytes)` };
+      }
+      return { kind: "local", accountId: s.accountId, account: s.address, mailbox: "INBOX" };
   }
-  if (!f.hosted) return { kind: "remote", domain: f.domain };
-  if (!f.account) {
-    return { kind: "bounce", code: 550, enhanced: "5.1.1", text: `<${f.recipient}>: no such mailbox here` };
-  }
-  if (!f.account.enabled) {
-    return { kind: "bounce", code: 550, enhanced: "5.2.1", text: `<${f.recipient}>: mailbox disabled` };
-  }
-  return { kind: "local", accountId: f.account.id, mailbox: "INBOX" };
 }
 
 export function replyText(v: { code: number; enhanced: string; text: string }): string {

@@ -1,18 +1,18 @@
 import type { Queryable } from "@correo/db";
-import { findAccount, findDomain, parseAddress } from "@correo/directory";
+import { recipientStatus, usedBytes, type RecipientStatus } from "@correo/directory";
 import type { RecipientFacts } from "./decide.js";
 
-/** What the directory knows about one recipient. */
-export async function lookupRecipient(db: Queryable, recipient: string): Promise<RecipientFacts> {
-  const parsed = parseAddress(recipient);
-  if (!parsed) return { recipient, domain: undefined, hosted: false, account: undefined };
-  const domain = await findDomain(db, parsed.domain);
-  if (!domain) return { recipient, domain: parsed.domain, hosted: false, account: undefined };
-  const account = await findAccount(db, recipient);
-  return {
-    recipient,
-    domain: parsed.domain,
-    hosted: true,
-    account: account && { id: account.id, enabled: account.enabled },
-  };
+/** What the directory knows about one recipient, with the account's quota when it has one. */
+export async function lookupRecipient(
+  db: Queryable,
+  recipient: string,
+  messageBytes: number,
+  known?: RecipientStatus,
+): Promise<RecipientFacts> {
+  const status = known ?? (await recipientStatus(db, recipient));
+  if (status.kind !== "local") return { recipient, status };
+  const { rows } = await db.query<{ quota_bytes: number | null }>("SELECT quota_bytes FROM accounts WHERE id = $1", [status.accountId]);
+  const limitBytes = rows[0]?.quota_bytes;
+  if (limitBytes === null || limitBytes === undefined) return { recipient, status };
+  return { recipient, status, quota: { limitBytes, usedBytes: await usedBytes(db, status.accountId), messageBytes } };
 }

@@ -1,16 +1,26 @@
 import "./instrument.js";
+import { findTransport } from "@correo/directory";
+import { createDns, resolveRoute } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
-import { routeMessage } from "./route-message.js";
+import { routeMessage, type RouterDeps } from "./route-message.js";
 import { redriveOverdue } from "./redrive.js";
-
 
 void runService("routing", async ({ config, log, pool, broker, onStop }) => {
   const outbox = new Outbox(pool, broker, log);
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
 
-  const deps = { pool, outbox, clock: systemClock, redriveAfterMs: config.redriveAfter, log };
+  const dns = createDns(config.dnsServers);
+  const deps: RouterDeps = {
+    pool,
+    outbox,
+    clock: systemClock,
+    redriveAfterMs: config.redriveAfter,
+    route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(pool, d), smtpPort: config.relaySmtpPort }, domain),
+    deferral: { minBackoffMs: config.minBackoff, maxBackoffMs: config.maxBackoff, maxLifetimeMs: config.maxLifetime },
+    log,
+  };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));
 
   const redrive = setInterval(

@@ -1,24 +1,33 @@
 import type { Pool } from "@correo/db";
 import type { Broker } from "@correo/broker";
 import type { MessageSubmitted } from "@correo/contracts";
-import { overdueDeliveries, postpone, type Clock } from "@correo/spool";
+import { postpone, type Clock } from "@correo/spool";
 import type { Logger } from "@correo/telemetry";
 
 /**
- * DESIGN: "Nothing is stuck out of sight." Deliveries still queued or routed past
- * their next action time (the broker lost the event, or a consumer died before its
- * outbox was swept) are routed again by publishing message.submitted once more.
- * Routing and the mailbox are idempotent, so this never duplicates a message.
+ * DESIGN: "Nothing is stuck out of sight." Deliveries routing still owns past their
+ * next action time — queued or routed (the broker lost the event, or a consumer died
+ * before its outbox was swept), or deferred before a route was chosen (a DNS failure
+ * at routing time, retried with back-off) — are routed again by publishing
+ * message.submitted once more. Routing and the mailbox are idempotent, so this never
+ * duplicates a message.
  */
 export async function redriveOverdue(
   deps: { pool: Pool; broker: Broker; clock: Clock; log: Logger },
   postponeMs: number,
+  limit = 500,
 ): Promise<number> {
   const now = deps.clock.now();
-  const overdue = await overdueDeliveries(deps.pool, now, ["queued", "routed"]);
+  const { rows: overdue } = await deps.pool.query<{ id: string; message_id: string; recipient: string }>(
+    `SELECT id, message_id, recipient FROM deliveries
+      WHERE next_attempt_at <= $1
+        AND (state IN ('queued', 'routed') OR (state = 'deferred' AND route IS NULL))
+      ORDER BY next_attempt_at LIMIT $2`,
+    [now, limit],
+  );
   if (overdue.length === 0) return 0;
   const byMessage = new Map<string, typeof overdue>();
-  for (const d of overdue) byMessage.set(d.messageId, [...(byMessage.get(d.messageId) ?? []), d]);
+  for (const d of overdue) byMessage.set(d.message_id, [...(byMessage.get(d.message_id) ?? []), d]);
   const { rows } = await deps.pool.query<{ id: string; blob_id: string; envelope_from: string; created_at: Date }>(
     "SELECT id, blob_id, envelope_from, created_at FROM messages WHERE id = ANY($1::uuid[])",
     [[...byMessage.keys()]],

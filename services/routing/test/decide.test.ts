@@ -1,29 +1,45 @@
 import { describe, expect, it } from "vitest";
 import { decideRoute } from "../src/decide.js";
 
-const base = { recipient: "bob@example.test", domain: "example.test", hosted: true, account: { id: 7, enabled: true } };
+const local = { kind: "local", accountId: 7, address: "bob@example.test" } as const;
+const facts = (status: Parameters<typeof decideRoute>[0]["status"], quota?: Parameters<typeof decideRoute>[0]["quota"]) => ({
+  recipient: "bob@example.test",
+  status,
+  ...(quota ? { quota } : {}),
+});
 
 describe("decideRoute", () => {
   it("delivers to the INBOX of an existing account of a hosted domain", () => {
-    expect(decideRoute(base)).toEqual({ kind: "local", accountId: 7, mailbox: "INBOX" });
+    expect(decideRoute(facts(local))).toEqual({ kind: "local", accountId: 7, account: "bob@example.test", mailbox: "INBOX" });
   });
 
   it("bounces an unknown user of a hosted domain with 550 5.1.1", () => {
-    expect(decideRoute({ ...base, account: undefined })).toMatchObject({ kind: "bounce", code: 550, enhanced: "5.1.1" });
+    expect(decideRoute(facts({ kind: "unknown", domain: "example.test" }))).toMatchObject({ kind: "bounce", code: 550, enhanced: "5.1.1" });
   });
 
   it("bounces a disabled account with 5.2.1", () => {
-    expect(decideRoute({ ...base, account: { id: 7, enabled: false } })).toMatchObject({ enhanced: "5.2.1" });
+    expect(decideRoute(facts({ kind: "disabled", accountId: 7 }))).toMatchObject({ enhanced: "5.2.1" });
+  });
+
+  it("bounces a message that would take the account over its quota with 552 5.2.2", () => {
+    expect(decideRoute(facts(local, { limitBytes: 1000, usedBytes: 900, messageBytes: 101 }))).toMatchObject({ code: 552, enhanced: "5.2.2" });
+    expect(decideRoute(facts(local, { limitBytes: 1000, usedBytes: 900, messageBytes: 100 }))).toMatchObject({ kind: "local" });
   });
 
   it("relays other domains", () => {
-    expect(decideRoute({ ...base, domain: "elsewhere.test", hosted: false, account: undefined })).toEqual({
-      kind: "remote",
-      domain: "elsewhere.test",
+    expect(decideRoute(facts({ kind: "not-hosted", domain: "elsewhere.test" }))).toEqual({ kind: "remote", domain: "elsewhere.test" });
+  });
+
+  it("expands aliases and catch-alls", () => {
+    expect(decideRoute(facts({ kind: "alias", address: "team@example.test", targets: ["a@example.test"], catchAll: false }))).toEqual({
+      kind: "expand",
+      alias: "team@example.test",
+      targets: ["a@example.test"],
+      catchAll: false,
     });
   });
 
   it("bounces an address that cannot be parsed with 5.1.3", () => {
-    expect(decideRoute({ ...base, domain: undefined, hosted: false })).toMatchObject({ enhanced: "5.1.3" });
+    expect(decideRoute(facts({ kind: "invalid" }))).toMatchObject({ enhanced: "5.1.3" });
   });
 });

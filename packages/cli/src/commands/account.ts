@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { addAccount, listAccounts, removeAccount, setPassword } from "@correo/directory";
+import { addAccount, listAccounts, removeAccount, setAccountEnabled, setPassword, setQuota } from "@correo/directory";
 import { table } from "../output.js";
+import { formatSize, parseSize } from "../size.js";
 import { arg, flag, UsageError, type Command, type CommandContext } from "./types.js";
 
 /** --password VALUE, or --password-stdin to read it from standard input (kept out of shell history). */
@@ -11,13 +12,23 @@ function password(ctx: CommandContext): string {
   return p;
 }
 
+function size(text: string): number | null {
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new UsageError(`'${text}' is not a size: write 1048576, 512K, 100M, 2G or none`);
+  return bytes;
+}
+
 export const accountCommands: Record<string, Command> = {
   add: {
-    usage: "account add <address> (--password <password> | --password-stdin)",
+    usage: "account add <address> (--password <password> | --password-stdin) [--quota <size>] [--disabled]",
     summary: "create an account with its mailboxes (INBOX, Sent, Drafts, Trash, Junk)",
     async run(ctx) {
-      const a = await addAccount(ctx.pool, arg(ctx, 0, "address"), password(ctx));
-      ctx.out.result({ account: a }, () => `account ${a.address} added\n`);
+      const quota = flag(ctx, "quota");
+      const a = await addAccount(ctx.pool, arg(ctx, 0, "address"), password(ctx), {
+        quotaBytes: quota === undefined ? null : size(quota),
+        enabled: ctx.flags.disabled !== true,
+      });
+      ctx.out.result({ account: a }, () => `account ${a.address} added${a.enabled ? "" : " (disabled)"}\n`);
     },
   },
   list: {
@@ -25,7 +36,8 @@ export const accountCommands: Record<string, Command> = {
     summary: "list accounts",
     async run(ctx) {
       const accounts = await listAccounts(ctx.pool, flag(ctx, "domain"));
-      ctx.out.result({ accounts }, () => table(accounts, ["address", "enabled", "quotaBytes", "createdAt"]));
+      const rows = accounts.map((a) => ({ ...a, quota: formatSize(a.quotaBytes) }));
+      ctx.out.result({ accounts }, () => table(rows, ["address", "enabled", "quota", "createdAt"]));
     },
   },
   remove: {
@@ -44,6 +56,30 @@ export const accountCommands: Record<string, Command> = {
       const address = arg(ctx, 0, "address");
       await setPassword(ctx.pool, address, password(ctx));
       ctx.out.result({ updated: address }, () => `password of ${address} changed\n`);
+    },
+  },
+  quota: {
+    usage: "account quota <address> <size|none>",
+    summary: "set (e.g. 2G, 500M) or remove an account's quota",
+    async run(ctx) {
+      const a = await setQuota(ctx.pool, arg(ctx, 0, "address"), size(arg(ctx, 1, "size|none")));
+      ctx.out.result({ account: a }, () => `quota of ${a.address}: ${a.quotaBytes === null ? "none" : formatSize(a.quotaBytes)}\n`);
+    },
+  },
+  disable: {
+    usage: "account disable <address>",
+    summary: "refuse logins and bounce new mail (5.2.1); the mailboxes stay",
+    async run(ctx) {
+      const a = await setAccountEnabled(ctx.pool, arg(ctx, 0, "address"), false);
+      ctx.out.result({ account: a }, () => `account ${a.address} disabled\n`);
+    },
+  },
+  enable: {
+    usage: "account enable <address>",
+    summary: "enable a disabled account",
+    async run(ctx) {
+      const a = await setAccountEnabled(ctx.pool, arg(ctx, 0, "address"), true);
+      ctx.out.result({ account: a }, () => `account ${a.address} enabled\n`);
     },
   },
 };

@@ -1,31 +1,80 @@
-import { addDomain, listDomains, removeDomain } from "@correo/directory";
+import {
+  addDomain,
+  addDomainAlias,
+  listDomainAliases,
+  listDomains,
+  removeDomain,
+  removeDomainAlias,
+  setCatchAll,
+} from "@correo/directory";
 import { table } from "../output.js";
-import { arg, type Command } from "./types.js";
+import { arg, flag, UsageError, type Command } from "./types.js";
 
 export const domainCommands: Record<string, Command> = {
   add: {
-    usage: "domain add <domain>",
-    summary: "host a domain: mail to it lands in local mailboxes",
+    usage: "domain add <domain> [--catch-all <address>]",
+    summary: "host a domain: mail to it lands in local mailboxes (IDN in U- or A-labels)",
     async run(ctx) {
-      const d = await addDomain(ctx.pool, arg(ctx, 0, "domain"));
-      ctx.out.result({ domain: d }, () => `domain ${d.name} added\n`);
+      const catchAll = flag(ctx, "catch-all");
+      const d = await addDomain(ctx.pool, arg(ctx, 0, "domain"), catchAll === undefined ? {} : { catchAll });
+      ctx.out.result({ domain: d }, () => `domain ${d.name}${d.unicodeName !== d.name ? ` (${d.unicodeName})` : ""} added\n`);
     },
   },
   list: {
     usage: "domain list",
-    summary: "list hosted domains",
+    summary: "list hosted domains with their accounts, catch-all and alias domains",
     async run(ctx) {
       const domains = await listDomains(ctx.pool);
-      ctx.out.result({ domains }, () => table(domains, ["name", "accounts", "createdAt"]));
+      const rows = domains.map((d) => ({ ...d, unicode: d.unicodeName === d.name ? "-" : d.unicodeName, aliasDomains: d.aliases.join(",") || "-" }));
+      ctx.out.result({ domains }, () => table(rows, ["name", "unicode", "accounts", "catchAll", "aliasDomains", "createdAt"]));
     },
   },
   remove: {
     usage: "domain remove <domain>",
-    summary: "stop hosting a domain (deletes its accounts and mailboxes)",
+    summary: "stop hosting a domain (deletes its accounts, aliases and mailboxes)",
     async run(ctx) {
       const name = arg(ctx, 0, "domain");
       await removeDomain(ctx.pool, name);
       ctx.out.result({ removed: name }, () => `domain ${name} removed\n`);
+    },
+  },
+  "catch-all": {
+    usage: "domain catch-all <domain> (<address> | --none)",
+    summary: "send mail for unknown users of <domain> to <address>, or stop (--none)",
+    async run(ctx) {
+      const name = arg(ctx, 0, "domain");
+      const none = ctx.flags.none === true;
+      const address = ctx.args[1];
+      if (none === (address !== undefined)) throw new UsageError("give either an <address> or --none");
+      const d = await setCatchAll(ctx.pool, name, none ? null : address!);
+      ctx.out.result({ domain: d }, () =>
+        d.catchAll ? `unknown users of ${d.name} now go to ${d.catchAll}\n` : `${d.name} has no catch-all; unknown users bounce\n`,
+      );
+    },
+  },
+  "alias-add": {
+    usage: "domain alias-add <alias-domain> <domain>",
+    summary: "make <alias-domain> another name of <domain>: user@alias-domain reaches user@domain",
+    async run(ctx) {
+      const a = await addDomainAlias(ctx.pool, arg(ctx, 0, "alias-domain"), arg(ctx, 1, "domain"));
+      ctx.out.result({ domainAlias: a }, () => `${a.name} is now an alias of ${a.domain}\n`);
+    },
+  },
+  "alias-list": {
+    usage: "domain alias-list",
+    summary: "list alias domains",
+    async run(ctx) {
+      const aliases = await listDomainAliases(ctx.pool);
+      ctx.out.result({ domainAliases: aliases }, () => table(aliases, ["name", "domain", "createdAt"]));
+    },
+  },
+  "alias-remove": {
+    usage: "domain alias-remove <alias-domain>",
+    summary: "remove an alias domain",
+    async run(ctx) {
+      const name = arg(ctx, 0, "alias-domain");
+      await removeDomainAlias(ctx.pool, name);
+      ctx.out.result({ removed: name }, () => `alias domain ${name} removed\n`);
     },
   },
 };

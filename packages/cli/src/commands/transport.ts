@@ -1,6 +1,22 @@
-import { addTransport, listTransports, removeTransport } from "@correo/directory";
+import { readFileSync } from "node:fs";
+import { addTransport, listTransports, removeTransport, TLS_POLICIES, type TlsPolicy, type TransportOptions } from "@correo/directory";
 import { table } from "../output.js";
-import { arg, UsageError, type Command } from "./types.js";
+import { arg, flag, UsageError, type Command, type CommandContext } from "./types.js";
+
+/** --tls <policy>, and --user with --password or --password-stdin for SMTP AUTH. */
+function transportOptions(ctx: CommandContext): TransportOptions {
+  const opts: TransportOptions = {};
+  const tls = flag(ctx, "tls");
+  if (tls !== undefined) {
+    if (!(TLS_POLICIES as readonly string[]).includes(tls)) throw new UsageError(`--tls must be one of ${TLS_POLICIES.join(", ")}`);
+    opts.tlsPolicy = tls as TlsPolicy;
+  }
+  const user = flag(ctx, "user");
+  const password = ctx.flags["password-stdin"] ? readFileSync(0, "utf8").replace(/\r?\n$/, "") : flag(ctx, "password");
+  if ((user === undefined) !== (password === undefined)) throw new UsageError("SMTP AUTH needs both --user and --password (or --password-stdin)");
+  if (user !== undefined && password !== undefined) opts.auth = { username: user, password };
+  return opts;
+}
 
 /** `host`, `host:port`, `[v6]:port` → host and port (default 25). */
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -13,21 +29,24 @@ export function parseHostPort(text: string): { host: string; port: number } {
 
 export const transportCommands: Record<string, Command> = {
   add: {
-    usage: "transport add <domain|*> <host>[:port]",
+    usage: "transport add <domain|*> <host>[:port] [--tls none|may|encrypt|verify] [--user <name> --password <secret>]",
     summary: "relay mail for <domain> (or every remote domain: *) to a fixed host instead of its MX",
     async run(ctx) {
       const domain = arg(ctx, 0, "domain|*");
       const { host, port } = parseHostPort(arg(ctx, 1, "host[:port]"));
-      const t = await addTransport(ctx.pool, domain, host, port);
-      ctx.out.result({ transport: t }, () => `mail for ${t.domain} now goes to ${t.host}:${t.port}\n`);
+      const t = await addTransport(ctx.pool, domain, host, port, transportOptions(ctx));
+      const shown = { ...t, auth: t.auth && { username: t.auth.username } };
+      ctx.out.result({ transport: shown }, () => `mail for ${t.domain} now goes to ${t.host}:${t.port} (TLS ${t.tlsPolicy}${t.auth ? `, AUTH as ${t.auth.username}` : ""})\n`);
     },
   },
   list: {
     usage: "transport list",
     summary: "list transport overrides",
     async run(ctx) {
-      const transports = await listTransports(ctx.pool);
-      ctx.out.result({ transports }, () => table(transports, ["domain", "host", "port"]));
+      // The AUTH password is never printed: only whether there is one, and the user name.
+      const transports = (await listTransports(ctx.pool)).map((t) => ({ ...t, auth: t.auth && { username: t.auth.username } }));
+      const rows = transports.map((t) => ({ ...t, tls: t.tlsPolicy, authUser: t.auth?.username ?? "-" }));
+      ctx.out.result({ transports }, () => table(rows, ["domain", "host", "port", "tls", "authUser"]));
     },
   },
   remove: {

@@ -14,8 +14,11 @@ export interface Target {
   port: number;
 }
 
+/** How the targets were found: a transport override, the MX records, or the domain itself (implicit MX). */
+export type RouteSource = "transport" | "mx" | "implicit-mx";
+
 export type Route =
-  | { kind: "targets"; targets: Target[] }
+  | { kind: "targets"; targets: Target[]; via: RouteSource }
   | { kind: "bounce"; reply: string }
   | { kind: "defer"; reply: string };
 
@@ -31,6 +34,7 @@ export interface TransportOverride {
   port: number;
 }
 
+/** What routing (at decision time) and relay-queue (at each attempt) need to find the next hop. */
 export interface RouteDeps {
   dns: Dns;
   findTransport(domain: string): Promise<TransportOverride | undefined>;
@@ -80,7 +84,7 @@ async function addressesOf(dns: Dns, host: string): Promise<Addresses> {
   return temp ? { kind: "temp", code: temp } : { kind: "none" };
 }
 
-async function targetsOf(dns: Dns, hosts: string[], port: number, domain: string): Promise<Route> {
+async function targetsOf(dns: Dns, hosts: string[], port: number, domain: string, via: RouteSource): Promise<Route> {
   const targets: Target[] = [];
   let temp: string | undefined;
   for (const host of hosts) {
@@ -88,7 +92,7 @@ async function targetsOf(dns: Dns, hosts: string[], port: number, domain: string
     if (a.kind === "ok") targets.push(...a.addresses.map((address) => ({ host, address, port })));
     else if (a.kind === "temp") temp ??= `${a.code} looking up ${host}`;
   }
-  if (targets.length > 0) return { kind: "targets", targets };
+  if (targets.length > 0) return { kind: "targets", targets, via };
   // RFC 3463 X.4.3 directory server failure / X.4.4 unable to route. A mail exchanger
   // with no address is a DNS mistake the domain may fix: defer, the lifetime bounds it.
   if (temp) return { kind: "defer", reply: `4.4.3 DNS failure for ${domain}: ${temp}` };
@@ -98,7 +102,7 @@ async function targetsOf(dns: Dns, hosts: string[], port: number, domain: string
 export async function resolveRoute(deps: RouteDeps, domain: string): Promise<Route> {
   // Transport maps win over DNS, as in Postfix: the host is used as it is, no MX lookup.
   const override = await deps.findTransport(domain);
-  if (override) return targetsOf(deps.dns, [override.host], override.port, domain);
+  if (override) return targetsOf(deps.dns, [override.host], override.port, domain, "transport");
 
   let mx: { exchange: string; priority: number }[];
   try {
@@ -122,9 +126,20 @@ export async function resolveRoute(deps: RouteDeps, domain: string): Promise<Rou
     const a = await addressesOf(deps.dns, domain);
     if (a.kind === "none") return { kind: "bounce", reply: `550 5.1.2 domain ${domain} has neither MX nor address records` };
     if (a.kind === "temp") return { kind: "defer", reply: `4.4.3 DNS failure looking up ${domain}: ${a.code}` };
-    return { kind: "targets", targets: a.addresses.map((address) => ({ host: domain, address, port: deps.smtpPort })) };
+    return {
+      kind: "targets",
+      targets: a.addresses.map((address) => ({ host: domain, address, port: deps.smtpPort })),
+      via: "implicit-mx",
+    };
   }
   // RFC 5321 §5.1: lower preference first. (Shuffling equal preferences is left for later.)
   const hosts = [...new Set([...real].sort((a, b) => a.priority - b.priority).map((r) => r.exchange.replace(/\.$/, "")))];
-  return targetsOf(deps.dns, hosts, deps.smtpPort, domain);
+  return targetsOf(deps.dns, hosts, deps.smtpPort, domain, "mx");
+}
+
+/** One line for a delivery's timeline: `mx mx1.example.net[192.0.2.1]:25, …` or the reply. */
+export function describeRoute(route: Route): string {
+  if (route.kind !== "targets") return route.reply;
+  const hops = route.targets.map((t) => (t.host === t.address ? `${t.address}:${t.port}` : `${t.host}[${t.address}]:${t.port}`));
+  return `${route.via} ${hops.join(", ")}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDnsServers, resolveRoute, type Dns } from "../src/mx-resolver.js";
+import { parseDnsServers, resolveRoute, type Dns } from "../src/index.js";
 
 const fail = (code: string) => Promise.reject(Object.assign(new Error(code), { code }));
 
@@ -37,12 +37,13 @@ describe("next hop (RFC 5321 §5.1)", () => {
         { host: "a.example.test", address: "192.0.2.1", port: 25 },
         { host: "b.example.test", address: "192.0.2.2", port: 25 },
       ],
+      via: "mx",
     });
   });
 
   it("uses the domain itself when it has no MX (implicit MX)", async () => {
     const r = await route(dns({ mx: { "plain.test": "ENODATA" }, a: { "plain.test": ["192.0.2.9"] } }), "plain.test");
-    expect(r).toEqual({ kind: "targets", targets: [{ host: "plain.test", address: "192.0.2.9", port: 25 }] });
+    expect(r).toEqual({ kind: "targets", targets: [{ host: "plain.test", address: "192.0.2.9", port: 25 }], via: "implicit-mx" });
   });
 
   it("bounces 5.1.10 on a null MX (RFC 7505)", async () => {
@@ -64,7 +65,7 @@ describe("next hop (RFC 5321 §5.1)", () => {
 
   it("prefers a transport override to DNS, with its own port", async () => {
     const r = await route(dns({}), "anything.test", { host: "127.0.0.1", port: 2526 });
-    expect(r).toEqual({ kind: "targets", targets: [{ host: "127.0.0.1", address: "127.0.0.1", port: 2526 }] });
+    expect(r).toEqual({ kind: "targets", targets: [{ host: "127.0.0.1", address: "127.0.0.1", port: 2526 }], via: "transport" });
   });
 
   it("reads DNS_SERVERS as ip[:port]", () => {

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "@sinclair/typebox";
+import type { Pool } from "@correo/db";
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKey } from "@correo/directory";
+import { directoryCall } from "./directory-problem.js";
+import { ApiKeyDoc, CreateApiKey, DomainQuery, NameParams } from "./schemas.js";
+
+const keyDoc = (k: ApiKey & { token?: string }) => ({
+  key_id: k.keyId,
+  domain: k.domain,
+  description: k.description,
+  created_at: k.createdAt,
+  revoked_at: k.revokedAt,
+  ...(k.token === undefined ? {} : { token: k.token }),
+});
+
+/** Domain API keys (for POST /v1/messages): `pnpm correo apikey …`. The token is shown once. */
+export async function apiKeyRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {
+  const tags = ["admin: API keys"];
+  app.get<{ Querystring: DomainQuery }>(
+    "/v1/admin/api-keys",
+    { schema: { tags, querystring: DomainQuery, response: { 200: Type.Object({ api_keys: Type.Array(ApiKeyDoc) }) } } },
+    async (req) => ({ api_keys: (await listApiKeys(pool, req.query.domain)).map(keyDoc) }),
+  );
+  app.post<{ Body: CreateApiKey }>(
+    "/v1/admin/api-keys",
+    { schema: { tags, body: CreateApiKey, response: { 201: Type.Object({ api_key: ApiKeyDoc }) } } },
+    async (req, reply) => {
+      const r = await directoryCall(reply, "body.domain", () => createApiKey(pool, req.body.domain, req.body.description));
+      return r.ok ? reply.code(201).send({ api_key: keyDoc(r.value) }) : r.reply;
+    },
+  );
+  app.delete<{ Params: NameParams }>("/v1/admin/api-keys/:name", { schema: { tags, params: NameParams } }, async (req, reply) => {
+    const r = await directoryCall(reply, "params.name", () => revokeApiKey(pool, req.params.name));
+    return r.ok ? reply.code(204).send() : r.reply;
+  });
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "@sinclair/typebox";
+import type { Pool } from "@correo/db";
+import {
+  addDomain,
+  addDomainAlias,
+  listDomainAliases,
+  listDomains,
+  removeDomain,
+  removeDomainAlias,
+  setCatchAll,
+  type Domain,
+  type DomainAlias,
+} from "@correo/directory";
+import { directoryCall } from "./directory-problem.js";
+import { CreateDomain, CreateDomainAlias, DomainAliasDoc, DomainDoc, NameParams, SetCatchAll } from "./schemas.js";
+
+const domainDoc = (d: Domain & { accounts?: number; aliases?: string[] }) => ({
+  name: d.name,
+  unicode_name: d.unicodeName,
+  catch_all: d.catchAll,
+  ...(d.accounts === undefined ? {} : { accounts: d.accounts }),
+  ...(d.aliases === undefined ? {} : { alias_domains: d.aliases }),
+  created_at: d.createdAt,
+});
+const aliasDoc = (a: DomainAlias) => ({ name: a.name, unicode_name: a.unicodeName, domain: a.domain, created_at: a.createdAt });
+
+/** Hosted domains, their catch-all, and alias domains: `pnpm correo domain …`. */
+export async function domainRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {
+  const tags = ["admin: domains"];
+  app.get(
+    "/v1/admin/domains",
+    { schema: { tags, response: { 200: Type.Object({ domains: Type.Array(DomainDoc) }) } } },
+    async () => ({ domains: (await listDomains(pool)).map(domainDoc) }),
+  );
+  app.post<{ Body: CreateDomain }>(
+    "/v1/admin/domains",
+    { schema: { tags, body: CreateDomain, response: { 201: Type.Object({ domain: DomainDoc }) } } },
+    async (req, reply) => {
+      const opts = req.body.catch_all === undefined ? {} : { catchAll: req.body.catch_all };
+      const r = await directoryCall(reply, "body.name", () => addDomain(pool, req.body.name, opts));
+      return r.ok ? reply.code(201).send({ domain: domainDoc(r.value) }) : r.reply;
+    },
+  );
+  app.delete<{ Params: NameParams }>("/v1/admin/domains/:name", { schema: { tags, params: NameParams } }, async (req, reply) => {
+    const r = await directoryCall(reply, "params.name", () => removeDomain(pool, req.params.name), { name: "params.name" });
+    return r.ok ? reply.code(204).send() : r.reply;
+  });
+  app.put<{ Params: NameParams; Body: SetCatchAll }>(
+    "/v1/admin/domains/:name/catch-all",
+    { schema: { tags, params: NameParams, body: SetCatchAll, response: { 200: Type.Object({ domain: DomainDoc }) } } },
+    async (req, reply) => {
+      const r = await directoryCall(reply, "params.name", () => setCatchAll(pool, req.params.name, req.body.address), {
+        name: "params.name",
+        catchAll: "body.address",
+      });
+      return r.ok ? { domain: domainDoc(r.value) } : r.reply;
+    },
+  );
+
+  app.get(
+    "/v1/admin/domain-aliases",
+    { schema: { tags, response: { 200: Type.Object({ domain_aliases: Type.Array(DomainAliasDoc) }) } } },
+    async () => ({ domain_aliases: (await listDomainAliases(pool)).map(aliasDoc) }),
+  );
+  app.post<{ Body: CreateDomainAlias }>(
+    "/v1/admin/domain-aliases",
+    { schema: { tags, body: CreateDomainAlias, response: { 201: Type.Object({ domain_alias: DomainAliasDoc }) } } },
+    async (req, reply) => {
+      const r = await directoryCall(reply, "body.name", () => addDomainAlias(pool, req.body.name, req.body.domain));
+      if (!r.ok) return r.reply;
+      return reply.code(201).send({ domain_alias: aliasDoc(r.value) });
+    },
+  );
+  app.delete<{ Params: NameParams }>("/v1/admin/domain-aliases/:name", { schema: { tags, params: NameParams } }, async (req, reply) => {
+    const r = await directoryCall(reply, "params.name", () => removeDomainAlias(pool, req.params.name));
+    return r.ok ? reply.code(204).send() : r.reply;
+  });
+}

@@ -1,0 +1,23 @@
+import type { FastifyInstance } from "fastify";
+import type { Pool } from "@correo/db";
+import { accountRoutes } from "./accounts.js";
+import { aliasRoutes } from "./aliases.js";
+import { apiKeyRoutes } from "./api-keys.js";
+import { requireAdminKey } from "./auth.js";
+import { domainRoutes } from "./domains.js";
+import { transportRoutes } from "./transports.js";
+import { queueRoutes } from "./queue.js";
+
+/**
+ * The admin API under /v1/admin/…: the directory, as `pnpm correo` manages it, for an
+ * admin key. Registered as one encapsulated plugin, so its auth hook covers only it.
+ */
+export async function adminApi(app: FastifyInstance, opts: { pool: Pool }): Promise<void> {
+  requireAdminKey(app, opts.pool);
+  await app.register(domainRoutes, opts);
+  await app.register(accountRoutes, opts);
+  await app.register(aliasRoutes, opts);
+  await app.register(apiKeyRoutes, opts);
+  await app.register(transportRoutes, opts);
+  await app.register(queueRoutes, opts);
+}

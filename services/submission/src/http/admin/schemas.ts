@@ -1,0 +1,112 @@
+import { Type, type Static } from "@sinclair/typebox";
+
+// Admin API documents, snake_case like the rest of the HTTP API.
+const Address = Type.String({ minLength: 3, maxLength: 320, description: "an e-mail address; IDN domains in U- or A-labels" });
+const DomainName = Type.String({ minLength: 1, maxLength: 253, description: "a domain name; IDN in U- or A-labels" });
+const Time = Type.String({ format: "date-time" });
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const DomainDoc = Type.Object({
+  name: Type.String({ description: "lower-case A-label form" }),
+  unicode_name: Type.String({ description: "U-label form" }),
+  catch_all: Nullable(Type.String()),
+  accounts: Type.Optional(Type.Integer()),
+  alias_domains: Type.Optional(Type.Array(Type.String())),
+  created_at: Time,
+});
+export const CreateDomain = Type.Object(
+  { name: DomainName, catch_all: Type.Optional(Address) },
+  { additionalProperties: false },
+);
+export type CreateDomain = Static<typeof CreateDomain>;
+export const SetCatchAll = Type.Object(
+  { address: Type.Union([Address, Type.Null()], { description: "where unknown users' mail goes; null: they bounce 5.1.1" }) },
+  { additionalProperties: false },
+);
+export type SetCatchAll = Static<typeof SetCatchAll>;
+
+export const DomainAliasDoc = Type.Object({ name: Type.String(), unicode_name: Type.String(), domain: Type.String(), created_at: Time });
+export const CreateDomainAlias = Type.Object(
+  { name: DomainName, domain: Type.String({ description: "the hosted domain it stands for" }) },
+  { additionalProperties: false },
+);
+export type CreateDomainAlias = Static<typeof CreateDomainAlias>;
+
+export const AccountDoc = Type.Object({
+  address: Type.String(),
+  domain_id: Type.Integer(),
+  enabled: Type.Boolean(),
+  quota_bytes: Type.Union([Type.Integer(), Type.Null()]),
+  created_at: Time,
+});
+const QuotaBytes = Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: "bytes; null: no quota" });
+export const CreateAccount = Type.Object(
+  {
+    address: Address,
+    password: Type.String({ minLength: 8, maxLength: 1024 }),
+    quota_bytes: Type.Optional(QuotaBytes),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CreateAccount = Static<typeof CreateAccount>;
+export const UpdateAccount = Type.Object(
+  {
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+    quota_bytes: Type.Optional(QuotaBytes),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateAccount = Static<typeof UpdateAccount>;
+
+export const AliasDoc = Type.Object({ address: Type.String(), domain: Type.String(), targets: Type.Array(Type.String()), created_at: Time });
+export const CreateAlias = Type.Object(
+  { address: Address, targets: Type.Array(Address, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+export type CreateAlias = Static<typeof CreateAlias>;
+
+export const ApiKeyDoc = Type.Object({
+  key_id: Type.String(),
+  domain: Type.String(),
+  description: Nullable(Type.String()),
+  created_at: Time,
+  revoked_at: Nullable(Time),
+  token: Type.Optional(Type.String({ description: "the key itself; shown only when created" })),
+});
+export const CreateApiKey = Type.Object(
+  { domain: DomainName, description: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+export type CreateApiKey = Static<typeof CreateApiKey>;
+
+export const TransportDoc = Type.Object({
+  domain: Type.String(),
+  host: Type.String(),
+  port: Type.Integer(),
+  tls_policy: Type.String(),
+  auth_username: Nullable(Type.String()),
+  created_at: Time,
+});
+export const CreateTransport = Type.Object(
+  {
+    domain: Type.String({ minLength: 1, maxLength: 253, description: "a domain, or '*' for every remote domain (smarthost)" }),
+    host: Type.String({ minLength: 1, maxLength: 253 }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 25 })),
+    tls_policy: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("may"), Type.Literal("encrypt"), Type.Literal("verify")])),
+    auth: Type.Optional(
+      Type.Object(
+        { username: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateTransport = Static<typeof CreateTransport>;
+
+export const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 320 }) });
+export type NameParams = Static<typeof NameParams>;
+export const DomainQuery = Type.Object({ domain: Type.Optional(DomainName) }, { additionalProperties: false });
+export type DomainQuery = Static<typeof DomainQuery>;
