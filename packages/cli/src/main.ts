@@ -5,16 +5,24 @@ import { DirectoryError } from "@correo/directory";
 import { InfraUnreachableError, probePostgres } from "@correo/runtime";
 import { output } from "./output.js";
 import { accountCommands } from "./commands/account.js";
+import { adminkeyCommands } from "./commands/adminkey.js";
+import { aliasCommands } from "./commands/alias.js";
 import { apikeyCommands } from "./commands/apikey.js";
 import { domainCommands } from "./commands/domain.js";
 import { transportCommands } from "./commands/transport.js";
+import { queueCommands } from "./commands/queue.js";
+import { dkimCommands } from "./commands/dkim.js";
 import { UsageError, type Command } from "./commands/types.js";
 
 const nouns: Record<string, Record<string, Command>> = {
   domain: domainCommands,
   account: accountCommands,
+  alias: aliasCommands,
   apikey: apikeyCommands,
+  adminkey: adminkeyCommands,
   transport: transportCommands,
+  queue: queueCommands,
+  dkim: dkimCommands,
 };
 
 function help(): string {
@@ -41,6 +49,12 @@ async function main(argv: string[]): Promise<number> {
       "password-stdin": { type: "boolean" },
       domain: { type: "string" },
       description: { type: "string" },
+      "catch-all": { type: "string" },
+      none: { type: "boolean" },
+      quota: { type: "string" },
+      disabled: { type: "boolean" },
+      tls: { type: "string" },
+      user: { type: "string" },
     },
   });
   const json = values.json === true;

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { withTransaction, type Pool } from "@correo/db";
+import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { MessageSubmitted } from "@correo/contracts";
 import { putBlob } from "./blobs.js";
 import type { Clock } from "./clock.js";
-import type { Outbox } from "./outbox.js";
+import type { Outbox, PendingEvent } from "./outbox.js";
 
 export interface Submission {
   raw: Buffer;
@@ -36,6 +36,14 @@ export interface AcceptOptions {
   redriveAfterMs: number;
 }
 
+/** What `acceptInTransaction` wrote; `pending` is published by the caller after commit. */
+export interface AcceptedInTransaction {
+  messageId: string;
+  blobId: string;
+  deliveries: { deliveryId: string; recipient: string }[];
+  pending: PendingEvent;
+}
+
 /**
  * DESIGN's first invariant: the raw message, its envelope, one delivery per recipient
  * and the message.submitted event (outbox) are committed in one transaction. Only
@@ -43,65 +51,72 @@ export interface AcceptOptions {
  * nothing behind.
  */
 export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<Accepted> {
+  const { messageId, blobId, deliveries, pending } = await withTransaction(pool, (db) => acceptInTransaction(db, outbox, sub, opts));
+  const announced = await outbox.publish([pending]);
+  return { messageId, blobId, deliveries, announced };
+}
+
+/**
+ * The writes of `acceptMessage` inside the caller's transaction, so that a new message
+ * can be accepted together with other state changes (a DSN with the "DSN sent" mark of
+ * the deliveries it reports on). The caller commits, then `outbox.publish([pending])`.
+ */
+export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<AcceptedInTransaction> {
   const messageId = randomUUID();
   const now = opts.clock.now();
   const redriveAt = new Date(now.getTime() + opts.redriveAfterMs);
   const recipients = [...new Set(sub.recipients)];
   const deliveries = recipients.map((recipient) => ({ deliveryId: randomUUID(), recipient }));
-  const { blobId, pending } = await withTransaction(pool, async (db) => {
-    const blobId = await putBlob(db, sub.raw);
-    await db.query(
-      `INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
-                             account_id, dsn_ret, dsn_envid, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        messageId,
-        blobId,
-        sub.envelopeFrom,
-        sub.headerMessageId ?? null,
-        sub.subject ?? null,
-        sub.raw.length,
-        sub.source,
-        sub.apiKeyId ?? null,
-        sub.accountId ?? null,
-        sub.dsn?.ret ?? null,
-        sub.dsn?.envid ?? null,
-        now,
-      ],
-    );
-    const params = deliveries.map((d) => sub.recipientParams?.[d.recipient]);
-    await db.query(
-      `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, created_at, updated_at,
-                               dsn_notify, original_recipient)
-       SELECT d.id, $1, d.recipient, 'queued', $2, $3, $3,
-              CASE WHEN d.notify = '' THEN NULL ELSE string_to_array(d.notify, ',') END, d.orcpt
-         FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS d(id, recipient, notify, orcpt)`,
-      [
-        messageId,
-        redriveAt,
-        now,
-        deliveries.map((d) => d.deliveryId),
-        deliveries.map((d) => d.recipient),
-        params.map((p) => (p?.notify ?? []).join(",")),
-        params.map((p) => p?.orcpt ?? null),
-      ],
-    );
-    await db.query(
-      `INSERT INTO delivery_events (delivery_id, at, event, detail)
-       SELECT id, $2, 'accepted', $3 FROM unnest($1::uuid[]) AS id`,
-      [deliveries.map((d) => d.deliveryId), now, `accepted via ${sub.source}`],
-    );
-    const event: MessageSubmitted = {
-      type: "message.submitted",
-      version: 1,
+  const blobId = await putBlob(db, sub.raw);
+  await db.query(
+    `INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
+                           account_id, dsn_ret, dsn_envid, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [
       messageId,
       blobId,
-      envelopeFrom: sub.envelopeFrom,
-      deliveries,
-      submittedAt: now.toISOString(),
-    };
-    return { blobId, pending: await outbox.enqueue(db, event) };
-  });
-  const announced = await outbox.publish([pending]);
-  return { messageId, blobId, deliveries, announced };
+      sub.envelopeFrom,
+      sub.headerMessageId ?? null,
+      sub.subject ?? null,
+      sub.raw.length,
+      sub.source,
+      sub.apiKeyId ?? null,
+      sub.accountId ?? null,
+      sub.dsn?.ret ?? null,
+      sub.dsn?.envid ?? null,
+      now,
+    ],
+  );
+  const params = deliveries.map((d) => sub.recipientParams?.[d.recipient]);
+  await db.query(
+    `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, created_at, updated_at,
+                             dsn_notify, original_recipient)
+     SELECT d.id, $1, d.recipient, 'queued', $2, $3, $3,
+            CASE WHEN d.notify = '' THEN NULL ELSE string_to_array(d.notify, ',') END, d.orcpt
+       FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS d(id, recipient, notify, orcpt)`,
+    [
+      messageId,
+      redriveAt,
+      now,
+      deliveries.map((d) => d.deliveryId),
+      deliveries.map((d) => d.recipient),
+      params.map((p) => (p?.notify ?? []).join(",")),
+      params.map((p) => p?.orcpt ?? null),
+    ],
+  );
+  await db.query(
+    `INSERT INTO delivery_events (delivery_id, at, event, detail)
+     SELECT id, $2, 'accepted', $3 FROM unnest($1::uuid[]) AS id`,
+    [deliveries.map((d) => d.deliveryId), now, `accepted via ${sub.source}`],
+  );
+  const event: MessageSubmitted = {
+    type: "message.submitted",
+    version: 1,
+    messageId,
+    blobId,
+    envelopeFrom: sub.envelopeFrom,
+    deliveries,
+    submittedAt: now.toISOString(),
+  };
+  return { messageId, blobId, deliveries, pending: await outbox.enqueue(db, event) };
 }

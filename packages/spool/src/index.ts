@@ -1,7 +1,14 @@
 export { type Clock, systemClock } from "./clock.js";
 export { blobIdOf, putBlob, getBlob } from "./blobs.js";
 export { Outbox, type PendingEvent } from "./outbox.js";
-export { acceptMessage, type Submission, type Accepted, type AcceptOptions } from "./accept.js";
+export {
+  acceptMessage,
+  acceptInTransaction,
+  type Submission,
+  type Accepted,
+  type AcceptedInTransaction,
+  type AcceptOptions,
+} from "./accept.js";
 export { loadMessage, type StoredMessage } from "./messages.js";
 export {
   transition,

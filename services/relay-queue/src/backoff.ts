@@ -38,3 +38,38 @@ export function nextAttemptAt(now: Date, attempts: number, lifetimeEnd: Date, po
   const due = now.getTime() + retryDelayMs(attempts, policy, random);
   return new Date(Math.min(due, Math.max(lifetimeEnd.getTime(), now.getTime())));
 }
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A 4xx reply that says when to come back ("try again in 5 minutes", "retry after 300
+ * seconds", greylisting's "please retry in 60s") is not retried sooner. Returns the
+ * delay it asks for, if it asks; at most a day, so a typo cannot park mail for ever.
+ */
+export function retryAfterHintMs(reply: string): number | undefined {
+  const m = /\b(?:try(?:\s+again)?|retry|come\s+back)\s+(?:in|after)\s+(\d{1,6})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b/i.exec(reply);
+  if (!m) return undefined;
+  const ms = UNIT_MS[m[2]!.toLowerCase().charAt(0)]!;
+  return Math.min(Number(m[1]) * ms, 24 * 3_600_000);
+}
+
+/**
+ * The next attempt after a deferral: the backoff's time, or later when the reply asked
+ * for later, never past the end of the lifetime.
+ */
+export function deferUntil(now: Date, attempts: number, lifetimeEnd: Date, policy: BackoffPolicy, random: Random, reply: string): Date {
+  const backoff = nextAttemptAt(now, attempts, lifetimeEnd, policy, random);
+  const hint = retryAfterHintMs(reply);
+  if (hint === undefined) return backoff;
+  const asked = now.getTime() + hint;
+  return new Date(Math.min(Math.max(backoff.getTime(), asked), Math.max(lifetimeEnd.getTime(), now.getTime())));
+}
+
+/**
+ * A destination on which no host answered `failures` times in a row is parked after
+ * `parkAfter` such attempts, for a backoff that grows with each further failure.
+ */
+export function parkedFor(failures: number, parkAfter: number, policy: BackoffPolicy): number | undefined {
+  if (failures < parkAfter) return undefined;
+  return nominalDelayMs(failures - parkAfter + 1, policy);
+}

@@ -1,25 +1,34 @@
 import "./instrument.js";
+import { findDkimKey } from "@correo/dkim";
 import { findTransport } from "@correo/directory";
+import { createDns, resolveRoute } from "@correo/mx";
 import { runService } from "@correo/runtime";
-import { systemClock } from "@correo/spool";
+import { Outbox, systemClock } from "@correo/spool";
 import { deliverRemote, type RelayDeps } from "./deliver.js";
-import { createDns, resolveRoute } from "./mx-resolver.js";
-import { reconcileSchedule } from "./reconcile.js";
+import { sweepDsns } from "./dsn-sweeper.js";
+import { reconcileRecent, reconcileSchedule } from "./reconcile.js";
+import { hopPolicyFor } from "./route-policy.js";
 import { publishDue, RetrySchedule } from "./schedule.js";
-import { sendMessage } from "./smtp-client.js";
+import { pooledSender } from "./smtp-client.js";
 
 const CLAIM_INTERVAL_MS = 1000;
 const RECONCILE_INTERVAL_MS = 60_000;
+const RECENT_INTERVAL_MS = 5000;
 
 void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop }) => {
   const schedule = new RetrySchedule(await redis(), config.prefix);
   const dns = createDns(config.dnsServers);
+  const smtp = pooledSender({ maxConnections: config.destinationConcurrency, idleTimeoutMs: config.connectionIdle });
+  onStop(() => smtp.close());
+  const outbox = new Outbox(pool, broker, log);
   const deps: RelayDeps = {
     pool,
     clock: systemClock,
     schedule,
     route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(pool, d), smtpPort: config.relaySmtpPort }, domain),
-    send: sendMessage,
+    send: smtp.send,
+    signingKey: (domain) => findDkimKey(pool, domain),
+    hopPolicy: (domain) => hopPolicyFor(pool, domain),
     policy: {
       minBackoffMs: config.minBackoff,
       maxBackoffMs: config.maxBackoff,
@@ -28,9 +37,21 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
       heloName: config.hostname,
       // Long enough for a few connect timeouts and the 10-minute wait for the final reply.
       attemptLeaseMs: 5 * config.connectTimeout + 15 * 60_000,
+      destinationConcurrency: config.destinationConcurrency,
+      parkAfterFailures: config.parkAfter,
     },
     random: Math.random,
     log,
+  };
+  const dsn = {
+    pool,
+    outbox,
+    clock: systemClock,
+    log,
+    reportingMta: config.hostname,
+    delayWarningMs: config.delayWarning,
+    maxLifetimeMs: config.maxLifetime,
+    redriveAfterMs: config.redriveAfter,
   };
 
   await reconcileSchedule({ pool, schedule, log });
@@ -49,4 +70,6 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   };
   every(CLAIM_INTERVAL_MS, "retry claim", () => publishDue({ pool, broker, schedule, clock: systemClock, log }));
   every(RECONCILE_INTERVAL_MS, "schedule reconcile", () => reconcileSchedule({ pool, schedule, log }));
+  every(RECENT_INTERVAL_MS, "recent changes reconcile", () => reconcileRecent({ pool, schedule, now: systemClock.now() }, 3 * RECENT_INTERVAL_MS));
+  every(config.dsnInterval, "DSN sweep", () => sweepDsns(dsn));
 });

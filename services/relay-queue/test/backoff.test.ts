@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { JITTER, nextAttemptAt, nominalDelayMs, retryDelayMs } from "../src/backoff.js";
+import { deferUntil, JITTER, nextAttemptAt, nominalDelayMs, parkedFor, retryAfterHintMs, retryDelayMs } from "../src/backoff.js";
 
 const policy = { minBackoffMs: 60_000, maxBackoffMs: 3_600_000 };
 const middle = () => 0.5; // no jitter
@@ -60,5 +60,40 @@ describe("retry backoff (RFC 5321 §4.5.4.1)", () => {
         },
       ),
     );
+  });
+});
+
+describe("a 4xx reply that says when to retry (retry-after rule)", () => {
+  const policy = { minBackoffMs: 60_000, maxBackoffMs: 3_600_000 };
+  const now = new Date("2026-12-01T10:00:00Z");
+  const end = new Date("2026-12-06T10:00:00Z");
+  it.each([
+    ["451 4.7.1 greylisted, please try again in 10 minutes", 600_000],
+    ["450 4.2.0 Greylisted, retry after 300 seconds", 300_000],
+    ["421 4.7.0 Try again in 2 hours", 7_200_000],
+    ["451 4.7.1 please retry in 90s", 90_000],
+    ["451 4.3.0 mailbox busy, try again later", undefined],
+    ["452 4.2.2 mailbox full", undefined],
+  ])("%s → %s ms", (reply, ms) => {
+    expect(retryAfterHintMs(reply)).toBe(ms);
+  });
+  it("never retries sooner than asked, never later than the backoff would without a reason, never past the lifetime", () => {
+    const random = () => 0.5;
+    expect(deferUntil(now, 1, end, policy, random, "451 4.7.1 try again in 10 minutes").getTime()).toBe(now.getTime() + 600_000);
+    expect(deferUntil(now, 1, end, policy, random, "451 4.7.1 try again in 10 seconds").getTime()).toBe(now.getTime() + 60_000);
+    expect(deferUntil(now, 1, end, policy, random, "451 4.3.0 busy").getTime()).toBe(now.getTime() + 60_000);
+    const soonEnd = new Date(now.getTime() + 120_000);
+    expect(deferUntil(now, 1, soonEnd, policy, random, "451 try again in 1 hour").getTime()).toBe(soonEnd.getTime());
+  });
+});
+
+describe("dead destinations", () => {
+  const policy = { minBackoffMs: 60_000, maxBackoffMs: 3_600_000 };
+  it("parks a destination after RELAY_PARK_AFTER failures in a row, for longer each time", () => {
+    expect(parkedFor(1, 3, policy)).toBeUndefined();
+    expect(parkedFor(2, 3, policy)).toBeUndefined();
+    expect(parkedFor(3, 3, policy)).toBe(60_000);
+    expect(parkedFor(4, 3, policy)).toBe(120_000);
+    expect(parkedFor(40, 3, policy)).toBe(3_600_000);
   });
 });

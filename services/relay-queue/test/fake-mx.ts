@@ -18,6 +18,10 @@ export interface ReceivedMessage {
 export class FakeMx {
   readonly received: ReceivedMessage[] = [];
   readonly replies = new Map<string, Reply>();
+  /** Reply text (after the code) per recipient, instead of the default one. */
+  readonly texts = new Map<string, string>();
+  /** Milliseconds to wait before answering the final dot (a slow host). */
+  dataDelayMs = 0;
   drop = false;
   connections = 0;
   private readonly server: SMTPServer;
@@ -33,7 +37,8 @@ export class FakeMx {
       onRcptTo: (address: SMTPServerAddress, _session, cb) => {
         const reply = this.replies.get(address.address.toLowerCase()) ?? 250;
         if (reply === 250) return cb();
-        const text = reply === 451 ? "4.3.0 mailbox busy, try again later" : "5.1.1 no such user here";
+        const text =
+          this.texts.get(address.address.toLowerCase()) ?? (reply === 451 ? "4.3.0 mailbox busy, try again later" : "5.1.1 no such user here");
         cb(Object.assign(new Error(text), { responseCode: reply }));
       },
       onData: (stream, session, cb) => {
@@ -48,7 +53,7 @@ export class FakeMx {
             secure: session.secure,
             heloName: session.hostNameAppearsAs,
           });
-          cb(null, "2.0.0 queued by fake mx");
+          setTimeout(() => cb(null, "2.0.0 queued by fake mx"), this.dataDelayMs);
         });
       },
     });

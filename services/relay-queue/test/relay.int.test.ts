@@ -9,7 +9,7 @@ import { createLogger } from "@correo/telemetry";
 // @correo/testkit is not (yet) a dependency of this service; see the report.
 import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps } from "../src/deliver.js";
-import { resolveRoute, type Dns } from "../src/mx-resolver.js";
+import { resolveRoute, type Dns } from "@correo/mx";
 import { reconcileSchedule } from "../src/reconcile.js";
 import { publishDue, RetrySchedule } from "../src/schedule.js";
 import { sendMessage } from "../src/smtp-client.js";
@@ -62,6 +62,8 @@ beforeAll(async () => {
       connectTimeoutMs: 3000,
       heloName: "relay.correo.test",
       attemptLeaseMs: 2 * MINUTE,
+      destinationConcurrency: 10,
+      parkAfterFailures: 1000,
     },
     random: () => 0.5, // no jitter: due times are exact
     log,

@@ -1,0 +1,3 @@
+export { generateDkimKey, dkimTxtRecord, type DkimKeyPair, type DkimTxtRecord } from "./keys.js";
+export { saveDkimKey, findDkimKey, listDkimKeys, removeDkimKey, DkimKeyError, type DkimKey } from "./store.js";
+export { signMessage, fromDomain, type SigningKey } from "./sign.js";
