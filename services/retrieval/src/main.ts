@@ -1,24 +1,63 @@
 import "./instrument.js";
+import { MailStore } from "@correo/mailstore";
 import { runService } from "@correo/runtime";
+import { Outbox } from "@correo/spool";
+import { loadTlsCredentials } from "@correo/tls";
+import { buildMailboxApi } from "./http/app.js";
+import { MailboxWatchers } from "./imap/change-notifier.js";
+import { startImapListener } from "./imap/listener.js";
+import { mailstoreAdapter } from "./imap/mailstore-adapter.js";
 import { startPop3Listener } from "./pop3/listener.js";
 import { directoryAuthenticator, PgMaildropStore } from "./pop3/maildrop-store.js";
 
 void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }) => {
   const r = await redis();
-  const pop3 = await startPop3Listener({
+  // Changes (flags, moves, expunges) are announced through the outbox; events RabbitMQ
+  // does not confirm are republished by the sweepers of submission, routing and mailbox.
+  const mail = new MailStore({ pool, changes: new Outbox(pool, broker, log) });
+  const tls = await loadTlsCredentials({ certPath: config.tlsCertPath, keyPath: config.tlsKeyPath, hostname: config.hostname });
+
+  const maildrops = new PgMaildropStore({ pool, mail, redis: r, prefix: config.prefix, log });
+  const pop3Common = {
     host: config.listenHost,
-    port: config.pop3Port,
     hostname: config.hostname,
     authenticator: directoryAuthenticator(pool),
-    store: new PgMaildropStore({ pool, redis: r, prefix: config.prefix, log }),
+    store: maildrops,
+    tls,
+    plaintextAuth: config.pop3PlaintextAuth,
+    log,
+  };
+  const pop3 = await startPop3Listener({ ...pop3Common, port: config.pop3Port });
+  const pop3s = await startPop3Listener({ ...pop3Common, port: config.pop3sPort, implicitTls: true });
+  // Registered after redis(): stops run in reverse, so sessions release their locks before Redis goes.
+  onStop(() => Promise.all([pop3.close(), pop3s.close()]).then(() => undefined));
+  log.info({ pop3Port: pop3.port, pop3sPort: pop3s.port, tls: tls.source, plaintextAuth: config.pop3PlaintextAuth }, "POP3 listening (STLS and POP3S)");
+
+  const api = await buildMailboxApi({ logger: log, store: mail });
+  await api.listen({ host: config.listenHost, port: config.retrievalHttpPort });
+  // Stop taking requests first; the pool closes after in-flight ones finish.
+  onStop(() => api.close());
+  log.info({ httpPort: config.retrievalHttpPort }, "HTTP mailbox API listening");
+
+  // IMAP: sessions read and change the store through the adapter; mailbox.changed
+  // notifications (from the mailbox service and every retrieval copy) wake the sessions
+  // that have the mailbox selected, for IDLE and untagged EXISTS/EXPUNGE/FETCH.
+  const watchers = new MailboxWatchers();
+  const imap = await startImapListener({
+    host: config.listenHost,
+    port: config.imapPort,
+    tlsPort: config.imapsPort,
+    hostname: config.hostname,
+    storage: mailstoreAdapter(pool, mail),
+    notifier: watchers,
+    tls,
     log,
   });
-  // Registered after redis(): stops run in reverse, so sessions release their locks before Redis goes.
-  onStop(() => pop3.close());
-  log.info({ pop3Port: pop3.port }, "POP3 listening");
+  onStop(() => imap.close());
+  log.info({ imapPort: imap.port, imapsPort: imap.tlsPort }, "IMAP listening (STARTTLS and IMAPS)");
 
-  // IMAP IDLE will push these to clients; for now they are only seen in the logs.
   await broker.subscribeNotifications(["mailbox.changed"], async (event) => {
     log.debug({ accountId: event.accountId, mailboxId: event.mailboxId, uid: event.uid, change: event.change }, "mailbox changed");
+    watchers.changed(event.mailboxId);
   });
 });

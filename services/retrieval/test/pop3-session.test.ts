@@ -334,3 +334,98 @@ describe("POP3 session: UPDATE state (RFC 1939 §6)", () => {
     expect(store.stored.size).toBe(3);
   });
 });
+
+describe("POP3 session: STLS, AUTH PLAIN and CAPA per state (RFC 2595, RFC 5034, RFC 2449)", () => {
+  const plain = (authzid: string, user: string, password: string) => Buffer.from(`${authzid}\0${user}\0${password}`).toString("base64");
+  const clearOnly = { tls: false, stlsAvailable: true, plaintextAuth: false };
+
+  it("logs in with AUTH PLAIN and an initial response", async () => {
+    const s = newSession();
+    const r = await s.handleLine(`AUTH PLAIN ${plain("", ALICE.address, PASSWORD)}`);
+    expect(wire(r)).toMatch(/^\+OK maildrop locked and ready, 3 messages/);
+    expect(s.state).toBe("TRANSACTION");
+    expect(store.locks.has(ALICE.id)).toBe(true);
+  });
+
+  it("sends an empty challenge '+ ' and reads the response on the next line", async () => {
+    const s = newSession();
+    expect(wire(await s.handleLine("auth plain"))).toBe("+ \r\n");
+    expect(wire(await s.handleLine(plain(ALICE.address, ALICE.address, PASSWORD)))).toMatch(/^\+OK maildrop locked/);
+    expect(s.state).toBe("TRANSACTION");
+  });
+
+  it("answers a wrong password with -ERR [AUTH] after the delay, like PASS", async () => {
+    const s = newSession();
+    expect(wire(await s.handleLine(`AUTH PLAIN ${plain("", ALICE.address, "wrong")}`))).toMatch(/^-ERR \[AUTH\] invalid user name or password/);
+    expect(delays).toBe(1);
+    expect(authFailures).toEqual([ALICE.address]);
+    expect(s.state).toBe("AUTHORIZATION");
+  });
+
+  it("cancels with '*', refuses bad base64, another authzid and other mechanisms", async () => {
+    const s = newSession();
+    await s.handleLine("AUTH PLAIN");
+    expect(wire(await s.handleLine("*"))).toBe("-ERR authentication cancelled\r\n");
+    await s.handleLine("AUTH PLAIN");
+    // The line after the challenge is the SASL response, never a command.
+    expect(wire(await s.handleLine("STAT"))).toBe("-ERR a PLAIN response is authzid NUL authcid NUL password\r\n");
+    await s.handleLine("AUTH PLAIN");
+    expect(wire(await s.handleLine("LIST 1"))).toBe("-ERR invalid base64 in the SASL response\r\n");
+    expect(wire(await s.handleLine(`AUTH PLAIN ${plain("bob@example.test", ALICE.address, PASSWORD)}`))).toMatch(/^-ERR \[AUTH\] authorization identity/);
+    expect(wire(await s.handleLine("AUTH CRAM-MD5"))).toBe("-ERR unsupported SASL mechanism CRAM-MD5\r\n");
+    expect(wire(await s.handleLine("AUTH"))).toBe("+OK SASL mechanisms follow\r\nPLAIN\r\n.\r\n");
+    // A too-long response line cancels the exchange; the session goes on with commands.
+    await s.handleLine("AUTH PLAIN");
+    expect(wire(s.lineTooLong())).toBe("-ERR SASL response too long, authentication cancelled\r\n");
+    expect(wire(await s.handleLine("NOOP"))).toBe("-ERR NOOP not valid in AUTHORIZATION state\r\n");
+    expect(s.state).toBe("AUTHORIZATION");
+  });
+
+  it("refuses USER and AUTH PLAIN in the clear when the policy says so, and lists neither in CAPA", async () => {
+    const s = newSession({ security: clearOnly });
+    expect(wire(await s.handleLine("USER alice@example.test"))).toMatch(/^-ERR \[AUTH\] plaintext authentication is not allowed/);
+    expect(wire(await s.handleLine(`AUTH PLAIN ${plain("", ALICE.address, PASSWORD)}`))).toMatch(/^-ERR \[AUTH\] plaintext/);
+    expect(wire(await s.handleLine("AUTH"))).toBe("+OK SASL mechanisms follow\r\n.\r\n");
+    const caps = (await s.handleLine("CAPA")).lines;
+    expect(caps).toContain("STLS");
+    expect(caps).not.toContain("USER");
+    expect(caps).not.toContain("SASL PLAIN");
+    expect(store.locks.size).toBe(0);
+  });
+
+  it("STLS answers +OK and asks for the handshake; afterwards USER, SASL PLAIN appear and STLS goes", async () => {
+    const s = newSession({ security: clearOnly });
+    await s.handleLine("USER alice@example.test");
+    const r = await s.handleLine("STLS");
+    expect(wire(r)).toBe("+OK begin TLS negotiation\r\n");
+    expect(r.startTls).toBe(true);
+    s.tlsStarted();
+    expect((await s.handleLine("CAPA")).lines).toEqual(
+      ["USER", "SASL PLAIN", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "IMPLEMENTATION Correo"],
+    );
+    expect(wire(await s.handleLine("STLS"))).toBe("-ERR TLS is already active\r\n");
+    // RFC 2595 §4: what was said before TLS is forgotten; USER must be sent again.
+    expect(wire(await s.handleLine(`PASS ${PASSWORD}`))).toBe("-ERR USER first\r\n");
+    await s.handleLine(`USER ${ALICE.address}`);
+    expect((await s.handleLine(`PASS ${PASSWORD}`)).ok).toBe(true);
+  });
+
+  it("lists STLS, USER and SASL PLAIN in AUTHORIZATION and none of them in TRANSACTION", async () => {
+    const s = newSession({ security: { tls: false, stlsAvailable: true, plaintextAuth: true } });
+    expect((await s.handleLine("CAPA")).lines).toEqual(
+      ["STLS", "USER", "SASL PLAIN", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "IMPLEMENTATION Correo"],
+    );
+    await s.handleLine(`AUTH PLAIN ${plain("", ALICE.address, PASSWORD)}`);
+    expect((await s.handleLine("CAPA")).lines).toEqual(["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "IMPLEMENTATION Correo"]);
+    expect(wire(await s.handleLine("STLS"))).toBe("-ERR STLS not valid in TRANSACTION state\r\n");
+    expect(wire(await s.handleLine("AUTH PLAIN"))).toBe("-ERR AUTH not valid in TRANSACTION state\r\n");
+  });
+
+  it("does not offer STLS without a certificate, nor on POP3S", async () => {
+    expect((await newSession().handleLine("CAPA")).lines).not.toContain("STLS");
+    expect(wire(await newSession().handleLine("STLS"))).toBe("-ERR STLS is not available\r\n");
+    const implicit = newSession({ security: { tls: true, stlsAvailable: false, plaintextAuth: false } });
+    expect((await implicit.handleLine("CAPA")).lines).toEqual(expect.arrayContaining(["USER", "SASL PLAIN"]));
+    expect((await implicit.handleLine("CAPA")).lines).not.toContain("STLS");
+  });
+});

@@ -1,12 +1,16 @@
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { addAccount, addDomain } from "@correo/directory";
 import { putBlob } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
+import { MailStore } from "@correo/mailstore";
+import { loadTlsCredentials } from "@correo/tls";
 // testkit is not a dependency of this service's package; its build is reached by path.
 import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { startPop3Listener, type Pop3Listener } from "../src/pop3/listener.js";
@@ -28,6 +32,8 @@ let redis2: Redis;
 let pop3: Pop3Listener; // one retrieval copy
 let pop3b: Pop3Listener; // another copy, its own Redis connection: the lock must hold across both
 let shortIdle: Pop3Listener; // idle timeout shortened for the test
+let secured: Pop3Listener; // STLS offered, no password before TLS (POP3_PLAINTEXT_AUTH=never)
+let pop3s: Pop3Listener; // implicit TLS
 const LOCK_TTL_MS = 600;
 const AUTH_DELAY_MS = 200;
 
@@ -132,27 +138,32 @@ beforeAll(async () => {
   redis = new Redis(infra.redisUrl);
   redis2 = new Redis(infra.redisUrl);
   const log = createLogger("retrieval-test", "silent");
+  const mail = new MailStore({ pool: infra.pool });
   const common = { host: "127.0.0.1", hostname: "pop.correo.test", authenticator: directoryAuthenticator(infra.pool), log, authFailureDelayMs: AUTH_DELAY_MS };
   pop3 = await startPop3Listener({
     ...common,
     port: await freePort(),
-    store: new PgMaildropStore({ pool: infra.pool, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
+    store: new PgMaildropStore({ pool: infra.pool, mail, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
   });
   pop3b = await startPop3Listener({
     ...common,
     port: await freePort(),
-    store: new PgMaildropStore({ pool: infra.pool, redis: redis2, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
+    store: new PgMaildropStore({ pool: infra.pool, mail, redis: redis2, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
   });
   shortIdle = await startPop3Listener({
     ...common,
     port: await freePort(),
     idleTimeoutMs: 300,
-    store: new PgMaildropStore({ pool: infra.pool, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
+    store: new PgMaildropStore({ pool: infra.pool, mail, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
   });
+  const tls = await loadTlsCredentials({ hostname: "pop.correo.test" });
+  const store = new PgMaildropStore({ pool: infra.pool, mail, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS });
+  secured = await startPop3Listener({ ...common, port: await freePort(), store, tls, plaintextAuth: "never" });
+  pop3s = await startPop3Listener({ ...common, port: await freePort(), store, tls, implicitTls: true, plaintextAuth: "never" });
 });
 
 afterAll(async () => {
-  await Promise.all([pop3?.close(), pop3b?.close(), shortIdle?.close()]);
+  await Promise.all([pop3?.close(), pop3b?.close(), shortIdle?.close(), secured?.close(), pop3s?.close()]);
   redis?.disconnect();
   redis2?.disconnect();
   await infra?.cleanup();
@@ -211,6 +222,12 @@ describe("POP3 retrieval with Python's poplib", () => {
     const after = await inbox(acc.id);
     expect(after.uids).toEqual([before.uids[0], before.uids[2]]);
     expect(after.highestModseq).toBe(before.highestModseq + 1);
+    // Recorded as an expunge in the mailbox store, where IMAP sessions look for what went.
+    const gone = await infra.pool.query<{ uid: number; modseq: number }>(
+      "SELECT e.uid, e.modseq FROM mailbox_expunges e JOIN mailboxes m ON m.id = e.mailbox_id WHERE m.account_id = $1",
+      [acc.id],
+    );
+    expect(gone.rows).toEqual([{ uid: before.uids[1], modseq: after.highestModseq }]);
     // The next session sees the remaining messages, renumbered, with the same unique-ids.
     const next = await poplib([...login(acc.address), { op: "stat" }, { op: "uidl" }, { op: "quit" }]);
     expect(next[3]!.value).toEqual([2, PLAIN.length + MULTIPART.length]);
@@ -382,5 +399,83 @@ describe("POP3 on the wire", () => {
     await eventually(async () => (await redis.exists(maildropLockKey(infra.prefix, acc.id))) === 0, 5000, "lock released");
     expect(await inbox(acc.id)).toEqual(before);
     await eventually(async () => shortIdle.connections === 0, 5000, "connection closed");
+  });
+});
+
+describe("POP3 with TLS: STLS (RFC 2595), POP3S (RFC 8314) and AUTH PLAIN (RFC 5034)", () => {
+  it("poplib upgrades with STLS; USER and SASL PLAIN are offered and accepted only after it", async () => {
+    const acc = await newAccount("stls", [PLAIN, MULTIPART]);
+    const r = await poplib([
+      { op: "connect", port: secured.port },
+      { op: "capa" },
+      { op: "user", args: [acc.address] },
+      { op: "stls" },
+      { op: "capa" },
+      { op: "auth_plain", args: [acc.address, PASSWORD, "continuation"] },
+      { op: "stat" },
+      { op: "retr", args: [2] },
+      { op: "quit" },
+    ]);
+    expect(Object.keys(r[1]!.value)).toEqual(expect.arrayContaining(["STLS", "PIPELINING", "RESP-CODES"]));
+    expect(Object.keys(r[1]!.value)).not.toContain("USER");
+    expect(Object.keys(r[1]!.value)).not.toContain("SASL");
+    expect(r[2]!.error).toMatch(/^-ERR \[AUTH\] plaintext authentication is not allowed/);
+    expect(r[3]!.value.tls).toMatch(/^TLSv1\.[23]$/);
+    expect(r[4]!.value).toMatchObject({ USER: [], SASL: ["PLAIN"] });
+    expect(Object.keys(r[4]!.value)).not.toContain("STLS");
+    expect(r[5]!.value.challenge).toBe("+ ");
+    expect(r[5]!.value.resp).toMatch(/^\+OK maildrop locked and ready, 2 messages/);
+    expect(r[6]!.value).toEqual([2, PLAIN.length + MULTIPART.length]);
+    expect(b64(r[7]!.value.content).equals(MULTIPART)).toBe(true);
+    expect(r[8]!.ok).toBe(true);
+  });
+
+  it("poplib reads over POP3S with USER/PASS and with AUTH PLAIN's initial response", async () => {
+    const acc = await newAccount("pop3s", [DOTS]);
+    const r = await poplib([
+      { op: "connect_ssl", port: pop3s.port },
+      { op: "capa" },
+      { op: "user", args: [acc.address] },
+      { op: "pass_", args: [PASSWORD] },
+      { op: "retr", args: [1] },
+      { op: "quit" },
+      { op: "connect_ssl", port: pop3s.port },
+      { op: "auth_plain", args: [acc.address, "wrong"] },
+      { op: "auth_plain", args: [acc.address, PASSWORD] },
+      { op: "uidl" },
+      { op: "quit" },
+    ]);
+    expect(r[0]!.value.welcome).toBe("+OK pop.correo.test Correo POP3 ready");
+    expect(r[0]!.value.tls).toMatch(/^TLSv1\.[23]$/);
+    expect(r[1]!.value).toMatchObject({ USER: [], SASL: ["PLAIN"] });
+    expect(Object.keys(r[1]!.value)).not.toContain("STLS");
+    expect(r[3]!.ok).toBe(true);
+    expect(b64(r[4]!.value.content).equals(DOTS)).toBe(true);
+    expect(r[7]!.error).toMatch(/^-ERR \[AUTH\] invalid user name or password/);
+    expect(r[8]!.value.resp).toMatch(/^\+OK maildrop locked/);
+    expect(r[9]!.value.lines).toHaveLength(1);
+  });
+
+  it("discards commands pipelined after STLS in the same packet (no plaintext injection)", async () => {
+    const acc = await newAccount("inject", [PLAIN]);
+    const plain = connect(secured.port, "127.0.0.1");
+    let clear = "";
+    plain.on("data", (b: Buffer) => (clear += b.toString("latin1")));
+    await eventually(async () => clear.includes("\r\n"), 5000, "greeting");
+    // One write, one TCP segment: STLS and two commands an attacker would like to slip in.
+    plain.write(`STLS\r\nUSER ${acc.address}\r\nCAPA\r\n`);
+    await eventually(async () => clear.includes("begin TLS negotiation\r\n"), 5000, "STLS answer");
+    plain.removeAllListeners("data");
+    const secure = tlsConnect({ socket: plain, rejectUnauthorized: false });
+    await once(secure, "secureConnect");
+    let inside = "";
+    secure.on("data", (b: Buffer) => (inside += b.toString("latin1")));
+    secure.write(`PASS ${PASSWORD}\r\nQUIT\r\n`);
+    await eventually(async () => inside.includes("signing off"), 5000, "QUIT answer");
+    secure.destroy();
+    // Nothing after the STLS answer in the clear; inside TLS, PASS finds no USER and no CAPA listing.
+    expect(clear.split("\r\n").filter(Boolean)).toEqual(["+OK pop.correo.test Correo POP3 ready", "+OK begin TLS negotiation"]);
+    expect(inside).toBe("-ERR USER first\r\n+OK pop.correo.test Correo POP3 signing off\r\n");
+    expect(await redis.exists(maildropLockKey(infra.prefix, acc.id))).toBe(0);
   });
 });

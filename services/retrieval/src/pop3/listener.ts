@@ -1,14 +1,17 @@
 /**
- * The POP3 TCP listener: accepts connections, frames CRLF command lines, feeds them in
- * order to one Pop3Session per connection and writes its responses. Limits and timers
- * live here; protocol behaviour lives in session.ts.
+ * The POP3 TCP listener: accepts connections (in the clear with STLS, or POP3S with
+ * TLS from the first octet), frames CRLF command lines, feeds them in order to one
+ * Pop3Session per connection and writes its responses. Limits, timers and the TLS
+ * handshake live here; protocol behaviour lives in session.ts.
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { once } from "node:events";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
-import { MAX_COMMAND_OCTETS } from "./parser.js";
+import type { TlsCredentials } from "@correo/tls";
+import { plaintextAuthAllowed, type PlaintextAuthPolicy } from "./auth-policy.js";
 import { encodeResponse, err, type Pop3Response } from "./response.js";
-import { Pop3Session, type MaildropStore, type Pop3Authenticator } from "./session.js";
+import { MAX_SASL_RESPONSE_OCTETS, Pop3Session, type MaildropStore, type Pop3Authenticator } from "./session.js";
 
 export interface Pop3ListenerOptions {
   host: string;
@@ -25,6 +28,14 @@ export interface Pop3ListenerOptions {
   authFailureDelayMs?: number;
   /** Connections beyond this are turned away with -ERR [SYS/TEMP]. */
   maxConnections?: number;
+  /** The certificate (packages/tls). On a plain listener it makes STLS available; POP3S needs it. */
+  tls?: TlsCredentials;
+  /** POP3S (RFC 8314 §3.3): TLS from the first octet; `tls` is then required. */
+  implicitTls?: boolean;
+  /** Where USER/PASS and AUTH PLAIN may be used before TLS (POP3_PLAINTEXT_AUTH; default "loopback"). */
+  plaintextAuth?: PlaintextAuthPolicy;
+  /** A TLS handshake not finished within this is dropped. */
+  tlsHandshakeTimeoutMs?: number;
 }
 
 export interface Pop3Listener {
@@ -40,6 +51,12 @@ const DEFAULT_AUTH_FAILURE_DELAY_MS = 1000;
 const DEFAULT_MAX_CONNECTIONS = 1000;
 /** Command lines read ahead of the one being answered (RFC 2449 §6.6 pipelining) before reading pauses. */
 const MAX_QUEUED_LINES = 64;
+/**
+ * The longest line framed: SASL responses may exceed the 255-octet command limit
+ * (RFC 5034 §4), which the parser still enforces for commands.
+ */
+const MAX_LINE_OCTETS = MAX_SASL_RESPONSE_OCTETS;
+const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 const sessions = () => counter(metricNames.protocolSessions, "Protocol sessions opened, by protocol");
 const authFailures = () => counter(metricNames.protocolAuthFailures, "Failed logins, by protocol");
@@ -48,19 +65,26 @@ const commands = () => counter(metricNames.protocolCommands, "Protocol commands 
 export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3Listener> {
   const open = new Set<Pop3Connection>();
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (opts.implicitTls && !opts.tls) throw new Error("a POP3S listener needs a certificate (tls)");
+  const handshakeTimeout = opts.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
 
-  const server: Server = createServer((socket) => {
+  const accept = (socket: Socket) => {
     if (open.size >= maxConnections) {
       socket.on("error", () => undefined);
       socket.end(encodeResponse(err("[SYS/TEMP] too many connections, try again later")));
       return;
     }
-    sessions().add(1, { protocol: "pop3" });
-    const conn = new Pop3Connection(socket, opts);
+    sessions().add(1, { protocol: "pop3", tls: opts.implicitTls ? "implicit" : "none" });
+    const conn = new Pop3Connection(socket, opts, handshakeTimeout);
     open.add(conn);
     void conn.finished.then(() => open.delete(conn));
-  });
+  };
+  const server: Server = opts.implicitTls
+    ? createTlsServer({ key: opts.tls!.key, cert: opts.tls!.cert, handshakeTimeout }, accept)
+    : createServer(accept);
   server.on("error", (e: Error) => opts.log.error({ err: e.message }, "POP3 listener error"));
+  // A failed handshake on POP3S never reaches a session; it is the client's problem.
+  server.on("tlsClientError", (e: Error) => opts.log.debug({ err: e.message }, "POP3S TLS handshake failed"));
   server.listen(opts.port, opts.host);
   await once(server, "listening");
   const address = server.address();
@@ -81,27 +105,38 @@ export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3
 
 type QueuedLine = { line: string } | { tooLong: true };
 
-/** One client: line framing, an in-order command queue and the session behind it. */
+/** One client: line framing, an in-order command queue, the session behind it, and STLS. */
 class Pop3Connection {
   readonly finished: Promise<void>;
   private readonly session: Pop3Session;
   private readonly log: Logger;
+  /** The socket spoken on: the accepted one, or the TLSSocket that STLS put over it. */
+  private socket: Socket;
   private pending: Buffer = Buffer.alloc(0);
   private discarding = false;
   private readonly queue: QueuedLine[] = [];
   private working: Promise<void> | undefined;
   private closing = false;
+  private ended: (() => void) | undefined;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
 
   constructor(
-    private readonly socket: Socket,
-    opts: Pop3ListenerOptions,
+    accepted: Socket,
+    private readonly opts: Pop3ListenerOptions,
+    private readonly tlsHandshakeTimeoutMs: number,
   ) {
-    this.log = opts.log.child({ protocol: "pop3", remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.socket = accepted;
+    this.log = opts.log.child({ protocol: "pop3", remote: `${accepted.remoteAddress}:${accepted.remotePort}` });
     const delayMs = opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS;
     this.session = new Pop3Session({
       hostname: opts.hostname,
       authenticator: opts.authenticator,
       store: opts.store,
+      security: {
+        tls: Boolean(opts.implicitTls),
+        stlsAvailable: !opts.implicitTls && opts.tls !== undefined,
+        plaintextAuth: plaintextAuthAllowed(opts.plaintextAuth ?? "loopback", accepted.remoteAddress),
+      },
       delayAfterAuthFailure: () => new Promise((resolve) => setTimeout(resolve, delayMs)),
       observer: {
         command: (command) => commands().add(1, { protocol: "pop3", command }),
@@ -115,25 +150,38 @@ class Pop3Connection {
       },
     });
 
-    this.finished = new Promise<void>((resolve) => {
-      socket.once("close", () => {
-        this.closing = true;
-        // RFC 1939 §6: a session that ends without QUIT never enters UPDATE; the
-        // command in flight finishes first, then the maildrop lock is released.
-        void Promise.resolve(this.working)
-          .then(() => this.session.abort())
-          .catch((e: Error) => this.log.warn({ err: e.message }, "error while ending a POP3 session"))
-          .finally(resolve);
-      });
-    });
+    this.finished = new Promise<void>((resolve) => (this.ended = resolve));
+    this.attach(accepted);
+    void this.send(this.session.greeting());
+  }
+
+  /** Listens on `socket`: data, errors, the idle timer and its end. Called again after STLS. */
+  private attach(socket: Socket): void {
     socket.on("error", (e: Error) => this.log.debug({ err: e.message }, "POP3 connection error"));
     // RFC 1939 §3: on autologout the server closes without a response and without UPDATE.
-    socket.setTimeout(opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
+    socket.setTimeout(this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
       this.log.debug("POP3 idle timeout");
       socket.destroy();
     });
-    socket.on("data", (chunk: Buffer) => this.receive(chunk));
-    void this.send(this.session.greeting());
+    socket.once("close", () => this.end());
+    socket.on("data", this.onData);
+  }
+
+  /**
+   * RFC 1939 §6: a session that ends without QUIT never enters UPDATE; the command in
+   * flight finishes first, then the maildrop lock is released. Runs once, whichever of
+   * the plain and the TLS socket reports the close first.
+   */
+  private end(): void {
+    const resolve = this.ended;
+    if (!resolve) return;
+    this.ended = undefined;
+    this.closing = true;
+    this.socket.destroy();
+    void Promise.resolve(this.working)
+      .then(() => this.session.abort())
+      .catch((e: Error) => this.log.warn({ err: e.message }, "error while ending a POP3 session"))
+      .finally(resolve);
   }
 
   /** Stops reading, lets the command in flight finish, then closes. */
@@ -146,23 +194,24 @@ class Pop3Connection {
   }
 
   /**
-   * CRLF framing. RFC 2449 §4: a command line is at most 255 octets; a longer one is
-   * discarded up to its line end and answered with one -ERR, so the next command
-   * still lines up with its response. A bare LF is accepted as a line end.
+   * CRLF framing. RFC 2449 §4: a command line is at most 255 octets (the parser checks);
+   * a line longer than any command or SASL response is discarded up to its line end and
+   * answered with one -ERR, so the next command still lines up with its response. A
+   * bare LF is accepted as a line end.
    */
   private receive(chunk: Buffer): void {
     const data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     let start = 0;
     for (let lf = data.indexOf(0x0a, start); lf !== -1; lf = data.indexOf(0x0a, start)) {
       const end = lf > start && data[lf - 1] === 0x0d ? lf - 1 : lf;
-      if (this.discarding || end - start > MAX_COMMAND_OCTETS) this.queue.push({ tooLong: true });
+      if (this.discarding || end - start > MAX_LINE_OCTETS) this.queue.push({ tooLong: true });
       else this.queue.push({ line: data.toString("utf8", start, end) });
       this.discarding = false;
       start = lf + 1;
     }
     const rest = data.subarray(start);
-    // Without its line end yet, a line may hold MAX_COMMAND_OCTETS octets and a CR.
-    if (this.discarding || rest.length > MAX_COMMAND_OCTETS + 1) {
+    // Without its line end yet, a line may hold MAX_LINE_OCTETS octets and a CR.
+    if (this.discarding || rest.length > MAX_LINE_OCTETS + 1) {
       this.discarding = true;
       this.pending = Buffer.alloc(0);
     } else {
@@ -174,7 +223,11 @@ class Pop3Connection {
 
   private async work(): Promise<void> {
     for (let next = this.queue.shift(); next && !this.closing; next = this.queue.shift()) {
-      const response = "line" in next ? await this.session.handleLine(next.line) : err("line too long");
+      const response = "line" in next ? await this.session.handleLine(next.line) : this.session.lineTooLong();
+      if (response.startTls) {
+        await this.startTls(response);
+        return;
+      }
       await this.send(response);
       if (response.close) {
         this.closing = true;
@@ -185,12 +238,55 @@ class Pop3Connection {
     }
   }
 
+  /**
+   * RFC 2595 §4 STLS: the +OK goes out in the clear, then the TLS handshake starts on the
+   * same connection. Whatever the client sent after STLS before the handshake arrived in
+   * the clear and is discarded (RFC 7817 §3; the command-injection attack of
+   * CVE-2011-0411), so an attacker cannot slip commands into the protected session.
+   */
+  private async startTls(response: Pop3Response): Promise<void> {
+    const plain = this.socket;
+    // Paused, the ClientHello waits in the socket's buffer; TLSSocket reads it from there.
+    plain.pause();
+    plain.removeListener("data", this.onData);
+    plain.setTimeout(0);
+    this.queue.length = 0;
+    this.pending = Buffer.alloc(0);
+    this.discarding = false;
+    await this.send(response);
+    if (this.closing || plain.destroyed) return;
+
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.opts.tls!.context });
+    const handshake = setTimeout(() => secure.destroy(), this.tlsHandshakeTimeoutMs);
+    this.socket = secure;
+    secure.once("close", () => this.end());
+    const done = await Promise.race([
+      once(secure, "secure").then(() => true),
+      once(secure, "close").then(() => false),
+      once(secure, "error").then(
+        () => false,
+        (e: Error) => {
+          this.log.debug({ err: e.message }, "POP3 STLS handshake failed");
+          return false;
+        },
+      ),
+    ]);
+    clearTimeout(handshake);
+    if (!done || this.closing) {
+      secure.destroy();
+      return;
+    }
+    this.session.tlsStarted();
+    this.attach(secure);
+  }
+
   /** Writes a response, waiting while the socket's buffer is full (large RETRs). */
   private async send(response: Pop3Response): Promise<void> {
-    if (this.socket.destroyed) return;
-    if (!this.socket.write(encodeResponse(response))) {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (!socket.write(encodeResponse(response))) {
       // A socket error also ends the wait; the "close" handler then cleans up.
-      await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]).catch(() => undefined);
+      await Promise.race([once(socket, "drain"), once(socket, "close")]).catch(() => undefined);
     }
   }
 }

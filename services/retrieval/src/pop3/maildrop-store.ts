@@ -5,8 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { withTransaction, type Pool } from "@correo/db";
+import type { Pool } from "@correo/db";
 import { authenticate } from "@correo/directory";
+import type { MailStore } from "@correo/mailstore";
 import { getBlob } from "@correo/spool";
 import type { Logger } from "@correo/telemetry";
 import type { Maildrop, MaildropMessage, MaildropStore, Pop3Account, Pop3Authenticator } from "./session.js";
@@ -31,6 +32,8 @@ export const MAILDROP_MAILBOX = "INBOX";
 
 export interface PgMaildropStoreOptions {
   pool: Pool;
+  /** The mailbox store: UPDATE-state removals go through it, so IMAP sessions learn of them. */
+  mail: MailStore;
   redis: Redis;
   /** CORREO_PREFIX: the lock key is `${prefix}:pop3:lock:<accountId>`. */
   prefix: string;
@@ -86,7 +89,7 @@ export class PgMaildropStore implements MaildropStore {
       const blobs = new Map(rows.map((r) => [r.uid, r.blob_id]));
       const messages = rows.map((r) => ({ uid: r.uid, size: r.size, uniqueId: `${box!.uid_validity}.${r.uid}` }));
       lock.startRefreshing();
-      return new PgMaildrop(pool, box?.id, messages, blobs, lock);
+      return new PgMaildrop(pool, this.opts.mail, box?.id, messages, blobs, lock);
     } catch (error) {
       await lock.release().catch(() => undefined);
       throw error;
@@ -132,6 +135,7 @@ class MaildropLock {
 class PgMaildrop implements Maildrop {
   constructor(
     private readonly pool: Pool,
+    private readonly mail: MailStore,
     private readonly mailboxId: number | undefined,
     readonly messages: readonly MaildropMessage[],
     private readonly blobs: ReadonlyMap<number, string>,
@@ -148,21 +152,10 @@ class PgMaildrop implements Maildrop {
     // Only the lock holder may change the maildrop: a session whose lock expired and
     // was taken by another has lost its claim to the snapshot its DELEs refer to.
     if (!(await this.lock.refresh())) throw new LockLostError(this.lock.key);
-    const mailboxId = this.mailboxId;
-    await withTransaction(this.pool, async (db) => {
-      // The mailbox row first, as appendDelivery (mailbox service) does: one lock order, no deadlock.
-      await db.query("SELECT 1 FROM mailboxes WHERE id = $1 FOR UPDATE", [mailboxId]);
-      const removed = await db.query("DELETE FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[])", [
-        mailboxId,
-        messages.map((m) => m.uid),
-      ]);
-      // RFC 7162 §3.2: an expunge changes the mailbox, so HIGHESTMODSEQ moves on.
-      if (removed.rowCount) {
-        await db.query("UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = $1", [mailboxId]);
-      }
-    });
-    // Nothing is published yet. When IMAP IDLE lands, a mailbox.changed event with
-    // change "expunge" per UID goes through the outbox in the transaction above.
+    // One transaction in the mailbox store: the rows go, HIGHESTMODSEQ moves on (RFC 7162
+    // §3.2), the expunged UIDs are recorded and mailbox.changed is announced, so IMAP
+    // sessions on the same INBOX see the messages go.
+    await this.mail.remove(this.mailboxId, messages.map((m) => m.uid));
   }
 
   release(): Promise<void> {

@@ -11,14 +11,22 @@ export interface Pop3Response {
   /** Lines of a multi-line response, without line ends and not yet byte-stuffed. */
   lines?: readonly (string | Buffer)[];
   close?: boolean;
+  /** RFC 5034 §4: a SASL challenge, sent as "+ <text>"; the client's next line is its answer. */
+  continuation?: boolean;
+  /** RFC 2595 §4: after this +OK the listener starts the TLS handshake on the connection. */
+  startTls?: boolean;
 }
 
 export const ok = (text: string, lines?: readonly (string | Buffer)[]): Pop3Response =>
   lines ? { ok: true, text, lines } : { ok: true, text };
 export const err = (text: string): Pop3Response => ({ ok: false, text });
+/** A SASL server challenge, base64 (empty for PLAIN). */
+export const challenge = (base64: string): Pop3Response => ({ ok: true, text: base64, continuation: true });
 
 /** The octets sent for `r`: status line with CRLF, then the byte-stuffed lines and "." if multi-line. */
 export function encodeResponse(r: Pop3Response): Buffer {
+  // RFC 5034 §4: "+" SP base64 CRLF, the space sent even when the challenge is empty.
+  if (r.continuation) return Buffer.from(`+ ${r.text}\r\n`, "utf8");
   const status = Buffer.from(`${r.ok ? "+OK" : "-ERR"}${r.text ? " " + r.text : ""}\r\n`, "utf8");
   if (!r.lines) return status;
   const body = encodeMultiline(r.lines.map((l) => (typeof l === "string" ? Buffer.from(l, "utf8") : l)));

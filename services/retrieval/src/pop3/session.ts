@@ -5,7 +5,8 @@
  */
 import { splitLines, topLines } from "./message-text.js";
 import { parseCommand, type Pop3Command } from "./parser.js";
-import { err, ok, type Pop3Response } from "./response.js";
+import { challenge, err, ok, type Pop3Response } from "./response.js";
+import { decodePlain } from "./sasl-plain.js";
 
 export interface Pop3Account {
   id: number;
@@ -50,8 +51,20 @@ export interface SessionObserver {
   error?(error: unknown, command: string): void;
 }
 
+/** What the connection offers; the listener knows it, the session decides with it. */
+export interface ConnectionSecurity {
+  /** TLS is active from the start (POP3S, RFC 8314 §3.3). */
+  tls: boolean;
+  /** STLS can be offered: a certificate is loaded (RFC 2595 §4). */
+  stlsAvailable: boolean;
+  /** USER/PASS and AUTH PLAIN are allowed before TLS (auth-policy.ts). */
+  plaintextAuth: boolean;
+}
+
 export interface SessionOptions {
   hostname: string;
+  /** Without it: no TLS, no STLS, plaintext logins allowed (what unit tests and plain listeners need). */
+  security?: ConnectionSecurity;
   authenticator: Pop3Authenticator;
   store: MaildropStore;
   /** Waited after each failed PASS, to slow down password guessing (RFC 1939 §13). */
@@ -69,6 +82,8 @@ type Handler = (args: string[]) => Promise<Pop3Response> | Pop3Response;
 const VALID_IN: Record<string, readonly Pop3State[]> = {
   USER: ["AUTHORIZATION"],
   PASS: ["AUTHORIZATION"],
+  STLS: ["AUTHORIZATION"],
+  AUTH: ["AUTHORIZATION"],
   QUIT: ["AUTHORIZATION", "TRANSACTION"],
   CAPA: ["AUTHORIZATION", "TRANSACTION"],
   STAT: ["TRANSACTION"],
@@ -82,6 +97,11 @@ const VALID_IN: Record<string, readonly Pop3State[]> = {
 };
 
 const DEFAULT_MAX_AUTH_FAILURES = 3;
+/** SASL mechanisms offered (RFC 5034 §3, the SASL capability). */
+const SASL_MECHANISMS = ["PLAIN"] as const;
+/** RFC 5034 §4 lifts the 255-octet limit for SASL responses; this one is ours. */
+export const MAX_SASL_RESPONSE_OCTETS = 2048;
+const PLAINTEXT_REFUSED = "[AUTH] plaintext authentication is not allowed on this connection: use STLS first";
 // RFC 1939 §3 numbers messages from 1; more than 10 digits cannot name one.
 const MESSAGE_NUMBER = /^[1-9][0-9]{0,9}$/;
 const LINE_COUNT = /^[0-9]{1,9}$/;
@@ -93,10 +113,16 @@ export class Pop3Session {
   private maildrop: Maildrop | undefined;
   private readonly deleted = new Set<number>();
   private closed = false;
+  private tls: boolean;
+  /** A SASL exchange waits for the client's response line (RFC 5034 §4). */
+  private saslPending: (typeof SASL_MECHANISMS)[number] | undefined;
   private readonly handlers: Record<string, Handler>;
 
   constructor(private readonly opts: SessionOptions) {
+    this.tls = opts.security?.tls ?? false;
     this.handlers = {
+      STLS: (a) => this.stlsCommand(a),
+      AUTH: (a) => this.authCommand(a),
       USER: (a) => this.userCommand(a),
       PASS: (a) => this.passCommand(a),
       QUIT: () => this.quitCommand(),
@@ -123,6 +149,7 @@ export class Pop3Session {
 
   /** Handles one command line (without CRLF). Calls must not overlap. */
   async handleLine(line: string): Promise<Pop3Response> {
+    if (this.saslPending) return this.saslResponse(line);
     const parsed = parseCommand(line);
     if (!parsed.ok) return err(parsed.error);
     return this.handle(parsed.command);
@@ -153,9 +180,80 @@ export class Pop3Session {
     await this.releaseMaildrop();
   }
 
-  // --- AUTHORIZATION (RFC 1939 §7, USER/PASS) --------------------------------------
+  /** A line longer than the listener frames: a command, or a SASL response, that is refused. */
+  lineTooLong(): Pop3Response {
+    if (this.saslPending) {
+      this.saslPending = undefined;
+      return err("SASL response too long, authentication cancelled");
+    }
+    return err("line too long");
+  }
+
+  /**
+   * The listener finished the TLS handshake after STLS. RFC 2595 §4: what the client
+   * said before it is forgotten (a USER given in the clear does not count).
+   */
+  tlsStarted(): void {
+    this.tls = true;
+    this.user = undefined;
+  }
+
+  // --- AUTHORIZATION (RFC 1939 §7 USER/PASS, RFC 2595 STLS, RFC 5034 AUTH) ---------
+
+  /** Whether a password may be taken on this connection now. */
+  private loginAllowed(): boolean {
+    return this.tls || (this.opts.security?.plaintextAuth ?? true);
+  }
+
+  private stlsCommand(args: string[]): Pop3Response {
+    if (args.length !== 0) return err("STLS takes no argument");
+    if (this.tls) return err("TLS is already active");
+    if (!(this.opts.security?.stlsAvailable ?? false)) return err("STLS is not available");
+    return { ...ok("begin TLS negotiation"), startTls: true };
+  }
+
+  /**
+   * RFC 5034 §4: AUTH mechanism [initial-response]. Without an initial response the
+   * server sends an empty challenge and the next line is the client's response.
+   * A bare AUTH lists the mechanisms (as clients of the older RFC 1734 expect).
+   */
+  private async authCommand(args: string[]): Promise<Pop3Response> {
+    if (args.length === 0) return ok("SASL mechanisms follow", this.loginAllowed() ? [...SASL_MECHANISMS] : []);
+    if (args.length > 2) return err("AUTH takes a mechanism and an optional initial response");
+    const mechanism = args[0]!.toUpperCase();
+    if (mechanism !== "PLAIN") return err(`unsupported SASL mechanism ${args[0]}`);
+    if (!this.loginAllowed()) return err(PLAINTEXT_REFUSED);
+    if (args.length === 2) return this.plainResponse(args[1]!);
+    this.saslPending = "PLAIN";
+    return challenge("");
+  }
+
+  private async saslResponse(line: string): Promise<Pop3Response> {
+    this.saslPending = undefined;
+    // RFC 5034 §4: "*" cancels the exchange, answered with -ERR.
+    if (line === "*") return err("authentication cancelled");
+    if (Buffer.byteLength(line, "utf8") > MAX_SASL_RESPONSE_OCTETS) return err("SASL response too long, authentication cancelled");
+    try {
+      return await this.plainResponse(line);
+    } catch (error) {
+      this.opts.observer?.error?.(error, "AUTH");
+      return err("[SYS/TEMP] internal error, try again later");
+    }
+  }
+
+  private async plainResponse(response: string): Promise<Pop3Response> {
+    const decoded = decodePlain(response);
+    if (!decoded.ok) return err(decoded.error);
+    const { authzid, authcid, password } = decoded.credentials;
+    // RFC 4616 §2: acting as another identity needs an authorization Correo does not grant.
+    if (authzid !== "" && authzid.toLowerCase() !== authcid.toLowerCase()) {
+      return err("[AUTH] authorization identity must be empty or the user's own");
+    }
+    return this.login(authcid, password);
+  }
 
   private userCommand(args: string[]): Pop3Response {
+    if (!this.loginAllowed()) return err(PLAINTEXT_REFUSED);
     if (args.length !== 1) return err("USER needs one argument: the e-mail address");
     this.user = args[0];
     // RFC 1939 §7: the reply must not tell whether the mailbox exists.
@@ -169,7 +267,11 @@ export class Pop3Session {
     if (password === undefined || password === "") return err("PASS needs one argument: the password");
     // Whatever happens next, a new PASS needs a new USER (RFC 1939 §7 example).
     this.user = undefined;
+    return this.login(user, password);
+  }
 
+  /** Checks the credentials (PASS or AUTH), then locks the maildrop and enters TRANSACTION. */
+  private async login(user: string, password: string): Promise<Pop3Response> {
     const account = await this.opts.authenticator.authenticate(user, password);
     if (!account) {
       this.authFailures++;
@@ -195,10 +297,18 @@ export class Pop3Session {
     return ok(`maildrop locked and ready, ${count} messages (${octets} octets)`);
   }
 
+  /**
+   * RFC 2449 §6, per state: STLS while it can still be used (RFC 2595 §4); USER and
+   * SASL only in AUTHORIZATION and only where a password may be sent (auth-policy.ts),
+   * so a client that reads CAPA before and after STLS sees them appear with TLS.
+   * PIPELINING holds because the listener answers commands strictly in order.
+   */
   private capaCommand(): Pop3Response {
-    // RFC 2449 §6. PIPELINING holds because the listener answers commands strictly in order.
+    const authorization = this.current === "AUTHORIZATION";
+    const login = authorization && this.loginAllowed();
     const caps = [
-      ...(this.current === "AUTHORIZATION" ? ["USER"] : []),
+      ...(authorization && !this.tls && (this.opts.security?.stlsAvailable ?? false) ? ["STLS"] : []),
+      ...(login ? ["USER", `SASL ${SASL_MECHANISMS.join(" ")}`] : []),
       "TOP",
       "UIDL",
       "RESP-CODES",

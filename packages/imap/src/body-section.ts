@@ -1,0 +1,104 @@
+/**
+ * FETCH data items built from the stored structure: ENVELOPE and BODYSTRUCTURE
+ * (RFC 3501 §7.4.2) and BODY[section]<partial> (§6.4.5), sliced from the raw bytes.
+ */
+import { atom, type ImapValue } from "./encoder.js";
+import type { BodyPart, Envelope, EnvelopeAddress } from "./storage.js";
+
+export function envelopeValue(e: Envelope): ImapValue {
+  const addrs = (list: EnvelopeAddress[] | null): ImapValue => (list ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null);
+  return [e.date, e.subject, addrs(e.from), addrs(e.sender), addrs(e.replyTo), addrs(e.to), addrs(e.cc), addrs(e.bcc), e.inReplyTo, e.messageId];
+}
+
+function params(p: [string, string][]): ImapValue {
+  return p.length ? p.flatMap(([k, v]) => [k.toUpperCase(), v]) : null;
+}
+
+/** BODYSTRUCTURE (extensible = true) or BODY (false). */
+export function bodyStructureValue(part: BodyPart, extensible: boolean): ImapValue {
+  if (part.parts) {
+    const out: ImapValue[] = part.parts.map((p) => bodyStructureValue(p, extensible));
+    out.push(part.subtype.toUpperCase());
+    if (extensible) out.push(params(part.params), disposition(part), language(part), part.location);
+    return out;
+  }
+  const out: ImapValue[] = [
+    part.type.toUpperCase(),
+    part.subtype.toUpperCase(),
+    params(part.params),
+    part.id,
+    part.description,
+    part.encoding.toUpperCase(),
+    part.size,
+  ];
+  if (part.message) out.push(envelopeValue(part.message.envelope), bodyStructureValue(part.message.body, extensible), part.lines ?? 0);
+  else if (part.type === "text") out.push(part.lines ?? 0);
+  if (extensible) out.push(part.md5, disposition(part), language(part), part.location);
+  return out;
+}
+
+function disposition(p: BodyPart): ImapValue {
+  return p.disposition ? [p.disposition.type.toUpperCase(), params(p.disposition.params)] : null;
+}
+
+function language(p: BodyPart): ImapValue {
+  return p.language ? (p.language.length === 1 ? p.language[0]! : p.language) : null;
+}
+
+/** A parsed section spec: part path and what of it (RFC 3501 §6.4.5). */
+export interface SectionSpec {
+  path: number[];
+  /** "" whole part; HEADER; HEADER.FIELDS; HEADER.FIELDS.NOT; TEXT; MIME */
+  text: "" | "HEADER" | "HEADER.FIELDS" | "HEADER.FIELDS.NOT" | "TEXT" | "MIME";
+  fields: string[];
+}
+
+/** The bytes a section names, or undefined when the part does not exist. */
+export function sectionBytes(raw: Buffer, root: BodyPart, spec: SectionSpec): Buffer | undefined {
+  // Part numbers descend into multiparts and encapsulated messages; part 1 of a
+  // non-multipart is its body (RFC 3501 §6.4.5).
+  let part = root;
+  for (const n of spec.path) {
+    const container = part.message ? part.message.body : part;
+    const next = container.parts ? container.parts[n - 1] : n === 1 ? container : undefined;
+    if (!next) return undefined;
+    part = next;
+  }
+  if (spec.text === "") return spec.path.length === 0 ? raw : raw.subarray(part.bodyStart, part.end);
+  if (spec.text === "MIME") return spec.path.length === 0 ? undefined : raw.subarray(part.headerStart, part.bodyStart);
+  // HEADER, HEADER.FIELDS and TEXT name a message: the whole one, or an encapsulated message/rfc822.
+  const message = spec.path.length === 0 ? root : part.message?.body;
+  if (!message) return undefined;
+  if (spec.text === "TEXT") return raw.subarray(message.bodyStart, message.end);
+  const header = raw.subarray(message.headerStart, message.bodyStart);
+  if (spec.text === "HEADER") return header;
+  return filterHeader(header, spec.fields, spec.text === "HEADER.FIELDS.NOT");
+}
+
+/** The header fields named (or all but those), each with its folded lines, then the empty line. */
+export function filterHeader(header: Buffer, fields: string[], not: boolean): Buffer {
+  const wanted = new Set(fields.map((f) => f.toLowerCase()));
+  const text = header.toString("latin1");
+  const lines = text.split(/(?<=\n)/);
+  let out = "";
+  let keep = false;
+  for (const l of lines) {
+    if (l === "\r\n" || l === "\n") continue;
+    if (/^[ \t]/.test(l)) {
+      if (keep) out += l;
+      continue;
+    }
+    const name = l.slice(0, Math.max(0, l.indexOf(":"))).trim().toLowerCase();
+    keep = name !== "" && wanted.has(name) !== not;
+    if (keep) out += l.endsWith("\n") ? l : l + "\r\n";
+  }
+  return Buffer.from(out + "\r\n", "latin1");
+}
+
+export function sectionName(spec: SectionSpec): string {
+  const path = spec.path.join(".");
+  const text = spec.text === "HEADER.FIELDS" || spec.text === "HEADER.FIELDS.NOT" ? `${spec.text} (${spec.fields.map((f) => f.toUpperCase()).join(" ")})` : spec.text;
+  return [path, text].filter(Boolean).join(".");
+}
+
+export { atom };

@@ -1,0 +1,43 @@
+import { atom } from "../encoder.js";
+import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import type { CommandHandler } from "../session.js";
+import { isRefusal } from "../storage.js";
+import { mailboxName } from "./arguments.js";
+
+/** RFC 3501 §6.4.7 COPY and RFC 6851 MOVE (and UID variants), answering COPYUID (RFC 4315 §3). */
+export const copy: CommandHandler = async ({ session, args, uid, name }) => {
+  const sel = session.selected!;
+  const move = name.endsWith("MOVE");
+  if (args.length !== 2) return { status: "BAD", text: `${name} takes a sequence set and a mailbox` };
+  const set = parseSequenceSet(args[0]!.type === "atom" ? args[0]!.value : "");
+  if (!set) return { status: "BAD", text: "invalid sequence set" };
+  if (move && sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
+  const dest = mailboxName(session, args[1]);
+  const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
+  if (uids.length === 0) return { status: "OK", text: `${name} completed (nothing to do)` };
+  const result = move
+    ? await session.storage.move(session.user!, sel.mailboxId, uids, dest)
+    : await session.storage.copy(session.user!, sel.mailboxId, uids, dest);
+  if (isRefusal(result)) {
+    if (result.refused === "nonexistent") return { status: "NO", code: "TRYCREATE", text: result.text };
+    if (result.refused === "over-quota") return { status: "NO", code: "OVERQUOTA", text: result.text };
+    return { status: "NO", text: result.text };
+  }
+  const code = result.pairs.length
+    ? `COPYUID ${result.uidValidity} ${compactSet(result.pairs.map((p) => p[0]))} ${compactSet(result.pairs.map((p) => p[1]))}`
+    : undefined;
+  if (move) {
+    const expunged = (result as { expunged?: number[] }).expunged ?? [];
+    // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGE responses.
+    if (code) await session.write(Buffer.from(`* OK [${code}] moved\r\n`));
+    for (const u of expunged) {
+      const seq = sequenceNumberOf(sel.uids, u);
+      if (!seq) continue;
+      sel.uids.splice(seq - 1, 1);
+      sel.reported.delete(u);
+      await session.send([seq, atom("EXPUNGE")]);
+    }
+    return { status: "OK", text: `${name} completed` };
+  }
+  return code ? { status: "OK", code, text: `${name} completed` } : { status: "OK", text: `${name} completed` };
+};

@@ -1,0 +1,25 @@
+import { atom } from "../encoder.js";
+import { parseSequenceSet, resolveUids, sequenceNumberOf } from "../sequence.js";
+import type { CommandHandler } from "../session.js";
+
+/** RFC 3501 §6.4.3 EXPUNGE and RFC 4315 §2.1 UID EXPUNGE. */
+export const expunge: CommandHandler = async ({ session, args, uid }) => {
+  const sel = session.selected!;
+  if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
+  let only: number[] | undefined;
+  if (uid) {
+    const set = parseSequenceSet(args[0]?.type === "atom" ? args[0].value : "");
+    if (!set || args.length !== 1) return { status: "BAD", text: "UID EXPUNGE takes a UID set" };
+    only = resolveUids(set, sel.uids);
+    if (only.length === 0) return { status: "OK", text: "UID EXPUNGE completed" };
+  } else if (args.length) return { status: "BAD", text: "EXPUNGE takes no arguments" };
+  const result = await session.storage.expunge(sel.mailboxId, only);
+  for (const u of result.expunged) {
+    const seq = sequenceNumberOf(sel.uids, u);
+    if (!seq) continue;
+    sel.uids.splice(seq - 1, 1);
+    sel.reported.delete(u);
+    await session.send([seq, atom("EXPUNGE")]);
+  }
+  return { status: "OK", code: session.condstore ? `HIGHESTMODSEQ ${result.modseq}` : undefined, text: `${uid ? "UID " : ""}EXPUNGE completed` };
+};

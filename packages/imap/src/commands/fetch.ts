@@ -1,0 +1,175 @@
+import { bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
+import { atom, type ImapValue } from "../encoder.js";
+import type { Token } from "../parser.js";
+import { parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import type { CommandHandler } from "../session.js";
+import type { MessageData } from "../storage.js";
+import { ArgumentError, formatDateTime, nz } from "./arguments.js";
+
+type Item =
+  | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" }
+  | { kind: "section"; name: "BODY" | "RFC822" | "RFC822.HEADER" | "RFC822.TEXT"; spec: SectionSpec; peek: boolean; partial?: [number, number | undefined] };
+
+const BATCH = 250;
+
+/** RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH, with CONDSTORE's CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
+export const fetch: CommandHandler = async ({ session, args, uid }) => {
+  const sel = session.selected!;
+  if (args.length < 2) return { status: "BAD", text: "FETCH takes a sequence set and data items" };
+  const set = parseSequenceSet(args[0]!.type === "atom" ? args[0]!.value : "");
+  if (!set) return { status: "BAD", text: "invalid sequence set" };
+  const items = parseItems(args[1]!);
+  let changedSince: number | undefined;
+  if (args[2]) {
+    const mods = args[2].type === "list" ? args[2].items : [];
+    for (let i = 0; i < mods.length; i += 2) {
+      const m = mods[i]!.type === "atom" ? (mods[i] as { value: string }).value.toUpperCase() : "";
+      if (m === "CHANGEDSINCE") changedSince = nz(mods[i + 1], "CHANGEDSINCE");
+      else if (m === "VANISHED") return { status: "BAD", text: "VANISHED needs QRESYNC, which is not enabled" };
+      else return { status: "BAD", text: `unknown FETCH modifier ${m}` };
+    }
+    if (mods.length === 0) return { status: "BAD", text: "FETCH modifiers must be a list" };
+  }
+  if (changedSince !== undefined || items.some((i) => i.kind === "MODSEQ")) session.condstore = true;
+  if (uid && !items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
+  if (session.condstore && changedSince !== undefined && !items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
+  const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
+  if (!uid && set.some(([a, b]) => (a !== "*" && a > sel.uids.length) || (b !== "*" && b > sel.uids.length))) {
+    return { status: "BAD", text: "message sequence number out of range" };
+  }
+  const needRaw = items.some((i) => i.kind === "section");
+  const needStructure = items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY" || i.kind === "section");
+  const setsSeen = !sel.readOnly && items.some((i) => i.kind === "section" && !i.peek);
+  for (let start = 0; start < uids.length; start += BATCH) {
+    const batch = uids.slice(start, start + BATCH);
+    let messages: MessageData[] = needStructure
+      ? await session.storage.fetch(sel.mailboxId, batch, { raw: needRaw })
+      : ((await session.storage.fetchFlags(sel.mailboxId, batch)) as MessageData[]);
+    if (!needStructure && items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE")) {
+      messages = await session.storage.fetch(sel.mailboxId, batch, { raw: false });
+    }
+    if (changedSince !== undefined) messages = messages.filter((m) => m.modseq > changedSince!);
+    let seenNow = new Map<number, { flags: string[]; modseq: number }>();
+    if (setsSeen) {
+      const unseen = messages.filter((m) => !m.flags.includes("\\Seen")).map((m) => m.uid);
+      if (unseen.length) {
+        const r = await session.storage.store(sel.mailboxId, unseen, "add", ["\\Seen"]);
+        seenNow = new Map(r.updated.map((u) => [u.uid, u]));
+      }
+    }
+    for (const m of messages) {
+      const seq = sequenceNumberOf(sel.uids, m.uid);
+      if (!seq) continue;
+      const changed = seenNow.get(m.uid);
+      if (changed) {
+        m.flags = changed.flags;
+        m.modseq = changed.modseq;
+        sel.reported.set(m.uid, changed.modseq);
+      }
+      const out: ImapValue[] = [];
+      for (const item of items) out.push(...render(item, m, session.condstore));
+      if (changed && !items.some((i) => i.kind === "FLAGS")) out.push(atom("FLAGS"), m.flags.map(atom));
+      await session.send([seq, atom("FETCH"), out]);
+    }
+  }
+  return { status: "OK", text: `${uid ? "UID " : ""}FETCH completed` };
+};
+
+function render(item: Item, m: MessageData, condstore: boolean): ImapValue[] {
+  switch (item.kind) {
+    case "FLAGS":
+      return [atom("FLAGS"), m.flags.map(atom)];
+    case "UID":
+      return [atom("UID"), m.uid];
+    case "INTERNALDATE":
+      return [atom("INTERNALDATE"), formatDateTime(m.internalDate)];
+    case "RFC822.SIZE":
+      return [atom("RFC822.SIZE"), m.size];
+    case "ENVELOPE":
+      return [atom("ENVELOPE"), envelopeValue(m.envelope)];
+    case "BODYSTRUCTURE":
+      return [atom("BODYSTRUCTURE"), bodyStructureValue(m.bodyStructure, true)];
+    case "BODY":
+      return [atom("BODY"), bodyStructureValue(m.bodyStructure, false)];
+    case "MODSEQ":
+      return condstore ? [atom("MODSEQ"), [m.modseq]] : [];
+    case "section": {
+      let bytes = m.raw ? sectionBytes(m.raw, m.bodyStructure, item.spec) : undefined;
+      let name = item.name === "BODY" ? `BODY[${sectionName(item.spec)}]` : item.name;
+      if (item.partial) {
+        const [origin, length] = item.partial;
+        name += `<${origin}>`;
+        if (bytes) bytes = bytes.subarray(origin, length === undefined ? undefined : origin + length);
+      }
+      return [atom(name), bytes ?? (item.partial ? Buffer.alloc(0) : null)];
+    }
+  }
+}
+
+const MACROS: Record<string, string[]> = {
+  ALL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
+  FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
+  FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
+};
+
+function parseItems(t: Token): Item[] {
+  if (t.type === "atom" && !t.section && MACROS[t.value.toUpperCase()]) {
+    return MACROS[t.value.toUpperCase()]!.map((k) => ({ kind: k }) as Item);
+  }
+  const tokens = t.type === "list" ? t.items : [t];
+  if (tokens.length === 0) throw new ArgumentError("FETCH needs at least one data item");
+  return tokens.map(parseItem);
+}
+
+function parseItem(t: Token): Item {
+  if (t.type !== "atom") throw new ArgumentError("FETCH data items are atoms");
+  const name = t.value.toUpperCase();
+  if (t.section === undefined) {
+    switch (name) {
+      case "FLAGS":
+      case "UID":
+      case "INTERNALDATE":
+      case "RFC822.SIZE":
+      case "ENVELOPE":
+      case "BODYSTRUCTURE":
+      case "BODY":
+      case "MODSEQ":
+        return { kind: name };
+      case "RFC822":
+        return { kind: "section", name: "RFC822", spec: { path: [], text: "", fields: [] }, peek: false };
+      case "RFC822.HEADER":
+        return { kind: "section", name: "RFC822.HEADER", spec: { path: [], text: "HEADER", fields: [] }, peek: true };
+      case "RFC822.TEXT":
+        return { kind: "section", name: "RFC822.TEXT", spec: { path: [], text: "TEXT", fields: [] }, peek: false };
+      default:
+        throw new ArgumentError(`unknown FETCH data item ${t.value}`);
+    }
+  }
+  if (name !== "BODY" && name !== "BODY.PEEK") throw new ArgumentError(`unknown FETCH data item ${t.value}[…]`);
+  const item: Item = { kind: "section", name: "BODY", spec: parseSection(t.section), peek: name === "BODY.PEEK" };
+  if (t.partial) {
+    if (t.partial[1] === 0) throw new ArgumentError("a partial length must be positive");
+    item.partial = t.partial;
+  }
+  return item;
+}
+
+/** RFC 3501 §9 section-spec: `1.2.HEADER.FIELDS (A B)`, `TEXT`, `2.MIME`, `` */
+export function parseSection(tokens: Token[]): SectionSpec {
+  const first = tokens[0];
+  if (!first) return { path: [], text: "", fields: [] };
+  if (first.type !== "atom") throw new ArgumentError("invalid section");
+  const parts = first.value.toUpperCase().split(".");
+  const path: number[] = [];
+  while (parts.length && /^[1-9]\d*$/.test(parts[0]!)) path.push(Number(parts.shift()));
+  const text = parts.join(".");
+  if (!["", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT", "MIME"].includes(text)) throw new ArgumentError(`invalid section ${first.value}`);
+  if (text === "MIME" && path.length === 0) throw new ArgumentError("MIME needs a part number");
+  const spec: SectionSpec = { path, text: text as SectionSpec["text"], fields: [] };
+  if (text.startsWith("HEADER.FIELDS")) {
+    const list = tokens[1];
+    if (!list || list.type !== "list" || list.items.length === 0) throw new ArgumentError(`${text} needs a list of field names`);
+    spec.fields = list.items.map((i) => (i.type === "atom" ? i.value : i.type === "string" ? i.value : ""));
+  } else if (tokens.length > 1) throw new ArgumentError("invalid section");
+  return spec;
+}

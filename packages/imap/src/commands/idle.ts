@@ -1,0 +1,40 @@
+import type { CommandHandler } from "../session.js";
+
+/** How often IDLE also looks for changes without a notification (a lost broker message must not hide mail). */
+export const IDLE_POLL_MS = 30_000;
+
+/**
+ * RFC 2177 IDLE: "+ idling", then changes are pushed as they happen (woken by the
+ * mailbox.changed notifications) until the client sends DONE.
+ */
+export const idle: CommandHandler = async ({ session }) => {
+  await session.continue("idling");
+  const push = async () => {
+    if (session.selected) await session.reportChanges(true, true);
+  };
+  await push();
+  let wake: () => void = () => undefined;
+  session.onChange = () => wake();
+  const poll = setInterval(() => wake(), IDLE_POLL_MS);
+  try {
+    const line = session.nextLine();
+    let ended = false;
+    void line.then(() => {
+      ended = true;
+      wake();
+    });
+    while (!ended) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      if (!ended) await push();
+    }
+    const done = await line;
+    if (!done) return { status: "NO", text: "connection ended" };
+    if (done.segments.join("").trim().toUpperCase() !== "DONE") return { status: "BAD", text: "expected DONE" };
+    return { status: "OK", text: "IDLE terminated" };
+  } finally {
+    clearInterval(poll);
+    session.onChange = undefined;
+  }
+};

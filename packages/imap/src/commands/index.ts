@@ -1,0 +1,66 @@
+/** The command table: which handler runs each command, and in which states (RFC 3501 §6). */
+import type { CommandSpec } from "../session.js";
+import { append } from "./append.js";
+import { authenticate } from "./authenticate.js";
+import { capability } from "./capability.js";
+import { close } from "./close.js";
+import { copy } from "./copy.js";
+import { enable } from "./enable.js";
+import { expunge } from "./expunge.js";
+import { fetch } from "./fetch.js";
+import { id } from "./id.js";
+import { idle } from "./idle.js";
+import { list } from "./list.js";
+import { login } from "./login.js";
+import { logout } from "./logout.js";
+import { create, remove, rename, subscribe } from "./mailboxes.js";
+import { namespace } from "./namespace.js";
+import { noop } from "./noop.js";
+import { search } from "./search.js";
+import { select } from "./select.js";
+import { starttls } from "./starttls.js";
+import { status } from "./status.js";
+import { store } from "./store.js";
+
+const any = ["not-authenticated", "authenticated", "selected"] as const;
+const authed = ["authenticated", "selected"] as const;
+const selected = ["selected"] as const;
+
+export const commandTable: Record<string, CommandSpec> = {
+  CAPABILITY: { states: [...any], handler: capability },
+  NOOP: { states: [...any], handler: noop },
+  LOGOUT: { states: [...any], handler: logout },
+  ID: { states: [...any], handler: id },
+  STARTTLS: { states: ["not-authenticated"], handler: starttls },
+  LOGIN: { states: ["not-authenticated"], handler: login },
+  AUTHENTICATE: { states: ["not-authenticated"], handler: authenticate },
+  ENABLE: { states: [...authed], handler: enable },
+  SELECT: { states: [...authed], handler: select },
+  EXAMINE: { states: [...authed], handler: select },
+  CREATE: { states: [...authed], handler: create },
+  DELETE: { states: [...authed], handler: remove },
+  RENAME: { states: [...authed], handler: rename },
+  SUBSCRIBE: { states: [...authed], handler: subscribe },
+  UNSUBSCRIBE: { states: [...authed], handler: subscribe },
+  LIST: { states: [...authed], handler: list },
+  LSUB: { states: [...authed], handler: list },
+  NAMESPACE: { states: [...authed], handler: namespace },
+  STATUS: { states: [...authed], handler: status },
+  APPEND: { states: [...authed], handler: append },
+  IDLE: { states: [...authed], handler: idle },
+  CHECK: { states: [...selected], handler: noop },
+  CLOSE: { states: [...selected], handler: close },
+  UNSELECT: { states: [...selected], handler: close },
+  EXPUNGE: { states: [...selected], handler: expunge },
+  "UID EXPUNGE": { states: [...selected], handler: expunge },
+  SEARCH: { states: [...selected], handler: search, noExpungeUpdates: true },
+  "UID SEARCH": { states: [...selected], handler: search },
+  FETCH: { states: [...selected], handler: fetch, noExpungeUpdates: true },
+  "UID FETCH": { states: [...selected], handler: fetch },
+  STORE: { states: [...selected], handler: store, noExpungeUpdates: true },
+  "UID STORE": { states: [...selected], handler: store },
+  COPY: { states: [...selected], handler: copy },
+  "UID COPY": { states: [...selected], handler: copy },
+  MOVE: { states: [...selected], handler: copy },
+  "UID MOVE": { states: [...selected], handler: copy },
+};

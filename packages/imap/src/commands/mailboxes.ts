@@ -1,0 +1,41 @@
+import type { Completion } from "../encoder.js";
+import type { CommandHandler } from "../session.js";
+import type { Refusal } from "../storage.js";
+import { mailboxName } from "./arguments.js";
+
+function refusal(r: Refusal): Completion {
+  const code = { nonexistent: "NONEXISTENT", exists: "ALREADYEXISTS", "invalid-name": "CANNOT", inbox: "CANNOT", "over-quota": "OVERQUOTA" }[r.refused];
+  return { status: "NO", code, text: r.text };
+}
+
+const done = (name: string, r: true | Refusal): Completion => (r === true ? { status: "OK", text: `${name} completed` } : refusal(r));
+
+/** RFC 3501 §6.3.3 CREATE (a trailing delimiter is dropped, as the RFC asks). */
+export const create: CommandHandler = async ({ session, args, name }) => {
+  if (args.length !== 1) return { status: "BAD", text: "CREATE takes a mailbox name" };
+  const box = mailboxName(session, args[0]).replace(/\/$/, "");
+  if (box === "INBOX") return { status: "NO", code: "ALREADYEXISTS", text: "INBOX always exists" };
+  return done(name, await session.storage.createMailbox(session.user!, box));
+};
+
+/** RFC 3501 §6.3.4 */
+export const remove: CommandHandler = async ({ session, args, name }) => {
+  if (args.length !== 1) return { status: "BAD", text: "DELETE takes a mailbox name" };
+  const box = mailboxName(session, args[0]);
+  if (session.selected?.name === box) session.unselect();
+  return done(name, await session.storage.deleteMailbox(session.user!, box));
+};
+
+/** RFC 3501 §6.3.5 */
+export const rename: CommandHandler = async ({ session, args, name }) => {
+  if (args.length !== 2) return { status: "BAD", text: "RENAME takes two mailbox names" };
+  return done(name, await session.storage.renameMailbox(session.user!, mailboxName(session, args[0]), mailboxName(session, args[1])));
+};
+
+/** RFC 3501 §6.3.6 SUBSCRIBE, §6.3.7 UNSUBSCRIBE */
+export const subscribe: CommandHandler = async ({ session, args, name }) => {
+  if (args.length !== 1) return { status: "BAD", text: `${name} takes a mailbox name` };
+  return done(name, await session.storage.setSubscribed(session.user!, mailboxName(session, args[0]), name === "SUBSCRIBE"));
+};
+
+export { refusal };

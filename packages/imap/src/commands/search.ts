@@ -1,0 +1,138 @@
+import { atom } from "../encoder.js";
+import { textOf, type Token } from "../parser.js";
+import { parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf, uidRanges } from "../sequence.js";
+import type { CommandHandler, SelectedMailbox } from "../session.js";
+import type { SearchKey } from "../storage.js";
+import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
+
+/** RFC 3501 §6.4.4 SEARCH / UID SEARCH with CHARSET (US-ASCII, UTF-8) and MODSEQ (RFC 7162 §3.1.5). */
+export const search: CommandHandler = async ({ session, args, uid }) => {
+  const sel = session.selected!;
+  let rest = args;
+  if (rest[0]?.type === "atom" && rest[0].value.toUpperCase() === "RETURN") {
+    return { status: "BAD", text: "SEARCH RETURN (ESEARCH) is not supported" };
+  }
+  if (rest[0]?.type === "atom" && rest[0].value.toUpperCase() === "CHARSET") {
+    const charset = astring(rest[1], "the charset").toUpperCase();
+    if (charset !== "UTF-8" && charset !== "US-ASCII") return { status: "NO", code: "BADCHARSET (UTF-8 US-ASCII)", text: `charset ${charset} is not supported` };
+    rest = rest.slice(2);
+  }
+  if (rest.length === 0) return { status: "BAD", text: "SEARCH needs criteria" };
+  const reader = new KeyReader(rest, sel);
+  const keys: SearchKey[] = [];
+  while (!reader.done()) keys.push(reader.key());
+  const criteria: SearchKey = keys.length === 1 ? keys[0]! : { key: "and", keys };
+  const usesModseq = JSON.stringify(criteria).includes('"modseq"');
+  if (usesModseq) session.condstore = true;
+  const found = await session.storage.search(sel.mailboxId, criteria);
+  // Only messages this session knows about (sequence numbers must exist).
+  const known = found.filter((u) => sequenceNumberOf(sel.uids, u) > 0);
+  const numbers = uid ? known : known.map((u) => sequenceNumberOf(sel.uids, u));
+  const out = [atom("SEARCH"), ...numbers];
+  if (usesModseq && known.length) {
+    const flags = await session.storage.fetchFlags(sel.mailboxId, known);
+    out.push([atom("MODSEQ"), Math.max(...flags.map((f) => f.modseq))] as never);
+  }
+  await session.send(out);
+  return { status: "OK", text: `${uid ? "UID " : ""}SEARCH completed` };
+};
+
+const FLAG_KEYS: Record<string, [string, boolean]> = {
+  ANSWERED: ["\\Answered", true],
+  UNANSWERED: ["\\Answered", false],
+  DELETED: ["\\Deleted", true],
+  UNDELETED: ["\\Deleted", false],
+  DRAFT: ["\\Draft", true],
+  UNDRAFT: ["\\Draft", false],
+  FLAGGED: ["\\Flagged", true],
+  UNFLAGGED: ["\\Flagged", false],
+  SEEN: ["\\Seen", true],
+  UNSEEN: ["\\Seen", false],
+};
+
+const HEADER_KEYS = new Set(["FROM", "TO", "CC", "BCC", "SUBJECT"]);
+
+class KeyReader {
+  private i = 0;
+  constructor(
+    private readonly tokens: Token[],
+    private readonly sel: SelectedMailbox,
+  ) {}
+
+  done(): boolean {
+    return this.i >= this.tokens.length;
+  }
+
+  private next(what: string): Token {
+    const t = this.tokens[this.i++];
+    if (!t) throw new ArgumentError(`SEARCH: ${what} is missing`);
+    return t;
+  }
+
+  key(): SearchKey {
+    const t = this.next("a search key");
+    if (t.type === "list") {
+      const inner = new KeyReader(t.items, this.sel);
+      const keys: SearchKey[] = [];
+      while (!inner.done()) keys.push(inner.key());
+      if (!keys.length) throw new ArgumentError("SEARCH: empty parenthesized key");
+      return keys.length === 1 ? keys[0]! : { key: "and", keys };
+    }
+    if (t.type !== "atom") throw new ArgumentError("SEARCH: expected a search key");
+    const name = t.value.toUpperCase();
+    const flag = FLAG_KEYS[name];
+    if (flag) return { key: "flag", flag: flag[0], set: flag[1] };
+    if (HEADER_KEYS.has(name)) return { key: "header", field: name.toLowerCase(), value: astring(this.next("the string"), name) };
+    switch (name) {
+      case "ALL":
+      case "OLD":
+        return { key: "all" };
+      case "NEW":
+      case "RECENT":
+        return { key: "none" }; // No message is \Recent here (IMAP4rev2 dropped it).
+      case "KEYWORD":
+      case "UNKEYWORD":
+        return { key: "flag", flag: astring(this.next("the keyword"), name), set: name === "KEYWORD" };
+      case "BEFORE":
+      case "ON":
+      case "SINCE":
+        return { key: "date", field: "internal", op: name.toLowerCase() as "before", day: searchDay(this.next("the date")) };
+      case "SENTBEFORE":
+      case "SENTON":
+      case "SENTSINCE":
+        return { key: "date", field: "sent", op: name.slice(4).toLowerCase() as "before", day: searchDay(this.next("the date")) };
+      case "LARGER":
+      case "SMALLER":
+        return { key: "size", op: name.toLowerCase() as "larger", octets: nz(this.next("the size"), name) };
+      case "HEADER":
+        return { key: "header", field: astring(this.next("the field name"), "HEADER"), value: astring(this.next("the string"), "HEADER") };
+      case "BODY":
+      case "TEXT":
+        return { key: name.toLowerCase() as "body", value: astring(this.next("the string"), name) };
+      case "NOT":
+        return { key: "not", inner: this.key() };
+      case "OR":
+        return { key: "or", left: this.key(), right: this.key() };
+      case "UID": {
+        const set = parseSequenceSet(textOf(this.next("the UID set")) ?? "");
+        if (!set) throw new ArgumentError("SEARCH UID: invalid set");
+        return { key: "uid", ranges: uidRanges(set, this.sel.uids[this.sel.uids.length - 1] ?? 0) };
+      }
+      case "MODSEQ": {
+        let v = this.next("the MODSEQ");
+        // RFC 7162 §3.1.5: optional entry name and type come first.
+        if (v.type === "string" || (v.type === "atom" && !/^\d+$/.test(v.value))) {
+          this.next("the entry type");
+          v = this.next("the MODSEQ");
+        }
+        return { key: "modseq", modseq: nz(v, "MODSEQ") };
+      }
+      default: {
+        const set = parseSequenceSet(t.value);
+        if (!set) throw new ArgumentError(`SEARCH: unknown key ${t.value}`);
+        const uids = resolveSequenceNumbers(set, this.sel.uids);
+        return { key: "uid", ranges: uids.map((u) => [u, u]) };
+      }
+    }
+  }
+}

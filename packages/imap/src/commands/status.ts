@@ -1,0 +1,42 @@
+import { atom, type ImapValue } from "../encoder.js";
+import type { Token } from "../parser.js";
+import type { CommandHandler } from "../session.js";
+import { isRefusal, type StatusInfo } from "../storage.js";
+import { ArgumentError, mailboxName } from "./arguments.js";
+import { nameValue } from "./list.js";
+
+const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED"];
+
+/** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438) and DELETED (RFC 9051). */
+export const status: CommandHandler = async ({ session, args }) => {
+  if (args.length !== 2) return { status: "BAD", text: "STATUS takes a mailbox and a list of items" };
+  const name = mailboxName(session, args[0]);
+  const items = statusItems(args[1]);
+  const info = await session.storage.status(session.user!, name);
+  if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
+  await session.send([atom("STATUS"), nameValue(session, name), statusValues(items, info)]);
+  return { status: "OK", text: "STATUS completed" };
+};
+
+export function statusItems(t: Token | undefined): string[] {
+  if (!t || t.type !== "list" || t.items.length === 0) throw new ArgumentError("expected a list of status items");
+  return t.items.map((i) => {
+    const v = i.type === "atom" ? i.value.toUpperCase() : "";
+    if (!ITEMS.includes(v)) throw new ArgumentError(`unknown status item ${i.type === "atom" ? i.value : "(not an atom)"}`);
+    return v;
+  });
+}
+
+export function statusValues(items: string[], s: StatusInfo): ImapValue[] {
+  const value: Record<string, number> = {
+    MESSAGES: s.messages,
+    RECENT: 0,
+    UIDNEXT: s.uidNext,
+    UIDVALIDITY: s.uidValidity,
+    UNSEEN: s.unseen,
+    HIGHESTMODSEQ: s.highestModseq,
+    SIZE: s.size,
+    DELETED: s.deleted,
+  };
+  return items.flatMap((i) => [atom(i), value[i]!]);
+}

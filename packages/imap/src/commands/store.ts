@@ -1,0 +1,50 @@
+import { atom, type ImapValue } from "../encoder.js";
+import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import type { CommandHandler } from "../session.js";
+import { ArgumentError, flagList, nz } from "./arguments.js";
+
+/** RFC 3501 §6.4.6 STORE / UID STORE, with UNCHANGEDSINCE (RFC 7162 §3.1.3). */
+export const store: CommandHandler = async ({ session, args, uid }) => {
+  const sel = session.selected!;
+  if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
+  const set = parseSequenceSet(args[0]?.type === "atom" ? args[0].value : "");
+  if (!set) return { status: "BAD", text: "invalid sequence set" };
+  let i = 1;
+  let unchangedSince: number | undefined;
+  if (args[1]?.type === "list") {
+    const mods = args[1].items;
+    if (mods[0]?.type !== "atom" || mods[0].value.toUpperCase() !== "UNCHANGEDSINCE") throw new ArgumentError("unknown STORE modifier");
+    unchangedSince = nz(mods[1], "UNCHANGEDSINCE");
+    session.condstore = true;
+    i = 2;
+  }
+  const op = args[i]?.type === "atom" ? (args[i] as { value: string }).value.toUpperCase() : "";
+  const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(op);
+  if (!m) return { status: "BAD", text: "expected FLAGS, +FLAGS or -FLAGS (optionally .SILENT)" };
+  const flags = flagList(args[i + 1]?.type === "list" ? args[i + 1] : { type: "list", items: args.slice(i + 1) });
+  const silent = Boolean(m[2]);
+  const mode = m[1] === "+" ? "add" : m[1] === "-" ? "remove" : "set";
+  const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
+  const result = await session.storage.store(sel.mailboxId, uids, mode, flags, unchangedSince);
+  const updated = new Map(result.updated.map((u) => [u.uid, u]));
+  // Answer with FLAGS for every message asked about (unless .SILENT): changed ones from the
+  // result, the others as they are. With UNCHANGEDSINCE, MODSEQ goes out even when silent.
+  const unchanged = uids.filter((u) => !updated.has(u) && !result.modified.includes(u));
+  const current = silent ? [] : await session.storage.fetchFlags(sel.mailboxId, unchanged);
+  const answers = [...result.updated, ...current].sort((a, b) => a.uid - b.uid);
+  for (const a of answers) {
+    const seq = sequenceNumberOf(sel.uids, a.uid);
+    if (!seq) continue;
+    sel.reported.set(a.uid, a.modseq);
+    const items: ImapValue[] = [];
+    if (uid) items.push(atom("UID"), a.uid);
+    if (!silent) items.push(atom("FLAGS"), a.flags.map(atom));
+    if (session.condstore && (!silent || unchangedSince !== undefined)) items.push(atom("MODSEQ"), [a.modseq]);
+    if (items.length > (uid ? 2 : 0)) await session.send([seq, atom("FETCH"), items]);
+  }
+  if (result.modified.length) {
+    const modified = uid ? result.modified : result.modified.map((u) => sequenceNumberOf(sel.uids, u)).filter(Boolean);
+    return { status: "OK", code: `MODIFIED ${compactSet(modified)}`, text: "some messages were changed by others meanwhile" };
+  }
+  return { status: "OK", text: `${uid ? "UID " : ""}STORE completed` };
+};

@@ -1,0 +1,263 @@
+/**
+ * One IMAP connection's state machine (RFC 3501 §3): not authenticated →
+ * authenticated → selected → logout. It parses each framed line, checks the state,
+ * runs the command's handler (commands/*.ts) and writes the tagged completion. Before
+ * completing, it reports what other sessions changed in the selected mailbox
+ * (RFC 3501 §7.3.1 EXISTS, §7.4.1 EXPUNGE, §7.4.2 FETCH).
+ */
+import { continuation, statusLine, untagged, type Completion, type ImapValue } from "./encoder.js";
+import type { FramedLine } from "./framer.js";
+import { parseCommand, ParseError, type Token } from "./parser.js";
+import { sequenceNumberOf } from "./sequence.js";
+import type { ChangeNotifier, ImapStorage, ImapUser } from "./storage.js";
+import { commandTable } from "./commands/index.js";
+import { atom } from "./encoder.js";
+import { ArgumentError } from "./commands/arguments.js";
+
+export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
+
+export interface SessionIO {
+  /** Writes bytes; resolves when the socket can take more. */
+  write(data: Buffer): Promise<void>;
+  /** The next line from the client (AUTHENTICATE responses, IDLE's DONE); undefined when the connection ended. */
+  nextLine(): Promise<FramedLine | undefined>;
+  /** Resolves when a line is waiting or the connection ended, without taking it. */
+  lineAvailable(): Promise<void>;
+  /** STARTTLS: upgrades the connection after the tagged OK was written. */
+  startTls?: () => Promise<void>;
+}
+
+export interface SessionOptions {
+  hostname: string;
+  storage: ImapStorage;
+  notifier?: ChangeNotifier;
+  io: SessionIO;
+  /** The connection is already TLS (implicit TLS port or after STARTTLS). */
+  secure: boolean;
+  /** Whether STARTTLS is offered. */
+  tlsAvailable: boolean;
+  /** Pause before answering a failed login. */
+  delayAfterAuthFailure?: () => Promise<void>;
+  observer?: SessionObserver;
+}
+
+export interface SessionObserver {
+  command?(name: string): void;
+  authFailed?(user: string): void;
+  loggedIn?(user: ImapUser): void;
+  error?(error: unknown, command: string): void;
+}
+
+export interface SelectedMailbox {
+  mailboxId: number;
+  name: string;
+  readOnly: boolean;
+  uidValidity: number;
+  /** UIDs in sequence order: message n has uids[n-1]. */
+  uids: number[];
+  /** The MODSEQ up to which this session has seen the mailbox's changes. */
+  knownModseq: number;
+  /** MODSEQ of the flags last reported per UID, so one change is reported once. */
+  reported: Map<number, number>;
+  dirty: boolean;
+  unwatch: () => void;
+}
+
+export interface CommandContext {
+  tag: string;
+  name: string;
+  args: Token[];
+  /** UID variant (UID FETCH, UID STORE …). */
+  uid: boolean;
+  session: ImapSession;
+}
+
+export type CommandHandler = (ctx: CommandContext) => Promise<Completion>;
+
+export interface CommandSpec {
+  states: SessionState[];
+  handler: CommandHandler;
+  /** RFC 3501 §7.4.1: EXPUNGE responses must not be sent while these run (they use sequence numbers). */
+  noExpungeUpdates?: boolean;
+}
+
+export class ImapSession {
+  state: SessionState = "not-authenticated";
+  user: ImapUser | undefined;
+  selected: SelectedMailbox | undefined;
+  /** RFC 5161 ENABLE'd extensions. */
+  readonly enabled = new Set<string>();
+  /** RFC 7162 §3.1: CONDSTORE is on once enabled or used. */
+  condstore = false;
+  secure: boolean;
+  readonly storage: ImapStorage;
+  readonly opts: SessionOptions;
+  private ended = false;
+
+  constructor(opts: SessionOptions) {
+    this.opts = opts;
+    this.storage = opts.storage;
+    this.secure = opts.secure;
+  }
+
+  get utf8(): boolean {
+    return this.enabled.has("UTF8=ACCEPT");
+  }
+
+  greeting(): Buffer {
+    return statusLine("*", { status: "OK", code: `CAPABILITY ${this.capabilities().join(" ")}`, text: `${this.opts.hostname} Correo IMAP4rev1 ready` });
+  }
+
+  capabilities(): string[] {
+    const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
+    if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
+    if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
+    else caps.push("UIDPLUS", "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE");
+    return caps;
+  }
+
+  /** Untagged response. */
+  send(items: ImapValue[]): Promise<void> {
+    return this.opts.io.write(untagged(items, { utf8: this.utf8 }));
+  }
+
+  write(data: Buffer): Promise<void> {
+    return this.opts.io.write(data);
+  }
+
+  continue(text = ""): Promise<void> {
+    return this.opts.io.write(continuation(text));
+  }
+
+  nextLine(): Promise<FramedLine | undefined> {
+    return this.opts.io.nextLine();
+  }
+
+  /** Handles one framed line; resolves once its responses are written. Returns "close" after LOGOUT. */
+  async handleLine(line: FramedLine): Promise<"close" | undefined> {
+    const parsed = parseCommand(line);
+    if (parsed instanceof ParseError) {
+      await this.write(statusLine(parsed.tag ?? "*", { status: "BAD", text: parsed.message }));
+      return undefined;
+    }
+    const spec = commandTable[parsed.name];
+    this.opts.observer?.command?.(spec ? parsed.name : "unknown");
+    if (!spec) {
+      await this.write(statusLine(parsed.tag, { status: "BAD", text: `unknown command ${parsed.name}` }));
+      return undefined;
+    }
+    if (!spec.states.includes(this.state)) {
+      const text =
+        this.state === "not-authenticated" ? `${parsed.name} needs a login first` : this.state === "authenticated" && spec.states.includes("selected") ? `${parsed.name} needs a selected mailbox` : `${parsed.name} is not allowed now`;
+      await this.write(statusLine(parsed.tag, { status: "BAD", text }));
+      return undefined;
+    }
+    let completion: Completion;
+    try {
+      completion = await spec.handler({ tag: parsed.tag, name: parsed.name, args: parsed.args, uid: parsed.name.startsWith("UID "), session: this });
+    } catch (error) {
+      if (error instanceof ArgumentError) {
+        await this.write(statusLine(parsed.tag, { status: "BAD", text: error.message }));
+        return undefined;
+      }
+      this.opts.observer?.error?.(error, parsed.name);
+      completion = { status: "NO", code: "SERVERBUG", text: "internal error; try again" };
+    }
+    if (this.selected && completion.status !== "BAD") await this.reportChanges(!spec.noExpungeUpdates || this.selectedUidCommand(parsed.name));
+    if (this.state === "logout") {
+      await this.write(statusLine(parsed.tag, completion));
+      return "close";
+    }
+    if (!completion.written) await this.write(statusLine(parsed.tag, completion));
+    return undefined;
+  }
+
+  private selectedUidCommand(name: string): boolean {
+    return name.startsWith("UID ");
+  }
+
+  /** Selects a mailbox (SELECT/EXAMINE): watches it for changes by anyone. */
+  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported">): void {
+    this.unselect();
+    const selected: SelectedMailbox = { ...sel, dirty: false, reported: new Map(), unwatch: () => undefined };
+    if (this.opts.notifier) {
+      selected.unwatch = this.opts.notifier.watch(sel.mailboxId, () => {
+        selected.dirty = true;
+        this.onChange?.();
+      });
+    }
+    this.selected = selected;
+    this.state = "selected";
+  }
+
+  unselect(): void {
+    this.selected?.unwatch();
+    this.selected = undefined;
+    if (this.state === "selected") this.state = "authenticated";
+  }
+
+  /** Set while IDLE waits, to push changes at once. */
+  onChange: (() => void) | undefined;
+
+  /**
+   * Reports changes made since this session last looked: new messages (EXISTS),
+   * flag changes (FETCH), and, when allowed, expunges (EXPUNGE, highest number first
+   * would be wrong: each EXPUNGE renumbers, so they go in ascending UID order with
+   * the sequence number at that moment).
+   */
+  async reportChanges(allowExpunge: boolean, force = false): Promise<void> {
+    const sel = this.selected;
+    if (!sel || (!sel.dirty && !force)) return;
+    sel.dirty = false;
+    const changes = await this.storage.changesSince(sel.mailboxId, sel.knownModseq);
+    if (this.selected !== sel) return;
+    let pendingExpunge = false;
+    if (changes.expunged.length) {
+      if (allowExpunge) {
+        for (const uid of changes.expunged) {
+          const seq = sequenceNumberOf(sel.uids, uid);
+          if (!seq) continue;
+          sel.uids.splice(seq - 1, 1);
+          sel.reported.delete(uid);
+          await this.send([seq, atom("EXPUNGE")]);
+        }
+      } else pendingExpunge = changes.expunged.some((u) => sequenceNumberOf(sel.uids, u) > 0);
+    }
+    const last = sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0;
+    const added = changes.upserts.filter((u) => u.uid > last).map((u) => u.uid);
+    for (const u of changes.upserts) if (u.uid > last) sel.reported.set(u.uid, u.modseq);
+    if (added.length) {
+      sel.uids.push(...added);
+      await this.send([sel.uids.length, atom("EXISTS")]);
+    }
+    for (const u of changes.upserts) {
+      if (u.uid > last) continue;
+      const seq = sequenceNumberOf(sel.uids, u.uid);
+      if (!seq || (sel.reported.get(u.uid) ?? 0) >= u.modseq) continue;
+      sel.reported.set(u.uid, u.modseq);
+      const items: ImapValue[] = [atom("UID"), u.uid, atom("FLAGS"), u.flags.map(atom)];
+      if (this.condstore) items.push(atom("MODSEQ"), [u.modseq]);
+      await this.send([seq, atom("FETCH"), items]);
+    }
+    if (pendingExpunge) {
+      // Keep the expunges for a later command; flags and arrivals are done.
+      sel.dirty = true;
+      return;
+    }
+    sel.knownModseq = Math.max(sel.knownModseq, changes.highestModseq);
+  }
+
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.unselect();
+  }
+}
+
+/** The command a line names, if the server knows it, else "UNKNOWN": a bounded metric label. */
+export function commandNameOf(line: FramedLine): string {
+  const m = /^\S+ (UID )?([A-Za-z]+)/.exec(line.segments[0] ?? "");
+  if (!m) return "UNKNOWN";
+  const name = `${m[1] ? "UID " : ""}${m[2]!.toUpperCase()}`;
+  return commandTable[name] ? name : "UNKNOWN";
+}

@@ -1,0 +1,154 @@
+/**
+ * What the IMAP server needs from a mail store. The protocol layer knows nothing of
+ * the database; retrieval's adapter implements this over packages/mailstore.
+ * Refusals carry the reason the handlers turn into NO with a response code.
+ */
+
+export interface ImapUser {
+  id: number;
+  address: string;
+}
+
+export interface MailboxInfo {
+  name: string;
+  specialUse: string | null;
+  subscribed: boolean;
+}
+
+export interface StatusInfo {
+  messages: number;
+  unseen: number;
+  uidNext: number;
+  uidValidity: number;
+  highestModseq: number;
+  size: number;
+  deleted: number;
+}
+
+export interface SelectInfo {
+  mailboxId: number;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  uids: number[];
+  unseen: number;
+  firstUnseenUid: number | null;
+  flagsInUse: string[];
+}
+
+export interface EnvelopeAddress {
+  name: string | null;
+  adl: null;
+  mailbox: string | null;
+  host: string | null;
+}
+
+export interface Envelope {
+  date: string | null;
+  subject: string | null;
+  from: EnvelopeAddress[] | null;
+  sender: EnvelopeAddress[] | null;
+  replyTo: EnvelopeAddress[] | null;
+  to: EnvelopeAddress[] | null;
+  cc: EnvelopeAddress[] | null;
+  bcc: EnvelopeAddress[] | null;
+  inReplyTo: string | null;
+  messageId: string | null;
+}
+
+/** A MIME part with its byte offsets in the raw message (see packages/mailstore mime-structure). */
+export interface BodyPart {
+  type: string;
+  subtype: string;
+  params: [string, string][];
+  id: string | null;
+  description: string | null;
+  encoding: string;
+  size: number;
+  lines?: number;
+  md5: string | null;
+  disposition: { type: string; params: [string, string][] } | null;
+  language: string[] | null;
+  location: string | null;
+  headerStart: number;
+  bodyStart: number;
+  end: number;
+  parts?: BodyPart[];
+  message?: { envelope: Envelope; body: BodyPart };
+}
+
+export interface MessageData {
+  uid: number;
+  flags: string[];
+  modseq: number;
+  internalDate: Date;
+  size: number;
+  envelope: Envelope;
+  bodyStructure: BodyPart;
+  raw?: Buffer;
+}
+
+export interface FlagState {
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+export type Refusal = { refused: "nonexistent" | "exists" | "invalid-name" | "inbox" | "over-quota"; text: string };
+
+export function isRefusal(x: unknown): x is Refusal {
+  return typeof x === "object" && x !== null && "refused" in x;
+}
+
+/** SEARCH criteria, resolved to UIDs and calendar days (see commands/search.ts). */
+export type SearchKey =
+  | { key: "all" }
+  | { key: "none" }
+  | { key: "flag"; flag: string; set: boolean }
+  | { key: "uid"; ranges: [number, number][] }
+  | { key: "date"; field: "internal" | "sent"; op: "before" | "on" | "since"; day: string }
+  | { key: "size"; op: "larger" | "smaller"; octets: number }
+  | { key: "header"; field: string; value: string }
+  | { key: "body"; value: string }
+  | { key: "text"; value: string }
+  | { key: "modseq"; modseq: number }
+  | { key: "not"; inner: SearchKey }
+  | { key: "or"; left: SearchKey; right: SearchKey }
+  | { key: "and"; keys: SearchKey[] };
+
+export interface ImapStorage {
+  authenticate(user: string, password: string): Promise<ImapUser | undefined>;
+  listMailboxes(user: ImapUser): Promise<MailboxInfo[]>;
+  createMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
+  deleteMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
+  renameMailbox(user: ImapUser, from: string, to: string): Promise<true | Refusal>;
+  setSubscribed(user: ImapUser, name: string, subscribed: boolean): Promise<true | Refusal>;
+  status(user: ImapUser, name: string): Promise<StatusInfo | Refusal>;
+  select(user: ImapUser, name: string): Promise<SelectInfo | Refusal>;
+  fetch(mailboxId: number, uids: readonly number[], opts: { raw: boolean }): Promise<MessageData[]>;
+  fetchFlags(mailboxId: number, uids: readonly number[]): Promise<FlagState[]>;
+  store(
+    mailboxId: number,
+    uids: readonly number[],
+    mode: "set" | "add" | "remove",
+    flags: readonly string[],
+    unchangedSince?: number,
+  ): Promise<{ updated: FlagState[]; modified: number[] }>;
+  search(mailboxId: number, criteria: SearchKey): Promise<number[]>;
+  copy(user: ImapUser, mailboxId: number, uids: readonly number[], destination: string): Promise<{ uidValidity: number; pairs: [number, number][] } | Refusal>;
+  move(
+    user: ImapUser,
+    mailboxId: number,
+    uids: readonly number[],
+    destination: string,
+  ): Promise<{ uidValidity: number; pairs: [number, number][]; expunged: number[] } | Refusal>;
+  expunge(mailboxId: number, uids?: readonly number[]): Promise<{ expunged: number[]; modseq: number }>;
+  append(user: ImapUser, mailbox: string, raw: Buffer, flags: readonly string[], internalDate: Date | undefined): Promise<{ uidValidity: number; uid: number } | Refusal>;
+  changesSince(mailboxId: number, modseq: number): Promise<{ highestModseq: number; upserts: FlagState[]; expunged: number[] }>;
+}
+
+/** Wakes sessions when a mailbox changes (in this or any other process). */
+export interface ChangeNotifier {
+  /** Calls `onChange` for each change of the mailbox until the returned function is called. */
+  watch(mailboxId: number, onChange: () => void): () => void;
+}

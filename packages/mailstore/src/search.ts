@@ -1,0 +1,201 @@
+/**
+ * SEARCH (RFC 3501 §6.4.4, IMAP4rev2 RFC 9051 §6.4.4). Criteria are evaluated over
+ * each message's stored facts; text keys read the message and compare decoded text
+ * case-insensitively (RFC 9051: "substring, case-insensitive"), so CHARSET UTF-8
+ * searches match encoded words and base64/quoted-printable bodies.
+ */
+import type { Queryable } from "@correo/db";
+import { describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
+
+export type SearchKey =
+  | { key: "all" }
+  | { key: "none" }
+  /** A system flag or keyword, present (`set`) or absent. */
+  | { key: "flag"; flag: string; set: boolean }
+  | { key: "uid"; ranges: [number, number][] }
+  /** Dates compare as calendar days, disregarding time and timezone (YYYY-MM-DD, UTC). */
+  | { key: "date"; field: "internal" | "sent"; op: "before" | "on" | "since"; day: string }
+  | { key: "size"; op: "larger" | "smaller"; octets: number }
+  | { key: "header"; field: string; value: string }
+  | { key: "body"; value: string }
+  | { key: "text"; value: string }
+  | { key: "modseq"; modseq: number }
+  | { key: "not"; inner: SearchKey }
+  | { key: "or"; left: SearchKey; right: SearchKey }
+  | { key: "and"; keys: SearchKey[] };
+
+interface Row {
+  uid: number;
+  flags: string[];
+  internal_date: Date;
+  sent_date: Date | null;
+  size: number;
+  modseq: number;
+  blob_id: string;
+}
+
+const BATCH = 2000;
+
+export async function searchMessages(db: Queryable, mailboxId: number, criteria: SearchKey): Promise<number[]> {
+  const needsText = usesText(criteria);
+  const found: number[] = [];
+  for (let after = 0; ; ) {
+    const { rows } = await db.query<Row>(
+      `SELECT uid, flags, internal_date, sent_date, size, modseq, blob_id FROM mailbox_messages
+        WHERE mailbox_id = $1 AND uid > $2 ORDER BY uid LIMIT ${BATCH}`,
+      [mailboxId, after],
+    );
+    if (rows.length === 0) break;
+    const contents = needsText ? await loadBlobs(db, rows.map((r) => r.blob_id)) : new Map<string, Buffer>();
+    for (const r of rows) {
+      const text = new TextView(contents.get(r.blob_id));
+      if (matches(criteria, r, text)) found.push(r.uid);
+    }
+    after = rows[rows.length - 1]!.uid;
+    if (rows.length < BATCH) break;
+  }
+  return found;
+}
+
+async function loadBlobs(db: Queryable, ids: string[]): Promise<Map<string, Buffer>> {
+  const { rows } = await db.query<{ id: string; content: Buffer }>("SELECT id, content FROM blobs WHERE id = ANY($1)", [[...new Set(ids)]]);
+  return new Map(rows.map((r) => [r.id, r.content]));
+}
+
+function usesText(k: SearchKey): boolean {
+  switch (k.key) {
+    case "header":
+    case "body":
+    case "text":
+      return true;
+    case "not":
+      return usesText(k.inner);
+    case "or":
+      return usesText(k.left) || usesText(k.right);
+    case "and":
+      return k.keys.some(usesText);
+    default:
+      return false;
+  }
+}
+
+function day(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function matches(k: SearchKey, r: Row, text: TextView): boolean {
+  switch (k.key) {
+    case "all":
+      return true;
+    case "none":
+      return false;
+    case "flag": {
+      const has = r.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase());
+      return has === k.set;
+    }
+    case "uid":
+      return k.ranges.some(([lo, hi]) => r.uid >= lo && r.uid <= hi);
+    case "date": {
+      const d = k.field === "internal" ? r.internal_date : r.sent_date;
+      if (!d) return false;
+      const have = day(d);
+      return k.op === "before" ? have < k.day : k.op === "on" ? have === k.day : have >= k.day;
+    }
+    case "size":
+      return k.op === "larger" ? r.size > k.octets : r.size < k.octets;
+    case "modseq":
+      return r.modseq >= k.modseq;
+    case "header":
+      return text.header(k.field, k.value);
+    case "body":
+      return text.body(k.value);
+    case "text":
+      return text.header(undefined, k.value) || text.body(k.value);
+    case "not":
+      return !matches(k.inner, r, text);
+    case "or":
+      return matches(k.left, r, text) || matches(k.right, r, text);
+    case "and":
+      return k.keys.every((x) => matches(x, r, text));
+  }
+}
+
+/** A message's decoded header fields and text, built on first use. */
+class TextView {
+  private headers?: Map<string, string[]>;
+  private bodyText?: string;
+  constructor(private readonly raw: Buffer | undefined) {}
+
+  header(field: string | undefined, needle: string): boolean {
+    if (!this.raw) return false;
+    if (!this.headers) {
+      const s = this.raw.toString("latin1");
+      const d = describeMessage(this.raw);
+      const decoded = new Map<string, string[]>();
+      for (const [name, values] of parseHeaderBlock(s, 0, d.bodyStructure.bodyStart)) decoded.set(name, values.map(decodeWords));
+      this.headers = decoded;
+    }
+    const n = fold(needle);
+    const values = field === undefined ? [...this.headers.values()].flat() : this.headers.get(field.toLowerCase());
+    if (!values) return false;
+    // RFC 3501: HEADER with an empty string matches every message that has the field.
+    return values.some((v) => fold(v).includes(n));
+  }
+
+  body(needle: string): boolean {
+    if (!this.raw) return false;
+    if (this.bodyText === undefined) {
+      const d = describeMessage(this.raw);
+      this.bodyText = fold(textOf(this.raw, d.bodyStructure));
+    }
+    return this.bodyText.includes(fold(needle));
+  }
+}
+
+function fold(s: string): string {
+  return s.normalize("NFC").toLowerCase();
+}
+
+/** The decoded text of a message's text parts (other parts as they are stored). */
+function textOf(raw: Buffer, part: BodyPart): string {
+  if (part.parts) return part.parts.map((p) => textOf(raw, p)).join("\n");
+  if (part.message) return textOf(raw, part.message.body);
+  const body = raw.subarray(part.bodyStart, part.end);
+  const bytes = decodeTransfer(body, part.encoding);
+  if (part.type !== "text") return bytes.toString("latin1");
+  return decodeCharset(bytes, part.params.find(([k]) => k === "charset")?.[1] ?? "us-ascii");
+}
+
+export function decodeTransfer(body: Buffer, encoding: string): Buffer {
+  switch (encoding.toLowerCase()) {
+    case "base64":
+      return Buffer.from(body.toString("latin1").replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
+    case "quoted-printable": {
+      const s = body.toString("latin1").replace(/=\r?\n/g, "");
+      return Buffer.from(s.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+    }
+    default:
+      return body;
+  }
+}
+
+function decodeCharset(bytes: Buffer, charset: string): string {
+  try {
+    return new TextDecoder(charset.toLowerCase() === "us-ascii" ? "utf-8" : charset).decode(bytes);
+  } catch {
+    return bytes.toString("latin1");
+  }
+}
+
+/** RFC 2047 encoded words (`=?utf-8?Q?…?=`, `=?…?B?…?=`), adjacent ones joined. */
+export function decodeWords(value: string): string {
+  return value
+    .replace(/(=\?[^?]+\?[QqBb]\?[^?]*\?=)\s+(?==\?)/g, "$1")
+    .replace(/=\?([^?*]+)(?:\*[^?]*)?\?([QqBb])\?([^?]*)\?=/g, (_, charset: string, enc: string, text: string) => {
+      const bytes =
+        enc.toUpperCase() === "B"
+          ? Buffer.from(text, "base64")
+          : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (__, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+      return decodeCharset(bytes, charset);
+    });
+}

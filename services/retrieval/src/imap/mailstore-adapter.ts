@@ -1,0 +1,57 @@
+/**
+ * The IMAP server's storage interface (packages/imap) on Correo's mailbox store
+ * (packages/mailstore, PostgreSQL) and directory. Nothing protocol-specific here.
+ */
+import type { Pool } from "@correo/db";
+import { authenticate } from "@correo/directory";
+import type { ImapStorage, ImapUser } from "@correo/imap";
+import { isRefusal, type MailStore } from "@correo/mailstore";
+
+export function mailstoreAdapter(pool: Pool, store: MailStore): ImapStorage {
+  const mailbox = async (user: ImapUser, name: string) => store.findMailbox(user.id, name);
+  const missing = (name: string) => ({ refused: "nonexistent" as const, text: `mailbox ${name} does not exist` });
+  return {
+    async authenticate(user, password) {
+      const account = await authenticate(pool, user, password);
+      return account && account.enabled ? { id: account.id, address: account.address } : undefined;
+    },
+    async listMailboxes(user) {
+      return (await store.listMailboxes(user.id)).map((m) => ({ name: m.name, specialUse: m.specialUse, subscribed: m.subscribed }));
+    },
+    async createMailbox(user, name) {
+      const r = await store.createMailbox(user.id, name);
+      return isRefusal(r) ? r : true;
+    },
+    deleteMailbox: (user, name) => store.deleteMailbox(user.id, name),
+    renameMailbox: (user, from, to) => store.renameMailbox(user.id, from, to),
+    setSubscribed: (user, name, subscribed) => store.setSubscribed(user.id, name, subscribed),
+    async status(user, name) {
+      const box = await mailbox(user, name);
+      return box ? store.status(box) : missing(name);
+    },
+    async select(user, name) {
+      const box = await mailbox(user, name);
+      if (!box) return missing(name);
+      const snap = await store.snapshot(box);
+      return {
+        mailboxId: box.id,
+        uidValidity: box.uidValidity,
+        uidNext: box.uidNext,
+        highestModseq: box.highestModseq,
+        uids: snap.uids,
+        unseen: snap.unseen,
+        firstUnseenUid: snap.firstUnseenUid,
+        flagsInUse: snap.flagsInUse,
+      };
+    },
+    fetch: (mailboxId, uids, opts) => store.fetch(mailboxId, uids, opts),
+    fetchFlags: (mailboxId, uids) => store.fetchFlags(mailboxId, uids),
+    store: (mailboxId, uids, mode, flags, unchangedSince) => store.storeFlags(mailboxId, uids, mode, flags, unchangedSince),
+    search: (mailboxId, criteria) => store.search(mailboxId, criteria),
+    copy: (user, mailboxId, uids, destination) => store.copy(user.id, mailboxId, uids, destination),
+    move: (user, mailboxId, uids, destination) => store.move(user.id, mailboxId, uids, destination),
+    expunge: (mailboxId, uids) => store.expunge(mailboxId, uids),
+    append: (user, name, raw, flags, internalDate) => store.append(user.id, name, raw, internalDate ? { flags, internalDate } : { flags }),
+    changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
+  };
+}
