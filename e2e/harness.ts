@@ -10,13 +10,14 @@ import {
   type IsolatedInfra,
   type RunningProcess,
 } from "@correo/testkit";
+import { serviceSpecs } from "@correo/config";
 
 const run = promisify(execFile);
 
 export interface Correo {
   infra: IsolatedInfra;
   env: Record<string, string>;
-  ports: { http: number; pop3: number; ops: Record<string, number> };
+  ports: { http: number; pop3: number; pop3s: number; mailboxApi: number; ops: Record<string, number> };
   start: RunningProcess;
   /** Runs `correo <args>` (the CLI) against this instance; returns its parsed --json output. */
   cli(args: string[], input?: string): Promise<any>;
@@ -31,16 +32,27 @@ const services = ["submission", "routing", "relay-queue", "mailbox", "retrieval"
  */
 export async function startCorreo(suite: string): Promise<Correo> {
   const infra = await isolatedInfra(suite);
-  const ports = { http: await freePort(), pop3: await freePort(), ops: {} as Record<string, number> };
+  const ports = { http: await freePort(), pop3: await freePort(), pop3s: await freePort(), mailboxApi: await freePort(), ops: {} as Record<string, number> };
   const env: Record<string, string> = {
     ...infra.env,
     SUBMISSION_HTTP_PORT: String(ports.http),
     POP3_PORT: String(ports.pop3),
+    POP3S_PORT: String(ports.pop3s),
+    RETRIEVAL_HTTP_PORT: String(ports.mailboxApi),
     CORREO_LOG_FORMAT: "json",
     LOG_LEVEL: "info",
     // Nothing leaves the machine in tests: every remote domain goes to a closed port.
     RELAY_SMTP_PORT: "1",
   };
+  // Every other listener (SMTP, IMAP, …) on a free port too, so that a Correo already
+  // running on the defaults, or another suite, never makes this one fail to start.
+  for (const spec of Object.values(serviceSpecs) as Record<string, { variable: string }>[]) {
+    for (const { variable } of Object.values(spec)) {
+      if (variable.endsWith("_PORT") && variable !== "OPS_PORT" && !variable.startsWith("RELAY_") && !(variable in env)) env[variable] = String(await freePort());
+    }
+  }
+  // The submission service's SMTP listeners (issue 3), on free ports too: read them from `env`.
+  for (const v of ["SMTP_MX_PORT", "SMTP_SUBMISSION_PORT", "SMTPS_PORT"]) env[v] = String(await freePort());
   for (const s of services) {
     ports.ops[s] = await freePort();
     env[`${s.toUpperCase().replace(/-/g, "_")}_OPS_PORT`] = String(ports.ops[s]);

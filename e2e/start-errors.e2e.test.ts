@@ -23,11 +23,11 @@ describe("starting with a broken environment", () => {
   });
 
   it("a service with a wrong setting names the variable and exits 78", async () => {
-    const proc = spawnService("routing", { OPS_PORT: "ninety", RELAY_MIN_BACKOFF: "soon", REDRIVE_AFTER: "2 minutes" });
+    const proc = spawnService("routing", { OPS_PORT: "ninety", POP3_PORT: "soon", REDRIVE_AFTER: "2 minutes" });
     expect(await proc.exited).toBe(78);
     expect(proc.output()).toContain("OPS_PORT must be a TCP port number (0-65535), got 'ninety'");
     expect(proc.output()).toContain("REDRIVE_AFTER must be a duration like 90s, 15m, 2h or 5d, got '2 minutes'");
-    // Routing does not read the relay's settings, so it does not complain about them.
-    expect(proc.output()).not.toContain("RELAY_MIN_BACKOFF");
+    // Routing does not read retrieval's settings, so it does not complain about them.
+    expect(proc.output()).not.toContain("POP3_PORT");
   });
 });

@@ -1,10 +1,14 @@
 import "./instrument.js";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
+import { loadTlsCredentials } from "@correo/tls";
 import { buildHttpApi } from "./http/app.js";
+import { SmtpCounters } from "./smtp/limits.js";
+import { startMxListener } from "./smtp/mx-listener.js";
+import { startSubmissionListener } from "./smtp/submission-listener.js";
+import type { SmtpLimits } from "./smtp/transaction.js";
 
-
-void runService("submission", async ({ config, log, pool, broker, onStop }) => {
+void runService("submission", async ({ config, log, pool, broker, redis, onStop }) => {
   const outbox = new Outbox(pool, broker, log);
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
@@ -16,10 +20,50 @@ void runService("submission", async ({ config, log, pool, broker, onStop }) => {
     clock: systemClock,
     hostname: config.hostname,
     maxMessageSize: config.maxMessageSize,
+    maxRecipients: config.smtpMaxRecipients,
     redriveAfterMs: config.redriveAfter,
   });
   await app.listen({ host: config.listenHost, port: config.httpPort });
   // Stop taking requests first; the pool and broker close after in-flight ones finish.
   onStop(() => app.close());
   log.info({ httpPort: config.httpPort }, "HTTP submission API listening");
+
+  const tls = await loadTlsCredentials({ certPath: config.tlsCertPath, keyPath: config.tlsKeyPath, hostname: config.hostname });
+  const limits: SmtpLimits = {
+    maxMessageSize: config.maxMessageSize,
+    maxRecipients: config.smtpMaxRecipients,
+    maxLineLength: config.smtpMaxLineLength,
+    idleTimeoutMs: config.smtpIdleTimeout,
+    sessionTimeoutMs: config.smtpSessionTimeout,
+    maxUnauthenticatedCommands: config.smtpMaxUnauthCommands,
+    maxConnectionsPerIp: config.smtpMaxConnectionsPerIp,
+    authMaxFailuresPerIp: config.smtpAuthMaxFailuresPerIp,
+    authMaxFailuresPerAccount: config.smtpAuthMaxFailuresPerAccount,
+    authMaxFailuresPerSession: 3,
+    authFailureWindowMs: config.smtpAuthFailureWindow,
+    messagesPerHour: config.smtpMessagesPerHour,
+  };
+  const smtp = {
+    pool,
+    outbox,
+    clock: systemClock,
+    counters: new SmtpCounters(await redis(), config.prefix, systemClock),
+    hostname: config.hostname,
+    redriveAfterMs: config.redriveAfter,
+    limits,
+    log,
+    host: config.listenHost,
+    tls,
+  };
+  const listeners = [
+    await startMxListener({ ...smtp, port: config.smtpMxPort }),
+    await startSubmissionListener({ ...smtp, port: config.smtpSubmissionPort }, false),
+    await startSubmissionListener({ ...smtp, port: config.smtpsPort }, true),
+  ];
+  // Registered after redis(): stops run in reverse, so sessions end before Redis goes.
+  onStop(() => Promise.all(listeners.map((l) => l.close())).then(() => undefined));
+  log.info(
+    { smtpMxPort: listeners[0]!.port, smtpSubmissionPort: listeners[1]!.port, smtpsPort: listeners[2]!.port, tls: tls.source },
+    "SMTP listeners up",
+  );
 });

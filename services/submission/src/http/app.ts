@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyErro
 import type { Logger } from "@correo/telemetry";
 import { problems, sendProblem } from "./problem.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
+import { registerOpenApi } from "./openapi.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
@@ -40,7 +41,10 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, problems.notFound(`no route ${req.method} ${req.url}`)),
   );
+  // First: @fastify/swagger collects the routes registered after it.
+  registerOpenApi(app);
   // Registered as an encapsulated plugin: its auth hook covers its routes only.
   void app.register(messagesRoutes, opts);
+  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool }); // the admin API (/v1/admin/…)
   return app;
 }

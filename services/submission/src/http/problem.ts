@@ -33,4 +33,11 @@ export const problems = {
   tooLarge: (detail: string): Problem => ({ title: "Payload Too Large", status: 413, detail }),
   notFound: (detail: string): Problem => ({ title: "Not Found", status: 404, detail }),
   unavailable: (detail: string): Problem => ({ title: "Service Unavailable", status: 503, detail }),
+  // draft-ietf-httpapi-idempotency-key-header §2.7: a reused key with another payload is 422.
+  idempotencyMismatch: (): Problem => ({
+    title: "Unprocessable Content",
+    status: 422,
+    detail: "this Idempotency-Key was used with a different request in the last 24 hours",
+    errors: [{ field: "headers.idempotency-key", message: "was used with a different request body" }],
+  }),
 };

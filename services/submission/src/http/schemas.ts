@@ -4,7 +4,17 @@ import { Type, type Static } from "@sinclair/typebox";
 const HeaderText = (maxLength: number, description: string) =>
   Type.String({ maxLength, pattern: "^[^\\r\\n]*$", description });
 const AddressField = HeaderText(998, "an address, optionally with a display name: 'Ana <ana@example.com>'");
-const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 100 })]);
+const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 1000 })]);
+
+const Tags = Type.Array(Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" }), {
+  maxItems: 20,
+  uniqueItems: true,
+  description: "labels to find the message by later (GET /v1/messages?tag=…)",
+});
+const Metadata = Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$" }), Type.String({ maxLength: 1000 }), {
+  maxProperties: 50,
+  description: "your own key → value pairs, returned with the message; never added to the message itself",
+});
 
 export const SendMessageBody = Type.Object(
   {
@@ -35,10 +45,36 @@ export const SendMessageBody = Type.Object(
         { maxItems: 100 },
       ),
     ),
+    tags: Type.Optional(Tags),
+    metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "a message for Correo to compose (MIME) and send" },
 );
 export type SendMessageBody = Static<typeof SendMessageBody>;
+
+export const RawMessageBody = Type.Object(
+  {
+    from: Type.String({ maxLength: 998, pattern: "^[^\\r\\n<>]*$", description: "envelope sender (MAIL FROM), a bare address" }),
+    to: Type.Union([Type.String({ maxLength: 998, pattern: "^[^\\r\\n<>]*$" }), Type.Array(Type.String({ maxLength: 998, pattern: "^[^\\r\\n<>]*$" }), { minItems: 1, maxItems: 1000 })], {
+      description: "envelope recipients (RCPT TO), bare addresses",
+    }),
+    message: Type.Optional(Type.String({ description: "the complete RFC 5322 message as text (header, empty line, body)" })),
+    message_base64: Type.Optional(
+      Type.String({ pattern: "^[A-Za-z0-9+/\\s]*={0,2}\\s*$", description: "the same, base64-encoded (for 8-bit or binary content)" }),
+    ),
+    tags: Type.Optional(Tags),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false, description: "a complete message and its envelope, sent as it is (Correo adds only trace fields)" },
+);
+export type RawMessageBody = Static<typeof RawMessageBody>;
+
+export const IdempotencyHeaders = Type.Object({
+  "idempotency-key": Type.Optional(
+    Type.String({ pattern: "^[\\x21-\\x7e]{1,255}$", description: "repeat a request safely: the same key and body within 24 h returns the first response" }),
+  ),
+});
+export type IdempotencyHeaders = Static<typeof IdempotencyHeaders>;
 
 export const RecipientStatus = Type.Object({
   address: Type.String(),
@@ -52,7 +88,91 @@ export const AcceptedResponse = Type.Object({
   recipients: Type.Array(RecipientStatus),
 });
 
+const DeliveryEvent = Type.Object({
+  at: Type.String(),
+  event: Type.String({ description: "accepted, routed, deferred, delivered, bounced or expired" }),
+  detail: Type.Union([Type.String(), Type.Null()], { description: "the remote reply, the mailbox, or the reason" }),
+});
+
+export const MessageStatusResponse = Type.Object({
+  id: Type.String(),
+  message_id: Type.Union([Type.String(), Type.Null()]),
+  from: Type.String(),
+  subject: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+  tags: Type.Array(Type.String()),
+  metadata: Type.Record(Type.String(), Type.String()),
+  recipients: Type.Array(
+    Type.Object({
+      address: Type.String(),
+      delivery_id: Type.String(),
+      status: Type.String({ description: "queued, routed, deferred, delivered, bounced or expired" }),
+      last_response: Type.Union([Type.String(), Type.Null()]),
+      events: Type.Array(DeliveryEvent),
+    }),
+  ),
+});
+
+export const MessageSummary = Type.Object({
+  id: Type.String(),
+  message_id: Type.Union([Type.String(), Type.Null()]),
+  from: Type.String(),
+  subject: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+  tags: Type.Array(Type.String()),
+  metadata: Type.Record(Type.String(), Type.String()),
+  recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String() })),
+});
+
+export const MessageListResponse = Type.Object({
+  data: Type.Array(MessageSummary),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: "pass as ?cursor= for the next page; null on the last" }),
+});
+
+export const DeliveryStateName = Type.Union(
+  ["queued", "routed", "deferred", "delivered", "bounced", "expired"].map((s) => Type.Literal(s)),
+);
+
+export const ListMessagesQuery = Type.Object(
+  {
+    status: Type.Optional(DeliveryStateName),
+    tag: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" })),
+    to: Type.Optional(Type.String({ maxLength: 998, description: "messages to this recipient" })),
+    from: Type.Optional(Type.String({ maxLength: 998, description: "messages from this envelope sender" })),
+    since: Type.Optional(Type.String({ format: "date-time", description: "created at or after" })),
+    until: Type.Optional(Type.String({ format: "date-time", description: "created before" })),
+    // A query string is text, and the API validates without type coercion.
+    limit: Type.Optional(Type.String({ pattern: "^([1-9][0-9]?|100)$", description: "page size, 1-100 (default 20)" })),
+    cursor: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,200}$" })),
+  },
+  { additionalProperties: false },
+);
+export type ListMessagesQuery = Static<typeof ListMessagesQuery>;
+
 export const MessageParams = Type.Object({
   id: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }),
 });
 export type MessageParams = Static<typeof MessageParams>;
+
+/** RFC 9457 problem details, as every error is answered. */
+export const ProblemResponse = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { description: "application/problem+json; `errors` names each field at fault" },
+);
+
+export const problemResponses = {
+  400: ProblemResponse,
+  401: ProblemResponse,
+  403: ProblemResponse,
+  404: ProblemResponse,
+  409: ProblemResponse,
+  413: ProblemResponse,
+  422: ProblemResponse,
+  503: ProblemResponse,
+};

@@ -1,0 +1,70 @@
+import { withTransaction, type Pool } from "@correo/db";
+import { acceptInTransaction, type Clock, type Outbox, type Submission } from "@correo/spool";
+import { counter, metricNames, type Logger } from "@correo/telemetry";
+import { claimIdempotent, decideIdempotency, findIdempotent, recordIdempotent, type StoredResponse } from "./idempotency.js";
+
+export interface HttpAcceptDeps {
+  pool: Pool;
+  outbox: Outbox;
+  clock: Clock;
+  redriveAfterMs: number;
+  log: Logger;
+}
+
+export interface HttpAcceptRequest {
+  apiKeyId: number;
+  idempotency?: { key: string; requestHash: string };
+  submission: Submission;
+  tags: string[];
+  metadata: Record<string, string>;
+  /** The 202 body for the accepted message. */
+  respond(accepted: { messageId: string; deliveries: { deliveryId: string; recipient: string }[] }): unknown;
+}
+
+export type HttpAcceptResult =
+  | { kind: "accepted"; response: StoredResponse }
+  | { kind: "replay"; response: StoredResponse }
+  | { kind: "mismatch" }
+  | { kind: "failed" };
+
+const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted, by way in");
+
+class LostIdempotencyRace extends Error {}
+
+/**
+ * The durable accept of the HTTP API: the message (spool's accept transaction), its
+ * tags and metadata and the Idempotency-Key's first response commit together, so a
+ * retried request either finds the response or creates the message, never both and
+ * never twice. 202 only after the commit (DESIGN); any failure leaves nothing.
+ */
+export async function acceptHttpMessage(deps: HttpAcceptDeps, req: HttpAcceptRequest): Promise<HttpAcceptResult> {
+  const now = deps.clock.now();
+  const idem = req.idempotency;
+  const lookup = async () =>
+    idem ? decideIdempotency(await findIdempotent(deps.pool, req.apiKeyId, idem.key, now), idem.requestHash) : ({ kind: "new" } as const);
+  const first = await lookup();
+  if (first.kind !== "new") return first;
+  try {
+    const { pending, response, messageId } = await withTransaction(deps.pool, async (db) => {
+      if (idem && !(await claimIdempotent(db, req.apiKeyId, idem.key, idem.requestHash, now))) throw new LostIdempotencyRace();
+      const done = await acceptInTransaction(db, deps.outbox, req.submission, { clock: deps.clock, redriveAfterMs: deps.redriveAfterMs });
+      if (req.tags.length > 0 || Object.keys(req.metadata).length > 0) {
+        await db.query("UPDATE messages SET tags = $2, metadata = $3 WHERE id = $1", [done.messageId, req.tags, JSON.stringify(req.metadata)]);
+      }
+      const response: StoredResponse = { status: 202, body: req.respond(done) };
+      if (idem) await recordIdempotent(db, req.apiKeyId, idem.key, done.messageId, response);
+      return { pending: done.pending, response, messageId: done.messageId };
+    });
+    await deps.outbox.publish([pending]);
+    accepted().add(1, { way: "http" });
+    deps.log.debug({ messageId }, "message accepted over HTTP");
+    return { kind: "accepted", response };
+  } catch (err) {
+    if (err instanceof LostIdempotencyRace) {
+      const again = await lookup();
+      return again.kind === "new" ? { kind: "failed" } : again;
+    }
+    deps.log.error({ err }, "could not store the message");
+    return { kind: "failed" };
+  }
+}

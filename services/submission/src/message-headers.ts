@@ -1,0 +1,57 @@
+/**
+ * The header section of a raw RFC 5322 message, read only as far as Correo needs:
+ * which fields are there, the first value of a few. Not a MIME parser.
+ */
+export interface HeaderSection {
+  /** Byte length of the header section including the empty line that ends it (0 when there is none). */
+  length: number;
+  /** Unfolded fields in order, names as written. */
+  fields: { name: string; value: string }[];
+}
+
+const END = Buffer.from("\r\n\r\n");
+
+export function readHeaderSection(raw: Buffer): HeaderSection {
+  const end = raw.indexOf(END);
+  const headerText = (end < 0 ? raw : raw.subarray(0, end)).toString("latin1");
+  const fields: { name: string; value: string }[] = [];
+  for (const line of headerText.split("\r\n")) {
+    // RFC 5322 §2.2.3: a line starting with white space continues the previous field.
+    if (/^[ \t]/.test(line) && fields.length > 0) {
+      fields[fields.length - 1]!.value += line;
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    fields.push({ name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() });
+  }
+  return { length: end < 0 ? 0 : end + 4, fields };
+}
+
+export function headerValue(section: HeaderSection, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return section.fields.find((f) => f.name.toLowerCase() === lower)?.value;
+}
+
+export function countHeader(section: HeaderSection, name: string): number {
+  const lower = name.toLowerCase();
+  return section.fields.filter((f) => f.name.toLowerCase() === lower).length;
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const two = (n: number) => String(n).padStart(2, "0");
+
+/** RFC 5322 §3.3 date-time in UTC, e.g. "Thu, 26 Nov 2026 10:00:00 +0000". */
+export function rfc5322Date(d: Date): string {
+  return (
+    `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`
+  );
+}
+
+/** Prepends header lines (each without CRLF) to a raw message. */
+export function prependHeaders(raw: Buffer, lines: string[]): Buffer {
+  if (lines.length === 0) return raw;
+  return Buffer.concat([Buffer.from(lines.map((l) => `${l}\r\n`).join(""), "utf8"), raw]);
+}

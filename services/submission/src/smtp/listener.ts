@@ -1,0 +1,114 @@
+import type { AddressInfo } from "node:net";
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import type { TlsCredentials } from "@correo/tls";
+import { counter, metricNames } from "@correo/telemetry";
+import { installEnhancedStatusCodes } from "./enhanced-status.js";
+import { replies, replyError } from "./replies.js";
+import { SmtpTransaction, type ListenerKind, type TransactionDeps } from "./transaction.js";
+
+export interface SmtpListenerOptions extends TransactionDeps {
+  host: string;
+  port: number;
+  tls: TlsCredentials;
+}
+
+export interface SmtpListener {
+  kind: ListenerKind;
+  port: number;
+  close(): Promise<void>;
+}
+
+const sessions = () => counter(metricNames.protocolSessions, "Protocol sessions opened, by protocol");
+
+/** What the three listeners share: extensions, limits, TLS, and the transaction stages. */
+export function baseOptions(kind: ListenerKind, opts: SmtpListenerOptions, tx: SmtpTransaction): SMTPServerOptions {
+  const { limits } = opts;
+  return {
+    name: opts.hostname,
+    banner: "Correo",
+    key: opts.tls.key,
+    cert: opts.tls.cert,
+    logger: false,
+    // The name in Received: is the client's EHLO and address; a PTR lookup per connection buys nothing here.
+    disableReverseLookup: true,
+    // RFC 1870 SIZE; a message over it is answered 552 5.3.4 and not stored.
+    size: limits.maxMessageSize,
+    rejectOversized: true,
+    // Advertised: PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES (RFC 2034), DSN (RFC 3461).
+    hideDSN: false,
+    hideENHANCEDSTATUSCODES: false,
+    maxRecipients: limits.maxRecipients,
+    socketTimeout: limits.idleTimeoutMs,
+    closeTimeout: 5000,
+    maxCommandLength: 4096,
+    onMailFrom: (address, session, done) => void tx.onMailFrom(address, session, done),
+    onRcptTo: (address, session, done) => void tx.onRcptTo(address, session, done),
+    onData: (stream, session, done) => tx.onData(stream, session, done),
+  };
+}
+
+/**
+ * Starts one SMTP listener on smtp-server. Each connection is counted per client
+ * address in Redis (a limit shared by every copy of the service) and may last at
+ * most SMTP_SESSION_TIMEOUT in all, whatever it does.
+ */
+export async function startSmtpListener(
+  kind: ListenerKind,
+  opts: SmtpListenerOptions,
+  listenerOptions: (tx: SmtpTransaction) => SMTPServerOptions,
+): Promise<SmtpListener> {
+  installEnhancedStatusCodes();
+  const tx = new SmtpTransaction(kind, opts);
+  const counted = new Set<string>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  let server: SMTPServer;
+  const { limits, counters, log } = opts;
+
+  const onConnect = async (session: SMTPServerSession, done: (err?: Error | null) => void) => {
+    sessions().add(1, { protocol: "smtp", listener: kind });
+    try {
+      const open = await counters.connectionOpened(session.remoteAddress, limits.sessionTimeoutMs + limits.idleTimeoutMs);
+      counted.add(session.id);
+      if (open > limits.maxConnectionsPerIp) {
+        return done(replyError(replies.tooManyConnections(limits.maxConnectionsPerIp)));
+      }
+    } catch (err) {
+      // Redis away: the connection limit is not enforced rather than refusing all mail.
+      log.warn({ err: (err as Error).message }, "SMTP connection counter unavailable");
+    }
+    const timer = setTimeout(() => {
+      const conn = [...server.connections].find((c) => (c as unknown as { id: string }).id === session.id);
+      // A 421 makes smtp-server close the connection after the reply (RFC 5321 §3.8).
+      conn?.send(421, `${replies.sessionTimeout().enhanced} ${replies.sessionTimeout().text}`);
+    }, limits.sessionTimeoutMs);
+    timer.unref();
+    timers.set(session.id, timer);
+    done();
+  };
+
+  const onClose = (session: SMTPServerSession) => {
+    clearTimeout(timers.get(session.id));
+    timers.delete(session.id);
+    tx.forget(session);
+    if (counted.delete(session.id)) {
+      counters.connectionClosed(session.remoteAddress).catch(() => undefined);
+    }
+  };
+
+  server = new SMTPServer({
+    ...listenerOptions(tx),
+    onConnect: (session, done) => void onConnect(session, done),
+    onClose,
+  });
+  server.on("error", (err) => log.warn({ err: err.message, listener: kind }, "SMTP listener error"));
+  await new Promise<void>((resolve, reject) => {
+    const net = server.listen(opts.port, opts.host, () => resolve());
+    net.once("error", reject);
+  });
+  const address = (server as unknown as { server: { address(): AddressInfo } }).server.address();
+  return {
+    kind,
+    port: address.port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,43 @@
+import type { RecipientStatus } from "@correo/directory";
+import { replies } from "../replies.js";
+import { accept, defer, reject, type Verdict } from "../verdict.js";
+import { relayTrick } from "./address.js";
+
+export interface RcptContext {
+  /** True after SMTP AUTH (submission listeners); the MX listener never authenticates. */
+  authenticated: boolean;
+  /** Recipients already accepted in this transaction. */
+  accepted: number;
+  maxRecipients: number;
+}
+
+/** Checks that need no directory lookup: relay tricks and the recipient limit. */
+export function precheckRecipient(address: string, ctx: RcptContext): Verdict {
+  const trick = relayTrick(address);
+  if (trick) return reject(replies.relayTrick(address, trick));
+  // RFC 5321 §4.5.3.1.10: 452 for too many recipients; the client sends the rest later.
+  if (ctx.accepted >= ctx.maxRecipients) return defer(replies.tooManyRecipients(ctx.maxRecipients));
+  return accept;
+}
+
+/**
+ * RCPT TO against the directory. Unauthenticated clients (the MX listener) may only
+ * reach existing recipients of hosted domains: no open relay (DESIGN). An
+ * authenticated account may send anywhere, but an unknown user of a hosted domain is
+ * refused now rather than bounced later.
+ */
+export function decideRecipient(address: string, status: RecipientStatus, ctx: RcptContext): Verdict {
+  switch (status.kind) {
+    case "local":
+      return accept;
+    case "disabled":
+      return reject(replies.mailboxDisabled(address));
+    case "unknown":
+      return reject(replies.unknownUser(address));
+    case "not-hosted":
+      return ctx.authenticated ? accept : reject(replies.relayDenied(status.domain));
+    case "invalid":
+    default:
+      return reject(replies.badRecipientSyntax(address));
+  }
+}

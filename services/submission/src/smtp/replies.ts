@@ -1,0 +1,58 @@
+/**
+ * Every SMTP reply Correo's listeners give, with its RFC 3463 enhanced status code,
+ * defined once. Policies return these; the listener turns them into the error the
+ * smtp-server package writes to the client.
+ */
+export interface Reply {
+  code: number;
+  /** RFC 3463 class.subject.detail, e.g. "5.7.1". */
+  enhanced: string;
+  text: string;
+}
+
+const reply = (code: number, enhanced: string, text: string): Reply => ({ code, enhanced, text });
+
+export const replies = {
+  // RFC 5321 §3.6.2 and RFC 5321 §7.1: never relay for unauthenticated clients.
+  relayDenied: (domain: string) => reply(554, "5.7.1", `Relay access denied: ${domain} is not hosted here`),
+  relayTrick: (address: string, why: string) => reply(554, "5.7.1", `Relay access denied: <${address}> ${why}`),
+  unknownUser: (address: string) => reply(550, "5.1.1", `<${address}>: recipient address rejected: user unknown`),
+  mailboxDisabled: (address: string) => reply(550, "5.2.1", `<${address}>: mailbox disabled`),
+  badRecipientSyntax: (address: string) => reply(553, "5.1.3", `<${address}>: not a valid address`),
+  badSenderSyntax: (address: string) => reply(553, "5.1.7", `<${address}>: not a valid sender address`),
+  // RFC 6409 §6.1: a submission server may refuse senders the user is not allowed to use.
+  senderNotOwned: (address: string) => reply(553, "5.7.1", `<${address}>: sender address not owned by the authenticated user`),
+  // RFC 5321 §4.5.3.1.10
+  tooManyRecipients: (max: number) => reply(452, "4.5.3", `Too many recipients (at most ${max} per message)`),
+  // RFC 1870 §6
+  messageTooBig: (max: number) => reply(552, "5.3.4", `Message size exceeds fixed maximum message size of ${max} bytes`),
+  // Postfix's smtpd_forbid_bare_newline: the end of data is only <CR><LF>.<CR><LF> (RFC 5321 §4.1.1.4).
+  bareNewline: (which: "LF" | "CR") => reply(550, "5.5.2", `Message refused: bare <${which}> received; lines must end with <CR><LF>`),
+  // RFC 5322 §2.1.1 / RFC 5321 §4.5.3.1.6
+  lineTooLong: (max: number) => reply(550, "5.5.2", `Message refused: a line is longer than ${max} characters`),
+  // RFC 5321 §6.3: a loop is assumed after too many Received: headers.
+  mailLoop: (hops: number) => reply(554, "5.4.6", `Message refused: ${hops} Received: headers, mail loop detected`),
+  // DESIGN: any failure to store durably is a temporary failure, nothing kept.
+  notStored: () => reply(451, "4.3.0", "Message not stored, try again later"),
+  accepted: (id: string) => reply(250, "2.6.0", `Message accepted, queued as ${id}`),
+  authFailed: () => reply(535, "5.7.8", "Authentication credentials invalid"),
+  // RFC 4954 §6: temporary authentication failure.
+  authLockedOut: () => reply(454, "4.7.0", "Too many failed authentication attempts, try again later"),
+  authTooManyInSession: () => reply(421, "4.7.0", "Too many failed authentication attempts, closing connection"),
+  tooManyConnections: (max: number) => reply(421, "4.7.0", `Too many connections from your address (at most ${max})`),
+  sessionTimeout: () => reply(421, "4.4.2", "Session time limit exceeded, closing connection"),
+  rateLimited: (limit: number) => reply(450, "4.7.1", `Message rate limit of ${limit} per hour reached, try again later`),
+  temporaryLookupFailure: () => reply(451, "4.3.0", "Temporary lookup failure, try again later"),
+} as const;
+
+/** The line as a client reads it, e.g. "554 5.7.1 Relay access denied". */
+export function formatReply(r: Reply): string {
+  return `${r.code} ${r.enhanced} ${r.text}`;
+}
+
+/** An Error that smtp-server writes as this reply (see enhanced-status.ts for the code). */
+export function replyError(r: Reply): Error & { responseCode: number } {
+  const err = new Error(`${r.enhanced} ${r.text}`) as Error & { responseCode: number };
+  err.responseCode = r.code;
+  return err;
+}

@@ -1,0 +1,235 @@
+import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
+import type { Pool } from "@correo/db";
+import { authenticate, canSendAs, recipientStatus } from "@correo/directory";
+import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
+import { counter, metricNames, type Logger } from "@correo/telemetry";
+import type { SmtpCounters } from "./limits.js";
+import { headerValue, prependHeaders, rfc5322Date } from "../message-headers.js";
+import { afterAuthFailure, decideAuthAttempt } from "./policy/auth.js";
+import { inspectMessage, MAX_RECEIVED_HEADERS } from "./policy/data.js";
+import { decideInboundSender, decideSubmissionSender } from "./policy/mail.js";
+import { decideRecipient, precheckRecipient } from "./policy/rcpt.js";
+import { receivedHeader } from "../received.js";
+import { replies, replyError, type Reply } from "./replies.js";
+import type { Verdict } from "./verdict.js";
+
+/** Which way in: MX (other servers, no AUTH) or submission (clients, AUTH required; 587 or 465). */
+export type ListenerKind = "mx" | "submission" | "submissions";
+
+export interface SmtpLimits {
+  maxMessageSize: number;
+  maxRecipients: number;
+  maxLineLength: number;
+  idleTimeoutMs: number;
+  sessionTimeoutMs: number;
+  maxUnauthenticatedCommands: number;
+  maxConnectionsPerIp: number;
+  authMaxFailuresPerIp: number;
+  authMaxFailuresPerAccount: number;
+  authMaxFailuresPerSession: number;
+  authFailureWindowMs: number;
+  messagesPerHour: number;
+}
+
+export interface TransactionDeps {
+  pool: Pool;
+  outbox: Outbox;
+  clock: Clock;
+  counters: SmtpCounters;
+  hostname: string;
+  redriveAfterMs: number;
+  limits: SmtpLimits;
+  log: Logger;
+}
+
+/** Who authenticated a submission session (session.user). */
+export interface SessionUser {
+  accountId: number;
+  address: string;
+}
+
+type Done = (err?: Error | null) => void;
+
+const rejections = () => counter(metricNames.smtpRejections, "SMTP commands refused, by stage and reply code");
+const authFailures = () => counter(metricNames.protocolAuthFailures, "Failed authentications, by protocol");
+const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted, by way in");
+
+/**
+ * The stages of one SMTP transaction (Haraka's hooks): each asks a pure policy for a
+ * verdict and turns it into the reply. The I/O (directory, Redis counters, the
+ * durable accept) happens here and nowhere in the policies.
+ */
+export class SmtpTransaction {
+  private readonly sessionAuthFailures = new Map<string, number>();
+
+  constructor(
+    private readonly kind: ListenerKind,
+    private readonly deps: TransactionDeps,
+  ) {}
+
+  private get way(): string {
+    return this.kind === "mx" ? "smtp-mx" : "smtp-submission";
+  }
+
+  private finish(stage: string, verdict: Verdict, done: Done): void {
+    if (verdict.verdict === "accept") return done();
+    this.refuse(stage, verdict.reply, done);
+  }
+
+  private refuse(stage: string, reply: Reply, done: Done): void {
+    rejections().add(1, { stage, code: reply.code, listener: this.kind });
+    done(replyError(reply));
+  }
+
+  async onAuth(
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    done: (err: Error | null | undefined, response?: { user?: SessionUser }) => void,
+  ): Promise<void> {
+    const { counters, limits, pool } = this.deps;
+    const username = auth.username ?? "";
+    try {
+      const gate = decideAuthAttempt(await counters.authFailures(session.remoteAddress, username), {
+        maxFailuresPerIp: limits.authMaxFailuresPerIp,
+        maxFailuresPerAccount: limits.authMaxFailuresPerAccount,
+        maxFailuresPerSession: limits.authMaxFailuresPerSession,
+      });
+      if (gate.verdict !== "accept") return this.refuse("auth", gate.reply, done);
+      const account = await authenticate(pool, username, auth.password ?? "");
+      if (account) {
+        this.sessionAuthFailures.delete(session.id);
+        return done(null, { user: { accountId: account.id, address: account.address } });
+      }
+      authFailures().add(1, { protocol: "smtp" });
+      await counters.recordAuthFailure(session.remoteAddress, username, limits.authFailureWindowMs);
+      const failures = (this.sessionAuthFailures.get(session.id) ?? 0) + 1;
+      this.sessionAuthFailures.set(session.id, failures);
+      const after = afterAuthFailure(failures, {
+        maxFailuresPerIp: limits.authMaxFailuresPerIp,
+        maxFailuresPerAccount: limits.authMaxFailuresPerAccount,
+        maxFailuresPerSession: limits.authMaxFailuresPerSession,
+      });
+      this.deps.log.info({ session: session.id, ip: session.remoteAddress, failures }, "SMTP AUTH failed");
+      if (after.verdict !== "accept") return this.refuse("auth", after.reply, done);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, "SMTP AUTH could not be checked");
+      this.refuse("auth", replies.authLockedOut(), done);
+    }
+  }
+
+  async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, done: Done): Promise<void> {
+    try {
+      if (this.kind === "mx") return this.finish("mail", decideInboundSender(address.address), done);
+      const user = session.user as SessionUser;
+      const owned = address.address !== "" && (await canSendAs(this.deps.pool, user.accountId, address.address));
+      const sentThisHour = await this.deps.counters.messagesThisHour(user.accountId);
+      this.finish("mail", decideSubmissionSender(address.address, { owned, sentThisHour, messagesPerHour: this.deps.limits.messagesPerHour }), done);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, "MAIL FROM could not be checked");
+      this.refuse("mail", replies.temporaryLookupFailure(), done);
+    }
+  }
+
+  async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, done: Done): Promise<void> {
+    const ctx = {
+      authenticated: this.kind !== "mx" && session.user !== undefined,
+      accepted: session.envelope.rcptTo.length,
+      maxRecipients: this.deps.limits.maxRecipients,
+    };
+    const pre = precheckRecipient(address.address, ctx);
+    if (pre.verdict !== "accept") return this.finish("rcpt", pre, done);
+    try {
+      const status = await recipientStatus(this.deps.pool, address.address);
+      this.finish("rcpt", decideRecipient(address.address, status, ctx), done);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, "RCPT TO could not be checked");
+      this.refuse("rcpt", replies.temporaryLookupFailure(), done);
+    }
+  }
+
+  onData(stream: SMTPServerDataStream, session: SMTPServerSession, done: (err?: Error | null, message?: string) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on("data", (chunk: Buffer) => {
+      // Past the limit the rest is read and dropped: the reply is 552 whatever follows.
+      if (stream.sizeExceeded) return;
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.once("error", () => undefined);
+    stream.once("end", () => {
+      if (stream.sizeExceeded) return this.refuse("data", replies.messageTooBig(this.deps.limits.maxMessageSize), done);
+      this.store(Buffer.concat(chunks, size), session).then(
+        (id) => done(null, `${replies.accepted(id).enhanced} ${replies.accepted(id).text}`),
+        (reply: Reply) => this.refuse("data", reply, done),
+      );
+    });
+  }
+
+  /** Checks and durably accepts one message; resolves with its id or rejects with the reply. */
+  private async store(received: Buffer, session: SMTPServerSession): Promise<string> {
+    const { limits, clock, hostname } = this.deps;
+    const { verdict, headers } = inspectMessage(received, { maxLineLength: limits.maxLineLength, maxReceived: MAX_RECEIVED_HEADERS });
+    if (verdict.verdict !== "accept") throw verdict.reply;
+    const now = clock.now();
+    const recipients = session.envelope.rcptTo.map((r) => r.address);
+    const traceId = `${session.id}.${session.transaction}`;
+    const added: string[] = [
+      receivedHeader({
+        helo: session.hostNameAppearsAs || "unknown",
+        clientAddress: session.remoteAddress,
+        clientHostname: session.clientHostname && !session.clientHostname.startsWith("[") ? session.clientHostname : undefined,
+        hostname,
+        protocol: session.transmissionType,
+        id: traceId,
+        recipient: recipients.length === 1 ? recipients[0] : undefined,
+        tls: session.tlsOptions ? { protocol: session.tlsOptions.version, cipher: session.tlsOptions.name } : undefined,
+        date: now,
+      }),
+    ];
+    let headerMessageId = headerValue(headers, "Message-ID");
+    // RFC 6409 §8.2, §8.3: a submission server may add Message-ID and Date when missing.
+    if (this.kind !== "mx") {
+      if (!headerMessageId) {
+        headerMessageId = `<${crypto.randomUUID()}@${hostname}>`;
+        added.push(`Message-ID: ${headerMessageId}`);
+      }
+      if (!headerValue(headers, "Date")) added.push(`Date: ${rfc5322Date(now)}`);
+    }
+    const raw = prependHeaders(received, added);
+    const user = session.user as SessionUser | undefined;
+    const dsn = session.envelope.dsn;
+    const submission: Submission = {
+      raw,
+      envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+      recipients,
+      source: "smtp",
+      accountId: this.kind === "mx" ? undefined : user?.accountId,
+      headerMessageId: headerMessageId?.slice(0, 998),
+      subject: headerValue(headers, "Subject")?.slice(0, 998),
+      dsn: dsn && (dsn.ret || dsn.envid) ? { ret: (dsn.ret as "FULL" | "HDRS" | null) ?? undefined, envid: dsn.envid ?? undefined } : undefined,
+      recipientParams: Object.fromEntries(
+        session.envelope.rcptTo
+          .filter((r) => r.dsn && (r.dsn.notify || r.dsn.orcpt))
+          .map((r) => [r.address, { notify: r.dsn!.notify as ("NEVER" | "SUCCESS" | "FAILURE" | "DELAY")[] | undefined, orcpt: r.dsn!.orcpt }]),
+      ),
+    };
+    let id: string;
+    try {
+      id = (await acceptMessage(this.deps.pool, this.deps.outbox, submission, { clock, redriveAfterMs: this.deps.redriveAfterMs })).messageId;
+    } catch (err) {
+      this.deps.log.error({ err, session: session.id }, "could not store the message");
+      throw replies.notStored();
+    }
+    accepted().add(1, { way: this.way });
+    if (user && this.kind !== "mx") {
+      await this.deps.counters.recordMessage(user.accountId).catch((err: Error) => this.deps.log.warn({ err: err.message }, "message rate counter not updated"));
+    }
+    this.deps.log.info({ session: session.id, messageId: id, recipients: recipients.length, size: raw.length, listener: this.kind }, "message accepted");
+    return id;
+  }
+
+  forget(session: SMTPServerSession): void {
+    this.sessionAuthFailures.delete(session.id);
+  }
+}
