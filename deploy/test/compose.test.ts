@@ -11,7 +11,7 @@ import { loadConfig, serviceSpecs, variablesOf, type ServiceName } from "@correo
 
 const repoRoot = resolve(__dirname, "..", "..");
 const correoServices = Object.keys(serviceSpecs) as ServiceName[];
-const infraServices = ["rabbitmq", "postgres", "redis", "prometheus"];
+const infraServices = ["rabbitmq", "postgres", "redis", "prometheus", "otel-collector", "jaeger", "grafana"];
 
 // DESIGN.md "Public interface defaults": the port each listener uses in containers.
 const containerPorts: Record<string, number> = {

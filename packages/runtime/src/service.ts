@@ -5,6 +5,7 @@ import { createPool, ensureDatabase, migrate, type Pool } from "@correo/db";
 import { Broker } from "@correo/broker";
 import { Redis } from "ioredis";
 import { InfraUnreachableError, probePostgres, probeRabbitMQ, probeRedis } from "./infra.js";
+import { registerObservers } from "./observers.js";
 
 export type ServiceConfig<N extends ServiceName> = ConfigOf<(typeof serviceSpecs)[N]>;
 
@@ -100,6 +101,7 @@ export async function runService<N extends ServiceName>(
       onStop: (step) => void stops.push(step),
     };
     await start(ctx);
+    await registerObservers({ name, pool, amqpUrl: base.amqpUrl, prefix: base.prefix, topology: broker.topology, redis: ctx.redis, log, onStop: ctx.onStop });
     log.info({ opsPort: base.opsPort }, "started");
   } catch (err) {
     if (err instanceof InfraUnreachableError) {

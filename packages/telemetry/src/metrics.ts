@@ -1,4 +1,4 @@
-import { metrics, type Counter, type Histogram, type Meter } from "@opentelemetry/api";
+import { metrics, type Counter, type Histogram, type Meter, type UpDownCounter } from "@opentelemetry/api";
 
 /**
  * Metric names, defined once. Prometheus sees them with dots turned into underscores
@@ -16,6 +16,22 @@ export const metricNames = {
   protocolSessions: "correo.protocol.sessions",
   protocolAuthFailures: "correo.protocol.auth_failures",
   protocolCommands: "correo.protocol.commands",
+  // Issue 3: SMTP replies that refused a command, by listener, stage and reply code.
+  smtpRejections: "correo.smtp.rejections",
+  // Issue 7: protocol helpers (protocol.ts) and gauges observed from the truth (observe.ts).
+  protocolSessionsActive: "correo.protocol.sessions.active",
+  protocolCommandDuration: "correo.protocol.command.duration",
+  deliveriesPending: "correo.deliveries.pending",
+  deliveryFailures: "correo.delivery.failures",
+  outboxPending: "correo.outbox.pending",
+  relayScheduleSize: "correo.relay.schedule.size",
+  relayScheduleOverdue: "correo.relay.schedule.overdue",
+  queueDepth: "correo.queue.depth",
+  queueConsumers: "correo.queue.consumers",
+  // Issue 5: relay-queue's DSNs, destination throttling and parking.
+  dsnSent: "correo.dsn.sent",
+  relayThrottled: "correo.relay.throttled",
+  relayDestinationsParked: "correo.relay.destinations_parked",
 } as const;
 
 export function meter(): Meter {
@@ -23,6 +39,17 @@ export function meter(): Meter {
 }
 
 const counters = new Map<string, Counter>();
+const upDownCounters = new Map<string, UpDownCounter>();
+
+/** A counter that goes down too (e.g. sessions open now). */
+export function upDownCounter(name: string, description: string): UpDownCounter {
+  let c = upDownCounters.get(name);
+  if (!c) {
+    c = meter().createUpDownCounter(name, { description });
+    upDownCounters.set(name, c);
+  }
+  return c;
+}
 const histograms = new Map<string, Histogram>();
 
 export function counter(name: string, description: string): Counter {
