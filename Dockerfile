@@ -48,8 +48,13 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 # ---- one target per service ----
 FROM runtime AS submission
 COPY --from=build /prod/services/submission services/submission
-ENV SUBMISSION_HTTP_PORT=8080
-EXPOSE 8080
+ENV SUBMISSION_HTTP_PORT=8080 \
+    SMTP_MX_PORT=25 \
+    SMTP_SUBMISSION_PORT=587 \
+    SMTPS_PORT=465
+# HTTP API, SMTP MX, submission (STARTTLS), submissions (implicit TLS). Binding ports
+# below 1024 as the node user works because Docker sets net.ipv4.ip_unprivileged_port_start=0.
+EXPOSE 8080 25 587 465
 CMD ["node", "services/submission/dist/main.js"]
 
 FROM runtime AS routing
@@ -69,5 +74,9 @@ COPY --from=build /prod/services/retrieval services/retrieval
 # POP3 on 110 as a non-root user: Docker lets containers bind ports below 1024
 # (net.ipv4.ip_unprivileged_port_start=0), and compose sets that sysctl explicitly.
 ENV POP3_PORT=110
-EXPOSE 110
+# POP3S (implicit TLS) and the HTTP mailbox API.
+ENV POP3S_PORT=995 RETRIEVAL_HTTP_PORT=8081
+# IMAP (STARTTLS) and IMAPS (implicit TLS).
+ENV IMAP_PORT=143 IMAPS_PORT=993
+EXPOSE 110 995 8081 143 993
 CMD ["node", "services/retrieval/dist/main.js"]

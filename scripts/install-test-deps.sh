@@ -4,10 +4,18 @@
 #
 #   postgresql, redis-server, rabbitmq-server  the servers integration and e2e tests use
 #   docker-compose                              `docker-compose config -q` in deploy/test
+#   dnsmasq                                     real DNS for MX tests (started by the tests on a
+#                                               loopback high port; no daemon is left on port 53)
 #                                               (1.29 validates offline, no engine needed)
+#   swaks, libnet-ssleay-perl, libio-socket-ssl-perl  SMTP client of the submission tests (with STARTTLS)
+#   isync, mutt                                 IMAP clients of e2e/imap-clients (mbsync, mutt under `script`)
+#   postfix                                     smtp-source for bench/submission-smtp.sh; its daemon is stopped
+#                                               smtp-sink: the remote MX of relay-queue's tests and bench
+#   prometheus                                  e2e/observability-metrics runs its own on a free loopback
+#                                               port; the Debian daemon (and node exporter) are stopped
 set -euo pipefail
 
-packages=(postgresql redis-server rabbitmq-server docker-compose)
+packages=(postgresql redis-server rabbitmq-server docker-compose isync mutt dnsmasq fetchmail getmail6 swaks libnet-ssleay-perl libio-socket-ssl-perl postfix prometheus)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -28,3 +36,10 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 # No recommends: docker-compose would otherwise bring a whole Docker engine.
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+# Postfix comes for its smtp-source/smtp-sink tools only: its daemon must not hold port 25.
+if command -v postfix >/dev/null 2>&1; then "${sudo[@]}" postfix stop >/dev/null 2>&1 || true; fi
+# Prometheus comes for e2e/observability-metrics, which runs its own: stop the Debian
+# service (port 9090) and its node exporter (9100) if the package started them.
+for daemon in prometheus prometheus-node-exporter; do
+  "${sudo[@]}" service "$daemon" stop >/dev/null 2>&1 || true
+done
