@@ -4,9 +4,10 @@
 #
 #   postgresql, redis-server, rabbitmq-server  the servers integration and e2e tests use
 #   docker-compose                              `docker-compose config -q` in deploy/test
+#                                               (1.29 validates offline, no engine needed)
 #   dnsmasq                                     real DNS for MX tests (started by the tests on a
 #                                               loopback high port; no daemon is left on port 53)
-#                                               (1.29 validates offline, no engine needed)
+#   fetchmail, getmail6                         POP3 clients of e2e/pop3-clients
 #   swaks, libnet-ssleay-perl, libio-socket-ssl-perl  SMTP client of the submission tests (with STARTTLS)
 #   isync, mutt                                 IMAP clients of e2e/imap-clients (mbsync, mutt under `script`)
 #   postfix                                     smtp-source for bench/submission-smtp.sh; its daemon is stopped
