@@ -42,15 +42,21 @@ export interface ProtocolSession {
  * Command names are upper-cased and limited to what the caller passes (never a raw
  * client line), so label values stay bounded.
  */
-export function protocolSession(protocol: Protocol, attributes: Attributes = {}): ProtocolSession {
+export function protocolSession(
+  protocol: Protocol,
+  attributes: Attributes = {},
+  /** Extra labels of the session metrics (e.g. SMTP's listener, POP3's tls); keep them few-valued. */
+  sessionLabels: Record<string, string> = {},
+): ProtocolSession {
   const labels = { protocol };
+  const openedLabels = { protocol, ...sessionLabels };
   const span = tracer().startSpan(`${protocol} session`, {
     kind: SpanKind.SERVER,
     attributes: { [spanAttributes.protocol]: protocol, ...attributes },
   });
   const sessionContext = trace.setSpan(context.active(), span);
-  sessions().add(1, labels);
-  activeSessions().add(1, labels);
+  sessions().add(1, openedLabels);
+  activeSessions().add(1, openedLabels);
   let open = true;
   return {
     span,
@@ -91,7 +97,7 @@ export function protocolSession(protocol: Protocol, attributes: Attributes = {})
     close() {
       if (!open) return;
       open = false;
-      activeSessions().add(-1, labels);
+      activeSessions().add(-1, openedLabels);
       span.end();
     },
   };

@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { once } from "node:events";
-import { counter, metricNames, type Logger } from "@correo/telemetry";
+import { protocolSession, type Logger, type ProtocolSession } from "@correo/telemetry";
 import type { TlsCredentials } from "@correo/tls";
 import { plaintextAuthAllowed, type PlaintextAuthPolicy } from "./auth-policy.js";
 import { encodeResponse, err, type Pop3Response } from "./response.js";
@@ -58,9 +58,6 @@ const MAX_QUEUED_LINES = 64;
 const MAX_LINE_OCTETS = MAX_SASL_RESPONSE_OCTETS;
 const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
 
-const sessions = () => counter(metricNames.protocolSessions, "Protocol sessions opened, by protocol");
-const authFailures = () => counter(metricNames.protocolAuthFailures, "Failed logins, by protocol");
-const commands = () => counter(metricNames.protocolCommands, "Protocol commands received, by protocol and command");
 
 export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3Listener> {
   const open = new Set<Pop3Connection>();
@@ -74,7 +71,6 @@ export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3
       socket.end(encodeResponse(err("[SYS/TEMP] too many connections, try again later")));
       return;
     }
-    sessions().add(1, { protocol: "pop3", tls: opts.implicitTls ? "implicit" : "none" });
     const conn = new Pop3Connection(socket, opts, handshakeTimeout);
     open.add(conn);
     void conn.finished.then(() => open.delete(conn));
@@ -109,6 +105,8 @@ type QueuedLine = { line: string } | { tooLong: true };
 class Pop3Connection {
   readonly finished: Promise<void>;
   private readonly session: Pop3Session;
+  /** The session span, its command spans, and the protocol metrics (sessions, commands, latency, auth failures). */
+  private readonly telemetry: ProtocolSession;
   private readonly log: Logger;
   /** The socket spoken on: the accepted one, or the TLSSocket that STLS put over it. */
   private socket: Socket;
@@ -128,6 +126,11 @@ class Pop3Connection {
     this.socket = accepted;
     this.log = opts.log.child({ protocol: "pop3", remote: `${accepted.remoteAddress}:${accepted.remotePort}` });
     const delayMs = opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS;
+    this.telemetry = protocolSession(
+      "pop3",
+      { "network.peer.address": accepted.remoteAddress ?? "" },
+      { tls: opts.implicitTls ? "implicit" : "none" },
+    );
     this.session = new Pop3Session({
       hostname: opts.hostname,
       authenticator: opts.authenticator,
@@ -139,12 +142,14 @@ class Pop3Connection {
       },
       delayAfterAuthFailure: () => new Promise((resolve) => setTimeout(resolve, delayMs)),
       observer: {
-        command: (command) => commands().add(1, { protocol: "pop3", command }),
         authFailed: (user) => {
-          authFailures().add(1, { protocol: "pop3" });
+          this.telemetry.authFailed();
           this.log.info({ user }, "POP3 authentication failed");
         },
-        loggedIn: (account) => this.log.debug({ account: account.address }, "POP3 login"),
+        loggedIn: (account) => {
+          this.telemetry.set({ "correo.account": account.address });
+          this.log.debug({ account: account.address }, "POP3 login");
+        },
         error: (error, command) =>
           this.log.error({ err: error instanceof Error ? error.message : String(error), command }, "POP3 command failed"),
       },
@@ -181,7 +186,10 @@ class Pop3Connection {
     void Promise.resolve(this.working)
       .then(() => this.session.abort())
       .catch((e: Error) => this.log.warn({ err: e.message }, "error while ending a POP3 session"))
-      .finally(resolve);
+      .finally(() => {
+        this.telemetry.close();
+        resolve();
+      });
   }
 
   /** Stops reading, lets the command in flight finish, then closes. */
@@ -223,7 +231,14 @@ class Pop3Connection {
 
   private async work(): Promise<void> {
     for (let next = this.queue.shift(); next && !this.closing; next = this.queue.shift()) {
-      const response = "line" in next ? await this.session.handleLine(next.line) : this.session.lineTooLong();
+      const response =
+        "line" in next
+          ? await this.telemetry.command(
+              this.session.commandOf(next.line),
+              () => this.session.handleLine(next.line),
+              (r) => (r.ok ? "ok" : "error"),
+            )
+          : this.session.lineTooLong();
       if (response.startTls) {
         await this.startTls(response);
         return;

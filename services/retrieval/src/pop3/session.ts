@@ -142,6 +142,16 @@ export class Pop3Session {
     return this.current;
   }
 
+  /**
+   * The command a line will be handled as, for metrics and spans: a known command name,
+   * AUTH for a SASL response line, UNKNOWN otherwise (never the raw line: it may hold a password).
+   */
+  commandOf(line: string): string {
+    if (this.saslPending) return "AUTH";
+    const verb = line.split(" ", 1)[0]!.toUpperCase();
+    return verb in VALID_IN ? verb : "UNKNOWN";
+  }
+
   /** RFC 1939 §4: the greeting that opens the AUTHORIZATION state. */
   greeting(): Pop3Response {
     return ok(`${this.opts.hostname} Correo POP3 ready`);

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import type { TlsCredentials } from "@correo/tls";
-import { counter, metricNames } from "@correo/telemetry";
+import { protocolSession, type ProtocolSession } from "@correo/telemetry";
 import { installEnhancedStatusCodes } from "./enhanced-status.js";
 import { replies, replyError } from "./replies.js";
 import { SmtpTransaction, type ListenerKind, type TransactionDeps } from "./transaction.js";
@@ -18,7 +18,34 @@ export interface SmtpListener {
   close(): Promise<void>;
 }
 
-const sessions = () => counter(metricNames.protocolSessions, "Protocol sessions opened, by protocol");
+type Done = (err?: Error | null, ...rest: unknown[]) => void;
+
+/**
+ * Runs an smtp-server stage handler (callback style) as one command of the session's
+ * telemetry: a child span, the command counter and its latency; a refusal (an error
+ * passed to `done`) is recorded as the command's outcome.
+ */
+function instrumented<A extends unknown[]>(
+  command: string,
+  telemetryOf: (session: SMTPServerSession) => ProtocolSession | undefined,
+  handler: ((...args: [...A, SMTPServerSession, Done]) => void) | undefined,
+): ((...args: [...A, SMTPServerSession, Done]) => void) | undefined {
+  if (!handler) return undefined;
+  return (...args) => {
+    const done = args[args.length - 1] as Done;
+    const session = args[args.length - 2] as SMTPServerSession;
+    const telemetry = telemetryOf(session);
+    if (!telemetry) return handler(...args);
+    const callArgs = args.slice(0, -1) as unknown[];
+    void telemetry
+      .command(
+        command,
+        () => new Promise<unknown[]>((resolve) => (handler as (...a: unknown[]) => void)(...callArgs, (...result: unknown[]) => resolve(result))),
+        (result) => (result[0] ? "error" : "ok"),
+      )
+      .then((result) => done(...(result as [Error | null | undefined, ...unknown[]])));
+  };
+}
 
 /** What the three listeners share: extensions, limits, TLS, and the transaction stages. */
 export function baseOptions(kind: ListenerKind, opts: SmtpListenerOptions, tx: SmtpTransaction): SMTPServerOptions {
@@ -60,12 +87,14 @@ export async function startSmtpListener(
   installEnhancedStatusCodes();
   const tx = new SmtpTransaction(kind, opts);
   const counted = new Set<string>();
+  const telemetry = new Map<string, ProtocolSession>();
+  const telemetryOf = (session: SMTPServerSession) => telemetry.get(session.id);
   const timers = new Map<string, NodeJS.Timeout>();
   let server: SMTPServer;
   const { limits, counters, log } = opts;
 
   const onConnect = async (session: SMTPServerSession, done: (err?: Error | null) => void) => {
-    sessions().add(1, { protocol: "smtp", listener: kind });
+    telemetry.set(session.id, protocolSession("smtp", { "network.peer.address": session.remoteAddress }, { listener: kind }));
     try {
       const open = await counters.connectionOpened(session.remoteAddress, limits.sessionTimeoutMs + limits.idleTimeoutMs);
       counted.add(session.id);
@@ -87,6 +116,8 @@ export async function startSmtpListener(
   };
 
   const onClose = (session: SMTPServerSession) => {
+    telemetry.get(session.id)?.close();
+    telemetry.delete(session.id);
     clearTimeout(timers.get(session.id));
     timers.delete(session.id);
     tx.forget(session);
@@ -95,8 +126,13 @@ export async function startSmtpListener(
     }
   };
 
+  const options = listenerOptions(tx);
   server = new SMTPServer({
-    ...listenerOptions(tx),
+    ...options,
+    onAuth: instrumented("AUTH", telemetryOf, options.onAuth as never),
+    onMailFrom: instrumented("MAIL", telemetryOf, options.onMailFrom as never),
+    onRcptTo: instrumented("RCPT", telemetryOf, options.onRcptTo as never),
+    onData: instrumented("DATA", telemetryOf, options.onData as never),
     onConnect: (session, done) => void onConnect(session, done),
     onClose,
   });
