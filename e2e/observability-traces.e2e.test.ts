@@ -22,10 +22,13 @@ beforeAll(async () => {
   // The harness passes its own environment on to `pnpm start` and the five services.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
   process.env.OTEL_BSP_SCHEDULE_DELAY = "200";
+  // A deferred delivery comes back within seconds, so its retry can be traced here.
+  process.env.RELAY_MIN_BACKOFF = "1s";
   correo = await startCorreo("e2e-obs-traces");
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["account", "add", "ana@example.test", "--password-stdin"], "ana-secret-1\n");
   await correo.cli(["transport", "add", "ok.test", `127.0.0.1:${mx.port}`]);
+  await correo.cli(["transport", "add", "later.test", `127.0.0.1:${mx.port}`]);
   token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
 });
 
@@ -86,5 +89,28 @@ describe("traces", () => {
     }
     // No other message's spans joined this trace.
     expect(receiver.spans.filter((s) => s.traceId === root.traceId).length).toBe(trace.length);
+  });
+
+  it("traces a relay retry as its own trace, linked to the message's trace", async () => {
+    const sent = await send(correo, token, { from: "ana@example.test", to: ["carl@later.test"], subject: "retried", text: "451 first" });
+    expect(sent.status).toBe(202);
+    const root = await eventually(async () =>
+      // The request whose trace reached the relay but no mailbox: this message's, not the first test's.
+      receiver.spans.find((s) => s.service === "correo-submission" && s.parentSpanId === undefined &&
+        receiver.spans.some((c) => c.traceId === s.traceId && c.name === "delivery.remote process") &&
+        !receiver.spans.some((c) => c.traceId === s.traceId && c.name === "delivery.local process")),
+    30_000, "the retried message's first trace");
+    // The retry starts from the Redis schedule, not from a request: a new trace, linked back.
+    const retry = await eventually(async () =>
+      receiver.spans.find((s) => s.name === "delivery.remote retry" && s.links.some((l) => l.traceId === root.traceId)),
+    30_000, "the retry span linked to the message's trace");
+    expect(retry.service).toBe("correo-relay-queue");
+    expect(retry.traceId).not.toBe(root.traceId);
+    expect(retry.attributes["correo.message.id"]).toBe(sent.body.id);
+    // The retried attempt itself runs in the retry's trace.
+    await eventually(async () =>
+      receiver.spans.some((s) => s.traceId === retry.traceId && s.name === "delivery.remote process" && s.service === "correo-relay-queue"),
+    30_000, "the retried attempt in the retry's trace");
+    await eventually(async () => mx.received.some((r) => r.includes("carl@later.test")), 30_000, "delivered on retry");
   });
 });

@@ -11,6 +11,8 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
+  /** Spans this one is linked to (e.g. a relay retry to its message's trace). */
+  links: { traceId: string; spanId: string }[];
 }
 
 /**
@@ -46,6 +48,7 @@ export async function startOtlpReceiver(): Promise<{ endpoint: string; spans: Re
               name: s.name,
               kind: s.kind,
               attributes: attributesOf(s.attributes),
+              links: ((s.links ?? []) as { traceId: string; spanId: string }[]).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
             });
           }
         }

@@ -5,18 +5,27 @@ import { freePort, repoRoot } from "@correo/testkit";
 import { pop3, type Correo } from "../harness.js";
 
 /**
- * A remote MX for the relay: takes mail for `ok.test`, refuses every other recipient
- * with 550 5.1.1 (RFC 3463: bad destination mailbox address).
+ * A remote MX for the relay: takes mail for `ok.test`; answers each `later.test`
+ * recipient 451 once, then takes it (a retry); refuses every other recipient with
+ * 550 5.1.1 (RFC 3463: bad destination mailbox address).
  */
 export async function startRemoteMx(): Promise<{ port: number; received: string[][]; close(): Promise<void> }> {
   const port = await freePort();
   const received: string[][] = [];
+  const deferredOnce = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
     onRcptTo(address, _session, cb) {
       if (address.address.endsWith("@ok.test")) return cb();
+      if (address.address.endsWith("@later.test")) {
+        if (deferredOnce.has(address.address)) return cb();
+        deferredOnce.add(address.address);
+        const busy = new Error("4.3.0 try again later") as Error & { responseCode: number };
+        busy.responseCode = 451;
+        return cb(busy);
+      }
       const err = new Error("5.1.1 no such mailbox here") as Error & { responseCode: number };
       err.responseCode = 550;
       cb(err);

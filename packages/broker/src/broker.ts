@@ -283,6 +283,9 @@ export class Broker {
       "messaging.destination.name": this.topology.exchange,
       "messaging.rabbitmq.destination.routing_key": routingKey,
       "messaging.operation.type": "process",
+      // What an operator searches by: the message (and delivery) the event is about.
+      ...("messageId" in event ? { "correo.message.id": event.messageId } : {}),
+      ...("deliveryId" in event ? { "correo.delivery.id": event.deliveryId } : {}),
     } }, parent);
     try {
       await context.with(trace.setSpan(parent, span), () => handler(event, { redeliveries, routingKey }));

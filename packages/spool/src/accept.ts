@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { MessageSubmitted } from "@correo/contracts";
+import { activeTraceparent } from "@correo/telemetry";
 import { putBlob } from "./blobs.js";
 import type { Clock } from "./clock.js";
 import type { Outbox, PendingEvent } from "./outbox.js";
@@ -70,8 +71,8 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
   const blobId = await putBlob(db, sub.raw);
   await db.query(
     `INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
-                           account_id, dsn_ret, dsn_envid, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+                           account_id, dsn_ret, dsn_envid, created_at, traceparent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
     [
       messageId,
       blobId,
@@ -85,6 +86,7 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
       sub.dsn?.ret ?? null,
       sub.dsn?.envid ?? null,
       now,
+      activeTraceparent() ?? null,
     ],
   );
   const params = deliveries.map((d) => sub.recipientParams?.[d.recipient]);

@@ -4,7 +4,7 @@ import type { DeliveryRemote } from "@correo/contracts";
 import type { Pool } from "@correo/db";
 import { parseAddress } from "@correo/directory";
 import { loadDeliveries, type Clock } from "@correo/spool";
-import type { Logger } from "@correo/telemetry";
+import { context, linkFromHeaders, SpanKind, trace, tracer, type Logger } from "@correo/telemetry";
 
 // The sorted set itself lives in @correo/queue, shared with queue management.
 export { RetrySchedule, type ScheduleEntry } from "@correo/queue";
@@ -41,12 +41,12 @@ export async function publishDue(deps: RedriveDeps, limit = 500): Promise<number
   const due = rows.filter((d) => !early.includes(d) && !held.has(d.id));
   if (due.length === 0) return 0;
 
-  const { rows: messages } = await deps.pool.query<{ id: string; blob_id: string; envelope_from: string }>(
-    "SELECT id, blob_id, envelope_from FROM messages WHERE id = ANY($1::uuid[])",
+  const { rows: messages } = await deps.pool.query<{ id: string; blob_id: string; envelope_from: string; traceparent: string | null }>(
+    "SELECT id, blob_id, envelope_from, traceparent FROM messages WHERE id = ANY($1::uuid[])",
     [[...new Set(due.map((d) => d.messageId))]],
   );
   const byId = new Map(messages.map((m) => [m.id, m]));
-  const groups = new Map<string, { event: DeliveryRemote; ids: string[] }>();
+  const groups = new Map<string, { event: DeliveryRemote; ids: string[]; traceparent: string | null }>();
   for (const d of due) {
     const m = byId.get(d.messageId);
     const domain = parseAddress(d.recipient)?.domain;
@@ -57,6 +57,7 @@ export async function publishDue(deps: RedriveDeps, limit = 500): Promise<number
       g = {
         event: { type: "delivery.remote", version: 1, messageId: m.id, blobId: m.blob_id, envelopeFrom: m.envelope_from, domain, deliveries: [] },
         ids: [],
+        traceparent: m.traceparent,
       };
       groups.set(key, g);
     }
@@ -65,12 +66,21 @@ export async function publishDue(deps: RedriveDeps, limit = 500): Promise<number
   }
   let published = 0;
   for (const g of groups.values()) {
+    // A retry is a new trace (it starts from a timer, maybe days later), linked to the
+    // message's own trace so that an operator can walk from one to the other.
+    const span = tracer().startSpan("delivery.remote retry", {
+      kind: SpanKind.PRODUCER,
+      links: linkFromHeaders(g.traceparent ? { traceparent: g.traceparent } : undefined),
+      attributes: { "correo.message.id": g.event.messageId, "correo.recipient.domain": g.event.domain },
+    });
     try {
-      await deps.broker.publish(g.event);
+      await context.with(trace.setSpan(context.active(), span), () => deps.broker.publish(g.event));
       published += g.ids.length;
     } catch (err) {
       deps.log.warn({ err: (err as Error).message, messageId: g.event.messageId }, "retry publish failed; rescheduled");
       await deps.schedule.add(g.ids.map((deliveryId) => ({ deliveryId, dueAt: new Date(now.getTime() + PUBLISH_RETRY_MS) }))).catch(() => undefined);
+    } finally {
+      span.end();
     }
   }
   if (published > 0) deps.log.info({ count: published }, "published due retries");
