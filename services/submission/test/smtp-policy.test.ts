@@ -1,3 +1,4 @@
+import type { RecipientStatus } from "@correo/directory";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { scanLines } from "../src/smtp/bare-newline.js";
@@ -82,6 +83,12 @@ describe("RCPT TO", () => {
   });
   it("accepts existing local recipients", () => {
     expect(line(decideRecipient("ana@hosted.test", { kind: "local", accountId: 1, address: "ana@hosted.test" }, mx))).toBe("accept");
+  });
+  it("accepts aliases and catch-alls of hosted domains from other servers", () => {
+    const alias: RecipientStatus = { kind: "alias", address: "team@hosted.test", targets: ["ana@hosted.test", "x@elsewhere.test"], catchAll: false };
+    expect(line(decideRecipient("team@hosted.test", alias, mx))).toBe("accept");
+    const catchAll: RecipientStatus = { kind: "alias", address: "@hosted.test", targets: ["ana@hosted.test"], catchAll: true };
+    expect(line(decideRecipient("whoever@hosted.test", catchAll, mx))).toBe("accept");
   });
   it("defers recipients over the limit with 452 4.5.3 (RFC 5321 §4.5.3.1.10)", () => {
     expect(line(precheckRecipient("ana@hosted.test", { ...mx, accepted: 100 }))).toBe("452 4.5.3");

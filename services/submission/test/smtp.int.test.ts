@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
 import { Redis } from "ioredis";
-import { addAccount, addDomain } from "@correo/directory";
+import { addAccount, addAlias, addDomain } from "@correo/directory";
 import { eventually, freePort, isolatedInfra, spawnService, waitForHttp, type IsolatedInfra, type RunningProcess } from "@correo/testkit";
 import { SmtpWire } from "./smtp-wire.js";
 
@@ -99,6 +99,16 @@ describe("MX listener", () => {
     expect(m.envelope_from).toBe("bob@remote.test");
     expect(m.subject).toBe("por MX");
     expect(m.raw).toMatch(/^Received: from mta\.remote\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.correo\.test \(Correo\) with ESMTP id \S+\r\n\tfor <ana@example\.test>;/);
+  });
+
+  it("accepts mail for an alias from another server (swaks)", async () => {
+    await addAlias(infra.pool, "team@example.test", ["ana@example.test"]);
+    const { stdout } = await run("swaks", [
+      "--server", `127.0.0.1:${ports.mx}`, "--ehlo", "mta.remote.test",
+      "--from", "bob@remote.test", "--to", "team@example.test", "--header", "Subject: al alias",
+    ]);
+    expect(stdout).toMatch(/<- {2}250 2\.6\.0 Message accepted, queued as/);
+    expect((await storedMessage(queuedId(stdout)!)).subject).toBe("al alias");
   });
 
   it("advertises the extensions of the issue", async () => {

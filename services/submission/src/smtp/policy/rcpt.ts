@@ -29,6 +29,8 @@ export function precheckRecipient(address: string, ctx: RcptContext): Verdict {
 export function decideRecipient(address: string, status: RecipientStatus, ctx: RcptContext): Verdict {
   switch (status.kind) {
     case "local":
+    // An alias or a domain's catch-all: routing expands it to its targets.
+    case "alias":
       return accept;
     case "disabled":
       return reject(replies.mailboxDisabled(address));
