@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker } from "@correo/broker";
-import { addAccount, addDomain } from "@correo/directory";
+import { addAccount, addDomain, setAccountEnabled, setQuota } from "@correo/directory";
 import { acceptMessage, Outbox, systemClock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
@@ -85,5 +85,38 @@ describe("deliverLocal", () => {
     await expect(deliverLocal({ pool: infra.pool, outbox, clock: systemClock, log }, { ...event!, mailbox: "Nope" })).rejects.toThrow(/no mailbox Nope/);
     const d = await infra.pool.query("SELECT state FROM deliveries WHERE id = $1", [event!.deliveryId]);
     expect(d.rows[0].state).toBe("queued");
+  });
+
+  it("defers a delivery that would pass the account's quota with 452 4.2.2, and stores it once there is room", async () => {
+    const full = await addAccount(infra.pool, "full@example.test", "correct horse");
+    const deps = { pool: infra.pool, outbox, clock: systemClock, log };
+    const [first] = await acceptedFor("full@example.test");
+    const size = (await infra.pool.query("SELECT size FROM messages WHERE id = $1", [first!.messageId])).rows[0].size as number;
+    await setQuota(infra.pool, "full@example.test", size + 10);
+    await deliverLocal(deps, { ...first!, accountId: full.id });
+    const [second] = await acceptedFor("full@example.test");
+    const event = { ...second!, accountId: full.id };
+    await deliverLocal(deps, event);
+    const d = await infra.pool.query("SELECT state, last_response, next_attempt_at FROM deliveries WHERE id = $1", [event.deliveryId]);
+    expect(d.rows[0].state).toBe("routed");
+    expect(d.rows[0].last_response).toMatch(/^452 4\.2\.2 <full@example\.test>: mailbox full/);
+    expect(d.rows[0].next_attempt_at.getTime()).toBeGreaterThan(Date.now());
+    expect((await infra.pool.query("SELECT 1 FROM mailbox_messages WHERE delivery_id = $1", [event.deliveryId])).rowCount).toBe(0);
+    const events = await infra.pool.query("SELECT event FROM delivery_events WHERE delivery_id = $1 ORDER BY id", [event.deliveryId]);
+    expect(events.rows.map((r) => r.event)).toEqual(["accepted", "deferred"]);
+    // The owner makes room (a bigger quota); the re-driven event is stored.
+    await setQuota(infra.pool, "full@example.test", null);
+    await deliverLocal(deps, event);
+    expect((await infra.pool.query("SELECT state FROM deliveries WHERE id = $1", [event.deliveryId])).rows[0].state).toBe("delivered");
+  });
+
+  it("bounces a delivery to a disabled account with 550 5.2.1 and stores nothing", async () => {
+    const off = await addAccount(infra.pool, "off@example.test", "correct horse");
+    await setAccountEnabled(infra.pool, "off@example.test", false);
+    const [event] = await acceptedFor("off@example.test");
+    await deliverLocal({ pool: infra.pool, outbox, clock: systemClock, log }, { ...event!, accountId: off.id });
+    const d = await infra.pool.query("SELECT state, last_response FROM deliveries WHERE id = $1", [event!.deliveryId]);
+    expect(d.rows[0]).toEqual({ state: "bounced", last_response: "550 5.2.1 <off@example.test>: mailbox disabled" });
+    expect((await infra.pool.query("SELECT 1 FROM mailbox_messages WHERE delivery_id = $1", [event!.deliveryId])).rowCount).toBe(0);
   });
 });
