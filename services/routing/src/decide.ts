@@ -13,8 +13,6 @@ export type RouteVerdict =
 export interface RecipientFacts {
   recipient: string;
   status: RecipientStatus;
-  /** For a local account with a quota: its limit, what it holds, and this message's size. */
-  quota?: { limitBytes: number; usedBytes: number; messageBytes: number };
 }
 
 export function decideRoute(f: RecipientFacts): RouteVerdict {
@@ -36,10 +34,8 @@ export function decideRoute(f: RecipientFacts): RouteVerdict {
     case "alias":
       return { kind: "expand", alias: s.address, targets: s.targets, catchAll: s.catchAll };
     case "local":
-      if (f.quota && f.quota.usedBytes + f.quota.messageBytes > f.quota.limitBytes) {
-        // RFC 3463: 5.2.2 mailbox full.
-        return { kind: "bounce", code: 552, enhanced: "5.2.2", text: `<${f.recipient}>: mailbox full (quota ${f.quota.limitBytes} bytes)` };
-      }
+      // Quotas are the mailbox's to enforce, under its row lock: over quota is a
+      // temporary failure there (452 4.2.2), not a bounce decided here.
       return { kind: "local", accountId: s.accountId, account: s.address, mailbox: "INBOX" };
   }
 }

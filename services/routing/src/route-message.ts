@@ -88,10 +88,18 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
 
     for (let i = 0; i < work.length; i++) {
       const { delivery: d, known } = work[i]!;
-      const verdict = decideRoute(await lookupRecipient(db, d.recipient, message.size, known));
+      const verdict = decideRoute(await lookupRecipient(db, d.recipient, known));
       let outcome: string = verdict.kind;
       switch (verdict.kind) {
         case "local":
+          // Re-driven for longer than the lifetime (the mailbox kept deferring, e.g. a
+          // full mailbox answering 452 4.2.2): it expires with its last reply, as the relay's do.
+          if (d.state === "routed" && now.getTime() - message.createdAt.getTime() >= deps.deferral.maxLifetimeMs) {
+            const response = `5.4.7 delivery time expired; last: ${d.lastResponse ?? "no reply"}`;
+            await transition(db, d.id, { state: "expired", event: "expired", at: now, response });
+            outcome = response;
+            break;
+          }
           if (d.state !== "routed") {
             await transition(db, d.id, {
               state: "routed",

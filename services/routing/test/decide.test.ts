@@ -2,11 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decideRoute } from "../src/decide.js";
 
 const local = { kind: "local", accountId: 7, address: "bob@example.test" } as const;
-const facts = (status: Parameters<typeof decideRoute>[0]["status"], quota?: Parameters<typeof decideRoute>[0]["quota"]) => ({
-  recipient: "bob@example.test",
-  status,
-  ...(quota ? { quota } : {}),
-});
+const facts = (status: Parameters<typeof decideRoute>[0]["status"]) => ({ recipient: "bob@example.test", status });
 
 describe("decideRoute", () => {
   it("delivers to the INBOX of an existing account of a hosted domain", () => {
@@ -19,11 +15,6 @@ describe("decideRoute", () => {
 
   it("bounces a disabled account with 5.2.1", () => {
     expect(decideRoute(facts({ kind: "disabled", accountId: 7 }))).toMatchObject({ enhanced: "5.2.1" });
-  });
-
-  it("bounces a message that would take the account over its quota with 552 5.2.2", () => {
-    expect(decideRoute(facts(local, { limitBytes: 1000, usedBytes: 900, messageBytes: 101 }))).toMatchObject({ code: 552, enhanced: "5.2.2" });
-    expect(decideRoute(facts(local, { limitBytes: 1000, usedBytes: 900, messageBytes: 100 }))).toMatchObject({ kind: "local" });
   });
 
   it("relays other domains", () => {

@@ -237,4 +237,23 @@ describe("routeMessage", () => {
     expect(rows[0].next_attempt_at.getTime()).toBeGreaterThan(later.now().getTime());
     await spy.close();
   });
+
+  it("expires a local delivery re-driven past the lifetime (a full mailbox kept deferring) with its last reply", async () => {
+    const event = await submit(["ana@example.test"]);
+    await routeMessage(deps, event);
+    const id = event.deliveries[0]!.deliveryId;
+    // What the mailbox records when the account is over its quota.
+    await infra.pool.query("UPDATE deliveries SET last_response = $2 WHERE id = $1", [id, "452 4.2.2 <ana@example.test>: mailbox full"]);
+    // Within the lifetime a re-drive routes it to the mailbox again…
+    await routeMessage({ ...deps, clock: { now: () => new Date(Date.now() + 3_600_000) } }, event);
+    expect((await infra.pool.query("SELECT state FROM deliveries WHERE id = $1", [id])).rows[0].state).toBe("routed");
+    // …after it, the delivery expires and keeps the reason.
+    await routeMessage({ ...deps, clock: { now: () => new Date(Date.now() + 86_400_000 + 60_000) } }, event);
+    const { rows } = await infra.pool.query("SELECT state, last_response, next_attempt_at FROM deliveries WHERE id = $1", [id]);
+    expect(rows[0]).toEqual({
+      state: "expired",
+      last_response: "5.4.7 delivery time expired; last: 452 4.2.2 <ana@example.test>: mailbox full",
+      next_attempt_at: null,
+    });
+  });
 });
