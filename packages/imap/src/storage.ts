@@ -36,6 +36,7 @@ export interface SelectInfo {
   flagsInUse: string[];
 }
 
+/** RFC 3501 §7.4.2 address structure; a group start has mailbox = group name and host null, its end all null. */
 export interface EnvelopeAddress {
   name: string | null;
   adl: null;
@@ -64,16 +65,21 @@ export interface BodyPart {
   id: string | null;
   description: string | null;
   encoding: string;
+  /** Octets of the body (after the part's header). */
   size: number;
+  /** Lines of the body; text/* and message/rfc822 only. */
   lines?: number;
   md5: string | null;
   disposition: { type: string; params: [string, string][] } | null;
   language: string[] | null;
   location: string | null;
+  /** Byte offsets in the raw message: where this part's header starts, its body starts, and both end. */
   headerStart: number;
   bodyStart: number;
   end: number;
+  /** multipart/*: the sub-parts in order. */
   parts?: BodyPart[];
+  /** message/rfc822: the encapsulated message. */
   message?: { envelope: Envelope; body: BodyPart };
 }
 
@@ -104,8 +110,10 @@ export function isRefusal(x: unknown): x is Refusal {
 export type SearchKey =
   | { key: "all" }
   | { key: "none" }
+  /** A system flag or keyword, present (`set`) or absent. */
   | { key: "flag"; flag: string; set: boolean }
   | { key: "uid"; ranges: [number, number][] }
+  /** Dates compare as calendar days, disregarding time and timezone (YYYY-MM-DD, UTC). */
   | { key: "date"; field: "internal" | "sent"; op: "before" | "on" | "since"; day: string }
   | { key: "size"; op: "larger" | "smaller"; octets: number }
   | { key: "header"; field: string; value: string }

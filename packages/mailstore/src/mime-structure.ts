@@ -6,51 +6,10 @@
  */
 import addressparser from "nodemailer/lib/addressparser/index.js";
 
-/** RFC 3501 §7.4.2 address structure; a group start has mailbox = group name and host null, its end all null. */
-export interface EnvelopeAddress {
-  name: string | null;
-  adl: null;
-  mailbox: string | null;
-  host: string | null;
-}
-
-export interface Envelope {
-  date: string | null;
-  subject: string | null;
-  from: EnvelopeAddress[] | null;
-  sender: EnvelopeAddress[] | null;
-  replyTo: EnvelopeAddress[] | null;
-  to: EnvelopeAddress[] | null;
-  cc: EnvelopeAddress[] | null;
-  bcc: EnvelopeAddress[] | null;
-  inReplyTo: string | null;
-  messageId: string | null;
-}
-
-export interface BodyPart {
-  type: string;
-  subtype: string;
-  params: [string, string][];
-  id: string | null;
-  description: string | null;
-  encoding: string;
-  /** Octets of the body (after the part's header). */
-  size: number;
-  /** Lines of the body; text/* and message/rfc822 only. */
-  lines?: number;
-  md5: string | null;
-  disposition: { type: string; params: [string, string][] } | null;
-  language: string[] | null;
-  location: string | null;
-  /** Byte offsets in the raw message: where this part's header starts, its body starts, and both end. */
-  headerStart: number;
-  bodyStart: number;
-  end: number;
-  /** multipart/*: the sub-parts in order. */
-  parts?: BodyPart[];
-  /** message/rfc822: the encapsulated message. */
-  message?: { envelope: Envelope; body: BodyPart };
-}
+// The IMAP data model (ENVELOPE, BODYSTRUCTURE with part offsets) is the IMAP package's;
+// this module computes it.
+export type { BodyPart, Envelope, EnvelopeAddress } from "@correo/imap";
+import type { BodyPart, Envelope, EnvelopeAddress } from "@correo/imap";
 
 export interface MessageDescription {
   envelope: Envelope;

@@ -7,22 +7,8 @@
 import type { Queryable } from "@correo/db";
 import { describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
 
-export type SearchKey =
-  | { key: "all" }
-  | { key: "none" }
-  /** A system flag or keyword, present (`set`) or absent. */
-  | { key: "flag"; flag: string; set: boolean }
-  | { key: "uid"; ranges: [number, number][] }
-  /** Dates compare as calendar days, disregarding time and timezone (YYYY-MM-DD, UTC). */
-  | { key: "date"; field: "internal" | "sent"; op: "before" | "on" | "since"; day: string }
-  | { key: "size"; op: "larger" | "smaller"; octets: number }
-  | { key: "header"; field: string; value: string }
-  | { key: "body"; value: string }
-  | { key: "text"; value: string }
-  | { key: "modseq"; modseq: number }
-  | { key: "not"; inner: SearchKey }
-  | { key: "or"; left: SearchKey; right: SearchKey }
-  | { key: "and"; keys: SearchKey[] };
+export type { SearchKey } from "@correo/imap";
+import type { SearchKey } from "@correo/imap";
 
 interface Row {
   uid: number;

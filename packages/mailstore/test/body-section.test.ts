@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { describeMessage } from "@correo/mailstore";
-import { bodyStructureValue, encodeValue, sectionBytes } from "../src/index.js";
+import { bodyStructureValue, encodeValue, sectionBytes } from "@correo/imap";
+import { describeMessage } from "../src/index.js";
 
 const raw = Buffer.from(
   [
