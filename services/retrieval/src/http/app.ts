@@ -4,13 +4,13 @@
  * application/problem+json naming the field at fault; the OpenAPI document is at
  * /openapi.json and browsable at /docs.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { MailStore } from "@correo/mailstore";
 import type { Logger } from "@correo/telemetry";
 import { foldersRoutes } from "./folders-route.js";
-import { problems, sendProblem } from "./problem.js";
+import { useProblemErrors } from "@correo/http-problem";
 import { tokensRoutes } from "./tokens-route.js";
 
 export interface MailboxApiOptions {
@@ -26,40 +26,7 @@ export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyI
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: true, useDefaults: true, verbose: true } },
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err.validation) {
-      const where = err.validationContext ?? "body";
-      return sendProblem(
-        reply,
-        problems.invalid(
-          err.validation.map((v) => {
-            const path = v.instancePath.replace(/^\//, "").replace(/\//g, ".");
-            const params = v.params as { additionalProperty?: string; missingProperty?: string };
-            const extra = params.additionalProperty ?? params.missingProperty;
-            const field = [where, path, extra].filter(Boolean).join(".");
-            // A regular expression tells a client little; the schema's description says what is wanted.
-            const described = (v as { parentSchema?: { description?: string } }).parentSchema?.description;
-            const message = params.additionalProperty
-              ? "is not a known field"
-              : params.missingProperty
-                ? "is required"
-                : v.keyword === "pattern" && described
-                  ? `must be ${described}`
-                  : (v.message ?? "is invalid");
-            return { field, message };
-          }),
-        ),
-      );
-    }
-    if (err.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return sendProblem(reply, problems.invalid([{ field: "body", message: "is empty; send a JSON object" }]));
-    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendProblem(reply, problems.invalid([{ field: "header.content-type", message: "must be application/json" }]));
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendProblem(reply, { title: err.name, status: err.statusCode, detail: err.message });
-    }
-    req.log.error({ err }, "request failed");
-    return sendProblem(reply, problems.unavailable("the request failed; try again"));
-  });
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, problems.notFound(`no route ${req.method} ${req.url}`)));
+  useProblemErrors(app, { title: "Service Unavailable", status: 503, detail: "the request failed; try again" });
 
   await app.register(swagger, {
     openapi: {

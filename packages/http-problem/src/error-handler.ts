@@ -1,0 +1,60 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { problems, sendProblem, type FieldError, type Problem } from "./problem.js";
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: unknown;
+  parentSchema?: { description?: string };
+}
+
+/**
+ * Schema validation errors as fields a client can act on: `body.to[0]`-style paths,
+ * "is not a known field", "is required", and, for a pattern, the schema's description
+ * (a regular expression tells a client little).
+ */
+export function fieldErrors(where: string, errors: readonly AjvError[]): FieldError[] {
+  return errors.map((v) => {
+    const path = v.instancePath.replace(/^\//, "").replace(/\//g, ".");
+    const params = v.params as { additionalProperty?: string; missingProperty?: string };
+    const extra = params.additionalProperty ?? params.missingProperty;
+    const field = [where, path, extra].filter(Boolean).join(".");
+    const described = v.parentSchema?.description;
+    const message = params.additionalProperty
+      ? "is not a known field"
+      : params.missingProperty
+        ? "is required"
+        : v.keyword === "pattern" && described
+          ? `must be ${described}`
+          : (v.message ?? "is invalid");
+    return { field, message };
+  });
+}
+
+/**
+ * Makes every error of `app` application/problem+json: validation (400 naming the
+ * fields), an empty or non-JSON body, an oversized body (413), other client errors as
+ * fastify reports them, unknown routes (404), and anything else as `onFailure` (logged).
+ */
+export function useProblemErrors(app: FastifyInstance, onFailure: Problem): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) {
+      return sendProblem(reply, problems.invalid(fieldErrors(err.validationContext ?? "body", err.validation as AjvError[])));
+    }
+    switch (err.code) {
+      case "FST_ERR_CTP_EMPTY_JSON_BODY":
+        return sendProblem(reply, problems.invalid([{ field: "body", message: "is empty; send a JSON object" }]));
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+        return sendProblem(reply, problems.invalid([{ field: "header.content-type", message: "must be application/json" }]));
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return sendProblem(reply, problems.tooLarge(err.message));
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendProblem(reply, { title: err.name, status: err.statusCode, detail: err.message });
+    }
+    req.log.error({ err }, "request failed");
+    return sendProblem(reply, onFailure);
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, problems.notFound(`no route ${req.method} ${req.url}`)));
+}

@@ -1,0 +1,2 @@
+export { sendProblem, problems, type Problem, type FieldError } from "./problem.js";
+export { fieldErrors, useProblemErrors } from "./error-handler.js";

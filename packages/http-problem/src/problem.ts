@@ -1,0 +1,48 @@
+import type { FastifyReply } from "fastify";
+
+/** RFC 9457 problem details, the only error shape of Correo's HTTP APIs; `errors` names each field at fault. */
+export interface Problem {
+  type?: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+export interface FieldError {
+  /** Where: `body.to[1]`, `querystring.limit`, `header.authorization`, … */
+  field: string;
+  message: string;
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply
+    .code(problem.status)
+    .type("application/problem+json")
+    .send({ type: problem.type ?? "about:blank", ...problem });
+}
+
+const withField = (field: string | undefined, detail: string) => (field ? { errors: [{ field, message: detail }] } : {});
+
+/** The problems both APIs answer with; each may name the field at fault. */
+export const problems = {
+  unauthenticated: (detail: string, field?: string): Problem => ({ title: "Unauthorized", status: 401, detail, ...withField(field, detail) }),
+  forbidden: (detail: string, field?: string): Problem => ({ title: "Forbidden", status: 403, detail, ...withField(field, detail) }),
+  invalid: (errors: FieldError[]): Problem => ({
+    title: "Invalid request",
+    status: 400,
+    detail: errors.map((e) => `${e.field}: ${e.message}`).join("; "),
+    errors,
+  }),
+  notFound: (detail: string, field?: string): Problem => ({ title: "Not Found", status: 404, detail, ...withField(field, detail) }),
+  notAcceptable: (detail: string, field?: string): Problem => ({ title: "Not Acceptable", status: 406, detail, ...withField(field, detail) }),
+  conflict: (detail: string, field?: string): Problem => ({ title: "Conflict", status: 409, detail, ...withField(field, detail) }),
+  tooLarge: (detail: string): Problem => ({ title: "Payload Too Large", status: 413, detail }),
+  insufficientStorage: (detail: string, field?: string): Problem => ({
+    title: "Insufficient Storage",
+    status: 507,
+    detail,
+    ...withField(field, detail),
+  }),
+  unavailable: (detail: string): Problem => ({ title: "Service Unavailable", status: 503, detail }),
+};
