@@ -22,9 +22,10 @@ interface PrometheusConfig {
  * metrics paths, params and labels stay as deployed. Intervals are shortened so that
  * rates have samples within seconds.
  */
-export function rewriteScrapeConfig(text: string, targets: Record<string, string>, interval = "1s"): string {
+export function rewriteScrapeConfig(text: string, targets: Record<string, string>, interval = "2s"): string {
   const config = parse(text) as PrometheusConfig;
-  config.global = { ...config.global, scrape_interval: interval, evaluation_interval: interval };
+  // The scrape timeout is at most the interval: 2 s leaves a loaded machine room to answer.
+  config.global = { ...config.global, scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval };
   for (const job of config.scrape_configs) {
     delete job.scrape_interval;
     for (const group of job.static_configs) {

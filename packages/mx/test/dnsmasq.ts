@@ -58,7 +58,21 @@ function zoneLines(zone: ZoneSpec): string[] {
   return lines;
 }
 
+/**
+ * dnsmasq takes the port over UDP and TCP; a port free over UDP may be taken over TCP
+ * (or by a parallel suite) by the time it binds, so a bind clash is retried on another port.
+ */
 async function startOne(name: string, dir: string, lines: string[]): Promise<{ port: number; child: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(name, dir, lines);
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(name: string, dir: string, lines: string[]): Promise<{ port: number; child: ChildProcess }> {
   const port = await freeUdpPort();
   const conf = join(dir, `${name}.conf`);
   writeFileSync(conf, lines.join("\n") + "\n");
