@@ -39,7 +39,8 @@ async function main() {
   });
   try {
     await waitForHttp(`http://127.0.0.1:${ports.ops}/healthz`, 30_000, service);
-    await eventually(async () => service.output().includes("SMTP listeners up") || (await fetch(`http://127.0.0.1:${ports.http}/openapi.json`)).ok, 30_000);
+    // /readyz answers 200 only once every listener is up.
+    await waitForHttp(`http://127.0.0.1:${ports.ops}/readyz`, 30_000, service);
     await addDomain(infra.pool, "example.test");
     await addAccount(infra.pool, "ana@example.test", "bench-password-1");
     const { token } = await createApiKey(infra.pool, "example.test");

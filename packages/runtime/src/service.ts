@@ -80,6 +80,12 @@ export async function runService<N extends ServiceName>(
     stops.push(() => broker.close());
     checks.rabbitmq = () => broker.check();
 
+    // Not ready until the service's own listeners and consumers are up: /readyz is what
+    // `pnpm start`, the tests and orchestrators wait for before sending traffic.
+    let started = false;
+    checks.started = async () => {
+      if (!started) throw new Error("still starting");
+    };
     const ops: Server = await startOpsServer({ host: base.listenHost, port: base.opsPort, checks });
     stops.push(() => new Promise<void>((r) => ops.close(() => r())));
 
@@ -101,6 +107,7 @@ export async function runService<N extends ServiceName>(
       onStop: (step) => void stops.push(step),
     };
     await start(ctx);
+    started = true;
     await registerObservers({ name, pool, amqpUrl: base.amqpUrl, prefix: base.prefix, topology: broker.topology, redis: ctx.redis, log, onStop: ctx.onStop });
     log.info({ opsPort: base.opsPort }, "started");
   } catch (err) {
