@@ -94,7 +94,8 @@ const DeliveryEvent = Type.Object({
   detail: Type.Union([Type.String(), Type.Null()], { description: "the remote reply, the mailbox, or the reason" }),
 });
 
-export const MessageStatusResponse = Type.Object({
+/** What a message's status and its line in a list share. */
+const MessageHead = {
   id: Type.String(),
   message_id: Type.Union([Type.String(), Type.Null()]),
   from: Type.String(),
@@ -102,6 +103,10 @@ export const MessageStatusResponse = Type.Object({
   created_at: Type.String(),
   tags: Type.Array(Type.String()),
   metadata: Type.Record(Type.String(), Type.String()),
+};
+
+export const MessageStatusResponse = Type.Object({
+  ...MessageHead,
   recipients: Type.Array(
     Type.Object({
       address: Type.String(),
@@ -114,13 +119,7 @@ export const MessageStatusResponse = Type.Object({
 });
 
 export const MessageSummary = Type.Object({
-  id: Type.String(),
-  message_id: Type.Union([Type.String(), Type.Null()]),
-  from: Type.String(),
-  subject: Type.Union([Type.String(), Type.Null()]),
-  created_at: Type.String(),
-  tags: Type.Array(Type.String()),
-  metadata: Type.Record(Type.String(), Type.String()),
+  ...MessageHead,
   recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String() })),
 });
 
