@@ -21,6 +21,7 @@ export interface StatusInfo {
   uidNext: number;
   uidValidity: number;
   highestModseq: number;
+  /** Sum of the messages' sizes (RFC 8438 STATUS SIZE). */
   size: number;
   deleted: number;
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from "@correo/db";
 import type { MailboxChanged } from "@correo/contracts";
 import type { PendingEvent } from "@correo/spool";
+import type { StatusInfo } from "@correo/imap";
 import type { BodyPart, Envelope } from "./mime-structure.js";
 
 export interface Mailbox {
@@ -15,16 +16,8 @@ export interface Mailbox {
   highestModseq: number;
 }
 
-export interface MailboxStatus {
-  messages: number;
-  unseen: number;
-  uidNext: number;
-  uidValidity: number;
-  highestModseq: number;
-  /** Sum of the messages' sizes (RFC 8438 STATUS SIZE). */
-  size: number;
-  deleted: number;
-}
+/** STATUS figures: the IMAP package's shape (one definition). */
+export type MailboxStatus = StatusInfo;
 
 /** What SELECT needs: the UIDs in order (sequence number n is uids[n-1]) and summary figures. */
 export interface MailboxSnapshot {
