@@ -4,8 +4,27 @@ import { join } from "node:path";
 
 export const repoRoot = join(__dirname, "..", "..", "..");
 
-/** A port the kernel says is free now, on loopback. */
-export async function freePort(): Promise<number> {
+// Ports handed to test servers come from below the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default), one block per
+// vitest worker. A port picked by asking the kernel for port 0 is free only until
+// someone else takes it: between the probe and the child's bind, another suite's
+// outgoing connection or its own port-0 probe can land on it (CI saw exactly that:
+// EADDRINUSE on 127.0.0.1:44019). Below 32768 the kernel never assigns ports on its
+// own, and disjoint blocks keep concurrent workers apart.
+const PORT_BASE = 20_000;
+const PORT_BLOCK = 500;
+const PORT_BLOCKS = 25; // 20000-32499
+let nextOffset = Math.floor(Math.random() * PORT_BLOCK);
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -14,6 +33,22 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
     });
   });
+}
+
+/**
+ * A loopback port that is free now and that no concurrently running test worker
+ * will be handed: inside vitest, from this worker's own block below the ephemeral
+ * range; elsewhere (benchmarks, scripts), whatever the kernel picks.
+ */
+export async function freePort(): Promise<number> {
+  const poolId = Number(process.env.VITEST_POOL_ID);
+  if (!Number.isInteger(poolId) || poolId < 1) return kernelPort();
+  const blockStart = PORT_BASE + ((poolId - 1) % PORT_BLOCKS) * PORT_BLOCK;
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = blockStart + (nextOffset++ % PORT_BLOCK);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${blockStart}-${blockStart + PORT_BLOCK - 1} for vitest worker ${poolId}`);
 }
 
 export interface RunningProcess {
