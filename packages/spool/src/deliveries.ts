@@ -17,7 +17,8 @@ export interface Delivery {
   lastResponse: string | null;
 }
 
-interface DeliveryRow {
+/** A `deliveries` row as the driver returns it (`SELECT *`). */
+export interface DeliveryRow {
   id: string;
   message_id: string;
   recipient: string;
@@ -28,7 +29,7 @@ interface DeliveryRow {
   last_response: string | null;
 }
 
-const toDelivery = (r: DeliveryRow): Delivery => ({
+export const toDelivery = (r: DeliveryRow): Delivery => ({
   id: r.id,
   messageId: r.message_id,
   recipient: r.recipient,
@@ -78,6 +79,51 @@ export async function transition(db: Queryable, deliveryId: string, t: Transitio
     t.response ?? null,
   ]);
   return true;
+}
+
+export interface Outcome {
+  deliveryId: string;
+  state: DeliveryState;
+  /** Required unless `state` is final. */
+  nextAttemptAt?: Date;
+  response: string;
+}
+
+/**
+ * `transition` for the outcomes of one attempt, in one statement (one round trip
+ * however many recipients): each delivery moves to its state with the state as its
+ * timeline event, its attempt counted and, when given, `remoteMta` recorded (RFC 3464
+ * Remote-MTA). Final deliveries never move. Returns the ids that moved.
+ */
+export async function recordOutcomes(db: Queryable, outcomes: Outcome[], at: Date, remoteMta?: string): Promise<Set<string>> {
+  if (outcomes.length === 0) return new Set();
+  for (const o of outcomes) {
+    if (!FINAL_STATES.includes(o.state) && !o.nextAttemptAt) throw new Error(`a ${o.state} delivery needs a next attempt time`);
+  }
+  const { rows } = await db.query<{ delivery_id: string }>(
+    `WITH outcome AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS o(id, state, next_attempt_at, response)
+     ), moved AS (
+       UPDATE deliveries d
+          SET state = o.state, next_attempt_at = o.next_attempt_at, last_response = o.response,
+              attempts = d.attempts + 1, updated_at = $5, remote_mta = coalesce($6, d.remote_mta)
+         FROM outcome o
+        WHERE d.id = o.id AND d.state NOT IN ('delivered', 'bounced', 'expired')
+       RETURNING d.id, o.state, o.response
+     )
+     INSERT INTO delivery_events (delivery_id, at, event, detail)
+     SELECT id, $5, state, response FROM moved
+     RETURNING delivery_id`,
+    [
+      outcomes.map((o) => o.deliveryId),
+      outcomes.map((o) => o.state),
+      outcomes.map((o) => (FINAL_STATES.includes(o.state) ? null : o.nextAttemptAt)),
+      outcomes.map((o) => o.response),
+      at,
+      remoteMta ?? null,
+    ],
+  );
+  return new Set(rows.map((r) => r.delivery_id));
 }
 
 /** Deliveries whose next action time has passed, oldest first: the re-drive sweeper's work list. */

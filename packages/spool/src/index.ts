@@ -12,6 +12,10 @@ export {
 export { loadMessage, type StoredMessage } from "./messages.js";
 export {
   transition,
+  recordOutcomes,
+  toDelivery,
+  type DeliveryRow,
+  type Outcome,
   loadDeliveries,
   overdueDeliveries,
   postpone,

@@ -1,14 +1,15 @@
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { DeliveryRemote } from "@correo/contracts";
 import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
-import type { Route } from "@correo/mx";
-import { getBlob, loadDeliveries, loadMessage, postpone, transition, type Clock, type Delivery } from "@correo/spool";
+import { getBlob, recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 import { deferUntil, type BackoffPolicy, type Random } from "./backoff.js";
 import type { Verdict } from "./classify.js";
-import { destinationAnswered, destinationFailed, destinationState } from "./destinations.js";
+import { destinationAnswered, destinationFailed } from "./destinations.js";
+import type { NextHop } from "./route-policy.js";
 import type { RetrySchedule } from "./schedule.js";
-import type { HopPolicy, SmtpSender } from "./smtp-client.js";
+import type { DestinationSlots } from "./slots.js";
+import type { SmtpSender } from "./smtp-client.js";
 
 export interface RelayPolicy extends BackoffPolicy {
   /** RELAY_MAX_LIFETIME: how long after acceptance a delivery is still retried. */
@@ -28,12 +29,13 @@ export interface RelayDeps {
   pool: Pool;
   clock: Clock;
   schedule: RetrySchedule;
-  route(domain: string): Promise<Route>;
+  /** Connection slots per destination, over all copies, with a local waiting room. */
+  slots: DestinationSlots;
+  /** The route to `domain` and the TLS policy and AUTH towards it (route-policy.ts). */
+  nextHop(domain: string): Promise<NextHop>;
   send: SmtpSender;
   /** The DKIM key of a sender domain, when it has one. */
   signingKey?(domain: string): Promise<SigningKey | undefined>;
-  /** TLS policy and AUTH towards the next hop of `domain` (its transport override's). */
-  hopPolicy?(domain: string): Promise<HopPolicy>;
   policy: RelayPolicy;
   random: Random;
   log: Logger;
@@ -55,51 +57,50 @@ const THROTTLE_RETRY_MS = 1000;
  * skipped, so a redelivered or re-published event never sends twice what was delivered.
  */
 export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Promise<void> {
-  const message = await loadMessage(deps.pool, event.messageId);
-  if (!message) {
-    deps.log.warn({ messageId: event.messageId }, "delivery.remote for a message no longer in the spool; ignored");
-    return;
-  }
   const leased = await deps.schedule.lease(event.deliveries.map((d) => d.deliveryId), deps.policy.attemptLeaseMs);
   if (leased.length === 0) return;
   let releaseSlot: (() => Promise<void>) | undefined;
   try {
     const started = deps.clock.now();
-    const lifetimeEnd = new Date(message.createdAt.getTime() + deps.policy.maxLifetimeMs);
-    const { due, parkedUntil, destinationHealthy } = await claim(deps, event.domain, leased, started);
+    const { due, acceptedAt, parkedUntil, destinationHealthy } = await claim(deps, event.domain, leased, started);
     if (due.length === 0) return;
+    const lifetimeEnd = new Date(acceptedAt.getTime() + deps.policy.maxLifetimeMs);
 
     if (parkedUntil) {
       // A dead destination: wait with the others for the end of the parking, no attempt.
       const reply = `4.4.1 destination ${event.domain} parked until ${parkedUntil.toISOString()}: its hosts do not answer`;
-      await finish(deps, event, message.createdAt, await putBack(deps, due, parkedUntil, lifetimeEnd, started, reply));
+      await finish(deps, event, acceptedAt, await putBack(deps, due, parkedUntil, lifetimeEnd, started, reply));
       return;
     }
-    releaseSlot = await deps.schedule.acquireSlot(event.domain, deps.policy.destinationConcurrency, started, deps.policy.attemptLeaseMs);
+    releaseSlot = await deps.slots.acquire(event.domain, deps.policy.destinationConcurrency, () => deps.clock.now(), deps.policy.attemptLeaseMs);
     if (!releaseSlot) {
       throttled().add(due.length);
       const soon = new Date(started.getTime() + THROTTLE_RETRY_MS + Math.round(deps.random() * THROTTLE_RETRY_MS));
-      await finish(deps, event, message.createdAt, await putBack(deps, due, soon, lifetimeEnd, started));
+      await finish(deps, event, acceptedAt, await putBack(deps, due, soon, lifetimeEnd, started));
       return;
     }
 
     const { verdicts, answered, failure, host } = await attempt(deps, event, due);
     const finished = deps.clock.now();
-    const outcomes = await withTransaction(deps.pool, async (db) => {
-      const out = await record(db, deps, due, verdicts, host, finished, lifetimeEnd);
-      if (answered) {
-        if (!destinationHealthy) await destinationAnswered(db, event.domain, finished);
-      }
-      else {
-        const until = await destinationFailed(db, event.domain, failure, finished, deps.policy.parkAfterFailures, deps.policy);
-        if (until) {
-          parked().add(1);
-          deps.log.warn({ domain: event.domain, until: until.toISOString(), failure }, "destination parked: its hosts do not answer");
-        }
-      }
-      return out;
-    });
-    await finish(deps, event, message.createdAt, outcomes);
+    const outcomes = outcomesOf(deps, due, verdicts, finished, lifetimeEnd);
+    // The common case (a live destination stays live) is one statement; a change of the
+    // destination's health goes in the same transaction as the outcomes.
+    const recorded =
+      answered && destinationHealthy
+        ? await record(deps.pool, outcomes, finished, host)
+        : await withTransaction(deps.pool, async (db) => {
+            const out = await record(db, outcomes, finished, host);
+            if (answered) await destinationAnswered(db, event.domain, finished);
+            else {
+              const until = await destinationFailed(db, event.domain, failure, finished, deps.policy.parkAfterFailures, deps.policy);
+              if (until) {
+                parked().add(1);
+                deps.log.warn({ domain: event.domain, until: until.toISOString(), failure }, "destination parked: its hosts do not answer");
+              }
+            }
+            return out;
+          });
+    await finish(deps, event, acceptedAt, recorded);
   } finally {
     await releaseSlot?.().catch(() => undefined);
     await deps.schedule.release(leased).catch(() => undefined);
@@ -134,31 +135,39 @@ async function finish(deps: RelayDeps, event: DeliveryRemote, acceptedAt: Date, 
  * (never tried) or deferred and due. Their next action time moves to the end of the
  * lease, so that neither routing's re-drive nor the reconciler brings them back
  * mid-attempt, and an attempt that dies is retried once the lease is over (nothing
- * stuck out of sight). Also says whether the destination is parked.
+ * stuck out of sight). Also says when the message was accepted and whether the
+ * destination is parked. One statement: the UPDATE takes the row locks, and a copy that
+ * waited on them sees the moved next action time.
  */
 async function claim(
   deps: RelayDeps,
   domain: string,
   ids: string[],
   now: Date,
-): Promise<{ due: Delivery[]; parkedUntil?: Date; destinationHealthy: boolean }> {
-  return withTransaction(deps.pool, async (db) => {
-    const { rows } = await db.query<{ id: string }>(
-      "SELECT id FROM deliveries WHERE id = ANY($1::uuid[]) AND held_at IS NULL FOR UPDATE",
-      [ids],
-    );
-    const due = (await loadDeliveries(db, rows.map((r) => r.id))).filter(
-      (d) =>
-        d.route === "remote" &&
-        (d.state === "routed" || (d.state === "deferred" && d.nextAttemptAt !== null && d.nextAttemptAt.getTime() <= now.getTime())),
-    );
-    await postpone(db, due.map((d) => d.id), new Date(now.getTime() + deps.policy.attemptLeaseMs));
-    const state = due.length > 0 ? await destinationState(db, domain) : undefined;
-    const parkedUntil = state?.parkedUntil && state.parkedUntil.getTime() > now.getTime() ? state.parkedUntil : undefined;
-    // No failures on record: a successful attempt has nothing to reset.
-    const destinationHealthy = !state || (state.failures === 0 && state.parkedUntil === null);
-    return parkedUntil ? { due, parkedUntil, destinationHealthy } : { due, destinationHealthy };
-  });
+): Promise<{ due: Delivery[]; acceptedAt: Date; parkedUntil?: Date; destinationHealthy: boolean }> {
+  const { rows } = await deps.pool.query<DeliveryRow & { accepted_at: Date; dest_failures: number | null; dest_parked_until: Date | null }>(
+    `WITH claimed AS (
+       UPDATE deliveries SET next_attempt_at = $3
+        WHERE id = ANY($1::uuid[]) AND held_at IS NULL AND route = 'remote'
+          AND (state = 'routed' OR (state = 'deferred' AND next_attempt_at <= $2))
+       RETURNING *
+     )
+     SELECT c.*, m.created_at AS accepted_at, d.failures AS dest_failures, d.parked_until AS dest_parked_until
+       FROM claimed c
+       JOIN messages m ON m.id = c.message_id
+       LEFT JOIN relay_destinations d ON d.domain = $4
+      ORDER BY c.recipient`,
+    [ids, now, new Date(now.getTime() + deps.policy.attemptLeaseMs), domain],
+  );
+  const first = rows[0];
+  if (!first) return { due: [], acceptedAt: now, destinationHealthy: true };
+  const due = rows.map(toDelivery);
+  const parkedUntil = first.dest_parked_until && first.dest_parked_until.getTime() > now.getTime() ? first.dest_parked_until : undefined;
+  // No failures on record: a successful attempt has nothing to reset.
+  const destinationHealthy = !first.dest_failures && first.dest_parked_until === null;
+  return parkedUntil
+    ? { due, acceptedAt: first.accepted_at, parkedUntil, destinationHealthy }
+    : { due, acceptedAt: first.accepted_at, destinationHealthy };
 }
 
 /**
@@ -200,7 +209,7 @@ interface AttemptResult {
 
 async function attempt(deps: RelayDeps, event: DeliveryRemote, due: Delivery[]): Promise<AttemptResult> {
   const all = (v: Verdict) => new Map(due.map((d) => [d.recipient, v]));
-  const route = await deps.route(event.domain);
+  const { route, hop } = await deps.nextHop(event.domain);
   if (route.kind === "bounce") return { verdicts: all({ outcome: "bounced", reply: route.reply }), answered: true, failure: "" };
   if (route.kind === "defer") return { verdicts: all({ outcome: "deferred", reply: route.reply }), answered: false, failure: route.reply };
   const stored = await getBlob(deps.pool, event.blobId);
@@ -213,7 +222,7 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, due: Delivery[]):
     raw,
     heloName: deps.policy.heloName,
     connectTimeoutMs: deps.policy.connectTimeoutMs,
-    ...(deps.hopPolicy ? { hop: await deps.hopPolicy(event.domain) } : {}),
+    hop,
   });
   const failure = result.host === undefined ? ([...result.verdicts.values()][0]?.reply ?? "no host answered") : "";
   return { verdicts: result.verdicts, answered: result.host !== undefined, failure, ...(result.host ? { host: result.host } : {}) };
@@ -235,43 +244,25 @@ async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer): Promis
   }
 }
 
-async function record(
-  db: Queryable,
-  deps: RelayDeps,
-  due: Delivery[],
-  verdicts: Map<string, Verdict>,
-  host: string | undefined,
-  now: Date,
-  lifetimeEnd: Date,
-): Promise<Recorded[]> {
-  const out: Recorded[] = [];
-  for (const d of due) {
+/** What each recipient's verdict means now: its state, reply and next attempt. */
+function outcomesOf(deps: RelayDeps, due: Delivery[], verdicts: Map<string, Verdict>, now: Date, lifetimeEnd: Date): Outcome[] {
+  return due.map((d) => {
     const v = verdicts.get(d.recipient) ?? { outcome: "deferred", reply: "4.4.0 no result for this recipient" };
+    if (v.outcome !== "deferred") return { deliveryId: d.id, state: v.outcome, response: v.reply };
     const attempts = d.attempts + 1;
-    let state: Recorded["state"] = v.outcome;
-    let response = v.reply;
-    let next: Date | undefined;
-    if (v.outcome === "deferred") {
-      if (now.getTime() >= lifetimeEnd.getTime()) {
-        // RFC 5321 §4.5.4.1: give up after the lifetime; RFC 3463 X.4.7 delivery time expired.
-        state = "expired";
-        response = `5.4.7 delivery time expired after ${attempts} attempts; last: ${v.reply}`;
-      } else {
-        next = deferUntil(now, attempts, lifetimeEnd, deps.policy, deps.random, v.reply);
-      }
+    if (now.getTime() >= lifetimeEnd.getTime()) {
+      // RFC 5321 §4.5.4.1: give up after the lifetime; RFC 3463 X.4.7 delivery time expired.
+      return { deliveryId: d.id, state: "expired", response: `5.4.7 delivery time expired after ${attempts} attempts; last: ${v.reply}` };
     }
-    const changed = await transition(db, d.id, {
-      state,
-      event: state,
-      at: now,
-      response,
-      countAttempt: true,
-      ...(next ? { nextAttemptAt: next } : {}),
-    });
-    if (!changed) continue;
-    // RFC 3464 Remote-MTA: the host that gave this reply.
-    if (host) await db.query("UPDATE deliveries SET remote_mta = $2 WHERE id = $1", [d.id, host]);
-    out.push({ id: d.id, state, nextAttemptAt: next });
-  }
-  return out;
+    const next = deferUntil(now, attempts, lifetimeEnd, deps.policy, deps.random, v.reply);
+    return { deliveryId: d.id, state: "deferred", response: v.reply, nextAttemptAt: next };
+  });
+}
+
+/** Records the outcomes (RFC 3464 Remote-MTA: the host that gave the replies). */
+async function record(db: Queryable, outcomes: Outcome[], now: Date, host: string | undefined): Promise<Recorded[]> {
+  const moved = await recordOutcomes(db, outcomes, now, host);
+  return outcomes
+    .filter((o) => moved.has(o.deliveryId))
+    .map((o) => ({ id: o.deliveryId, state: o.state as Recorded["state"], nextAttemptAt: o.nextAttemptAt }));
 }

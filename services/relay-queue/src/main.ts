@@ -1,19 +1,23 @@
 import "./instrument.js";
 import { findDkimKey } from "@correo/dkim";
-import { findTransport } from "@correo/directory";
-import { createDns, resolveRoute } from "@correo/mx";
+import { createDns } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
 import { deliverRemote, type RelayDeps } from "./deliver.js";
 import { sweepDsns } from "./dsn-sweeper.js";
 import { reconcileRecent, reconcileSchedule } from "./reconcile.js";
-import { hopPolicyFor } from "./route-policy.js";
+import { nextHop } from "./route-policy.js";
 import { publishDue, RetrySchedule } from "./schedule.js";
+import { DestinationSlots } from "./slots.js";
 import { pooledSender } from "./smtp-client.js";
 
 const CLAIM_INTERVAL_MS = 1000;
 const RECONCILE_INTERVAL_MS = 60_000;
 const RECENT_INTERVAL_MS = 5000;
+// The consumer's prefetch (the broker's default, 16): at most half of it waits for a
+// busy destination's slot, the other half keeps serving other destinations.
+const PREFETCH = 16;
+const SLOT_WAIT = { maxWaiting: PREFETCH / 2, maxWaitMs: 10_000, pollMs: 100 };
 
 void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop }) => {
   const schedule = new RetrySchedule(await redis(), config.prefix);
@@ -25,10 +29,10 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
     pool,
     clock: systemClock,
     schedule,
-    route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(pool, d), smtpPort: config.relaySmtpPort }, domain),
+    slots: new DestinationSlots((...args) => schedule.acquireSlot(...args), SLOT_WAIT),
+    nextHop: (domain) => nextHop({ db: pool, dns, smtpPort: config.relaySmtpPort }, domain),
     send: smtp.send,
     signingKey: (domain) => findDkimKey(pool, domain),
-    hopPolicy: (domain) => hopPolicyFor(pool, domain),
     policy: {
       minBackoffMs: config.minBackoff,
       maxBackoffMs: config.maxBackoff,
@@ -55,7 +59,7 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   };
 
   await reconcileSchedule({ pool, schedule, log });
-  await broker.consume("relay-queue", ["delivery.remote"], (event) => deliverRemote(deps, event));
+  await broker.consume("relay-queue", ["delivery.remote"], (event) => deliverRemote(deps, event), { prefetch: PREFETCH });
 
   const every = (ms: number, what: string, fn: () => Promise<unknown>) => {
     let running = false;

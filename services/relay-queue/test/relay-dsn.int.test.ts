@@ -68,6 +68,8 @@ async function runDue(watch: string[]): Promise<void> {
   });
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe("the retry schedule, end to end on the test clock", () => {
   it("retries up to the lifetime, survives a FLUSHALL mid-run, and ends in exactly one DSN per recipient with Status and Diagnostic-Code", async () => {
     for (const r of ["busy1@remote.test", "busy2@remote.test"]) mx.replies.set(r, 451);
@@ -244,19 +246,75 @@ describe("deferral rules", () => {
     mx.replies.delete("grey@remote.test");
   });
 
-  it("puts deliveries back, without an attempt, when the destination has no free connection slot", async () => {
-    const slow = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
+  it("puts deliveries back, without an attempt, when no connection slot of the destination frees up in time", async () => {
+    const slowA = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
+    const slowB = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 }, { maxWaiting: 8, maxWaitMs: 150, pollMs: 50 });
     mx.dataDelayMs = 400;
     try {
       const a = await world.submit(["slot1@remote.test"]);
       const b = await world.submit(["slot2@remote.test"]);
-      await Promise.all([deliverRemote(slow.deps, a), new Promise((r) => setTimeout(r, 100)).then(() => deliverRemote(slow.deps, b))]);
+      await Promise.all([deliverRemote(slowA.deps, a), sleep(100).then(() => deliverRemote(slowB.deps, b))]);
       const [da] = await deliveries(ids(a));
       const [db] = await deliveries(ids(b));
       expect(da!.state).toBe("delivered");
       expect(db!.state).toBe("deferred");
       expect(db!.attempts).toBe(0);
       expect(db!.nextAttemptAt!.getTime() - world.clock.t).toBeLessThanOrEqual(2000);
+    } finally {
+      mx.dataDelayMs = 0;
+      await slowA.close();
+      await slowB.close();
+    }
+  });
+
+  it("waits for a slot another copy holds, and sends once that copy frees it", async () => {
+    const slowA = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
+    const slowB = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
+    mx.dataDelayMs = 400;
+    try {
+      const a = await world.submit(["other1@remote.test"]);
+      const b = await world.submit(["other2@remote.test"]);
+      const t0 = Date.now();
+      await Promise.all([deliverRemote(slowA.deps, a), sleep(100).then(() => deliverRemote(slowB.deps, b))]);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+      const [da] = await deliveries(ids(a));
+      const [db] = await deliveries(ids(b));
+      expect([da!.state, da!.attempts, db!.state, db!.attempts]).toEqual(["delivered", 1, "delivered", 1]);
+    } finally {
+      mx.dataDelayMs = 0;
+      await slowA.close();
+      await slowB.close();
+    }
+  });
+
+  it("waits in the copy for a slot the copy itself holds, and sends once it is free, one transaction at a time", async () => {
+    const slow = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
+    mx.dataDelayMs = 400;
+    try {
+      const a = await world.submit(["wait1@remote.test"]);
+      const b = await world.submit(["wait2@remote.test"]);
+      const t0 = Date.now();
+      await Promise.all([deliverRemote(slow.deps, a), sleep(100).then(() => deliverRemote(slow.deps, b))]);
+      // One slot: the second DATA began only after the first ended.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+      const [da] = await deliveries(ids(a));
+      const [db] = await deliveries(ids(b));
+      expect([da!.state, da!.attempts, db!.state, db!.attempts]).toEqual(["delivered", 1, "delivered", 1]);
+    } finally {
+      mx.dataDelayMs = 0;
+      await slow.close();
+    }
+  });
+
+  it("puts a delivery back at once when the copy's waiting room is full", async () => {
+    const slow = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 }, { maxWaiting: 0, maxWaitMs: 10_000, pollMs: 50 });
+    mx.dataDelayMs = 400;
+    try {
+      const a = await world.submit(["full1@remote.test"]);
+      const b = await world.submit(["full2@remote.test"]);
+      await Promise.all([deliverRemote(slow.deps, a), sleep(100).then(() => deliverRemote(slow.deps, b))]);
+      const [db] = await deliveries(ids(b));
+      expect([db!.state, db!.attempts]).toEqual(["deferred", 0]);
     } finally {
       mx.dataDelayMs = 0;
       await slow.close();

@@ -3,15 +3,15 @@ import { Redis } from "ioredis";
 import { Broker } from "@correo/broker";
 import type { DeliveryRemote } from "@correo/contracts";
 import { findDkimKey } from "@correo/dkim";
-import { findTransport } from "@correo/directory";
-import { resolveRoute, type Dns } from "@correo/mx";
+import type { Dns } from "@correo/mx";
 import { acceptMessage, Outbox, transition, type Submission } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps, type RelayPolicy } from "../src/deliver.js";
 import type { DsnDeps } from "../src/dsn-sweeper.js";
-import { hopPolicyFor } from "../src/route-policy.js";
+import { nextHop } from "../src/route-policy.js";
 import { RetrySchedule } from "../src/schedule.js";
+import { DestinationSlots, type SlotWaitPolicy } from "../src/slots.js";
 import { pooledSender, type PooledSender } from "../src/smtp-client.js";
 
 export const MINUTE = 60_000;
@@ -55,19 +55,25 @@ export interface RelayCopy {
   close(): Promise<void>;
 }
 
-export async function startCopy(infra: IsolatedInfra, clock: TestClock, policy: Partial<RelayPolicy> = {}): Promise<RelayCopy> {
+export async function startCopy(
+  infra: IsolatedInfra,
+  clock: TestClock,
+  policy: Partial<RelayPolicy> = {},
+  slotWait: SlotWaitPolicy = { maxWaiting: 8, maxWaitMs: 10_000, pollMs: 50 },
+): Promise<RelayCopy> {
   const broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: log });
   await broker.connect();
   const redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 1 });
   const smtp = pooledSender({ maxConnections: 4, idleTimeoutMs: 2000 });
+  const schedule = new RetrySchedule(redis, infra.prefix);
   const deps: RelayDeps = {
     pool: infra.pool,
     clock,
-    schedule: new RetrySchedule(redis, infra.prefix),
-    route: (domain) => resolveRoute({ dns: noDns, findTransport: (d) => findTransport(infra.pool, d), smtpPort: 25 }, domain),
+    schedule,
+    slots: new DestinationSlots((...args) => schedule.acquireSlot(...args), slotWait),
+    nextHop: (domain) => nextHop({ db: infra.pool, dns: noDns, smtpPort: 25 }, domain),
     send: smtp.send,
     signingKey: (domain) => findDkimKey(infra.pool, domain),
-    hopPolicy: (domain) => hopPolicyFor(infra.pool, domain),
     policy: { ...testPolicy, ...policy },
     random: () => 0.5,
     log,

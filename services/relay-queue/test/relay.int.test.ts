@@ -3,15 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { Broker } from "@correo/broker";
 import type { DeliveryRemote } from "@correo/contracts";
-import { addTransport, findTransport } from "@correo/directory";
+import { addTransport } from "@correo/directory";
 import { acceptMessage, loadDeliveries, Outbox, transition, type Delivery } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 // @correo/testkit is not (yet) a dependency of this service; see the report.
 import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps } from "../src/deliver.js";
-import { resolveRoute, type Dns } from "@correo/mx";
+import type { Dns } from "@correo/mx";
+import { nextHop } from "../src/route-policy.js";
 import { reconcileSchedule } from "../src/reconcile.js";
 import { publishDue, RetrySchedule } from "../src/schedule.js";
+import { DestinationSlots } from "../src/slots.js";
 import { sendMessage } from "../src/smtp-client.js";
 import { FakeMx } from "./fake-mx.js";
 
@@ -53,7 +55,8 @@ beforeAll(async () => {
     pool: infra.pool,
     clock,
     schedule,
-    route: (domain) => resolveRoute({ dns: noDns, findTransport: (d) => findTransport(infra.pool, d), smtpPort: 25 }, domain),
+    slots: new DestinationSlots((...args) => schedule.acquireSlot(...args), { maxWaiting: 8, maxWaitMs: 10_000, pollMs: 50 }),
+    nextHop: (domain) => nextHop({ db: infra.pool, dns: noDns, smtpPort: 25 }, domain),
     send: sendMessage,
     policy: {
       minBackoffMs: MINUTE,

@@ -1,0 +1,77 @@
+/** Takes one of a destination's connection slots (RetrySchedule.acquireSlot's shape). */
+export type AcquireSlot = (destination: string, limit: number, now: Date, ttlMs: number) => Promise<(() => Promise<void>) | undefined>;
+
+export interface SlotWaitPolicy {
+  /**
+   * How many deliveries may wait in this copy at once. A waiting delivery keeps its
+   * broker message unacknowledged, so this stays below the consumer's prefetch: the
+   * rest of the prefetch window always serves other destinations.
+   */
+  maxWaiting: number;
+  /** How long one delivery waits for a slot before it is put back in the schedule. */
+  maxWaitMs: number;
+  /** How often a waiting delivery asks again when no slot of this copy frees up (others' may). */
+  pollMs: number;
+}
+
+/**
+ * Connection slots per destination (RELAY_DESTINATION_CONCURRENCY, counted over every
+ * relay-queue copy in Redis) with a small local waiting room, as Postfix's qmgr keeps
+ * a busy destination's mail in memory until one of its deliveries finishes. When every
+ * slot is taken, the delivery waits: woken at once when this copy releases a slot of the
+ * destination, and asking again every `pollMs` for the slots other copies release.
+ * When the waiting room is full or the wait is over, the caller gets no slot and puts
+ * the delivery back in the schedule.
+ */
+export class DestinationSlots {
+  private readonly waiters = new Map<string, (() => void)[]>();
+  private waiting = 0;
+
+  constructor(
+    private readonly acquireSlot: AcquireSlot,
+    private readonly policy: SlotWaitPolicy,
+  ) {}
+
+  /** A release function, or undefined when no slot came free in time. */
+  async acquire(destination: string, limit: number, now: () => Date, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    const deadline = Date.now() + this.policy.maxWaitMs;
+    for (;;) {
+      const release = await this.acquireSlot(destination, limit, now(), ttlMs);
+      if (release) return this.hold(destination, release);
+      const left = deadline - Date.now();
+      if (left <= 0 || this.waiting >= this.policy.maxWaiting) return undefined;
+      await this.waitForRelease(destination, Math.min(left, this.policy.pollMs));
+    }
+  }
+
+  private hold(destination: string, release: () => Promise<void>): () => Promise<void> {
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      try {
+        await release();
+      } finally {
+        this.waiters.get(destination)?.shift()?.();
+      }
+    };
+  }
+
+  private waitForRelease(destination: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const queue = this.waiters.get(destination) ?? [];
+      this.waiters.set(destination, queue);
+      this.waiting++;
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting--;
+        const i = queue.indexOf(wake);
+        if (i >= 0) queue.splice(i, 1);
+        if (queue.length === 0 && this.waiters.get(destination) === queue) this.waiters.delete(destination);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      queue.push(wake);
+    });
+  }
+}
