@@ -34,7 +34,8 @@ export interface SelectInfo {
   uids: number[];
   unseen: number;
   firstUnseenUid: number | null;
-  flagsInUse: string[];
+  /** Keywords (not system flags) on messages of this mailbox: FLAGS and PERMANENTFLAGS list them. */
+  keywordsInUse: string[];
 }
 
 /** RFC 3501 §7.4.2 address structure; a group start has mailbox = group name and host null, its end all null. */

@@ -4,13 +4,19 @@ import { getBlob } from "@correo/spool";
 import { describeMessage, type BodyPart, type Envelope } from "./mime-structure.js";
 import type { Mailbox, MailboxSnapshot, MessagePage, MessageRecord } from "./types.js";
 
+/**
+ * What SELECT reports. The unseen figures and the keywords read partial indexes
+ * (migration 010) that hold only unseen messages and only messages with a keyword, so
+ * a large folder is not read row by row; the predicates here must stay the indexes'.
+ */
 export async function snapshot(db: Queryable, mailbox: Mailbox): Promise<MailboxSnapshot> {
   // One row with the UIDs as text: for 100 000 messages this is far cheaper than 100 000 rows.
-  const { rows } = await db.query<{ uids: string | null; unseen: number; first_unseen: number | null; flags: string[] | null }>(
+  const { rows } = await db.query<{ uids: string | null; unseen: number; first_unseen: number | null; keywords: string[] | null }>(
     `SELECT (SELECT string_agg(uid::text, ',' ORDER BY uid) FROM mailbox_messages WHERE mailbox_id = $1) AS uids,
-            (SELECT count(*)::int FROM mailbox_messages WHERE mailbox_id = $1 AND NOT ('\\Seen' = ANY(flags))) AS unseen,
-            (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = $1 AND NOT ('\\Seen' = ANY(flags))) AS first_unseen,
-            (SELECT array_agg(DISTINCT f) FROM mailbox_messages, unnest(flags) AS f WHERE mailbox_id = $1) AS flags`,
+            (SELECT count(*)::int FROM mailbox_messages WHERE mailbox_id = $1 AND ${UNSEEN}) AS unseen,
+            (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = $1 AND ${UNSEEN}) AS first_unseen,
+            (SELECT array_agg(DISTINCT f ORDER BY f) FROM mailbox_messages, unnest(flags) AS f
+              WHERE mailbox_id = $1 AND ${HAS_KEYWORD} AND left(f, 1) <> '\\') AS keywords`,
     [mailbox.id],
   );
   const r = rows[0]!;
@@ -19,7 +25,7 @@ export async function snapshot(db: Queryable, mailbox: Mailbox): Promise<Mailbox
     uids: r.uids ? r.uids.split(",").map(Number) : [],
     unseen: r.unseen,
     firstUnseenUid: r.first_unseen,
-    flagsInUse: r.flags ?? [],
+    keywordsInUse: r.keywords ?? [],
   };
 }
 
@@ -34,6 +40,11 @@ interface MessageRow {
   body_structure: BodyPart | null;
   content?: Buffer;
 }
+
+/** The predicate of the mailbox_messages_unseen partial index (migration 010). */
+export const UNSEEN = "NOT ('\\Seen' = ANY (flags))";
+/** The predicate of the mailbox_messages_keywords partial index (migration 010). */
+const HAS_KEYWORD = "NOT (flags <@ ARRAY['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'])";
 
 const COLUMNS = "uid, flags, modseq, internal_date, size, blob_id, envelope, body_structure";
 

@@ -1,10 +1,14 @@
 /**
- * SEARCH (RFC 3501 §6.4.4, IMAP4rev2 RFC 9051 §6.4.4). Criteria are evaluated over
- * each message's stored facts; text keys read the message and compare decoded text
- * case-insensitively (RFC 9051: "substring, case-insensitive"), so CHARSET UTF-8
- * searches match encoded words and base64/quoted-printable bodies.
+ * SEARCH (RFC 3501 §6.4.4, IMAP4rev2 RFC 9051 §6.4.4). Criteria on stored facts
+ * (flags, dates, sizes, UIDs, MODSEQ) become one SQL condition, so that SEARCH UNSEEN
+ * on a large folder reads an index instead of every row. Text keys read the message
+ * and compare decoded text case-insensitively (RFC 9051: "substring,
+ * case-insensitive"), so CHARSET UTF-8 searches match encoded words and
+ * base64/quoted-printable bodies; the parts of such a search that SQL can answer
+ * narrow down the messages read.
  */
 import type { Queryable } from "@correo/db";
+import { UNSEEN } from "./messages.js";
 import { describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
 
 export type { SearchKey } from "@correo/imap";
@@ -22,14 +26,39 @@ interface Row {
 
 const BATCH = 2000;
 
-export async function searchMessages(db: Queryable, mailboxId: number, criteria: SearchKey): Promise<number[]> {
+export interface SearchOptions {
+  /** false: evaluate every criterion in this process (the reference the SQL path is tested against). */
+  sql?: boolean;
+}
+
+export async function searchMessages(db: Queryable, mailboxId: number, criteria: SearchKey, opts: SearchOptions = {}): Promise<number[]> {
+  const useSql = opts.sql ?? true;
+  if (useSql) {
+    const params: unknown[] = [mailboxId];
+    const where = toSql(criteria, params);
+    if (where !== undefined) {
+      const { rows } = await db.query<{ uid: number }>(
+        `SELECT uid FROM mailbox_messages WHERE mailbox_id = $1 AND ${where} ORDER BY uid`,
+        params,
+      );
+      return rows.map((r) => Number(r.uid));
+    }
+  }
+  // Text keys: read the messages, narrowed by the conjuncts SQL can answer.
   const needsText = usesText(criteria);
+  const params: unknown[] = [mailboxId, 0];
+  const narrowing = useSql
+    ? conjuncts(criteria)
+        .map((k) => toSql(k, params))
+        .filter((c): c is string => c !== undefined)
+    : [];
   const found: number[] = [];
   for (let after = 0; ; ) {
+    params[1] = after;
     const { rows } = await db.query<Row>(
       `SELECT uid, flags, internal_date, sent_date, size, modseq, blob_id FROM mailbox_messages
-        WHERE mailbox_id = $1 AND uid > $2 ORDER BY uid LIMIT ${BATCH}`,
-      [mailboxId, after],
+        WHERE mailbox_id = $1 AND uid > $2 ${narrowing.map((c) => `AND ${c}`).join(" ")} ORDER BY uid LIMIT ${BATCH}`,
+      params,
     );
     if (rows.length === 0) break;
     const contents = needsText ? await loadBlobs(db, rows.map((r) => r.blob_id)) : new Map<string, Buffer>();
@@ -41,6 +70,92 @@ export async function searchMessages(db: Queryable, mailboxId: number, criteria:
     if (rows.length < BATCH) break;
   }
   return found;
+}
+
+function conjuncts(k: SearchKey): SearchKey[] {
+  return k.key === "and" ? k.keys.flatMap(conjuncts) : [k];
+}
+
+const SYSTEM_FLAGS = new Map(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((f) => [f.toLowerCase(), f]));
+/** Above this many separate UID ranges, a set goes to SQL as a list of UIDs. */
+const MAX_RANGES = 64;
+/** Above this many UIDs in such a list, the UID criterion is checked here instead. */
+const MAX_LISTED_UIDS = 200_000;
+
+/**
+ * A criterion as an SQL condition over mailbox_messages that is true exactly where
+ * `matches` is (never NULL, so NOT keeps its meaning), with its values appended to
+ * `params`; undefined when it needs the message text.
+ */
+function toSql(k: SearchKey, params: unknown[]): string | undefined {
+  const param = (v: unknown) => `$${params.push(v)}`;
+  switch (k.key) {
+    case "all":
+      return "TRUE";
+    case "none":
+      return "FALSE";
+    case "flag": {
+      // System flags are stored in their canonical case, so = ANY matches them (and
+      // UNSEEN is the unseen index's own predicate).
+      const system = SYSTEM_FLAGS.get(k.flag.toLowerCase());
+      if (system) return k.set ? `('${system}' = ANY (flags))` : system === "\\Seen" ? UNSEEN : `NOT ('${system}' = ANY (flags))`;
+      // Keywords compare case-insensitively (RFC 3501 §2.3.2); \Recent is never stored.
+      const test = `EXISTS (SELECT 1 FROM unnest(flags) AS f WHERE lower(f) = ${param(k.flag.toLowerCase())})`;
+      return k.set ? test : `NOT ${test}`;
+    }
+    case "uid": {
+      const ranges = mergeRanges(k.ranges);
+      if (ranges.length === 0) return "FALSE";
+      if (ranges.length <= MAX_RANGES) return `(${ranges.map(([lo, hi]) => `uid BETWEEN ${param(lo)} AND ${param(hi)}`).join(" OR ")})`;
+      const count = ranges.reduce((n, [lo, hi]) => n + hi - lo + 1, 0);
+      if (count > MAX_LISTED_UIDS) return undefined;
+      const uids = ranges.flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i));
+      return `uid IN (SELECT unnest(${param(uids)}::bigint[]))`;
+    }
+    case "date": {
+      const column = k.field === "internal" ? "internal_date" : "sent_date";
+      const op = k.op === "before" ? "<" : k.op === "on" ? "=" : ">=";
+      // Calendar days in UTC, as `day()` compares them; no Date: header → no match.
+      return `coalesce((${column} AT TIME ZONE 'UTC')::date ${op} ${param(k.day)}::date, FALSE)`;
+    }
+    case "size":
+      return `size ${k.op === "larger" ? ">" : "<"} ${param(k.octets)}`;
+    case "modseq":
+      return `modseq >= ${param(k.modseq)}`;
+    case "header":
+    case "body":
+    case "text":
+      return undefined;
+    case "not": {
+      const inner = toSql(k.inner, params);
+      return inner === undefined ? undefined : `NOT (${inner})`;
+    }
+    case "or":
+    case "and": {
+      const keys = k.key === "or" ? [k.left, k.right] : k.keys;
+      if (keys.length === 0) return "TRUE";
+      // Values of a part that turns out untranslatable are taken back out.
+      const mark = params.length;
+      const parts = keys.map((x) => toSql(x, params));
+      if (parts.some((c) => c === undefined)) {
+        params.length = mark;
+        return undefined;
+      }
+      return `(${parts.join(k.key === "or" ? " OR " : " AND ")})`;
+    }
+  }
+}
+
+/** Sorted, overlapping and adjacent ranges joined. */
+function mergeRanges(ranges: readonly [number, number][]): [number, number][] {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [lo, hi] of sorted) {
+    const last = out[out.length - 1];
+    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
+  }
+  return out;
 }
 
 async function loadBlobs(db: Queryable, ids: string[]): Promise<Map<string, Buffer>> {

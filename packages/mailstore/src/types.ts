@@ -25,8 +25,8 @@ export interface MailboxSnapshot {
   uids: number[];
   unseen: number;
   firstUnseenUid: number | null;
-  /** Keywords and system flags in use in this mailbox. */
-  flagsInUse: string[];
+  /** Keywords (not system flags) on messages of this mailbox. */
+  keywordsInUse: string[];
 }
 
 export interface MessageRecord {

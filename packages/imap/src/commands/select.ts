@@ -18,7 +18,7 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   const info = await session.storage.select(session.user!, box);
   if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
   const readOnly = name === "EXAMINE";
-  const keywords = info.flagsInUse.filter((f) => !f.startsWith("\\"));
+  const keywords = info.keywordsInUse;
   const flags = [...SYSTEM_FLAGS, ...keywords].map(atom);
   await session.send([info.uids.length, atom("EXISTS")]);
   await session.send([0, atom("RECENT")]);

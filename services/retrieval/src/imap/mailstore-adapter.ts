@@ -41,7 +41,7 @@ export function mailstoreAdapter(pool: Pool, store: MailStore): ImapStorage {
         uids: snap.uids,
         unseen: snap.unseen,
         firstUnseenUid: snap.firstUnseenUid,
-        flagsInUse: snap.flagsInUse,
+        keywordsInUse: snap.keywordsInUse,
       };
     },
     fetch: (mailboxId, uids, opts) => store.fetch(mailboxId, uids, opts),
