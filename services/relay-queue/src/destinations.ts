@@ -1,26 +1,11 @@
 import type { Queryable } from "@correo/db";
 import { parkedFor, type BackoffPolicy } from "./backoff.js";
 
-/**
- * Dead destinations (Postfix qmgr's "dead" transport state): a recipient domain whose
- * hosts do not answer at all is parked in PostgreSQL, so that every relay-queue copy
- * sees it. While parked, its deliveries wait for `parked_until` without an SMTP attempt
- * each, and come back together; other destinations are not slowed by it.
- */
-export interface DestinationState {
-  failures: number;
-  parkedUntil: Date | null;
-  lastError: string | null;
-}
-
-export async function destinationState(db: Queryable, domain: string): Promise<DestinationState | undefined> {
-  const { rows } = await db.query<{ failures: number; parked_until: Date | null; last_error: string | null }>(
-    "SELECT failures, parked_until, last_error FROM relay_destinations WHERE domain = $1",
-    [domain],
-  );
-  const r = rows[0];
-  return r && { failures: r.failures, parkedUntil: r.parked_until, lastError: r.last_error };
-}
+// Dead destinations (Postfix qmgr's "dead" transport state): a recipient domain whose
+// hosts do not answer at all is parked in PostgreSQL, so that every relay-queue copy
+// sees it (each attempt's claim in deliver.ts reads its row). While parked, its
+// deliveries wait for `parked_until` without an SMTP attempt each, and come back
+// together; other destinations are not slowed by it.
 
 /** A host answered (any reply, even 5yz): the destination is alive. */
 export async function destinationAnswered(db: Queryable, domain: string, now: Date): Promise<void> {
