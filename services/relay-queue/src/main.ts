@@ -18,6 +18,8 @@ const RECENT_INTERVAL_MS = 5000;
 // busy destination's slot, the other half keeps serving other destinations.
 const PREFETCH = 16;
 const SLOT_WAIT = { maxWaiting: PREFETCH / 2, maxWaitMs: 10_000, pollMs: 100 };
+/** On stop, how long attempts under way may take to finish and record their outcomes. */
+const DRAIN_MS = 5000;
 
 void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop }) => {
   const schedule = new RetrySchedule(await redis(), config.prefix);
@@ -25,11 +27,12 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   const smtp = pooledSender({ maxConnections: config.destinationConcurrency, idleTimeoutMs: config.connectionIdle });
   onStop(() => smtp.close());
   const outbox = new Outbox(pool, broker, log);
+  const slots = new DestinationSlots((...args) => schedule.acquireSlot(...args), SLOT_WAIT);
   const deps: RelayDeps = {
     pool,
     clock: systemClock,
     schedule,
-    slots: new DestinationSlots((...args) => schedule.acquireSlot(...args), SLOT_WAIT),
+    slots,
     nextHop: (domain) => nextHop({ db: pool, dns, smtpPort: config.relaySmtpPort }, domain),
     send: smtp.send,
     signingKey: (domain) => findDkimKey(pool, domain),
@@ -59,7 +62,24 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   };
 
   await reconcileSchedule({ pool, schedule, log });
-  await broker.consume("relay-queue", ["delivery.remote"], (event) => deliverRemote(deps, event), { prefetch: PREFETCH });
+  // Attempts under way, so that a stop lets them record what the remote host said
+  // (steps run before the broker, Redis and the pool close), and sends the ones
+  // waiting for a slot back to the schedule instead of leaving them leased.
+  const active = new Set<Promise<void>>();
+  onStop(async () => {
+    slots.close();
+    await Promise.race([Promise.allSettled([...active]), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+  });
+  await broker.consume(
+    "relay-queue",
+    ["delivery.remote"],
+    (event) => {
+      const attempt = deliverRemote(deps, event);
+      active.add(attempt);
+      return attempt.finally(() => active.delete(attempt));
+    },
+    { prefetch: PREFETCH },
+  );
 
   const every = (ms: number, what: string, fn: () => Promise<unknown>) => {
     let running = false;

@@ -26,6 +26,7 @@ export interface SlotWaitPolicy {
 export class DestinationSlots {
   private readonly waiters = new Map<string, (() => void)[]>();
   private waiting = 0;
+  private closed = false;
 
   constructor(
     private readonly acquireSlot: AcquireSlot,
@@ -36,12 +37,23 @@ export class DestinationSlots {
   async acquire(destination: string, limit: number, now: () => Date, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
     const deadline = Date.now() + this.policy.maxWaitMs;
     for (;;) {
+      if (this.closed) return undefined;
       const release = await this.acquireSlot(destination, limit, now(), ttlMs);
       if (release) return this.hold(destination, release);
       const left = deadline - Date.now();
-      if (left <= 0 || this.waiting >= this.policy.maxWaiting) return undefined;
+      if (this.closed || left <= 0 || this.waiting >= this.policy.maxWaiting) return undefined;
       await this.waitForRelease(destination, Math.min(left, this.policy.pollMs));
     }
+  }
+
+  /**
+   * Stops handing out slots and ends every wait at once (the service is stopping): the
+   * waiting deliveries go back to the schedule now rather than die waiting, holding
+   * their leases until these expire.
+   */
+  close(): void {
+    this.closed = true;
+    for (const queue of [...this.waiters.values()]) for (const wake of [...queue]) wake();
   }
 
   private hold(destination: string, release: () => Promise<void>): () => Promise<void> {

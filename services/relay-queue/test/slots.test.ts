@@ -79,4 +79,20 @@ describe("DestinationSlots", () => {
     await held();
     expect(await waiter).toBeTypeOf("function");
   });
+
+  it("ends every wait and hands out nothing more once closed", async () => {
+    const set = slotSet();
+    const slots = new DestinationSlots(set.acquire, { maxWaiting: 4, maxWaitMs: 60_000, pollMs: 60_000 });
+    const held = (await slots.acquire("d", 1, now, 60_000))!;
+    const waiting = slots.acquire("d", 1, now, 60_000);
+    await new Promise((r) => setTimeout(r, 20)); // it is in the waiting room now
+    const justArrived = slots.acquire("d", 1, now, 60_000);
+    const t0 = Date.now();
+    slots.close();
+    expect(await waiting).toBeUndefined();
+    expect(await justArrived).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await held();
+    expect(await slots.acquire("d", 1, now, 60_000)).toBeUndefined();
+  });
 });
