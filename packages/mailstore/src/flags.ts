@@ -27,15 +27,23 @@ export async function storeFlags(
       modified = rows.map((r) => r.uid);
     }
     const modseq = box.highestModseq + 1;
-    // Only messages whose flags really change get the new MODSEQ.
+    // Flags compare case-insensitively (RFC 3501 §2.3.2; system flags arrive canonical,
+    // keywords as the client wrote them): +FLAGS ($label1) on $Label1 changes nothing,
+    // -FLAGS ($label1) removes it. Only messages whose flags really change get the new MODSEQ.
+    const stored = "ARRAY(SELECT lower(x) FROM unnest(flags) AS x)";
+    const given = "ARRAY(SELECT lower(x) FROM unnest($3::text[]) AS x)";
     const newFlags =
       mode === "set"
         ? "ARRAY(SELECT DISTINCT unnest($3::text[]) ORDER BY 1)"
         : mode === "add"
-          ? "ARRAY(SELECT DISTINCT unnest(flags || $3::text[]) ORDER BY 1)"
-          : "ARRAY(SELECT unnest(flags) EXCEPT SELECT unnest($3::text[]) ORDER BY 1)";
+          ? `ARRAY(SELECT DISTINCT f FROM unnest(flags || ARRAY(SELECT n FROM unnest($3::text[]) AS n WHERE NOT (lower(n) = ANY (${stored})))) AS f ORDER BY 1)`
+          : `ARRAY(SELECT f FROM unnest(flags) AS f WHERE NOT (lower(f) = ANY (${given})) ORDER BY 1)`;
     const changes =
-      mode === "set" ? "NOT (flags @> $3::text[] AND $3::text[] @> flags)" : mode === "add" ? "NOT (flags @> $3::text[])" : "flags && $3::text[]";
+      mode === "set"
+        ? `NOT (${stored} @> ${given} AND ${given} @> ${stored})`
+        : mode === "add"
+          ? `NOT (${stored} @> ${given})`
+          : `${stored} && ${given}`;
     const { rows } = await db.query<{ uid: number; flags: string[]; modseq: number }>(
       `UPDATE mailbox_messages SET flags = ${newFlags}, modseq = $4
         WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) AND ${changes} AND NOT (uid = ANY($5::bigint[]))

@@ -167,6 +167,19 @@ describe("IMAP server with imapflow", () => {
     await c.logout();
   });
 
+  it("treats keywords case-insensitively in STORE and SEARCH, keeping the case first stored", async () => {
+    const c = await client();
+    await c.mailboxCreate("Keywords");
+    await c.append("Keywords", plain("keyword case"), ["$Label1"]);
+    await c.mailboxOpen("Keywords");
+    await c.messageFlagsAdd("1", ["$LABEL1", "\\Flagged"]);
+    expect([...((await c.fetchOne("1", { flags: true })) as FetchMessageObject).flags!].sort()).toEqual(["$Label1", "\\Flagged"]);
+    expect(await c.search({ keyword: "$label1" })).toEqual([1]);
+    await c.messageFlagsRemove("1", ["$label1"]);
+    expect([...((await c.fetchOne("1", { flags: true })) as FetchMessageObject).flags!]).toEqual(["\\Flagged"]);
+    await c.logout();
+  });
+
   it("creates, renames and deletes mailboxes", async () => {
     const c = await client();
     await c.mailboxCreate("Work/Projects");
