@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { withTransaction, type Pool, type Queryable } from "@correo/db";
+import type { Pool, Queryable } from "@correo/db";
 import type { MessageSubmitted } from "@correo/contracts";
 import { activeTraceparent } from "@correo/telemetry";
-import { putBlob } from "./blobs.js";
+import { blobIdOf } from "./blobs.js";
 import type { Clock } from "./clock.js";
 import type { Outbox, PendingEvent } from "./outbox.js";
 
@@ -21,6 +21,9 @@ export interface Submission {
   dsn?: { ret?: "FULL" | "HDRS"; envid?: string };
   /** RFC 3461 §4.1/§4.2: RCPT TO's NOTIFY and ORCPT, by recipient address as given in `recipients`. */
   recipientParams?: Record<string, { notify?: ("NEVER" | "SUCCESS" | "FAILURE" | "DELAY")[]; orcpt?: string }>;
+  /** The HTTP API's tags and metadata, for filtering GET /v1/messages. */
+  tags?: string[];
+  metadata?: Record<string, string>;
 }
 
 export interface Accepted {
@@ -52,7 +55,8 @@ export interface AcceptedInTransaction {
  * nothing behind.
  */
 export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<Accepted> {
-  const { messageId, blobId, deliveries, pending } = await withTransaction(pool, (db) => acceptInTransaction(db, outbox, sub, opts));
+  // One statement is one transaction: no BEGIN/COMMIT round trips around it.
+  const { messageId, blobId, deliveries, pending } = await acceptInTransaction(pool, outbox, sub, opts);
   const announced = await outbox.publish([pending]);
   return { messageId, blobId, deliveries, announced };
 }
@@ -61,6 +65,9 @@ export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission,
  * The writes of `acceptMessage` inside the caller's transaction, so that a new message
  * can be accepted together with other state changes (a DSN with the "DSN sent" mark of
  * the deliveries it reports on). The caller commits, then `outbox.publish([pending])`.
+ * All of it is one statement (blob, message, deliveries, their "accepted" events and
+ * the outbox row as data-modifying CTEs), so it is atomic even on a bare pool; the
+ * foreign keys between them are checked at its end.
  */
 export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<AcceptedInTransaction> {
   const messageId = randomUUID();
@@ -68,49 +75,8 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
   const redriveAt = new Date(now.getTime() + opts.redriveAfterMs);
   const recipients = [...new Set(sub.recipients)];
   const deliveries = recipients.map((recipient) => ({ deliveryId: randomUUID(), recipient }));
-  const blobId = await putBlob(db, sub.raw);
-  await db.query(
-    `INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
-                           account_id, dsn_ret, dsn_envid, created_at, traceparent)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [
-      messageId,
-      blobId,
-      sub.envelopeFrom,
-      sub.headerMessageId ?? null,
-      sub.subject ?? null,
-      sub.raw.length,
-      sub.source,
-      sub.apiKeyId ?? null,
-      sub.accountId ?? null,
-      sub.dsn?.ret ?? null,
-      sub.dsn?.envid ?? null,
-      now,
-      activeTraceparent() ?? null,
-    ],
-  );
+  const blobId = blobIdOf(sub.raw);
   const params = deliveries.map((d) => sub.recipientParams?.[d.recipient]);
-  await db.query(
-    `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, created_at, updated_at,
-                             dsn_notify, original_recipient)
-     SELECT d.id, $1, d.recipient, 'queued', $2, $3, $3,
-            CASE WHEN d.notify = '' THEN NULL ELSE string_to_array(d.notify, ',') END, d.orcpt
-       FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS d(id, recipient, notify, orcpt)`,
-    [
-      messageId,
-      redriveAt,
-      now,
-      deliveries.map((d) => d.deliveryId),
-      deliveries.map((d) => d.recipient),
-      params.map((p) => (p?.notify ?? []).join(",")),
-      params.map((p) => p?.orcpt ?? null),
-    ],
-  );
-  await db.query(
-    `INSERT INTO delivery_events (delivery_id, at, event, detail)
-     SELECT id, $2, 'accepted', $3 FROM unnest($1::uuid[]) AS id`,
-    [deliveries.map((d) => d.deliveryId), now, `accepted via ${sub.source}`],
-  );
   const event: MessageSubmitted = {
     type: "message.submitted",
     version: 1,
@@ -120,5 +86,53 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
     deliveries,
     submittedAt: now.toISOString(),
   };
-  return { messageId, blobId, deliveries, pending: await outbox.enqueue(db, event) };
+  const draft = outbox.draft(event);
+  const { rows } = await db.query<{ id: number }>(
+    `WITH blob AS (
+       INSERT INTO blobs (id, size, content) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING
+     ), message AS (
+       INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
+                             account_id, dsn_ret, dsn_envid, created_at, traceparent, tags, metadata)
+       VALUES ($4, $1, $5, $6, $7, $2, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+     ), delivery AS (
+       INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, created_at, updated_at,
+                               dsn_notify, original_recipient)
+       SELECT d.id, $4, d.recipient, 'queued', $17, $13, $13,
+              CASE WHEN d.notify = '' THEN NULL ELSE string_to_array(d.notify, ',') END, d.orcpt
+         FROM unnest($18::uuid[], $19::text[], $20::text[], $21::text[]) AS d(id, recipient, notify, orcpt)
+       RETURNING id
+     ), accepted AS (
+       INSERT INTO delivery_events (delivery_id, at, event, detail)
+       SELECT id, $13, 'accepted', $22 FROM delivery
+     )
+     INSERT INTO outbox (routing_key, payload, headers) VALUES ($23, $24, $25) RETURNING id`,
+    [
+      blobId,
+      sub.raw.length,
+      sub.raw,
+      messageId,
+      sub.envelopeFrom,
+      sub.headerMessageId ?? null,
+      sub.subject ?? null,
+      sub.source,
+      sub.apiKeyId ?? null,
+      sub.accountId ?? null,
+      sub.dsn?.ret ?? null,
+      sub.dsn?.envid ?? null,
+      now,
+      activeTraceparent() ?? null,
+      sub.tags ?? [],
+      JSON.stringify(sub.metadata ?? {}),
+      redriveAt,
+      deliveries.map((d) => d.deliveryId),
+      deliveries.map((d) => d.recipient),
+      params.map((p) => (p?.notify ?? []).join(",")),
+      params.map((p) => p?.orcpt ?? null),
+      `accepted via ${sub.source}`,
+      draft.routingKey,
+      draft.payload,
+      JSON.stringify(draft.headers),
+    ],
+  );
+  return { messageId, blobId, deliveries, pending: outbox.pending(rows[0]!.id, draft) };
 }

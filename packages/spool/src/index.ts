@@ -1,6 +1,6 @@
 export { type Clock, systemClock } from "./clock.js";
 export { blobIdOf, putBlob, getBlob } from "./blobs.js";
-export { Outbox, type PendingEvent } from "./outbox.js";
+export { Outbox, type OutboxDraft, type PendingEvent } from "./outbox.js";
 export {
   acceptMessage,
   acceptInTransaction,

@@ -10,6 +10,13 @@ export interface PendingEvent {
   headers: Record<string, string>;
 }
 
+/** An outbox row before it is written: `routing_key`, `payload` and `headers` (as JSON). */
+export interface OutboxDraft {
+  routingKey: string;
+  payload: string;
+  headers: Record<string, string>;
+}
+
 const republished = () => counter(metricNames.outboxRepublished, "Events republished by the outbox sweeper");
 
 /**
@@ -31,13 +38,25 @@ export class Outbox {
 
   /** Records `event` inside the caller's transaction; returns what `publish` needs after commit. */
   async enqueue(db: Queryable, event: AnyEvent): Promise<PendingEvent> {
-    parseEvent(event.type, event);
-    const headers = injectTraceHeaders();
+    const draft = this.draft(event);
     const { rows } = await db.query<{ id: number }>(
       "INSERT INTO outbox (routing_key, payload, headers) VALUES ($1, $2, $3) RETURNING id",
-      [event.type, JSON.stringify(event), JSON.stringify(headers)],
+      [draft.routingKey, draft.payload, JSON.stringify(draft.headers)],
     );
-    return { id: rows[0]!.id, routingKey: event.type, body: Buffer.from(JSON.stringify(event)), headers };
+    return this.pending(rows[0]!.id, draft);
+  }
+
+  /**
+   * `event` validated and with the trace context it carries, for a caller that writes the
+   * outbox row itself as part of a larger statement; `pending` then makes what `publish` needs.
+   */
+  draft(event: AnyEvent): OutboxDraft {
+    parseEvent(event.type, event);
+    return { routingKey: event.type, payload: JSON.stringify(event), headers: injectTraceHeaders() };
+  }
+
+  pending(id: number, draft: OutboxDraft): PendingEvent {
+    return { id, routingKey: draft.routingKey, body: Buffer.from(draft.payload), headers: draft.headers };
   }
 
   /**

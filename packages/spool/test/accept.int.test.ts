@@ -3,7 +3,7 @@ import { Broker } from "@correo/broker";
 import { createLogger } from "@correo/telemetry";
 import { eventually, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import type { MessageSubmitted } from "@correo/contracts";
-import { acceptMessage, blobIdOf, Outbox, systemClock, type Clock } from "../src/index.js";
+import { acceptMessage, blobIdOf, Outbox, systemClock, type Clock, type Submission } from "../src/index.js";
 
 const log = createLogger("test", "silent");
 let infra: IsolatedInfra;
@@ -86,10 +86,21 @@ describe("acceptMessage", () => {
   it("leaves nothing behind when any write fails", async () => {
     const before = { blobs: await count("blobs"), messages: await count("messages"), deliveries: await count("deliveries"), outbox: await count("outbox") };
     const other = Buffer.from("Subject: never stored\r\n\r\nx\r\n");
-    // PostgreSQL refuses NUL in text: the deliveries insert fails after blob and message were written.
+    // PostgreSQL refuses NUL in text: the statement fails before it writes anything.
     await expect(
       acceptMessage(infra.pool, outbox, { raw: other, envelopeFrom: "a@example.test", recipients: ["bad\u0000@example.test"], source: "http" }, { clock: systemClock, redriveAfterMs: 1000 }),
     ).rejects.toThrow();
+    // A NOTIFY value the deliveries' CHECK refuses: it fails while running, after the
+    // blob and the message rows were inserted, and takes them back with it.
+    const badNotify = { "c@example.test": { notify: ["SOMETIMES"] } } as unknown as Submission["recipientParams"];
+    await expect(
+      acceptMessage(
+        infra.pool,
+        outbox,
+        { raw: other, envelopeFrom: "a@example.test", recipients: ["c@example.test"], source: "smtp", recipientParams: badNotify },
+        { clock: systemClock, redriveAfterMs: 1000 },
+      ),
+    ).rejects.toThrow(/check constraint/);
     expect({ blobs: await count("blobs"), messages: await count("messages"), deliveries: await count("deliveries"), outbox: await count("outbox") }).toEqual(before);
   });
 

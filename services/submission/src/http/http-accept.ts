@@ -1,4 +1,4 @@
-import { withTransaction, type Pool } from "@correo/db";
+import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import { acceptInTransaction, type Clock, type Outbox, type Submission } from "@correo/spool";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
 import { claimIdempotent, decideIdempotency, findIdempotent, recordIdempotent, type StoredResponse } from "./idempotency.js";
@@ -45,16 +45,16 @@ export async function acceptHttpMessage(deps: HttpAcceptDeps, req: HttpAcceptReq
   const first = await lookup();
   if (first.kind !== "new") return first;
   try {
-    const { pending, response, messageId } = await withTransaction(deps.pool, async (db) => {
+    const submission = { ...req.submission, tags: req.tags, metadata: req.metadata };
+    const accept = async (db: Queryable) => {
       if (idem && !(await claimIdempotent(db, req.apiKeyId, idem.key, idem.requestHash, now))) throw new LostIdempotencyRace();
-      const done = await acceptInTransaction(db, deps.outbox, req.submission, { clock: deps.clock, redriveAfterMs: deps.redriveAfterMs });
-      if (req.tags.length > 0 || Object.keys(req.metadata).length > 0) {
-        await db.query("UPDATE messages SET tags = $2, metadata = $3 WHERE id = $1", [done.messageId, req.tags, JSON.stringify(req.metadata)]);
-      }
+      const done = await acceptInTransaction(db, deps.outbox, submission, { clock: deps.clock, redriveAfterMs: deps.redriveAfterMs });
       const response: StoredResponse = { status: 202, body: req.respond(done) };
       if (idem) await recordIdempotent(db, req.apiKeyId, idem.key, done.messageId, response);
       return { pending: done.pending, response, messageId: done.messageId };
-    });
+    };
+    // Without an Idempotency-Key the accept is one statement, a transaction of its own.
+    const { pending, response, messageId } = idem ? await withTransaction(deps.pool, accept) : await accept(deps.pool);
     await deps.outbox.publish([pending]);
     accepted().add(1, { way: "http" });
     deps.log.debug({ messageId }, "message accepted over HTTP");
