@@ -109,6 +109,15 @@ export function isRefusal(x: unknown): x is Refusal {
 }
 
 /** SEARCH criteria, resolved to UIDs and calendar days (see commands/search.ts). */
+/** RFC 3501 §2.3.2: the system flags a client may set, in their canonical case and in the order FLAGS lists them. */
+export const SYSTEM_FLAGS: readonly string[] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
+const SYSTEM_FLAG_BY_LOWER = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f]));
+
+/** A system flag named in any case, in its canonical case; undefined for a keyword or an unknown flag (system flags are case-insensitive). */
+export function systemFlag(name: string): string | undefined {
+  return SYSTEM_FLAG_BY_LOWER.get(name.toLowerCase());
+}
+
 export type SearchKey =
   | { key: "all" }
   | { key: "none" }

@@ -12,7 +12,7 @@ import { UNSEEN } from "./messages.js";
 import { describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
 
 export type { SearchKey } from "@correo/imap";
-import type { SearchKey } from "@correo/imap";
+import { systemFlag, type SearchKey } from "@correo/imap";
 
 interface Row {
   uid: number;
@@ -76,7 +76,6 @@ function conjuncts(k: SearchKey): SearchKey[] {
   return k.key === "and" ? k.keys.flatMap(conjuncts) : [k];
 }
 
-const SYSTEM_FLAGS = new Map(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((f) => [f.toLowerCase(), f]));
 /** Above this many separate UID ranges, a set goes to SQL as a list of UIDs. */
 const MAX_RANGES = 64;
 /** Above this many UIDs in such a list, the UID criterion is checked here instead. */
@@ -97,7 +96,7 @@ function toSql(k: SearchKey, params: unknown[]): string | undefined {
     case "flag": {
       // System flags are stored in their canonical case, so = ANY matches them (and
       // UNSEEN is the unseen index's own predicate).
-      const system = SYSTEM_FLAGS.get(k.flag.toLowerCase());
+      const system = systemFlag(k.flag);
       if (system) return k.set ? `('${system}' = ANY (flags))` : system === "\\Seen" ? UNSEEN : `NOT ('${system}' = ANY (flags))`;
       // Keywords compare case-insensitively (RFC 3501 §2.3.2); \Recent is never stored.
       const test = `EXISTS (SELECT 1 FROM unnest(flags) AS f WHERE lower(f) = ${param(k.flag.toLowerCase())})`;

@@ -246,79 +246,57 @@ describe("deferral rules", () => {
     mx.replies.delete("grey@remote.test");
   });
 
-  it("puts deliveries back, without an attempt, when no connection slot of the destination frees up in time", async () => {
-    const slowA = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
-    const slowB = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 }, { maxWaiting: 8, maxWaitMs: 150, pollMs: 50 });
+  /**
+   * Two one-recipient messages for a destination with one slot, each DATA taking 400 ms:
+   * `a` on `first`, `b` on `second` 100 ms later. Closes the copies.
+   */
+  async function contend(first: RelayCopy, second: RelayCopy, tag: string) {
     mx.dataDelayMs = 400;
     try {
-      const a = await world.submit(["slot1@remote.test"]);
-      const b = await world.submit(["slot2@remote.test"]);
-      await Promise.all([deliverRemote(slowA.deps, a), sleep(100).then(() => deliverRemote(slowB.deps, b))]);
+      const a = await world.submit([`${tag}1@remote.test`]);
+      const b = await world.submit([`${tag}2@remote.test`]);
+      const t0 = Date.now();
+      await Promise.all([deliverRemote(first.deps, a), sleep(100).then(() => deliverRemote(second.deps, b))]);
+      const ms = Date.now() - t0;
       const [da] = await deliveries(ids(a));
       const [db] = await deliveries(ids(b));
-      expect(da!.state).toBe("delivered");
-      expect(db!.state).toBe("deferred");
-      expect(db!.attempts).toBe(0);
-      expect(db!.nextAttemptAt!.getTime() - world.clock.t).toBeLessThanOrEqual(2000);
+      return { da: da!, db: db!, ms };
     } finally {
       mx.dataDelayMs = 0;
-      await slowA.close();
-      await slowB.close();
+      await first.close();
+      if (second !== first) await second.close();
     }
+  }
+  const oneSlot = { destinationConcurrency: 1 };
+
+  it("puts deliveries back, without an attempt, when no connection slot of the destination frees up in time", async () => {
+    const slowA = await startCopy(world.infra, world.clock, oneSlot);
+    const slowB = await startCopy(world.infra, world.clock, oneSlot, { maxWaiting: 8, maxWaitMs: 150, pollMs: 50 });
+    const { da, db } = await contend(slowA, slowB, "slot");
+    expect(da.state).toBe("delivered");
+    expect(db.state).toBe("deferred");
+    expect(db.attempts).toBe(0);
+    expect(db.nextAttemptAt!.getTime() - world.clock.t).toBeLessThanOrEqual(2000);
   });
 
   it("waits for a slot another copy holds, and sends once that copy frees it", async () => {
-    const slowA = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
-    const slowB = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
-    mx.dataDelayMs = 400;
-    try {
-      const a = await world.submit(["other1@remote.test"]);
-      const b = await world.submit(["other2@remote.test"]);
-      const t0 = Date.now();
-      await Promise.all([deliverRemote(slowA.deps, a), sleep(100).then(() => deliverRemote(slowB.deps, b))]);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
-      const [da] = await deliveries(ids(a));
-      const [db] = await deliveries(ids(b));
-      expect([da!.state, da!.attempts, db!.state, db!.attempts]).toEqual(["delivered", 1, "delivered", 1]);
-    } finally {
-      mx.dataDelayMs = 0;
-      await slowA.close();
-      await slowB.close();
-    }
+    const { da, db, ms } = await contend(await startCopy(world.infra, world.clock, oneSlot), await startCopy(world.infra, world.clock, oneSlot), "other");
+    expect(ms).toBeGreaterThanOrEqual(800);
+    expect([da.state, da.attempts, db.state, db.attempts]).toEqual(["delivered", 1, "delivered", 1]);
   });
 
   it("waits in the copy for a slot the copy itself holds, and sends once it is free, one transaction at a time", async () => {
-    const slow = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 });
-    mx.dataDelayMs = 400;
-    try {
-      const a = await world.submit(["wait1@remote.test"]);
-      const b = await world.submit(["wait2@remote.test"]);
-      const t0 = Date.now();
-      await Promise.all([deliverRemote(slow.deps, a), sleep(100).then(() => deliverRemote(slow.deps, b))]);
-      // One slot: the second DATA began only after the first ended.
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
-      const [da] = await deliveries(ids(a));
-      const [db] = await deliveries(ids(b));
-      expect([da!.state, da!.attempts, db!.state, db!.attempts]).toEqual(["delivered", 1, "delivered", 1]);
-    } finally {
-      mx.dataDelayMs = 0;
-      await slow.close();
-    }
+    const slow = await startCopy(world.infra, world.clock, oneSlot);
+    const { da, db, ms } = await contend(slow, slow, "wait");
+    // One slot: the second DATA began only after the first ended.
+    expect(ms).toBeGreaterThanOrEqual(800);
+    expect([da.state, da.attempts, db.state, db.attempts]).toEqual(["delivered", 1, "delivered", 1]);
   });
 
   it("puts a delivery back at once when the copy's waiting room is full", async () => {
-    const slow = await startCopy(world.infra, world.clock, { destinationConcurrency: 1 }, { maxWaiting: 0, maxWaitMs: 10_000, pollMs: 50 });
-    mx.dataDelayMs = 400;
-    try {
-      const a = await world.submit(["full1@remote.test"]);
-      const b = await world.submit(["full2@remote.test"]);
-      await Promise.all([deliverRemote(slow.deps, a), sleep(100).then(() => deliverRemote(slow.deps, b))]);
-      const [db] = await deliveries(ids(b));
-      expect([db!.state, db!.attempts]).toEqual(["deferred", 0]);
-    } finally {
-      mx.dataDelayMs = 0;
-      await slow.close();
-    }
+    const slow = await startCopy(world.infra, world.clock, oneSlot, { maxWaiting: 0, maxWaitMs: 10_000, pollMs: 50 });
+    const { db } = await contend(slow, slow, "full");
+    expect([db.state, db.attempts]).toEqual(["deferred", 0]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { Broker } from "@correo/broker";
+import type { Queryable } from "@correo/db";
 import type { DeliveryRemote } from "@correo/contracts";
 import { findDkimKey } from "@correo/dkim";
 import type { Dns } from "@correo/mx";
@@ -53,6 +54,20 @@ export interface RelayCopy {
   /** Events being handled right now. */
   active(): number;
   close(): Promise<void>;
+}
+
+/** Routes accepted deliveries to remote delivery the way routing does. */
+export async function routeRemote(pool: Queryable, clock: TestClock, deliveries: { deliveryId: string }[], domain: string): Promise<void> {
+  for (const d of deliveries) {
+    await transition(pool, d.deliveryId, {
+      state: "routed",
+      event: "routed",
+      route: "remote",
+      at: clock.now(),
+      nextAttemptAt: new Date(clock.t + 2 * MINUTE),
+      response: `remote domain ${domain}`,
+    });
+  }
 }
 
 export async function startCopy(
@@ -153,16 +168,7 @@ export async function startWorld(suite: string): Promise<World> {
         { ...sub, raw, envelopeFrom, recipients, source: "smtp" },
         { clock, redriveAfterMs: 2 * MINUTE },
       );
-      for (const d of accepted.deliveries) {
-        await transition(infra.pool, d.deliveryId, {
-          state: "routed",
-          event: "routed",
-          route: "remote",
-          at: clock.now(),
-          nextAttemptAt: new Date(clock.t + 2 * MINUTE),
-          response: `remote domain ${domain}`,
-        });
-      }
+      await routeRemote(infra.pool, clock, accepted.deliveries, domain);
       return { type: "delivery.remote", version: 1, messageId: accepted.messageId, blobId: accepted.blobId, envelopeFrom, domain, deliveries: accepted.deliveries };
     },
     async close() {

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { Broker } from "@correo/broker";
 import type { DeliveryRemote } from "@correo/contracts";
 import { addTransport } from "@correo/directory";
-import { acceptMessage, loadDeliveries, Outbox, transition, type Delivery } from "@correo/spool";
+import { acceptMessage, loadDeliveries, Outbox, type Delivery } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 // @correo/testkit is not (yet) a dependency of this service; see the report.
 import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
@@ -16,6 +16,7 @@ import { publishDue, RetrySchedule } from "../src/schedule.js";
 import { DestinationSlots } from "../src/slots.js";
 import { sendMessage } from "../src/smtp-client.js";
 import { FakeMx } from "./fake-mx.js";
+import { routeRemote } from "./relay-world.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -92,16 +93,7 @@ async function submit(recipients: string[], envelopeFrom = "sender@correo.test",
       `Message-ID: <${randomUUID()}@correo.test>\r\n\r\nHello over SMTP.\r\n`,
   );
   const accepted = await acceptMessage(infra.pool, outbox, { raw, envelopeFrom, recipients, source: "smtp" }, { clock, redriveAfterMs: 2 * MINUTE });
-  for (const d of accepted.deliveries) {
-    await transition(infra.pool, d.deliveryId, {
-      state: "routed",
-      event: "routed",
-      route: "remote",
-      at: clock.now(),
-      nextAttemptAt: new Date(clock.t + 2 * MINUTE),
-      response: `remote domain ${domain}`,
-    });
-  }
+  await routeRemote(infra.pool, clock, accepted.deliveries, domain);
   return {
     type: "delivery.remote",
     version: 1,

@@ -2,6 +2,7 @@
 import { decodeMailboxName } from "../mutf7.js";
 import { textOf, type Token } from "../parser.js";
 import type { ImapSession } from "../session.js";
+import { systemFlag } from "../storage.js";
 
 /** A Completion-shaped refusal for malformed arguments. */
 export class ArgumentError extends Error {}
@@ -19,8 +20,6 @@ export function mailboxName(session: ImapSession, t: Token | undefined): string 
   return /^inbox$/i.test(name) ? "INBOX" : name;
 }
 
-const SYSTEM_FLAGS = new Map(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((f) => [f.toLowerCase(), f]));
-
 /** RFC 3501 §2.3.2: system flags are case-insensitive; they are stored in their canonical case. */
 export function flagList(t: Token | undefined): string[] {
   const items = !t ? [] : t.type === "list" ? t.items : [t];
@@ -28,7 +27,7 @@ export function flagList(t: Token | undefined): string[] {
   for (const item of items) {
     if (item.type !== "atom" || item.section) throw new ArgumentError("flags must be atoms");
     const lower = item.value.toLowerCase();
-    const flag = SYSTEM_FLAGS.get(lower);
+    const flag = systemFlag(item.value);
     if (lower === "\\recent") throw new ArgumentError("\\Recent cannot be set by a client");
     if (!flag && item.value.startsWith("\\")) throw new ArgumentError(`unknown system flag ${item.value}`);
     const f = flag ?? item.value;

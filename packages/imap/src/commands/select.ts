@@ -1,9 +1,7 @@
 import { atom } from "../encoder.js";
 import type { CommandHandler } from "../session.js";
-import { isRefusal } from "../storage.js";
+import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
 import { mailboxName } from "./arguments.js";
-
-const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 /** RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE, with CONDSTORE's HIGHESTMODSEQ (RFC 7162 §3.1.2). */
 export const select: CommandHandler = async ({ session, args, name }) => {
