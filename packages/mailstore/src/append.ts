@@ -4,10 +4,10 @@
  * trip and one commit, and its cost does not depend on how many messages the folder or the
  * account holds: every step is a lookup by key (no COUNT or SUM over messages).
  *
- * In order, as data-modifying CTEs: the blob (APPEND only; a delivery's is in the spool);
- * the target folder with the account's quota; the duplicate claim (deliveries only, see
- * fingerprint.ts); the UID allocation, which also advances HIGHESTMODSEQ and the folder's
- * used_bytes and checks the quota against the row it updates; the message row; the
+ * In order, as data-modifying CTEs: the target folder with the account's quota; the
+ * duplicate claim (deliveries only, see fingerprint.ts); the UID allocation, which also
+ * advances HIGHESTMODSEQ and the folder's used_bytes and checks the quota against the row
+ * it updates; the blob (APPEND only; a delivery's is in the spool); the message row; the
  * mailbox.changed outbox row; and, for a delivery, its final state and timeline event.
  * The folder's row is locked by that UPDATE only until the statement commits, right after
  * the INSERTs; the message is parsed before (the caller passes `described`).
@@ -65,10 +65,7 @@ interface AppendRow {
 }
 
 const APPEND = `
-WITH blob AS (
-  INSERT INTO blobs (id, size, content) SELECT $3, $5, $4::bytea WHERE $4::bytea IS NOT NULL
-  ON CONFLICT (id) DO NOTHING
-), target AS (
+WITH target AS (
   SELECT m.id, a.quota_bytes,
          -- No quota, no sum: the other folders' usage is read only for an account with a limit.
          CASE WHEN a.quota_bytes IS NULL THEN 0
@@ -94,6 +91,11 @@ WITH blob AS (
      AND (t.quota_bytes IS NULL OR t.other_used + m.used_bytes + $5 <= t.quota_bytes)
      AND ($12::text IS NULL OR EXISTS (SELECT 1 FROM claim))
   RETURNING m.id, m.uid_next - 1 AS uid, m.highest_modseq AS modseq, m.uid_validity
+), blob AS (
+  -- Only once a UID is allocated: a refused APPEND leaves no blob behind. The foreign key
+  -- from mailbox_messages is checked at the end of the statement, when this row exists.
+  INSERT INTO blobs (id, size, content) SELECT $3, $5, $4::bytea FROM box WHERE $4::bytea IS NOT NULL
+  ON CONFLICT (id) DO NOTHING
 ), msg AS (
   INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, delivery_id, flags, internal_date, size, modseq, envelope, body_structure, sent_date)
   SELECT id, uid, $3, $11::uuid, ARRAY(SELECT DISTINCT unnest($6::text[]) ORDER BY 1), $7, $5, modseq, $8, $9, $10 FROM box

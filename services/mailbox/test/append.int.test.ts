@@ -155,9 +155,10 @@ describe("the cost of an append", () => {
             const client = await target.connect();
             const query = client.query;
             const release = client.release;
+            const send = query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
             client.query = ((text: string, values?: unknown[]) => {
               statements.push({ text, values: values ?? [] });
-              return query.call(client, text, values);
+              return send(text, values);
             }) as typeof client.query;
             client.release = ((err?: Error | boolean) => {
               client.query = query;
