@@ -3,7 +3,7 @@ import { Broker } from "@correo/broker";
 import type { Pool } from "@correo/db";
 import { addAccount, addDomain } from "@correo/directory";
 import { MailStore } from "@correo/mailstore";
-import { acceptMessage, Outbox, systemClock, type Clock } from "@correo/spool";
+import { acceptMessage, blobIdOf, Outbox, systemClock, type Clock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import type { DeliveryLocal } from "@correo/contracts";
@@ -134,6 +134,22 @@ describe("quota usage as a counter", () => {
     for (const r of rows) expect(r.counted, r.name).toBe(r.actual);
     expect(rows.reduce((n: number, r: { actual: number }) => n + r.actual, 0)).toBeGreaterThan(0);
     expect((await store.quota(acct.id)).usedBytes).toBe(rows.reduce((n: number, r: { actual: number }) => n + r.actual, 0));
+  });
+});
+
+describe("APPEND through the same append", () => {
+  it("refuses an APPEND over the quota with over-quota, writing neither a message, a blob nor usage", async () => {
+    const acct = await addAccount(infra.pool, "appendq@example.test", "correct horse");
+    const store = new MailStore({ pool: infra.pool, changes: outbox });
+    const first = Buffer.from("Subject: fits\r\n\r\n" + "a".repeat(200) + "\r\n");
+    await infra.pool.query("UPDATE accounts SET quota_bytes = $2 WHERE id = $1", [acct.id, first.length + 50]);
+    expect(await store.append(acct.id, "Drafts", first)).toMatchObject({ uid: 1 });
+    const second = Buffer.from("Subject: too much\r\n\r\n" + "b".repeat(200) + "\r\n");
+    expect(await store.append(acct.id, "INBOX", second)).toEqual({ refused: "over-quota", text: "the account's storage quota would be exceeded" });
+    expect(await store.append(acct.id, "Nope", second)).toEqual({ refused: "nonexistent", text: "mailbox Nope does not exist" });
+    expect(await stored(acct.id)).toBe(1);
+    expect((await store.quota(acct.id)).usedBytes).toBe(first.length);
+    expect((await infra.pool.query("SELECT 1 FROM blobs WHERE id = $1", [blobIdOf(second)])).rowCount).toBe(0);
   });
 });
 
