@@ -3,6 +3,7 @@
 // folder and in a folder of `prefill` messages.
 //
 //   pnpm build && node bench/mailbox-append.js [messages=2000] [prefill=1000000]
+//   (MAILBOX_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service)
 //
 // Starts services/mailbox from its build with its own database and broker prefix. For
 // each folder (first an empty INBOX, then one holding `prefill` rows, written with one
@@ -18,7 +19,7 @@ const { readFileSync } = require("node:fs");
 const { createHash, randomUUID } = require("node:crypto");
 const { join } = require("node:path");
 const root = join(__dirname, "..");
-const { isolatedInfra, freePort, spawnService, waitForHttp, eventually } = require(join(root, "packages/testkit/dist/index.js"));
+const { isolatedInfra, freePort, spawnProcess, waitForHttp, eventually } = require(join(root, "packages/testkit/dist/index.js"));
 const { addDomain, addAccount } = require(join(root, "packages/directory/dist/index.js"));
 const { Broker } = require(join(root, "packages/broker/dist/index.js"));
 const { createLogger } = require(join(root, "packages/telemetry/dist/index.js"));
@@ -108,7 +109,9 @@ async function run(infra, broker, service, account, label) {
 async function main() {
   const infra = await isolatedInfra("bench-mailbox");
   const ops = await freePort();
-  const service = spawnService("mailbox", { ...infra.env, LOG_LEVEL: "warn", OPS_PORT: String(ops) });
+  // MAILBOX_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service (written when it stops).
+  const nodeArgs = (process.env.MAILBOX_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const service = spawnProcess("mailbox", [...nodeArgs, join(root, "services/mailbox/dist/main.js")], { ...infra.env, LOG_LEVEL: "warn", OPS_PORT: String(ops) });
   const broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: createLogger("bench", "silent") });
   try {
     await waitForHttp(`http://127.0.0.1:${ops}/readyz`, 60_000, service);
