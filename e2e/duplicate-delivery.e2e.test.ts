@@ -132,3 +132,31 @@ describe("a message sent again after a lost 250", () => {
     expect(box.stat[0]).toBe(2);
   });
 });
+
+describe("with MAILBOX_DUPLICATE_WINDOW=off", () => {
+  let off: Correo;
+  beforeAll(async () => {
+    off = await startCorreo("e2e-duplicates-off", { MAILBOX_DUPLICATE_WINDOW: "off" });
+    await off.cli(["domain", "add", "example.test"]);
+    await off.cli(["account", "add", "dup@example.test", "--password-stdin"], "s3cret-pass\n");
+  });
+  afterAll(async () => {
+    await off?.stop();
+  });
+
+  it("stores both copies of a message sent again after a lost 250", async () => {
+    const port = Number(off.env.SMTP_MX_PORT);
+    const raw = message("<resent-off@remote.test>", "dup@example.test", "The same body, twice.");
+    await sendAndDropBeforeReply(port, "dup@example.test", raw);
+    await sendWithSmtplib(port, "dup@example.test", raw);
+    await eventually(async () => {
+      const { rows } = await off.infra.pool.query(
+        "SELECT count(*)::int AS n FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.header_message_id = $1 AND d.state = 'delivered'",
+        ["<resent-off@remote.test>"],
+      );
+      return rows[0].n === 2;
+    }, 30_000, "both delivered");
+    const box = await pop3(off, "dup@example.test", "s3cret-pass", "list");
+    expect(box.stat[0]).toBe(2);
+  });
+});
