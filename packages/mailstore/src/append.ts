@@ -136,7 +136,8 @@ export async function appendToMailbox(db: Queryable, sink: ChangeSink | undefine
   const draft = sink?.draft(provisional);
   let row: AppendRow;
   try {
-    const result = await db.query<AppendRow>(APPEND, [
+    // A named statement: each connection parses and plans it once, not on every delivery.
+    const result = await db.query<AppendRow>({ name: "mailstore-append", text: APPEND, values: [
       input.accountId,
       name,
       input.blobId,
@@ -153,7 +154,7 @@ export async function appendToMailbox(db: Queryable, sink: ChangeSink | undefine
       dup?.since ?? null,
       draft?.routingKey ?? null,
       draft ? JSON.stringify(draft.headers) : null,
-    ]);
+    ] });
     row = result.rows[0]!;
   } catch (err) {
     // The same delivery appended concurrently by another consumer: its copy won, ours rolled back.

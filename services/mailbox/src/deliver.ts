@@ -49,15 +49,16 @@ interface Spooled {
  */
 export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Promise<void> {
   const now = deps.clock.now();
-  const { rows } = await deps.pool.query<Spooled>(
-    `SELECT d.state, m.created_at, m.size, m.header_message_id, b.content, a.enabled
+  const { rows } = await deps.pool.query<Spooled>({
+    name: "mailbox-deliver-read",
+    text: `SELECT d.state, m.created_at, m.size, m.header_message_id, b.content, a.enabled
        FROM messages m
        LEFT JOIN deliveries d ON d.id = $2
        LEFT JOIN blobs b ON b.id = $3
        LEFT JOIN accounts a ON a.id = $4
       WHERE m.id = $1`,
-    [event.messageId, event.deliveryId, event.blobId, event.accountId],
-  );
+    values: [event.messageId, event.deliveryId, event.blobId, event.accountId],
+  });
   const spooled = rows[0];
   if (!spooled) throw new Error(`message ${event.messageId} is not in the spool`);
   if (spooled.state === "delivered" || spooled.state === "bounced" || spooled.state === "expired") {

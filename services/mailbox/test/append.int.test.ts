@@ -157,12 +157,14 @@ describe("the cost of an append", () => {
   /** Records the statements a delivery sends, to ask PostgreSQL how it would run them. */
   function recording(pool: Pool): { pool: Pool; statements: { text: string; values: unknown[] }[] } {
     const statements: { text: string; values: unknown[] }[] = [];
+    const record = (q: string | { text: string; values?: unknown[] }, values?: unknown[]) =>
+      statements.push(typeof q === "string" ? { text: q, values: values ?? [] } : { text: q.text, values: q.values ?? [] });
     const wrapped = new Proxy(pool, {
       get(target, prop, receiver) {
         if (prop === "query") {
-          return (text: string, values?: unknown[]) => {
-            statements.push({ text, values: values ?? [] });
-            return target.query(text, values);
+          return (q: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
+            record(q, values);
+            return target.query(q as string, values);
           };
         }
         if (prop === "connect") {
@@ -171,10 +173,10 @@ describe("the cost of an append", () => {
             const client = await target.connect();
             const query = client.query;
             const release = client.release;
-            const send = query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
-            client.query = ((text: string, values?: unknown[]) => {
-              statements.push({ text, values: values ?? [] });
-              return send(text, values);
+            const send = query.bind(client) as (q: unknown, values?: unknown[]) => Promise<unknown>;
+            client.query = ((q: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
+              record(q, values);
+              return send(q, values);
             }) as typeof client.query;
             client.release = ((err?: Error | boolean) => {
               client.query = query;
