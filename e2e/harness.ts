@@ -28,9 +28,10 @@ const services = ["submission", "routing", "relay-queue", "mailbox", "retrieval"
 
 /**
  * Starts a whole Correo the way `pnpm start` does (scripts/dist/start.js after the
- * build), on free ports, its own database and its own broker/Redis prefix.
+ * build), on free ports, its own database and its own broker/Redis prefix; `extraEnv`
+ * sets configuration on top (e.g. MAILBOX_DUPLICATE_WINDOW=off).
  */
-export async function startCorreo(suite: string): Promise<Correo> {
+export async function startCorreo(suite: string, extraEnv: Record<string, string> = {}): Promise<Correo> {
   const infra = await isolatedInfra(suite);
   const ports = { http: await freePort(), pop3: await freePort(), pop3s: await freePort(), mailboxApi: await freePort(), ops: {} as Record<string, number> };
   const env: Record<string, string> = {
@@ -43,6 +44,7 @@ export async function startCorreo(suite: string): Promise<Correo> {
     LOG_LEVEL: "info",
     // Nothing leaves the machine in tests: every remote domain goes to a closed port.
     RELAY_SMTP_PORT: "1",
+    ...extraEnv,
   };
   // Every other listener (SMTP, IMAP, …) on a free port too, so that a Correo already
   // running on the defaults, or another suite, never makes this one fail to start.

@@ -84,6 +84,18 @@ export function duration(variable: string, description: string, fallback: string
   });
 }
 
+/** A duration, or `off` (null): for features an operator may switch off. */
+export function durationOrOff(variable: string, description: string, fallback: string): Field<number | null> {
+  return field(variable, description, fallback, (raw) => {
+    if (raw.trim().toLowerCase() === "off") return { ok: true, value: null };
+    const ms = parseDuration(raw);
+    if (ms === undefined) {
+      return { ok: false, problem: `must be a duration like 90s, 15m, 2h or 5d, or off, got '${raw}'` };
+    }
+    return { ok: true, value: ms };
+  });
+}
+
 export function hostname(variable: string, description: string, fallback: string): Field<string> {
   return field(variable, description, fallback, (raw) => {
     // RFC 1123 host name: labels of letters, digits and hyphens.

@@ -6,6 +6,7 @@ export {
   positiveInt,
   url,
   duration,
+  durationOrOff,
   parseDuration,
   hostname,
   namePrefix,

@@ -1,6 +1,7 @@
 import { hostname as osHostname } from "node:os";
 import {
   duration,
+  durationOrOff,
   hostname,
   namePrefix,
   oneOf,
@@ -99,6 +100,11 @@ export const serviceSpecs = {
     ...infraSpec,
     opsPort: opsPort(9104),
     outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    duplicateWindow: durationOrOff(
+      "MAILBOX_DUPLICATE_WINDOW",
+      "how long a message (same Message-ID and content) delivered to an account again is recorded as a duplicate, not stored; off to store every copy",
+      "24h",
+    ),
   },
   retrieval: {
     ...infraSpec,

@@ -27,6 +27,15 @@ describe("loadConfig", () => {
     expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual(["AMQP_URL", "OPS_PORT", "RELAY_MIN_BACKOFF"]);
   });
 
+  it("reads the mailbox's duplicate window as a duration, 24h by default, and off as null", () => {
+    expect(loadConfig(serviceSpecs.mailbox, {}).duplicateWindow).toBe(24 * 3_600_000);
+    expect(loadConfig(serviceSpecs.mailbox, { MAILBOX_DUPLICATE_WINDOW: "90m" }).duplicateWindow).toBe(90 * 60_000);
+    expect(loadConfig(serviceSpecs.mailbox, { MAILBOX_DUPLICATE_WINDOW: "off" }).duplicateWindow).toBeNull();
+    expect(() => loadConfig(serviceSpecs.mailbox, { MAILBOX_DUPLICATE_WINDOW: "never" })).toThrow(
+      "MAILBOX_DUPLICATE_WINDOW must be a duration like 90s, 15m, 2h or 5d, or off, got 'never'",
+    );
+  });
+
   it("rejects a prefix that could not name a queue", () => {
     expect(() => loadConfig(serviceSpecs.routing, { CORREO_PREFIX: "Bad Prefix!" })).toThrow(/CORREO_PREFIX/);
   });

@@ -159,11 +159,10 @@ export async function setQuota(db: Queryable, address: string, quotaBytes: numbe
   return toAccount(rows[0]);
 }
 
-/** Bytes the account's messages take, in all its mailboxes (what the quota limits). */
+/** Bytes the account's messages take, in all its mailboxes (what the quota limits): the folders' counters. */
 export async function usedBytes(db: Queryable, accountId: number): Promise<number> {
   const { rows } = await db.query<{ used: string }>(
-    `SELECT coalesce(sum(mm.size), 0)::bigint AS used FROM mailbox_messages mm
-       JOIN mailboxes mb ON mb.id = mm.mailbox_id WHERE mb.account_id = $1`,
+    "SELECT coalesce(sum(used_bytes), 0)::bigint AS used FROM mailboxes WHERE account_id = $1",
     [accountId],
   );
   return Number(rows[0]?.used ?? 0);

@@ -3,6 +3,8 @@ export { describeMessage, parseParamHeader, type BodyPart, type Envelope, type E
 export { normalizeMailboxName, invalidMailboxName, HIERARCHY_DELIMITER } from "./names.js";
 export { decodeTransfer, decodeWords, searchMessages, type SearchKey, type SearchOptions } from "./search.js";
 export { accountQuota, wouldExceed } from "./quota.js";
+export { appendToMailbox, type AppendInput, type AppendOutcome } from "./append.js";
+export { messageFingerprint } from "./fingerprint.js";
 export { lockMailbox } from "./mailboxes.js";
 export {
   isRefusal,

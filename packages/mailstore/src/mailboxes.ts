@@ -117,16 +117,16 @@ export async function renameMailbox(pool: Pool, accountId: number, rawFrom: stri
     }
     if (from === "INBOX") {
       const created = await db.query<{ id: number }>(
-        `INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        [accountId, to, box.uid_validity, box.uid_next, box.highest_modseq + 1],
+        `INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, used_bytes)
+         SELECT $1, $2, $3, $4, $5, used_bytes FROM mailboxes WHERE id = $6 RETURNING id`,
+        [accountId, to, box.uid_validity, box.uid_next, box.highest_modseq + 1, box.id],
       );
       // The UIDs travel with the messages, so the new mailbox keeps INBOX's UIDVALIDITY and UIDNEXT;
       // INBOX gets a new UIDVALIDITY (RFC 3501 §2.3.1.1) since its UIDs now mean nothing.
       await db.query("UPDATE mailbox_messages SET mailbox_id = $2 WHERE mailbox_id = $1", [box.id, created.rows[0]!.id]);
       await db.query(
         `UPDATE mailboxes SET uid_validity = GREATEST(uid_validity + 1, extract(epoch FROM clock_timestamp())::bigint),
-                uid_next = 1, highest_modseq = highest_modseq + 1 WHERE id = $1`,
+                uid_next = 1, highest_modseq = highest_modseq + 1, used_bytes = 0 WHERE id = $1`,
         [box.id],
       );
       return true as const;

@@ -5,7 +5,8 @@
  * the lock order every writer follows, so concurrent writers never deadlock.
  */
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
-import { putBlob } from "@correo/spool";
+import { blobIdOf } from "@correo/spool";
+import { appendToMailbox } from "./append.js";
 import { announcer } from "./changes.js";
 import { findMailbox, lockMailbox } from "./mailboxes.js";
 import { describeMessage } from "./mime-structure.js";
@@ -13,6 +14,7 @@ import { normalizeMailboxName } from "./names.js";
 import { accountQuota, wouldExceed } from "./quota.js";
 import type { AppendResult, ChangeSink, ExpungeResult, MailstoreRefusal, TransferResult } from "./types.js";
 
+/** RFC 3501 §6.3.11 APPEND (and the HTTP API's upload): the one append of append.ts. */
 export async function appendMessage(
   pool: Pool,
   sink: ChangeSink | undefined,
@@ -22,32 +24,25 @@ export async function appendMessage(
   opts: { flags?: readonly string[]; internalDate?: Date } = {},
 ): Promise<AppendResult | MailstoreRefusal> {
   const name = normalizeMailboxName(mailboxName);
-  const target = await findMailbox(pool, accountId, name);
-  if (!target) return { refused: "nonexistent", text: `mailbox ${name} does not exist` };
-  const described = describeMessage(raw);
-  const news = announcer(sink);
-  const result = await withTransaction(pool, async (db) => {
-    const box = await lockMailbox(db, target.id);
-    if (!box) return { refused: "nonexistent", text: `mailbox ${name} does not exist` } as const;
-    if (wouldExceed(await accountQuota(db, accountId), raw.length)) return overQuota();
-    const blobId = await putBlob(db, raw);
-    const { rows } = await db.query<{ uid: number; modseq: number }>(
-      `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = $1
-       RETURNING uid_next - 1 AS uid, highest_modseq AS modseq`,
-      [box.id],
-    );
-    const { uid, modseq } = rows[0]!;
-    await db.query(
-      `INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, flags, internal_date, size, modseq, envelope, body_structure, sent_date)
-       VALUES ($1, $2, $3, ARRAY(SELECT DISTINCT unnest($4::text[]) ORDER BY 1), $5, $6, $7, $8, $9, $10)`,
-      [box.id, uid, blobId, opts.flags ?? [], opts.internalDate ?? new Date(), raw.length, modseq,
-       JSON.stringify(described.envelope), JSON.stringify(described.bodyStructure), described.sentDate],
-    );
-    await news.add(db, { accountId, mailboxId: box.id, uid, modseq, change: "exists" });
-    return { mailboxId: box.id, uidValidity: box.uidValidity, uid };
+  const outcome = await appendToMailbox(pool, sink, {
+    accountId,
+    mailbox: name,
+    blobId: blobIdOf(raw),
+    raw,
+    size: raw.length,
+    described: describeMessage(raw),
+    flags: opts.flags,
+    internalDate: opts.internalDate ?? new Date(),
   });
-  await news.publish();
-  return result;
+  switch (outcome.kind) {
+    case "stored":
+      if (sink && outcome.pending) await sink.publish([outcome.pending]);
+      return { mailboxId: outcome.mailboxId, uidValidity: outcome.uidValidity, uid: outcome.uid };
+    case "over-quota":
+      return overQuota();
+    default:
+      return { refused: "nonexistent", text: `mailbox ${name} does not exist` };
+  }
 }
 
 function overQuota(): MailstoreRefusal {
@@ -84,7 +79,14 @@ export async function copyMessages(
     if (added && wouldExceed(await accountQuota(db, accountId), added)) return overQuota();
     const firstUid = dest.uidNext;
     const destModseq = dest.highestModseq + 1;
-    await db.query("UPDATE mailboxes SET uid_next = uid_next + $2, highest_modseq = $3 WHERE id = $1", [dest.id, messages.length, destModseq]);
+    // used_bytes: what the destination gains (a move's source gives it back in removeMessages).
+    const moved = messages.reduce((n, m) => n + m.size, 0);
+    await db.query("UPDATE mailboxes SET uid_next = uid_next + $2, highest_modseq = $3, used_bytes = used_bytes + $4 WHERE id = $1", [
+      dest.id,
+      messages.length,
+      destModseq,
+      moved,
+    ]);
     await db.query(
       `INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, flags, internal_date, size, modseq, envelope, body_structure, sent_date)
        SELECT $1, $3 + ord - 1, m.blob_id, m.flags, m.internal_date, m.size, $4, m.envelope, m.body_structure, m.sent_date
@@ -108,16 +110,20 @@ export async function copyMessages(
 }
 
 async function removeMessages(db: Queryable, mailboxId: number, uids: readonly number[], modseq: number): Promise<number[]> {
+  // One statement: the rows go, their UIDs are kept with the MODSEQ, the folder's used_bytes shrinks.
   const { rows } = await db.query<{ uid: number }>(
-    "DELETE FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
-    [mailboxId, uids],
+    `WITH gone AS (
+       DELETE FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid, size
+     ), kept AS (
+       INSERT INTO mailbox_expunges (mailbox_id, uid, modseq) SELECT $1, uid, $3 FROM gone
+       ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq
+     ), shrunk AS (
+       UPDATE mailboxes SET used_bytes = used_bytes - (SELECT coalesce(sum(size), 0) FROM gone) WHERE id = $1
+     )
+     SELECT uid FROM gone`,
+    [mailboxId, uids, modseq],
   );
-  const removed = rows.map((r) => r.uid).sort((a, b) => a - b);
-  await db.query(
-    `INSERT INTO mailbox_expunges (mailbox_id, uid, modseq) SELECT $1, u, $3 FROM unnest($2::bigint[]) AS u
-     ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq`,
-    [mailboxId, removed, modseq],
-  );
+  const removed = rows.map((r) => Number(r.uid)).sort((a, b) => a - b);
   return removed;
 }
 

@@ -1,6 +1,6 @@
 import type { Queryable } from "@correo/db";
 import type { MailboxChanged } from "@correo/contracts";
-import type { PendingEvent } from "@correo/spool";
+import type { OutboxDraft, PendingEvent } from "@correo/spool";
 import type { StatusInfo } from "@correo/imap";
 import type { BodyPart, Envelope } from "./mime-structure.js";
 
@@ -102,6 +102,9 @@ export function isRefusal(x: unknown): x is MailstoreRefusal {
 /** Where change notifications go: the transactional outbox (packages/spool) fits. */
 export interface ChangeSink {
   enqueue(db: Queryable, event: MailboxChanged): Promise<PendingEvent>;
+  /** For an append that writes the outbox row inside its own statement (append.ts). */
+  draft(event: MailboxChanged): OutboxDraft;
+  pending(id: number, draft: OutboxDraft): PendingEvent;
   publish(events: PendingEvent[]): Promise<unknown>;
 }
 

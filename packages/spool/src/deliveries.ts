@@ -64,21 +64,19 @@ export interface Transition {
 export async function transition(db: Queryable, deliveryId: string, t: Transition): Promise<boolean> {
   const final = FINAL_STATES.includes(t.state);
   if (!final && !t.nextAttemptAt) throw new Error(`a ${t.state} delivery needs a next attempt time`);
+  // One statement (one round trip): the move and its timeline event.
   const { rowCount } = await db.query(
-    `UPDATE deliveries
-        SET state = $2, route = coalesce($3, route), next_attempt_at = $4,
-            last_response = coalesce($5, last_response), attempts = attempts + $6, updated_at = $7
-      WHERE id = $1 AND state NOT IN ('delivered', 'bounced', 'expired')`,
-    [deliveryId, t.state, t.route ?? null, final ? null : t.nextAttemptAt, t.response ?? null, t.countAttempt ? 1 : 0, t.at],
+    `WITH moved AS (
+       UPDATE deliveries
+          SET state = $2, route = coalesce($3, route), next_attempt_at = $4,
+              last_response = coalesce($5, last_response), attempts = attempts + $6, updated_at = $7
+        WHERE id = $1 AND state NOT IN ('delivered', 'bounced', 'expired')
+       RETURNING id
+     )
+     INSERT INTO delivery_events (delivery_id, at, event, detail) SELECT id, $7, $8, $5 FROM moved`,
+    [deliveryId, t.state, t.route ?? null, final ? null : t.nextAttemptAt, t.response ?? null, t.countAttempt ? 1 : 0, t.at, t.event],
   );
-  if (!rowCount) return false;
-  await db.query("INSERT INTO delivery_events (delivery_id, at, event, detail) VALUES ($1, $2, $3, $4)", [
-    deliveryId,
-    t.at,
-    t.event,
-    t.response ?? null,
-  ]);
-  return true;
+  return (rowCount ?? 0) > 0;
 }
 
 export interface Outcome {

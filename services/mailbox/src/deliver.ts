@@ -1,8 +1,8 @@
-import { withTransaction, type Pool } from "@correo/db";
+import type { Pool } from "@correo/db";
 import type { DeliveryLocal } from "@correo/contracts";
-import { getBlob, transition, type Clock, type Outbox, type PendingEvent } from "@correo/spool";
+import { appendToMailbox, describeMessage, messageFingerprint, type AppendOutcome } from "@correo/mailstore";
+import { transition, type Clock, type Outbox } from "@correo/spool";
 import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
-import { appendDelivery, isOverQuota } from "./store.js";
 
 export interface MailboxDeps {
   pool: Pool;
@@ -11,56 +11,123 @@ export interface MailboxDeps {
   log: Logger;
   /** How long an over-quota delivery waits before it is tried again (routing's re-drive picks it up). */
   quotaRetryMs?: number;
+  /**
+   * Duplicate suppression (the RFC 1047 window, issue 10 item 5): a message the account got
+   * within this many milliseconds (same Message-ID, same fingerprint) is not stored again.
+   * null: off, every copy is stored. Default 24 h (MAILBOX_DUPLICATE_WINDOW).
+   */
+  duplicateWindowMs?: number | null;
 }
 
 export const DEFAULT_QUOTA_RETRY_MS = 15 * 60_000;
+export const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 3_600_000;
 
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
 
-type Outcome =
-  | { kind: "stored"; pending: PendingEvent; acceptedAt: Date; uid: number }
-  | { kind: "duplicate" }
-  | { kind: "deferred"; response: string }
-  | { kind: "bounced"; response: string };
+interface Spooled {
+  state: string | null;
+  created_at: Date;
+  size: number;
+  header_message_id: string | null;
+  content: Buffer | null;
+  enabled: boolean | null;
+}
 
 /**
- * Stores one local delivery: the message lands in the mailbox, the delivery becomes
- * `delivered` and a mailbox.changed event is written, all in one transaction. A
- * redelivered event finds the delivery id already stored and changes nothing.
+ * Stores one local delivery. Two statements in the usual case: one read (the delivery's
+ * state, the message, its blob and the account), then, after the MIME structure is parsed,
+ * the append of packages/mailstore, which stores the message, writes its mailbox.changed
+ * event and marks the delivery delivered in one statement (one commit). A redelivered
+ * event finds the delivery final, or its id already stored, and changes nothing.
+ *
  * A disabled account bounces the delivery (5.2.1); an account over its quota defers it
  * (4.2.2, RFC 3463): it stays `routed` with a next attempt time, and routing's re-drive
- * routes it again then.
+ * routes it again then. A message the account already got within the duplicate window
+ * (a client re-sending after a lost 250) ends `delivered` too, without a second copy:
+ * the recipient has the message, which is what the sender asked for, and its timeline
+ * says which delivery stored it.
  */
 export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Promise<void> {
   const now = deps.clock.now();
-  const result = await withTransaction(deps.pool, async (db): Promise<Outcome> => {
-    const { rows } = await db.query<{ size: number; created_at: Date }>(
-      "SELECT size, created_at FROM messages WHERE id = $1",
-      [event.messageId],
-    );
-    const message = rows[0];
-    if (!message) throw new Error(`message ${event.messageId} is not in the spool`);
-    const account = await db.query<{ enabled: boolean }>("SELECT enabled FROM accounts WHERE id = $1", [event.accountId]);
-    if (account.rows[0] && !account.rows[0].enabled) {
-      const response = `550 5.2.1 <${event.recipient}>: mailbox disabled`;
-      const moved = await transition(db, event.deliveryId, { state: "bounced", event: "bounced", at: now, response, countAttempt: true });
-      return moved ? { kind: "bounced", response } : { kind: "duplicate" };
+  const { rows } = await deps.pool.query<Spooled>({
+    name: "mailbox-deliver-read",
+    text: `SELECT d.state, m.created_at, m.size, m.header_message_id, b.content, a.enabled
+       FROM messages m
+       LEFT JOIN deliveries d ON d.id = $2
+       LEFT JOIN blobs b ON b.id = $3
+       LEFT JOIN accounts a ON a.id = $4
+      WHERE m.id = $1`,
+    values: [event.messageId, event.deliveryId, event.blobId, event.accountId],
+  });
+  const spooled = rows[0];
+  if (!spooled) throw new Error(`message ${event.messageId} is not in the spool`);
+  if (spooled.state === "delivered" || spooled.state === "bounced" || spooled.state === "expired") {
+    deps.log.info({ deliveryId: event.deliveryId, state: spooled.state }, "delivery already final; redelivered event ignored");
+    return;
+  }
+  if (spooled.enabled === false) {
+    const response = `550 5.2.1 <${event.recipient}>: mailbox disabled`;
+    if (await transition(deps.pool, event.deliveryId, { state: "bounced", event: "bounced", at: now, response, countAttempt: true })) {
+      deps.log.info({ deliveryId: event.deliveryId, recipient: event.recipient, response }, "delivery bounced: account disabled");
+      completed().add(1, { outcome: "bounced", route: "local" });
     }
-    const raw = await getBlob(db, event.blobId);
-    if (!raw) throw new Error(`blob ${event.blobId} is not in the spool`);
-    const copy = await appendDelivery(db, {
-      deliveryId: event.deliveryId,
-      accountId: event.accountId,
-      mailbox: event.mailbox,
-      blobId: event.blobId,
-      size: message.size,
-      internalDate: now,
-      raw,
-    });
-    if (!copy) return { kind: "duplicate" };
-    if (isOverQuota(copy)) {
-      const response = `452 4.2.2 <${event.recipient}>: mailbox full (${copy.usedBytes} of ${copy.limitBytes} bytes used)`;
-      const moved = await transition(db, event.deliveryId, {
+    return;
+  }
+  const raw = spooled.content;
+  if (!raw) throw new Error(`blob ${event.blobId} is not in the spool`);
+  // Parsed before the append: the folder's row is locked for the UID allocation alone.
+  const described = describeMessage(raw);
+  const windowMs = deps.duplicateWindowMs === undefined ? DEFAULT_DUPLICATE_WINDOW_MS : deps.duplicateWindowMs;
+  const duplicateOf =
+    windowMs !== null && spooled.header_message_id
+      ? { headerMessageId: spooled.header_message_id, digest: messageFingerprint(raw), since: new Date(now.getTime() - windowMs) }
+      : undefined;
+  const outcome = await appendToMailbox(deps.pool, deps.outbox, {
+    accountId: event.accountId,
+    mailbox: event.mailbox,
+    blobId: event.blobId,
+    size: spooled.size,
+    described,
+    internalDate: now,
+    delivery: { deliveryId: event.deliveryId, duplicateOf },
+  });
+  await settle(deps, event, outcome, now, spooled.created_at);
+}
+
+async function settle(deps: MailboxDeps, event: DeliveryLocal, outcome: AppendOutcome, now: Date, acceptedAt: Date): Promise<void> {
+  const delivered = () => {
+    completed().add(1, { outcome: "delivered", route: "local" });
+    deliveryLatency().record((now.getTime() - acceptedAt.getTime()) / 1000, { route: "local" });
+  };
+  switch (outcome.kind) {
+    case "stored":
+      deps.log.info(
+        { messageId: event.messageId, deliveryId: event.deliveryId, recipient: event.recipient, mailbox: event.mailbox, uid: outcome.uid },
+        "delivered to mailbox",
+      );
+      delivered();
+      if (outcome.pending) await deps.outbox.publish([outcome.pending]);
+      return;
+    case "already-stored": {
+      // Stored by an earlier attempt (or a concurrent copy of this event): the append marked it
+      // delivered in the same statement, so this changes nothing unless that row predates it.
+      const response = `stored in ${event.mailbox} as UID ${outcome.uid}`;
+      await transition(deps.pool, event.deliveryId, { state: "delivered", event: "delivered", at: now, response, countAttempt: true });
+      deps.log.info({ deliveryId: event.deliveryId }, "delivery already stored; redelivered event ignored");
+      return;
+    }
+    case "duplicate": {
+      const where = outcome.uid === null ? "no longer stored" : `stored in ${outcome.mailbox} as UID ${outcome.uid}`;
+      const response = `duplicate of delivery ${outcome.deliveryId} of the same message (same Message-ID and content) at ${outcome.storedAt.toISOString()}, ${where}; not stored again`;
+      if (await transition(deps.pool, event.deliveryId, { state: "delivered", event: "delivered", at: now, response, countAttempt: true })) {
+        deps.log.info({ deliveryId: event.deliveryId, recipient: event.recipient, firstDeliveryId: outcome.deliveryId }, "duplicate delivery not stored");
+        delivered();
+      }
+      return;
+    }
+    case "over-quota": {
+      const response = `452 4.2.2 <${event.recipient}>: mailbox full (${outcome.usedBytes} of ${outcome.limitBytes} bytes used)`;
+      const moved = await transition(deps.pool, event.deliveryId, {
         state: "routed",
         event: "deferred",
         at: now,
@@ -68,44 +135,27 @@ export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Pro
         response,
         countAttempt: true,
       });
-      return moved ? { kind: "deferred", response } : { kind: "duplicate" };
+      if (moved) deps.log.info({ deliveryId: event.deliveryId, recipient: event.recipient, response }, "delivery deferred: over quota");
+      return;
     }
-    await transition(db, event.deliveryId, {
-      state: "delivered",
-      event: "delivered",
-      at: now,
-      response: `stored in ${event.mailbox} as UID ${copy.uid}`,
-      countAttempt: true,
-    });
-    const pending: PendingEvent = await deps.outbox.enqueue(db, {
-      type: "mailbox.changed",
-      version: 1,
-      accountId: event.accountId,
-      mailboxId: copy.mailboxId,
-      uid: copy.uid,
-      modseq: copy.modseq,
-      change: "exists",
-    });
-    return { kind: "stored", pending, acceptedAt: message.created_at, uid: copy.uid };
-  });
-  switch (result.kind) {
-    case "duplicate":
-      deps.log.info({ deliveryId: event.deliveryId }, "delivery already stored; redelivered event ignored");
-      return;
-    case "deferred":
-      deps.log.info({ deliveryId: event.deliveryId, recipient: event.recipient, response: result.response }, "delivery deferred: over quota");
-      return;
-    case "bounced":
-      deps.log.info({ deliveryId: event.deliveryId, recipient: event.recipient, response: result.response }, "delivery bounced: account disabled");
-      completed().add(1, { outcome: "bounced", route: "local" });
-      return;
-    case "stored":
-      deps.log.info(
-        { messageId: event.messageId, deliveryId: event.deliveryId, recipient: event.recipient, mailbox: event.mailbox, uid: result.uid },
-        "delivered to mailbox",
-      );
-      completed().add(1, { outcome: "delivered", route: "local" });
-      deliveryLatency().record((now.getTime() - result.acceptedAt.getTime()) / 1000, { route: "local" });
-      await deps.outbox.publish([result.pending]);
+    case "nonexistent":
+      throw new MailboxMissingError(event.accountId, event.mailbox);
   }
+}
+
+export class MailboxMissingError extends Error {
+  constructor(accountId: number, mailbox: string) {
+    super(`account ${accountId} has no mailbox ${mailbox}`);
+    this.name = "MailboxMissingError";
+  }
+}
+
+/** Forgets fingerprints older than the window (they can no longer match); bounded per call. */
+export async function pruneFingerprints(pool: Pool, windowMs: number, now: Date, batch = 10_000): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM mailbox_fingerprints WHERE ctid = ANY (ARRAY(
+       SELECT ctid FROM mailbox_fingerprints WHERE stored_at < $1 LIMIT $2))`,
+    [new Date(now.getTime() - windowMs), batch],
+  );
+  return rowCount ?? 0;
 }
