@@ -57,7 +57,7 @@ beforeAll(async () => {
     clock,
     schedule,
     slots: new DestinationSlots((...args) => schedule.acquireSlot(...args), { maxWaiting: 8, maxWaitMs: 10_000, pollMs: 50 }),
-    nextHop: (domain) => nextHop({ db: infra.pool, dns: noDns, smtpPort: 25 }, domain),
+    nextHop: (domain, transport) => nextHop({ dns: noDns, smtpPort: 25 }, domain, transport),
     send: sendMessage,
     policy: {
       minBackoffMs: MINUTE,
