@@ -20,7 +20,7 @@ const { chmodSync, mkdtempSync, readFileSync, rmSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const root = join(__dirname, "..");
-const { isolatedInfra, freePort, spawnService, waitForHttp } = require(join(root, "packages/testkit/dist/index.js"));
+const { isolatedInfra, freePort, spawnProcess, waitForHttp } = require(join(root, "packages/testkit/dist/index.js"));
 const { addAlias, addDomain, addTransport } = require(join(root, "packages/directory/dist/index.js"));
 const { acceptInTransaction, Outbox, systemClock } = require(join(root, "packages/spool/dist/index.js"));
 const { Broker } = require(join(root, "packages/broker/dist/index.js"));
@@ -77,11 +77,11 @@ async function main() {
     await infra.pool.query("DELETE FROM outbox");
 
     const env = { ...infra.env, LOG_LEVEL: "warn", RELAY_DESTINATION_CONCURRENCY: String(concurrency) };
-    // BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there when it stops.
-    if (process.env.BENCH_CPU_PROF) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}`;
     for (const service of ["relay-queue", "routing"]) {
       const ops = await freePort();
-      const p = spawnService(service, { ...env, OPS_PORT: String(ops) });
+      // BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there when it stops.
+      const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      const p = spawnProcess(service, [...prof, join(root, "services", service, "dist", "main.js")], { ...env, OPS_PORT: String(ops) });
       procs.push(p);
       await waitForHttp(`http://127.0.0.1:${ops}/readyz`, 60_000, p);
     }
