@@ -26,6 +26,11 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return 0`;
 
+/** The relay's sorted set of due times: the one place its name is made (queue, relay-queue, metrics). */
+export function relayScheduleKey(prefix: string): string {
+  return `${prefix}:relay:schedule`;
+}
+
 export interface ScheduleEntry {
   deliveryId: string;
   dueAt: Date;
@@ -39,7 +44,7 @@ export class RetrySchedule {
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}:relay:schedule`;
+    this.key = relayScheduleKey(prefix);
     this.slotPrefix = `${prefix}:relay:slots:`;
   }
 

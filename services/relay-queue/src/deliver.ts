@@ -4,7 +4,7 @@ import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
 import { normalizeDomain, type Transport } from "@correo/directory";
 import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
-import { deferUntil, type BackoffPolicy, type Random } from "./backoff.js";
+import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
 import type { Verdict } from "./classify.js";
 import { destinationAnswered, destinationFailed } from "./destinations.js";
 import type { NextHop } from "./route-policy.js";
@@ -321,12 +321,12 @@ function outcomesOf(deps: RelayDeps, due: Delivery[], verdicts: Map<string, Verd
     const v = verdicts.get(d.recipient) ?? { outcome: "deferred", reply: "4.4.0 no result for this recipient" };
     if (v.outcome !== "deferred") return { deliveryId: d.id, state: v.outcome, response: v.reply };
     const attempts = d.attempts + 1;
-    if (now.getTime() >= lifetimeEnd.getTime()) {
+    const next = afterFailure(now, attempts, lifetimeEnd, deps.policy, deps.random, v.reply);
+    if (next.kind === "expire") {
       // RFC 5321 §4.5.4.1: give up after the lifetime; RFC 3463 X.4.7 delivery time expired.
       return { deliveryId: d.id, state: "expired", response: `5.4.7 delivery time expired after ${attempts} attempts; last: ${v.reply}` };
     }
-    const next = deferUntil(now, attempts, lifetimeEnd, deps.policy, deps.random, v.reply);
-    return { deliveryId: d.id, state: "deferred", response: v.reply, nextAttemptAt: next };
+    return { deliveryId: d.id, state: "deferred", response: v.reply, nextAttemptAt: next.at };
   });
 }
 

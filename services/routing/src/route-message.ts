@@ -13,9 +13,9 @@ import {
   type Outbox,
   type PendingEvent,
 } from "@correo/spool";
+import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
 import { decideRoute, replyText } from "./decide.js";
-import { afterDeferral, type DeferralPolicy } from "./deferral.js";
 import { defaultLimits, expandAlias, type Expansion, type ExpansionLimits } from "./expand.js";
 
 export interface RouterDeps {
@@ -26,8 +26,13 @@ export interface RouterDeps {
   redriveAfterMs: number;
   /** The next hop of a remote domain (transport override, MX, implicit MX), through @correo/mx. */
   route(domain: string): Promise<Route>;
-  /** Retry policy of recipients deferred by a temporary DNS failure. */
-  deferral: DeferralPolicy;
+  /**
+   * Retry policy of recipients deferred by a temporary DNS failure: the relay's back-off
+   * (RELAY_MIN_BACKOFF doubling to RELAY_MAX_BACKOFF, jittered) until RELAY_MAX_LIFETIME.
+   */
+  deferral: BackoffPolicy & { maxLifetimeMs: number };
+  /** Jitter of those retries (Math.random when not given). */
+  random?: Random;
   limits?: ExpansionLimits;
   log: Logger;
 }
@@ -301,7 +306,8 @@ async function deferRecipient(
     "SELECT count(*)::int AS n FROM delivery_events WHERE delivery_id = $1 AND event = 'deferred'",
     [d.id],
   );
-  const next = afterDeferral(now, acceptedAt, rows[0]?.n ?? 0, deps.deferral);
+  const lifetimeEnd = new Date(acceptedAt.getTime() + deps.deferral.maxLifetimeMs);
+  const next = afterFailure(now, (rows[0]?.n ?? 0) + 1, lifetimeEnd, deps.deferral, deps.random ?? Math.random, reply);
   if (next.kind === "expire") {
     const response = `5.4.7 delivery time expired while routing; last: ${reply}`;
     return { change: { state: "expired", event: "expired", response }, outcome: response };

@@ -65,6 +65,7 @@ beforeAll(async () => {
     redriveAfterMs: 60_000,
     route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(infra.pool, d), smtpPort: 25 }, domain),
     deferral: { minBackoffMs: 60_000, maxBackoffMs: 3_600_000, maxLifetimeMs: 86_400_000 },
+    random: () => 0.5, // no jitter
     log,
   };
   await addDomain(infra.pool, "example.test");
