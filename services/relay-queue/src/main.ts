@@ -44,8 +44,9 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
       maxLifetimeMs: config.maxLifetime,
       connectTimeoutMs: config.connectTimeout,
       heloName: config.hostname,
-      // Long enough for a few connect timeouts and the 10-minute wait for the final reply.
-      attemptLeaseMs: 5 * config.connectTimeout + 15 * 60_000,
+      // RELAY_ATTEMPT_LEASE (20m): longer than a few connect timeouts and the 10-minute
+      // wait for the final reply (RFC 5321 §4.5.3.2.6).
+      attemptLeaseMs: config.attemptLease,
       destinationConcurrency: config.destinationConcurrency,
       parkAfterFailures: config.parkAfter,
     },
