@@ -99,6 +99,14 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
   // moved it meanwhile) may need answers the plan lacks: look them up and try again.
   for (let pass = 0; ; pass++) {
     await complete(deps, plan, wanted);
+    if (pass === 0 && wanted.every((d) => !needsTransaction(plan, d))) {
+      // The common case (no alias to expand, no DNS deferral to count): one statement on
+      // the pool, each change guarded by the state read above. A copy that routed the same
+      // event meanwhile wins; the events this one writes anyway are idempotent downstream.
+      const work = wanted.map((delivery) => ({ delivery }));
+      const pending = await decide(deps, event, plan, now, work, { db: deps.pool, guard: true });
+      return void (await deps.outbox.publish(pending));
+    }
     const result = await withTransaction(deps.pool, (db) => routeLocked(deps, event, plan, now, db));
     if (result.kind === "done") return void (await deps.outbox.publish(result.pending));
     if (pass >= 2) throw new Error(`routing of message ${event.messageId} kept finding deliveries change under it`);
@@ -159,13 +167,32 @@ async function routeLocked(deps: RouterDeps, event: MessageSubmitted, plan: Plan
   const work: Work[] = rows.map(toDelivery).filter(routable).map((delivery) => ({ delivery }));
   const missing = work.map((w) => w.delivery).filter((d) => !isPlanned(plan, d));
   if (missing.length > 0) return { kind: "missing", missing };
+  return { kind: "done", pending: await decide(deps, event, plan, now, work, { db, guard: false }) };
+}
 
+/**
+ * Decides every delivery of `work` from the plan and writes the outcome in one statement.
+ * `db` is the transaction's client when an alias is expanded (its children's rows) or a
+ * DNS deferral counted; otherwise the pool, and then every change is guarded by the state
+ * the plan was made from.
+ */
+async function decide(
+  deps: RouterDeps,
+  event: MessageSubmitted,
+  plan: Plan,
+  now: Date,
+  work: Work[],
+  on: { db: Queryable; guard: boolean },
+): Promise<PendingEvent[]> {
+  const { db } = on;
+  const nextAttemptAt = new Date(now.getTime() + deps.redriveAfterMs);
   const claimed = new Set(plan.claimed);
   const changes: Change[] = [];
   const events: AnyEvent[] = [];
   const decisions: Record<string, string> = {};
   const remote = new Map<string, { deliveryId: string; recipient: string }[]>();
-  const change = (d: Delivery, c: Omit<Change, "deliveryId" | "at">) => changes.push({ deliveryId: d.id, at: now, ...c });
+  const change = (d: Delivery, c: Omit<Change, "deliveryId" | "at">) =>
+    changes.push({ deliveryId: d.id, at: now, ...c, ...(on.guard ? { expectedState: d.state } : {}) });
 
   for (let i = 0; i < work.length; i++) {
     const { delivery: d, known } = work[i]!;
@@ -278,7 +305,14 @@ async function routeLocked(deps: RouterDeps, event: MessageSubmitted, plan: Plan
   }
   const pending = await transitionAndAnnounce(db, deps.outbox, changes, events);
   if (Object.keys(decisions).length > 0) deps.log.info({ messageId: event.messageId, decisions }, "routed");
-  return { kind: "done", pending };
+  return pending;
+}
+
+/** Whether routing `d` writes more than its own row: an alias's children, or a DNS deferral's count. */
+function needsTransaction(plan: Plan, d: Delivery): boolean {
+  const status = plan.statuses.get(d.recipient);
+  if (status?.kind === "alias") return true;
+  return status?.kind === "not-hosted" && d.state !== "routed" && plan.routes.get(status.domain)?.kind === "defer";
 }
 
 /** Whether the plan holds every answer routing `d` needs. */
@@ -295,7 +329,7 @@ function isPlanned(plan: Plan, d: Delivery): boolean {
  * routing's re-drive routes it again when its next attempt time comes.
  */
 async function deferRecipient(
-  db: PoolClient,
+  db: Queryable,
   deps: RouterDeps,
   d: Delivery,
   reply: string,
@@ -322,7 +356,7 @@ async function deferRecipient(
  * A delivery of the same message for one final recipient of an alias. It inherits the
  * alias's DSN request, and its ORCPT names the address the sender used (RFC 3461 §4.2).
  */
-async function addChildDelivery(db: PoolClient, parent: Delivery, recipient: string, now: Date, nextAttemptAt: Date): Promise<Delivery | undefined> {
+async function addChildDelivery(db: Queryable, parent: Delivery, recipient: string, now: Date, nextAttemptAt: Date): Promise<Delivery | undefined> {
   const id = randomUUID();
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, dsn_notify, original_recipient, created_at, updated_at)
