@@ -104,7 +104,7 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
       // the pool, each change guarded by the state read above. A copy that routed the same
       // event meanwhile wins; the events this one writes anyway are idempotent downstream.
       const work = wanted.map((delivery) => ({ delivery }));
-      const pending = await decide(deps, event, plan, now, work, { db: deps.pool, guard: true });
+      const pending = await routeWork(deps, event, plan, now, work, { db: deps.pool, guard: true });
       return void (await deps.outbox.publish(pending));
     }
     const result = await withTransaction(deps.pool, (db) => routeLocked(deps, event, plan, now, db));
@@ -167,7 +167,7 @@ async function routeLocked(deps: RouterDeps, event: MessageSubmitted, plan: Plan
   const work: Work[] = rows.map(toDelivery).filter(routable).map((delivery) => ({ delivery }));
   const missing = work.map((w) => w.delivery).filter((d) => !isPlanned(plan, d));
   if (missing.length > 0) return { kind: "missing", missing };
-  return { kind: "done", pending: await decide(deps, event, plan, now, work, { db, guard: false }) };
+  return { kind: "done", pending: await routeWork(deps, event, plan, now, work, { db, guard: false }) };
 }
 
 /**
@@ -176,7 +176,7 @@ async function routeLocked(deps: RouterDeps, event: MessageSubmitted, plan: Plan
  * DNS deferral counted; otherwise the pool, and then every change is guarded by the state
  * the plan was made from.
  */
-async function decide(
+async function routeWork(
   deps: RouterDeps,
   event: MessageSubmitted,
   plan: Plan,
