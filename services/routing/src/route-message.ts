@@ -6,6 +6,7 @@ import { describeRoute, type Route } from "@correo/mx";
 import {
   toDelivery,
   transitionAndAnnounce,
+  type Announcement,
   type Change,
   type Clock,
   type Delivery,
@@ -188,9 +189,11 @@ async function routeWork(
   const nextAttemptAt = new Date(now.getTime() + deps.redriveAfterMs);
   const claimed = new Set(plan.claimed);
   const changes: Change[] = [];
-  const events: AnyEvent[] = [];
+  const events: Announcement[] = [];
   const decisions: Record<string, string> = {};
   const remote = new Map<string, { deliveryId: string; recipient: string }[]>();
+  // Guarded (no lock held), an event announces only deliveries this pass still owns.
+  const announce = (ids: string[], event: AnyEvent) => events.push(on.guard ? { event, guard: ids } : { event });
   const change = (d: Delivery, c: Omit<Change, "deliveryId" | "at">) =>
     changes.push({ deliveryId: d.id, at: now, ...c, ...(on.guard ? { expectedState: d.state } : {}) });
 
@@ -217,7 +220,7 @@ async function routeWork(
             response: `local mailbox ${verdict.mailbox} of ${verdict.account} (account ${verdict.accountId})`,
           });
         }
-        events.push({
+        announce([d.id], {
           type: "delivery.local",
           version: 1,
           messageId: event.messageId,
@@ -293,7 +296,7 @@ async function routeWork(
   }
   // Remote recipients of one destination travel together (one SMTP transaction).
   for (const [domain, group] of remote) {
-    events.push({
+    announce(group.map((g) => g.deliveryId), {
       type: "delivery.remote",
       version: 1,
       messageId: event.messageId,
