@@ -71,6 +71,7 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
   const lifetimeEnd = new Date(acceptedAt.getTime() + deps.policy.maxLifetimeMs);
   let releaseSlot: (() => Promise<void>) | undefined;
   let recorded: Recorded[];
+  let attempted = false;
   try {
     if (parkedUntil) {
       // A dead destination: wait with the others for the end of the parking, no attempt.
@@ -81,6 +82,7 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
       const soon = new Date(started.getTime() + THROTTLE_RETRY_MS + Math.round(deps.random() * THROTTLE_RETRY_MS));
       recorded = await putBack(deps, due, soon, lifetimeEnd, started);
     } else {
+      attempted = true;
       const { verdicts, answered, failure, host } = await attempt(deps, event, claimed);
       const finished = deps.clock.now();
       const outcomes = outcomesOf(deps, due, verdicts, finished, lifetimeEnd);
@@ -103,9 +105,10 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
             });
     }
   } catch (err) {
-    // Nothing was recorded: give the lease back, so that the broker's redelivery of this
-    // event may try again at once rather than after the lease.
-    await releaseLeases(deps.pool, due, claimed.leasedUntil).catch(() => undefined);
+    // Failed before any SMTP (Redis or PostgreSQL away): give the lease back, so that the
+    // broker's redelivery of this event may try again at once. After an attempt began, the
+    // remote may have the message: the lease holds until it expires.
+    if (!attempted) await releaseLeases(deps.pool, due, claimed.leasedUntil).catch(() => undefined);
     throw err;
   } finally {
     await releaseSlot?.().catch(() => undefined);
