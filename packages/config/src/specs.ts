@@ -90,6 +90,11 @@ export const serviceSpecs = {
     maxLifetime: duration("RELAY_MAX_LIFETIME", "how long a message is retried before it bounces", "5d"),
     delayWarning: duration("RELAY_DELAY_WARNING", "when a 'delayed' DSN is sent", "4h"),
     connectTimeout: duration("RELAY_CONNECT_TIMEOUT", "timeout to connect to a remote MX", "30s"),
+    attemptLease: duration(
+      "RELAY_ATTEMPT_LEASE",
+      "how long one attempt holds its deliveries: a copy that dies mid-attempt has them retried after it; longer than any attempt",
+      "20m",
+    ),
     destinationConcurrency: positiveInt("RELAY_DESTINATION_CONCURRENCY", "SMTP connections at once per destination domain, over all copies", 10),
     parkAfter: positiveInt("RELAY_PARK_AFTER", "attempts in a row with no host answering before a destination is parked", 3),
     connectionIdle: duration("RELAY_CONNECTION_IDLE", "how long an idle SMTP connection is kept for the next message", "10s"),

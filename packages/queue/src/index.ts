@@ -1,4 +1,17 @@
-export { RetrySchedule, type ScheduleEntry } from "./schedule.js";
+export { RetrySchedule, relayScheduleKey, type ScheduleEntry } from "./schedule.js";
+export {
+  afterFailure,
+  deferUntil,
+  nextAttemptAt,
+  nominalDelayMs,
+  parkedFor,
+  retryAfterHintMs,
+  retryDelayMs,
+  JITTER,
+  type AfterFailure,
+  type BackoffPolicy,
+  type Random,
+} from "./backoff.js";
 export {
   listQueue,
   showDelivery,

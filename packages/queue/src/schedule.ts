@@ -15,11 +15,6 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, to
 if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
 return due`;
 
-// Deletes a lease only if it is still ours (it may have expired and been taken since).
-const RELEASE_LEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
 // A counting semaphore with expiring holders: ZSET member = holder, score = expiry (ms).
 // KEYS[1] set; ARGV: now, limit, holder, expiry. Returns 1 when a slot was taken.
 const ACQUIRE_SLOT = `
@@ -31,6 +26,11 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return 0`;
 
+/** The relay's sorted set of due times: the one place its name is made (queue, relay-queue, metrics). */
+export function relayScheduleKey(prefix: string): string {
+  return `${prefix}:relay:schedule`;
+}
+
 export interface ScheduleEntry {
   deliveryId: string;
   dueAt: Date;
@@ -38,17 +38,13 @@ export interface ScheduleEntry {
 
 export class RetrySchedule {
   readonly key: string;
-  private readonly leasePrefix: string;
   private readonly slotPrefix: string;
-  /** Identifies this process's leases. */
-  private readonly owner = randomUUID();
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}:relay:schedule`;
-    this.leasePrefix = `${prefix}:relay:lease:`;
+    this.key = relayScheduleKey(prefix);
     this.slotPrefix = `${prefix}:relay:slots:`;
   }
 
@@ -89,23 +85,6 @@ export class RetrySchedule {
   async score(deliveryId: string): Promise<number | undefined> {
     const s = await this.redis.zscore(this.key, deliveryId);
     return s === null ? undefined : Number(s);
-  }
-
-  /**
-   * Leases deliveries for one attempt, so that two copies handling the same event at the
-   * same time (a re-drive racing the original) do not both send. Returns those leased.
-   * Coordination only: a lost lease costs at most a duplicate attempt, never a delivery.
-   */
-  async lease(ids: string[], ttlMs: number): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.set(this.leasePrefix + id, this.owner, "PX", ttlMs, "NX");
-    const results = (await pipe.exec()) ?? [];
-    return ids.filter((_, i) => results[i]?.[1] === "OK");
-  }
-
-  async release(ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.redis.eval(RELEASE_LEASE, 1, this.leasePrefix + id, this.owner)));
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { ServiceName } from "@correo/config";
 import type { Pool } from "@correo/db";
 import type { Topology } from "@correo/broker";
+import { relayScheduleKey } from "@correo/queue";
 import { FailureTally, metricNames, observeCounter, observeGauge, type Logger, type Reading } from "@correo/telemetry";
 
 /**
@@ -26,11 +27,6 @@ export interface ObserverDeps {
   redis: () => Promise<Redis>;
   log: Logger;
   onStop: (step: () => Promise<void> | void) => void;
-}
-
-/** The relay's sorted set (services/relay-queue/src/schedule.ts), scored by due time in ms. */
-export function relayScheduleKey(prefix: string): string {
-  return `${prefix}:relay:schedule`;
 }
 
 export async function registerObservers(deps: ObserverDeps): Promise<void> {

@@ -90,8 +90,9 @@ export interface Outcome {
 /**
  * `transition` for the outcomes of one attempt, in one statement (one round trip
  * however many recipients): each delivery moves to its state with the state as its
- * timeline event, its attempt counted and, when given, `remoteMta` recorded (RFC 3464
- * Remote-MTA). Final deliveries never move. Returns the ids that moved.
+ * timeline event, its attempt counted, its attempt lease returned and, when given,
+ * `remoteMta` recorded (RFC 3464 Remote-MTA). Final deliveries never move. Returns the
+ * ids that moved.
  */
 export async function recordOutcomes(db: Queryable, outcomes: Outcome[], at: Date, remoteMta?: string): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
@@ -104,7 +105,7 @@ export async function recordOutcomes(db: Queryable, outcomes: Outcome[], at: Dat
      ), moved AS (
        UPDATE deliveries d
           SET state = o.state, next_attempt_at = o.next_attempt_at, last_response = o.response,
-              attempts = d.attempts + 1, updated_at = $5, remote_mta = coalesce($6, d.remote_mta)
+              attempts = d.attempts + 1, updated_at = $5, remote_mta = coalesce($6, d.remote_mta), leased_until = NULL
          FROM outcome o
         WHERE d.id = o.id AND d.state NOT IN ('delivered', 'bounced', 'expired')
        RETURNING d.id, o.state, o.response

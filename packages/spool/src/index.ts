@@ -10,6 +10,7 @@ export {
   type AcceptOptions,
 } from "./accept.js";
 export { loadMessage, type StoredMessage } from "./messages.js";
+export { transitionAndAnnounce, type Announcement, type Change } from "./announce.js";
 export {
   transition,
   recordOutcomes,

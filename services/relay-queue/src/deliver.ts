@@ -1,9 +1,10 @@
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { DeliveryRemote } from "@correo/contracts";
 import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
-import { getBlob, recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
+import { normalizeDomain, type Transport } from "@correo/directory";
+import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
-import { deferUntil, type BackoffPolicy, type Random } from "./backoff.js";
+import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
 import type { Verdict } from "./classify.js";
 import { destinationAnswered, destinationFailed } from "./destinations.js";
 import type { NextHop } from "./route-policy.js";
@@ -31,8 +32,8 @@ export interface RelayDeps {
   schedule: RetrySchedule;
   /** Connection slots per destination, over all copies, with a local waiting room. */
   slots: DestinationSlots;
-  /** The route to `domain` and the TLS policy and AUTH towards it (route-policy.ts). */
-  nextHop(domain: string): Promise<NextHop>;
+  /** The route to `domain` and the TLS policy and AUTH towards it, given its transport override (route-policy.ts). */
+  nextHop(domain: string, transport: Transport | undefined): Promise<NextHop>;
   send: SmtpSender;
   /** The DKIM key of a sender domain, when it has one. */
   signingKey?(domain: string): Promise<SigningKey | undefined>;
@@ -55,56 +56,64 @@ const THROTTLE_RETRY_MS = 1000;
  * hop, one SMTP transaction, one state change per recipient. Idempotent: a delivery
  * already final, deferred but not yet due, held, or leased by another attempt is
  * skipped, so a redelivered or re-published event never sends twice what was delivered.
+ *
+ * The remote host's reply is recorded in PostgreSQL first thing after it arrives, before
+ * the connection slot is released and before the schedule, metrics and logs; the broker
+ * message is acked only after all of it. What remains of the at-least-once window (the
+ * host said 250, this copy died before that one statement committed) is in
+ * docs/reliability.md ("Relay window").
  */
 export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Promise<void> {
-  const leased = await deps.schedule.lease(event.deliveries.map((d) => d.deliveryId), deps.policy.attemptLeaseMs);
-  if (leased.length === 0) return;
+  const started = deps.clock.now();
+  const claimed = await claim(deps, event, started);
+  if (!claimed) return;
+  const { due, acceptedAt, parkedUntil, destinationHealthy } = claimed;
+  const lifetimeEnd = new Date(acceptedAt.getTime() + deps.policy.maxLifetimeMs);
   let releaseSlot: (() => Promise<void>) | undefined;
+  let recorded: Recorded[];
+  let attempted = false;
   try {
-    const started = deps.clock.now();
-    const { due, acceptedAt, parkedUntil, destinationHealthy } = await claim(deps, event.domain, leased, started);
-    if (due.length === 0) return;
-    const lifetimeEnd = new Date(acceptedAt.getTime() + deps.policy.maxLifetimeMs);
-
     if (parkedUntil) {
       // A dead destination: wait with the others for the end of the parking, no attempt.
       const reply = `4.4.1 destination ${event.domain} parked until ${parkedUntil.toISOString()}: its hosts do not answer`;
-      await finish(deps, event, acceptedAt, await putBack(deps, due, parkedUntil, lifetimeEnd, started, reply));
-      return;
-    }
-    releaseSlot = await deps.slots.acquire(event.domain, deps.policy.destinationConcurrency, () => deps.clock.now(), deps.policy.attemptLeaseMs);
-    if (!releaseSlot) {
+      recorded = await putBack(deps, due, parkedUntil, lifetimeEnd, started, reply);
+    } else if (!(releaseSlot = await deps.slots.acquire(event.domain, deps.policy.destinationConcurrency, () => deps.clock.now(), deps.policy.attemptLeaseMs))) {
       throttled().add(due.length);
       const soon = new Date(started.getTime() + THROTTLE_RETRY_MS + Math.round(deps.random() * THROTTLE_RETRY_MS));
-      await finish(deps, event, acceptedAt, await putBack(deps, due, soon, lifetimeEnd, started));
-      return;
-    }
-
-    const { verdicts, answered, failure, host } = await attempt(deps, event, due);
-    const finished = deps.clock.now();
-    const outcomes = outcomesOf(deps, due, verdicts, finished, lifetimeEnd);
-    // The common case (a live destination stays live) is one statement; a change of the
-    // destination's health goes in the same transaction as the outcomes.
-    const recorded =
-      answered && destinationHealthy
-        ? await record(deps.pool, outcomes, finished, host)
-        : await withTransaction(deps.pool, async (db) => {
-            const out = await record(db, outcomes, finished, host);
-            if (answered) await destinationAnswered(db, event.domain, finished);
-            else {
-              const until = await destinationFailed(db, event.domain, failure, finished, deps.policy.parkAfterFailures, deps.policy);
-              if (until) {
-                parked().add(1);
-                deps.log.warn({ domain: event.domain, until: until.toISOString(), failure }, "destination parked: its hosts do not answer");
+      recorded = await putBack(deps, due, soon, lifetimeEnd, started);
+    } else {
+      attempted = true;
+      const { verdicts, answered, failure, host } = await attempt(deps, event, claimed);
+      const finished = deps.clock.now();
+      const outcomes = outcomesOf(deps, due, verdicts, finished, lifetimeEnd);
+      // The common case (a live destination stays live) is one statement; a change of the
+      // destination's health goes in the same transaction as the outcomes.
+      recorded =
+        answered && destinationHealthy
+          ? await record(deps.pool, outcomes, finished, host)
+          : await withTransaction(deps.pool, async (db) => {
+              const out = await record(db, outcomes, finished, host);
+              if (answered) await destinationAnswered(db, event.domain, finished);
+              else {
+                const until = await destinationFailed(db, event.domain, failure, finished, deps.policy.parkAfterFailures, deps.policy);
+                if (until) {
+                  parked().add(1);
+                  deps.log.warn({ domain: event.domain, until: until.toISOString(), failure }, "destination parked: its hosts do not answer");
+                }
               }
-            }
-            return out;
-          });
-    await finish(deps, event, acceptedAt, recorded);
+              return out;
+            });
+    }
+  } catch (err) {
+    // Failed before any SMTP (Redis or PostgreSQL away): give the lease back, so that the
+    // broker's redelivery of this event may try again at once. After an attempt began, the
+    // remote may have the message: the lease holds until it expires.
+    if (!attempted) await releaseLeases(deps.pool, due, claimed.leasedUntil).catch(() => undefined);
+    throw err;
   } finally {
     await releaseSlot?.().catch(() => undefined);
-    await deps.schedule.release(leased).catch(() => undefined);
   }
+  await finish(deps, event, acceptedAt, recorded, claimed.scheduled);
 }
 
 interface Recorded {
@@ -114,14 +123,16 @@ interface Recorded {
 }
 
 /** Schedules the deferred outcomes, unschedules the final ones, counts and logs. */
-async function finish(deps: RelayDeps, event: DeliveryRemote, acceptedAt: Date, outcomes: Recorded[]): Promise<void> {
+async function finish(deps: RelayDeps, event: DeliveryRemote, acceptedAt: Date, outcomes: Recorded[], scheduled: Set<string>): Promise<void> {
   const deferred = outcomes.filter((o) => o.nextAttemptAt !== undefined);
   const final = outcomes.filter((o) => o.nextAttemptAt === undefined);
   // Redis is an index: if this fails, the reconciler re-adds from PostgreSQL.
   await deps.schedule
     .add(deferred.map((o) => ({ deliveryId: o.id, dueAt: o.nextAttemptAt! })))
     .catch((err: Error) => deps.log.warn({ err: err.message }, "retry schedule not updated; the reconciler will"));
-  await deps.schedule.remove(final.map((o) => o.id)).catch(() => undefined);
+  // Only a delivery that was deferred before can have an entry left in the set (a first
+  // attempt never had one); its claim usually took it out already.
+  await deps.schedule.remove(final.filter((o) => scheduled.has(o.id)).map((o) => o.id)).catch(() => undefined);
   const now = deps.clock.now();
   for (const o of final) {
     completed().add(1, { outcome: o.state, route: "remote" });
@@ -130,44 +141,104 @@ async function finish(deps: RelayDeps, event: DeliveryRemote, acceptedAt: Date, 
   deps.log.info({ messageId: event.messageId, domain: event.domain, outcomes: outcomes.map((o) => o.state) }, "remote delivery attempt done");
 }
 
+/** What one claim found: the deliveries to try and everything their attempt needs. */
+interface Claimed {
+  due: Delivery[];
+  acceptedAt: Date;
+  parkedUntil?: Date;
+  destinationHealthy: boolean;
+  /** The lease taken on every row of `due`. */
+  leasedUntil: Date;
+  /** Ids of `due` that were deferred (and may still have an entry in the Redis schedule). */
+  scheduled: Set<string>;
+  /** The message as stored (the blob). */
+  raw: Buffer | undefined;
+  /** The transport override of the destination, if any (its own entry, else '*'). */
+  transport: Transport | undefined;
+  /** The DKIM key of the envelope sender's domain, if it has one. */
+  senderKey: SigningKey | undefined;
+}
+
+interface ClaimRow extends DeliveryRow {
+  accepted_at: Date;
+  dest_failures: number | null;
+  dest_parked_until: Date | null;
+  blob: Buffer | null;
+  transport: { host: string; port: number; tls_policy: Transport["tlsPolicy"]; auth_username: string | null; auth_password: string | null } | null;
+  sender_key: SigningKey | null;
+  was_deferred: boolean;
+}
+
 /**
- * Keeps the deliveries this attempt may make: remote, not final, not held, and routed
- * (never tried) or deferred and due. Their next action time moves to the end of the
- * lease, so that neither routing's re-drive nor the reconciler brings them back
- * mid-attempt, and an attempt that dies is retried once the lease is over (nothing
- * stuck out of sight). Also says when the message was accepted and whether the
- * destination is parked. One statement: the UPDATE takes the row locks, and a copy that
- * waited on them sees the moved next action time.
+ * Keeps the deliveries this attempt may make: remote, not final, not held, not leased by
+ * another attempt, and routed (never tried) or deferred and due. Each gets the attempt
+ * lease (`leased_until`), and its next action time moves to the end of the lease, so that
+ * neither routing's re-drive nor the reconciler brings it back mid-attempt, and an attempt
+ * that dies is retried once the lease is over (nothing stuck out of sight). One statement:
+ * the UPDATE takes the row locks, and a copy that waited on them sees the lease and skips
+ * the row. The same statement reads what the attempt needs — when the message was
+ * accepted, the destination's health, the message itself, the destination's transport
+ * and the sender domain's DKIM key — so that a delivery costs two statements: this and
+ * its outcome.
  */
-async function claim(
-  deps: RelayDeps,
-  domain: string,
-  ids: string[],
-  now: Date,
-): Promise<{ due: Delivery[]; acceptedAt: Date; parkedUntil?: Date; destinationHealthy: boolean }> {
-  const { rows } = await deps.pool.query<DeliveryRow & { accepted_at: Date; dest_failures: number | null; dest_parked_until: Date | null }>(
+async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise<Claimed | undefined> {
+  const leasedUntil = new Date(now.getTime() + deps.policy.attemptLeaseMs);
+  const domain = normalizeDomain(event.domain) ?? event.domain;
+  const senderDomain = event.envelopeFrom.split("@")[1]?.toLowerCase() ?? "";
+  const { rows } = await deps.pool.query<ClaimRow>(
     `WITH claimed AS (
-       UPDATE deliveries SET next_attempt_at = $3
-        WHERE id = ANY($1::uuid[]) AND held_at IS NULL AND route = 'remote'
-          AND (state = 'routed' OR (state = 'deferred' AND next_attempt_at <= $2))
-       RETURNING *
+       UPDATE deliveries d SET next_attempt_at = $3, leased_until = $3
+        WHERE d.id = ANY($1::uuid[]) AND d.held_at IS NULL AND d.route = 'remote'
+          AND (d.state = 'routed' OR (d.state = 'deferred' AND d.next_attempt_at <= $2))
+          AND (d.leased_until IS NULL OR d.leased_until <= $2)
+       RETURNING d.*, d.state = 'deferred' AS was_deferred
+     ), ordered AS (
+       SELECT c.*, row_number() OVER (ORDER BY c.recipient) AS n FROM claimed c
      )
-     SELECT c.*, m.created_at AS accepted_at, d.failures AS dest_failures, d.parked_until AS dest_parked_until
-       FROM claimed c
-       JOIN messages m ON m.id = c.message_id
-       LEFT JOIN relay_destinations d ON d.domain = $4
-      ORDER BY c.recipient`,
-    [ids, now, new Date(now.getTime() + deps.policy.attemptLeaseMs), domain],
+     SELECT o.*, m.created_at AS accepted_at, dest.failures AS dest_failures, dest.parked_until AS dest_parked_until,
+            CASE WHEN o.n = 1 THEN b.content END AS blob,
+            CASE WHEN o.n = 1 THEN (SELECT json_build_object('host', t.host, 'port', t.port, 'tls_policy', t.tls_policy,
+                                                              'auth_username', t.auth_username, 'auth_password', t.auth_password)
+                                      FROM transports t WHERE t.domain = $4 OR t.domain = '*' ORDER BY t.domain = '*' LIMIT 1) END AS transport,
+            CASE WHEN o.n = 1 THEN (SELECT json_build_object('domain', k.domain, 'selector', k.selector, 'privateKey', k.private_key)
+                                      FROM dkim_keys k WHERE k.domain = $5) END AS sender_key
+       FROM ordered o
+       JOIN messages m ON m.id = o.message_id
+       LEFT JOIN blobs b ON b.id = m.blob_id
+       LEFT JOIN relay_destinations dest ON dest.domain = $6
+      ORDER BY o.n`,
+    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain],
   );
   const first = rows[0];
-  if (!first) return { due: [], acceptedAt: now, destinationHealthy: true };
-  const due = rows.map(toDelivery);
+  if (!first) return undefined;
   const parkedUntil = first.dest_parked_until && first.dest_parked_until.getTime() > now.getTime() ? first.dest_parked_until : undefined;
-  // No failures on record: a successful attempt has nothing to reset.
-  const destinationHealthy = !first.dest_failures && first.dest_parked_until === null;
-  return parkedUntil
-    ? { due, acceptedAt: first.accepted_at, parkedUntil, destinationHealthy }
-    : { due, acceptedAt: first.accepted_at, destinationHealthy };
+  const t = first.transport;
+  return {
+    due: rows.map(toDelivery),
+    acceptedAt: first.accepted_at,
+    ...(parkedUntil ? { parkedUntil } : {}),
+    // No failures on record: a successful attempt has nothing to reset.
+    destinationHealthy: !first.dest_failures && first.dest_parked_until === null,
+    leasedUntil,
+    scheduled: new Set(rows.filter((r) => r.was_deferred).map((r) => r.id)),
+    raw: first.blob ?? undefined,
+    transport: t
+      ? {
+          domain,
+          host: t.host,
+          port: t.port,
+          tlsPolicy: t.tls_policy,
+          auth: t.auth_username !== null && t.auth_password !== null ? { username: t.auth_username, password: t.auth_password } : null,
+          createdAt: now,
+        }
+      : undefined,
+    senderKey: first.sender_key ?? undefined,
+  };
+}
+
+/** Gives back the leases an attempt took, when it failed before recording anything. */
+async function releaseLeases(db: Queryable, due: Delivery[], leasedUntil: Date): Promise<void> {
+  await db.query("UPDATE deliveries SET leased_until = NULL WHERE id = ANY($1::uuid[]) AND leased_until = $2", [due.map((d) => d.id), leasedUntil]);
 }
 
 /**
@@ -188,7 +259,8 @@ async function putBack(deps: RelayDeps, due: Delivery[], until: Date, lifetimeEn
       }
       const next = new Date(Math.min(until.getTime(), lifetimeEnd.getTime()));
       const { rowCount } = await db.query(
-        `UPDATE deliveries SET state = 'deferred', next_attempt_at = $2, last_response = coalesce($3, last_response), updated_at = $4
+        `UPDATE deliveries SET state = 'deferred', next_attempt_at = $2, last_response = coalesce($3, last_response), updated_at = $4,
+                               leased_until = NULL
           WHERE id = $1 AND state IN ('routed', 'deferred')`,
         [d.id, next, reply ?? null, now],
       );
@@ -207,14 +279,14 @@ interface AttemptResult {
   host?: string;
 }
 
-async function attempt(deps: RelayDeps, event: DeliveryRemote, due: Delivery[]): Promise<AttemptResult> {
+async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed): Promise<AttemptResult> {
+  const { due } = claimed;
   const all = (v: Verdict) => new Map(due.map((d) => [d.recipient, v]));
-  const { route, hop } = await deps.nextHop(event.domain);
+  const { route, hop } = await deps.nextHop(event.domain, claimed.transport);
   if (route.kind === "bounce") return { verdicts: all({ outcome: "bounced", reply: route.reply }), answered: true, failure: "" };
   if (route.kind === "defer") return { verdicts: all({ outcome: "deferred", reply: route.reply }), answered: false, failure: route.reply };
-  const stored = await getBlob(deps.pool, event.blobId);
-  if (!stored) throw new Error(`blob ${event.blobId} of message ${event.messageId} is missing from the spool`);
-  const raw = await sign(deps, event, stored);
+  if (!claimed.raw) throw new Error(`blob ${event.blobId} of message ${event.messageId} is missing from the spool`);
+  const raw = await sign(deps, event, claimed.raw, claimed.senderKey);
   const result = await deps.send({
     targets: route.targets,
     envelopeFrom: event.envelopeFrom,
@@ -229,11 +301,13 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, due: Delivery[]):
 }
 
 /** DKIM-signs mail from a hosted domain that has a key (RFC 6376); unsigned when it has none. */
-async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer): Promise<Buffer> {
+async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderKey: SigningKey | undefined): Promise<Buffer> {
   if (!deps.signingKey) return raw;
-  const domain = fromDomain(raw) ?? event.envelopeFrom.split("@")[1]?.toLowerCase();
+  const senderDomain = event.envelopeFrom.split("@")[1]?.toLowerCase();
+  const domain = fromDomain(raw) ?? senderDomain;
   if (!domain) return raw;
-  const key = await deps.signingKey(domain);
+  // The claim read the envelope sender domain's key; another From: domain is asked for.
+  const key = domain === senderDomain ? senderKey : await deps.signingKey(domain);
   if (!key) return raw;
   try {
     return await signMessage(raw, key, deps.clock.now());
@@ -250,12 +324,12 @@ function outcomesOf(deps: RelayDeps, due: Delivery[], verdicts: Map<string, Verd
     const v = verdicts.get(d.recipient) ?? { outcome: "deferred", reply: "4.4.0 no result for this recipient" };
     if (v.outcome !== "deferred") return { deliveryId: d.id, state: v.outcome, response: v.reply };
     const attempts = d.attempts + 1;
-    if (now.getTime() >= lifetimeEnd.getTime()) {
+    const next = afterFailure(now, attempts, lifetimeEnd, deps.policy, deps.random, v.reply);
+    if (next.kind === "expire") {
       // RFC 5321 §4.5.4.1: give up after the lifetime; RFC 3463 X.4.7 delivery time expired.
       return { deliveryId: d.id, state: "expired", response: `5.4.7 delivery time expired after ${attempts} attempts; last: ${v.reply}` };
     }
-    const next = deferUntil(now, attempts, lifetimeEnd, deps.policy, deps.random, v.reply);
-    return { deliveryId: d.id, state: "deferred", response: v.reply, nextAttemptAt: next };
+    return { deliveryId: d.id, state: "deferred", response: v.reply, nextAttemptAt: next.at };
   });
 }
 

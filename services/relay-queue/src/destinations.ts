@@ -1,5 +1,5 @@
 import type { Queryable } from "@correo/db";
-import { parkedFor, type BackoffPolicy } from "./backoff.js";
+import { parkedFor, type BackoffPolicy } from "@correo/queue";
 
 // Dead destinations (Postfix qmgr's "dead" transport state): a recipient domain whose
 // hosts do not answer at all is parked in PostgreSQL, so that every relay-queue copy

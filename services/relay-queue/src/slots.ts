@@ -12,6 +12,18 @@ export interface SlotWaitPolicy {
   maxWaitMs: number;
   /** How often a waiting delivery asks again when no slot of this copy frees up (others' may). */
   pollMs: number;
+  /**
+   * How long a released slot stays with this copy for the destination's next delivery
+   * before it goes back to Redis (0: at once). A busy destination then costs no Redis
+   * round trip per delivery, as Postfix's qmgr keeps its concurrency window in memory.
+   */
+  keepIdleMs?: number;
+}
+
+/** A slot this copy holds: the Redis release and when the slot expires there. */
+interface Slot {
+  release: () => Promise<void>;
+  expiresAt: number;
 }
 
 /**
@@ -25,6 +37,8 @@ export interface SlotWaitPolicy {
  */
 export class DestinationSlots {
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Released slots kept for the next delivery of their destination. */
+  private readonly idle = new Map<string, { slot: Slot; timer: NodeJS.Timeout }[]>();
   private waiting = 0;
   private closed = false;
 
@@ -38,8 +52,12 @@ export class DestinationSlots {
     const deadline = Date.now() + this.policy.maxWaitMs;
     for (;;) {
       if (this.closed) return undefined;
-      const release = await this.acquireSlot(destination, limit, now(), ttlMs);
-      if (release) return this.hold(destination, release);
+      // A kept slot serves if it outlives this attempt's lease by a margin; else it goes back.
+      const kept = this.takeIdle(destination, now().getTime() + ttlMs / 2);
+      if (kept) return this.hold(destination, kept);
+      const at = now().getTime();
+      const release = await this.acquireSlot(destination, limit, new Date(at), ttlMs);
+      if (release) return this.hold(destination, { release, expiresAt: at + ttlMs });
       const left = deadline - Date.now();
       if (this.closed || left <= 0 || this.waiting >= this.policy.maxWaiting) return undefined;
       await this.waitForRelease(destination, Math.min(left, this.policy.pollMs));
@@ -54,19 +72,60 @@ export class DestinationSlots {
   close(): void {
     this.closed = true;
     for (const queue of [...this.waiters.values()]) for (const wake of [...queue]) wake();
+    for (const kept of [...this.idle.values()]) {
+      for (const { slot, timer } of kept) {
+        clearTimeout(timer);
+        void slot.release().catch(() => undefined);
+      }
+    }
+    this.idle.clear();
   }
 
-  private hold(destination: string, release: () => Promise<void>): () => Promise<void> {
+  private hold(destination: string, slot: Slot): () => Promise<void> {
     let released = false;
     return async () => {
       if (released) return;
       released = true;
+      const keepMs = this.policy.keepIdleMs ?? 0;
+      if (keepMs > 0 && !this.closed) {
+        this.keep(destination, slot, keepMs);
+        this.waiters.get(destination)?.shift()?.();
+        return;
+      }
       try {
-        await release();
+        await slot.release();
       } finally {
         this.waiters.get(destination)?.shift()?.();
       }
     };
+  }
+
+  private keep(destination: string, slot: Slot, keepMs: number): void {
+    const kept = this.idle.get(destination) ?? [];
+    this.idle.set(destination, kept);
+    const entry = {
+      slot,
+      timer: setTimeout(() => {
+        const i = kept.indexOf(entry);
+        if (i >= 0) kept.splice(i, 1);
+        if (kept.length === 0 && this.idle.get(destination) === kept) this.idle.delete(destination);
+        void slot.release().catch(() => undefined);
+      }, keepMs),
+    };
+    entry.timer.unref();
+    kept.push(entry);
+  }
+
+  private takeIdle(destination: string, validUntil: number): Slot | undefined {
+    const kept = this.idle.get(destination);
+    while (kept && kept.length > 0) {
+      const { slot, timer } = kept.pop()!;
+      clearTimeout(timer);
+      if (kept.length === 0) this.idle.delete(destination);
+      if (slot.expiresAt > validUntil) return slot;
+      void slot.release().catch(() => undefined); // about to expire in Redis: take a fresh one
+    }
+    return undefined;
   }
 
   private waitForRelease(destination: string, ms: number): Promise<void> {

@@ -152,7 +152,9 @@ export function pooledSender(opts: { maxConnections: number; idleTimeoutMs: numb
           ...transportOptions(target, req),
           pool: true,
           maxConnections: opts.maxConnections,
-          maxMessages: opts.maxMessages ?? 100,
+          // Postfix reuses a connection without a count limit (smtp_connection_reuse_count_limit = 0);
+          // a new session every 100 messages was a connect, greeting and EHLO per 100.
+          maxMessages: opts.maxMessages ?? 1000,
           idleTimeout: opts.idleTimeoutMs,
         }),
         users: 0,

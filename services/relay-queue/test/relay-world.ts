@@ -86,7 +86,7 @@ export async function startCopy(
     clock,
     schedule,
     slots: new DestinationSlots((...args) => schedule.acquireSlot(...args), slotWait),
-    nextHop: (domain) => nextHop({ db: infra.pool, dns: noDns, smtpPort: 25 }, domain),
+    nextHop: (domain, transport) => nextHop({ dns: noDns, smtpPort: 25 }, domain, transport),
     send: smtp.send,
     signingKey: (domain) => findDkimKey(infra.pool, domain),
     policy: { ...testPolicy, ...policy },

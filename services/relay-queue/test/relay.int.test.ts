@@ -57,7 +57,7 @@ beforeAll(async () => {
     clock,
     schedule,
     slots: new DestinationSlots((...args) => schedule.acquireSlot(...args), { maxWaiting: 8, maxWaitMs: 10_000, pollMs: 50 }),
-    nextHop: (domain) => nextHop({ db: infra.pool, dns: noDns, smtpPort: 25 }, domain),
+    nextHop: (domain, transport) => nextHop({ dns: noDns, smtpPort: 25 }, domain, transport),
     send: sendMessage,
     policy: {
       minBackoffMs: MINUTE,
@@ -284,5 +284,38 @@ describe("relay-queue against a real SMTP peer", () => {
     } finally {
       other.disconnect();
     }
+  });
+
+  it("delivers a message in two statements (the claim and the outcome) and, with a kept slot, no Redis command", async () => {
+    const kept = new DestinationSlots((...args) => schedule.acquireSlot(...args), { maxWaiting: 8, maxWaitMs: 10_000, pollMs: 50, keepIdleMs: 60_000 });
+    const counted = { ...deps, slots: kept, signingKey: async () => undefined };
+    await deliverRemote(counted, await submit(["warm@remote.test"])); // takes the slot the next one reuses
+    const event = await submit(["counted@remote.test"]);
+    const statements: string[] = [];
+    const redisCommands: string[] = [];
+    const probe = await infra.pool.connect();
+    const proto = Object.getPrototypeOf(probe) as { query: (...a: unknown[]) => unknown };
+    probe.release();
+    const query = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text;
+      statements.push(String(text).trim().split(/\s+/).slice(0, 3).join(" "));
+      return query.apply(this, args);
+    };
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      redisCommands.push(command.name);
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as typeof redis.sendCommand;
+    try {
+      await deliverRemote(counted, event);
+    } finally {
+      proto.query = query;
+      redis.sendCommand = send;
+      kept.close();
+    }
+    expect((await delivery(idOf(event))).state).toBe("delivered");
+    expect(statements).toHaveLength(2);
+    expect(redisCommands).toEqual([]);
   });
 });

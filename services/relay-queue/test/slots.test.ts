@@ -95,4 +95,21 @@ describe("DestinationSlots", () => {
     await held();
     expect(await slots.acquire("d", 1, now, 60_000)).toBeUndefined();
   });
+
+  it("keeps a released slot for the destination's next delivery without asking again, and gives it back when it stays idle", async () => {
+    const set = slotSet();
+    let asked = 0;
+    const counting: AcquireSlot = async (...args) => (asked++, set.acquire(...args));
+    const slots = new DestinationSlots(counting, { maxWaiting: 4, maxWaitMs: 1000, pollMs: 10, keepIdleMs: 50 });
+    for (let i = 0; i < 5; i++) await (await slots.acquire("d", 1, now, 60_000))!();
+    expect(asked).toBe(1);
+    expect(set.taken("d")).toBe(1); // still this copy's, for the next delivery
+    await new Promise((r) => setTimeout(r, 100));
+    expect(set.taken("d")).toBe(0);
+    // A kept slot about to expire in Redis is not reused for a long attempt.
+    await (await slots.acquire("d", 1, now, 60_000))!();
+    expect(await slots.acquire("d", 1, now, 10 * 60_000)).toBeTypeOf("function");
+    expect(asked).toBe(3);
+    slots.close();
+  });
 });

@@ -19,6 +19,7 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
     redriveAfterMs: config.redriveAfter,
     route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(pool, d), smtpPort: config.relaySmtpPort }, domain),
     deferral: { minBackoffMs: config.minBackoff, maxBackoffMs: config.maxBackoff, maxLifetimeMs: config.maxLifetime },
+    random: Math.random,
     log,
   };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));

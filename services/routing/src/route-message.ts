@@ -1,14 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { withTransaction, type Pool, type PoolClient } from "@correo/db";
+import { withTransaction, type Pool, type PoolClient, type Queryable } from "@correo/db";
 import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
-import { addressKey, parseAddress, recipientStatus, resolveHostedDomain, type RecipientStatus } from "@correo/directory";
+import { addressKey, recipientStatus, type RecipientStatus } from "@correo/directory";
 import { describeRoute, type Route } from "@correo/mx";
-import { loadDeliveries, loadMessage, transition, type Clock, type Delivery, type Outbox, type PendingEvent } from "@correo/spool";
+import {
+  toDelivery,
+  transitionAndAnnounce,
+  type Announcement,
+  type Change,
+  type Clock,
+  type Delivery,
+  type DeliveryRow,
+  type Outbox,
+  type PendingEvent,
+} from "@correo/spool";
+import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
 import { decideRoute, replyText } from "./decide.js";
-import { afterDeferral, type DeferralPolicy } from "./deferral.js";
-import { defaultLimits, expandAlias, type ExpansionLimits } from "./expand.js";
-import { lookupRecipient } from "./lookup.js";
+import { defaultLimits, expandAlias, type Expansion, type ExpansionLimits } from "./expand.js";
 
 export interface RouterDeps {
   pool: Pool;
@@ -18,8 +27,13 @@ export interface RouterDeps {
   redriveAfterMs: number;
   /** The next hop of a remote domain (transport override, MX, implicit MX), through @correo/mx. */
   route(domain: string): Promise<Route>;
-  /** Retry policy of recipients deferred by a temporary DNS failure. */
-  deferral: DeferralPolicy;
+  /**
+   * Retry policy of recipients deferred by a temporary DNS failure: the relay's back-off
+   * (RELAY_MIN_BACKOFF doubling to RELAY_MAX_BACKOFF, jittered) until RELAY_MAX_LIFETIME.
+   */
+  deferral: BackoffPolicy & { maxLifetimeMs: number };
+  /** Jitter of those retries (Math.random when not given). */
+  random?: Random;
   limits?: ExpansionLimits;
   log: Logger;
 }
@@ -41,6 +55,20 @@ export function routable(d: Delivery): boolean {
   return d.state === "queued" || d.state === "routed" || (d.state === "deferred" && d.route === null);
 }
 
+/** What routing reads and resolves before it takes a connection for the transaction. */
+interface Plan {
+  acceptedAt: Date;
+  /** Every recipient the message already has (keys), for alias de-duplication. */
+  claimed: Set<string>;
+  /** The directory's answer per recipient address (as written). */
+  statuses: Map<string, RecipientStatus>;
+  expansions: Map<string, Expansion>;
+  /** The next hop per remote domain. */
+  routes: Map<string, Route>;
+}
+
+const keyOf = (address: string) => addressKey(address) ?? address.toLowerCase();
+
 /**
  * Routes every recipient of a submitted message. Idempotent: a delivery already
  * final, or deferred by the relay queue, is left alone; one still `routed` gets its
@@ -51,183 +79,287 @@ export function routable(d: Delivery): boolean {
  * its own in the same message, because a delivery lands in at most one mailbox (the
  * mailbox's idempotency key) and the relay sends RCPT TO its delivery's recipient. A
  * recipient that already has a delivery in the message is not added twice.
+ *
+ * Every directory and DNS question is asked before the transaction, on the pool, one at
+ * a time: a handler never asks the pool for a second connection while it holds one
+ * (with every consumer's prefetch in flight, that starves the pool). The transaction
+ * is then one lock-and-read, the alias children's rows, and one statement for every
+ * state change, timeline event and outbox row.
  */
 export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): Promise<void> {
   const now = deps.clock.now();
-  const nextAttemptAt = new Date(now.getTime() + deps.redriveAfterMs);
   const ids = event.deliveries.map((d) => d.deliveryId);
-
-  // DNS before the transaction, so that no row stays locked while a resolver answers.
-  const routes = new Map<string, Promise<Route>>();
-  const routeOf = (domain: string) => {
-    let r = routes.get(domain);
-    if (!r) routes.set(domain, (r = deps.route(domain)));
-    return r;
-  };
-  for (const d of await loadDeliveries(deps.pool, ids)) {
-    const domain = parseAddress(d.recipient)?.domain;
-    if (d.state !== "routed" && routable(d) && domain && !(await resolveHostedDomain(deps.pool, domain))) void routeOf(domain);
+  const read = await readMessage(deps.pool, event.messageId, ids);
+  if (!read) {
+    deps.log.warn({ messageId: event.messageId }, "message.submitted for a message no longer in the spool; ignored");
+    return;
   }
-  await Promise.allSettled(routes.values());
-
-  const pending = await withTransaction(deps.pool, async (db) => {
-    // Lock the rows so that two routing copies handling the same event do not interleave.
-    await db.query("SELECT 1 FROM deliveries WHERE id = ANY($1::uuid[]) FOR UPDATE", [ids]);
-    const message = await loadMessage(db, event.messageId);
-    if (!message) {
-      deps.log.warn({ messageId: event.messageId }, "message.submitted for a message no longer in the spool; ignored");
-      return [];
+  const plan: Plan = { acceptedAt: read.acceptedAt, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map() };
+  let wanted: Delivery[] = read.deliveries.filter(routable);
+  // A delivery the locked read finds in a state the first read did not (another copy
+  // moved it meanwhile) may need answers the plan lacks: look them up and try again.
+  for (let pass = 0; ; pass++) {
+    await complete(deps, plan, wanted);
+    if (pass === 0 && wanted.every((d) => !needsTransaction(plan, d))) {
+      // The common case (no alias to expand, no DNS deferral to count): one statement on
+      // the pool, each change guarded by the state read above. A copy that routed the same
+      // event meanwhile wins; the events this one writes anyway are idempotent downstream.
+      const work = wanted.map((delivery) => ({ delivery }));
+      const pending = await routeWork(deps, event, plan, now, work, { db: deps.pool, guard: true });
+      return void (await deps.outbox.publish(pending));
     }
-    const { rows: all } = await db.query<{ recipient: string }>("SELECT recipient FROM deliveries WHERE message_id = $1", [message.id]);
-    const claimed = new Set(all.map((r) => addressKey(r.recipient) ?? r.recipient.toLowerCase()));
+    const result = await withTransaction(deps.pool, (db) => routeLocked(deps, event, plan, now, db));
+    if (result.kind === "done") return void (await deps.outbox.publish(result.pending));
+    if (pass >= 2) throw new Error(`routing of message ${event.messageId} kept finding deliveries change under it`);
+    wanted = result.missing;
+  }
+}
 
-    const events: AnyEvent[] = [];
-    const decisions: Record<string, string> = {};
-    const remote = new Map<string, { deliveryId: string; recipient: string }[]>();
-    const work: Work[] = (await loadDeliveries(db, ids)).filter(routable).map((delivery) => ({ delivery }));
+/** The deliveries of the event, when the message was accepted, and every recipient it has: one read. */
+async function readMessage(db: Queryable, messageId: string, ids: string[]) {
+  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; all_recipients: string[] }>(
+    `SELECT d.*, m.created_at AS accepted_at,
+            (SELECT array_agg(x.recipient) FROM deliveries x WHERE x.message_id = m.id) AS all_recipients
+       FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id AND d.id = ANY($2::uuid[])
+      WHERE m.id = $1
+      ORDER BY d.recipient`,
+    [messageId, ids],
+  );
+  const first = rows[0];
+  if (!first) return undefined;
+  return {
+    acceptedAt: first.accepted_at,
+    claimed: new Set((first.all_recipients ?? []).map(keyOf)),
+    deliveries: rows.filter((r) => r.id !== null).map(toDelivery),
+  };
+}
 
-    for (let i = 0; i < work.length; i++) {
-      const { delivery: d, known } = work[i]!;
-      const verdict = decideRoute(await lookupRecipient(db, d.recipient, known));
-      let outcome: string = verdict.kind;
-      switch (verdict.kind) {
-        case "local":
-          // Re-driven for longer than the lifetime (the mailbox kept deferring, e.g. a
-          // full mailbox answering 452 4.2.2): it expires with its last reply, as the relay's do.
-          if (d.state === "routed" && now.getTime() - message.createdAt.getTime() >= deps.deferral.maxLifetimeMs) {
-            const response = `5.4.7 delivery time expired; last: ${d.lastResponse ?? "no reply"}`;
-            await transition(db, d.id, { state: "expired", event: "expired", at: now, response });
-            outcome = response;
+/** Adds to the plan what routing `deliveries` needs: statuses, alias expansions, routes. */
+async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): Promise<void> {
+  const statusOf = async (address: string) => {
+    let s = plan.statuses.get(address);
+    if (!s) plan.statuses.set(address, (s = await recipientStatus(deps.pool, address)));
+    return s;
+  };
+  const domains = new Set<string>();
+  for (const d of deliveries) {
+    const status = await statusOf(d.recipient);
+    // A routed delivery only gets its event again: its route was chosen before.
+    if (status.kind === "not-hosted" && d.state !== "routed") domains.add(status.domain);
+    if (status.kind !== "alias" || plan.expansions.has(d.recipient)) continue;
+    const expansion = await expandAlias({ address: d.recipient, targets: status.targets }, statusOf, deps.limits ?? defaultLimits);
+    plan.expansions.set(d.recipient, expansion);
+    for (const leaf of expansion.leaves) if (leaf.status.kind === "not-hosted") domains.add(leaf.status.domain);
+  }
+  // DNS before the transaction, so that no row stays locked while a resolver answers.
+  const lookups = [...domains].filter((domain) => !plan.routes.has(domain));
+  const answers = await Promise.all(lookups.map((domain) => deps.route(domain)));
+  lookups.forEach((domain, i) => plan.routes.set(domain, answers[i]!));
+}
+
+type Locked = { kind: "done"; pending: PendingEvent[] } | { kind: "missing"; missing: Delivery[] };
+
+async function routeLocked(deps: RouterDeps, event: MessageSubmitted, plan: Plan, now: Date, db: PoolClient): Promise<Locked> {
+  const nextAttemptAt = new Date(now.getTime() + deps.redriveAfterMs);
+  // Lock the rows so that two routing copies handling the same event do not interleave.
+  const { rows } = await db.query<DeliveryRow>("SELECT * FROM deliveries WHERE id = ANY($1::uuid[]) ORDER BY recipient FOR UPDATE", [
+    event.deliveries.map((d) => d.deliveryId),
+  ]);
+  const work: Work[] = rows.map(toDelivery).filter(routable).map((delivery) => ({ delivery }));
+  const missing = work.map((w) => w.delivery).filter((d) => !isPlanned(plan, d));
+  if (missing.length > 0) return { kind: "missing", missing };
+  return { kind: "done", pending: await routeWork(deps, event, plan, now, work, { db, guard: false }) };
+}
+
+/**
+ * Decides every delivery of `work` from the plan and writes the outcome in one statement.
+ * `db` is the transaction's client when an alias is expanded (its children's rows) or a
+ * DNS deferral counted; otherwise the pool, and then every change is guarded by the state
+ * the plan was made from.
+ */
+async function routeWork(
+  deps: RouterDeps,
+  event: MessageSubmitted,
+  plan: Plan,
+  now: Date,
+  work: Work[],
+  on: { db: Queryable; guard: boolean },
+): Promise<PendingEvent[]> {
+  const { db } = on;
+  const nextAttemptAt = new Date(now.getTime() + deps.redriveAfterMs);
+  const claimed = new Set(plan.claimed);
+  const changes: Change[] = [];
+  const events: Announcement[] = [];
+  const decisions: Record<string, string> = {};
+  const remote = new Map<string, { deliveryId: string; recipient: string }[]>();
+  // Guarded (no lock held), an event announces only deliveries this pass still owns.
+  const announce = (ids: string[], event: AnyEvent) => events.push(on.guard ? { event, guard: ids } : { event });
+  const change = (d: Delivery, c: Omit<Change, "deliveryId" | "at">) =>
+    changes.push({ deliveryId: d.id, at: now, ...c, ...(on.guard ? { expectedState: d.state } : {}) });
+
+  for (let i = 0; i < work.length; i++) {
+    const { delivery: d, known } = work[i]!;
+    const verdict = decideRoute({ recipient: d.recipient, status: known ?? plan.statuses.get(d.recipient)! });
+    let outcome: string = verdict.kind;
+    switch (verdict.kind) {
+      case "local":
+        // Re-driven for longer than the lifetime (the mailbox kept deferring, e.g. a
+        // full mailbox answering 452 4.2.2): it expires with its last reply, as the relay's do.
+        if (d.state === "routed" && now.getTime() - plan.acceptedAt.getTime() >= deps.deferral.maxLifetimeMs) {
+          const response = `5.4.7 delivery time expired; last: ${d.lastResponse ?? "no reply"}`;
+          change(d, { state: "expired", event: "expired", response });
+          outcome = response;
+          break;
+        }
+        if (d.state !== "routed") {
+          change(d, {
+            state: "routed",
+            event: "routed",
+            route: "local",
+            nextAttemptAt,
+            response: `local mailbox ${verdict.mailbox} of ${verdict.account} (account ${verdict.accountId})`,
+          });
+        }
+        announce([d.id], {
+          type: "delivery.local",
+          version: 1,
+          messageId: event.messageId,
+          deliveryId: d.id,
+          blobId: event.blobId,
+          recipient: d.recipient,
+          accountId: verdict.accountId,
+          mailbox: verdict.mailbox,
+        });
+        break;
+      case "remote": {
+        if (d.state !== "routed") {
+          // The next hop is resolved now, so that a domain that takes no mail bounces at
+          // once and a DNS outage defers here; the relay resolves again at each attempt.
+          const route = plan.routes.get(verdict.domain)!;
+          if (route.kind === "bounce") {
+            change(d, { state: "bounced", event: "bounced", response: route.reply });
+            outcome = route.reply;
             break;
           }
-          if (d.state !== "routed") {
-            await transition(db, d.id, {
-              state: "routed",
-              event: "routed",
-              route: "local",
-              at: now,
-              nextAttemptAt,
-              response: `local mailbox ${verdict.mailbox} of ${verdict.account} (account ${verdict.accountId})`,
-            });
+          if (route.kind === "defer") {
+            const deferral = await deferRecipient(db, deps, d, route.reply, plan.acceptedAt, now);
+            change(d, deferral.change);
+            outcome = deferral.outcome;
+            break;
           }
-          events.push({
-            type: "delivery.local",
-            version: 1,
-            messageId: event.messageId,
-            deliveryId: d.id,
-            blobId: event.blobId,
-            recipient: d.recipient,
-            accountId: verdict.accountId,
-            mailbox: verdict.mailbox,
+          change(d, {
+            state: "routed",
+            event: "routed",
+            route: "remote",
+            nextAttemptAt,
+            response: `remote domain ${verdict.domain} via ${describeRoute(route)}`,
           });
-          break;
-        case "remote": {
-          if (d.state !== "routed") {
-            // The next hop is resolved now, so that a domain that takes no mail bounces at
-            // once and a DNS outage defers here; the relay resolves again at each attempt.
-            const route = await routeOf(verdict.domain);
-            if (route.kind === "bounce") {
-              await transition(db, d.id, { state: "bounced", event: "bounced", at: now, response: route.reply });
-              outcome = route.reply;
-              break;
-            }
-            if (route.kind === "defer") {
-              outcome = await deferRecipient(db, deps, d, route.reply, message.createdAt, now);
-              break;
-            }
-            await transition(db, d.id, {
-              state: "routed",
-              event: "routed",
-              route: "remote",
-              at: now,
-              nextAttemptAt,
-              response: `remote domain ${verdict.domain} via ${describeRoute(route)}`,
-            });
-          }
-          remote.set(verdict.domain, [...(remote.get(verdict.domain) ?? []), { deliveryId: d.id, recipient: d.recipient }]);
-          break;
         }
-        case "expand": {
-          const lookup = (address: string) => recipientStatus(db, address);
-          const expansion = await expandAlias({ address: d.recipient, targets: verdict.targets }, lookup, deps.limits ?? defaultLimits);
-          const added: string[] = [];
-          for (const leaf of expansion.leaves) {
-            const key = addressKey(leaf.address) ?? leaf.address.toLowerCase();
-            if (claimed.has(key)) continue; // already a recipient of this message: one copy
-            claimed.add(key);
-            const child = await addChildDelivery(db, d, leaf.address, now, nextAttemptAt);
-            if (!child) continue;
-            added.push(leaf.address);
-            work.push({ delivery: child, known: leaf.status });
-          }
-          const via = verdict.catchAll ? `catch-all of ${verdict.alias.slice(1)}` : `alias ${verdict.alias}`;
-          const notes = expansion.problems.length > 0 ? `; ${expansion.problems.join("; ")}` : "";
-          if (expansion.leaves.length === 0) {
-            // RFC 3463 X.4.6: routing loop detected (or nothing left to deliver to).
-            const text = `<${d.recipient}>: ${via} leads to no recipient${notes}`;
-            const response = replyText({ code: 550, enhanced: "5.4.6", text });
-            await transition(db, d.id, { state: "bounced", event: "bounced", at: now, response });
-            outcome = response;
-          } else {
-            const list = added.length > 0 ? added.join(", ") : "recipients already in this message";
-            const response = `250 2.1.5 expanded by ${via} to ${list}${notes}`;
-            await transition(db, d.id, { state: "delivered", event: "delivered", at: now, response });
-            outcome = `expanded to ${added.length}`;
-          }
-          break;
-        }
-        case "bounce":
-          await transition(db, d.id, { state: "bounced", event: "bounced", at: now, response: replyText(verdict) });
-          outcome = replyText(verdict);
-          break;
+        remote.set(verdict.domain, [...(remote.get(verdict.domain) ?? []), { deliveryId: d.id, recipient: d.recipient }]);
+        break;
       }
-      routed().add(1, { route: verdict.kind });
-      decisions[d.recipient] = outcome;
+      case "expand": {
+        const expansion = plan.expansions.get(d.recipient)!;
+        const added: string[] = [];
+        for (const leaf of expansion.leaves) {
+          const key = keyOf(leaf.address);
+          if (claimed.has(key)) continue; // already a recipient of this message: one copy
+          claimed.add(key);
+          const child = await addChildDelivery(db, d, leaf.address, now, nextAttemptAt);
+          if (!child) continue;
+          added.push(leaf.address);
+          work.push({ delivery: child, known: leaf.status });
+        }
+        const via = verdict.catchAll ? `catch-all of ${verdict.alias.slice(1)}` : `alias ${verdict.alias}`;
+        const notes = expansion.problems.length > 0 ? `; ${expansion.problems.join("; ")}` : "";
+        if (expansion.leaves.length === 0) {
+          // RFC 3463 X.4.6: routing loop detected (or nothing left to deliver to).
+          const text = `<${d.recipient}>: ${via} leads to no recipient${notes}`;
+          const response = replyText({ code: 550, enhanced: "5.4.6", text });
+          change(d, { state: "bounced", event: "bounced", response });
+          outcome = response;
+        } else {
+          const list = added.length > 0 ? added.join(", ") : "recipients already in this message";
+          const response = `250 2.1.5 expanded by ${via} to ${list}${notes}`;
+          change(d, { state: "delivered", event: "delivered", response });
+          outcome = `expanded to ${added.length}`;
+        }
+        break;
+      }
+      case "bounce":
+        change(d, { state: "bounced", event: "bounced", response: replyText(verdict) });
+        outcome = replyText(verdict);
+        break;
     }
-    // Remote recipients of one destination travel together (one SMTP transaction).
-    for (const [domain, group] of remote) {
-      events.push({
-        type: "delivery.remote",
-        version: 1,
-        messageId: event.messageId,
-        blobId: event.blobId,
-        envelopeFrom: event.envelopeFrom,
-        domain,
-        deliveries: group,
-      });
-    }
-    const out: PendingEvent[] = [];
-    for (const e of events) out.push(await deps.outbox.enqueue(db, e));
-    if (Object.keys(decisions).length > 0) deps.log.info({ messageId: event.messageId, decisions }, "routed");
-    return out;
-  });
-  await deps.outbox.publish(pending);
+    routed().add(1, { route: verdict.kind });
+    decisions[d.recipient] = outcome;
+  }
+  // Remote recipients of one destination travel together (one SMTP transaction).
+  for (const [domain, group] of remote) {
+    announce(group.map((g) => g.deliveryId), {
+      type: "delivery.remote",
+      version: 1,
+      messageId: event.messageId,
+      blobId: event.blobId,
+      envelopeFrom: event.envelopeFrom,
+      domain,
+      deliveries: group,
+    });
+  }
+  const pending = await transitionAndAnnounce(db, deps.outbox, changes, events);
+  if (Object.keys(decisions).length > 0) deps.log.info({ messageId: event.messageId, decisions }, "routed");
+  return pending;
+}
+
+/** Whether routing `d` writes more than its own row: an alias's children, or a DNS deferral's count. */
+function needsTransaction(plan: Plan, d: Delivery): boolean {
+  const status = plan.statuses.get(d.recipient);
+  if (status?.kind === "alias") return true;
+  return status?.kind === "not-hosted" && d.state !== "routed" && plan.routes.get(status.domain)?.kind === "defer";
+}
+
+/** Whether the plan holds every answer routing `d` needs. */
+function isPlanned(plan: Plan, d: Delivery): boolean {
+  const status = plan.statuses.get(d.recipient);
+  if (!status) return false;
+  if (status.kind === "alias") return plan.expansions.has(d.recipient);
+  if (status.kind === "not-hosted" && d.state !== "routed") return plan.routes.has(status.domain);
+  return true;
 }
 
 /**
  * A DNS failure at routing time: the recipient is `deferred` with no route yet, and
  * routing's re-drive routes it again when its next attempt time comes.
  */
-async function deferRecipient(db: PoolClient, deps: RouterDeps, d: Delivery, reply: string, acceptedAt: Date, now: Date): Promise<string> {
+async function deferRecipient(
+  db: Queryable,
+  deps: RouterDeps,
+  d: Delivery,
+  reply: string,
+  acceptedAt: Date,
+  now: Date,
+): Promise<{ change: Omit<Change, "deliveryId" | "at">; outcome: string }> {
   const { rows } = await db.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM delivery_events WHERE delivery_id = $1 AND event = 'deferred'",
     [d.id],
   );
-  const next = afterDeferral(now, acceptedAt, rows[0]?.n ?? 0, deps.deferral);
+  const lifetimeEnd = new Date(acceptedAt.getTime() + deps.deferral.maxLifetimeMs);
+  const next = afterFailure(now, (rows[0]?.n ?? 0) + 1, lifetimeEnd, deps.deferral, deps.random ?? Math.random, reply);
   if (next.kind === "expire") {
     const response = `5.4.7 delivery time expired while routing; last: ${reply}`;
-    await transition(db, d.id, { state: "expired", event: "expired", at: now, response });
-    return response;
+    return { change: { state: "expired", event: "expired", response }, outcome: response };
   }
-  await transition(db, d.id, { state: "deferred", event: "deferred", at: now, nextAttemptAt: next.at, response: reply });
-  return `deferred until ${next.at.toISOString()}: ${reply}`;
+  return {
+    change: { state: "deferred", event: "deferred", nextAttemptAt: next.at, response: reply },
+    outcome: `deferred until ${next.at.toISOString()}: ${reply}`,
+  };
 }
 
 /**
  * A delivery of the same message for one final recipient of an alias. It inherits the
  * alias's DSN request, and its ORCPT names the address the sender used (RFC 3461 §4.2).
  */
-async function addChildDelivery(db: PoolClient, parent: Delivery, recipient: string, now: Date, nextAttemptAt: Date): Promise<Delivery | undefined> {
+async function addChildDelivery(db: Queryable, parent: Delivery, recipient: string, now: Date, nextAttemptAt: Date): Promise<Delivery | undefined> {
   const id = randomUUID();
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, dsn_notify, original_recipient, created_at, updated_at)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker } from "@correo/broker";
+import { createPool } from "@correo/db";
 import { addAccount, addAlias, addDomain, addDomainAlias, addTransport, findTransport, setCatchAll } from "@correo/directory";
 import { createDns, resolveRoute } from "@correo/mx";
 import { acceptMessage, Outbox, systemClock, type Clock } from "@correo/spool";
@@ -16,6 +17,7 @@ let broker: Broker;
 let outbox: Outbox;
 let dnsmasq: Dnsmasq;
 let deps: RouterDeps;
+let dns: ReturnType<typeof createDns>;
 const published: (DeliveryLocal | DeliveryRemote)[] = [];
 
 async function submit(recipients: string[]): Promise<MessageSubmitted> {
@@ -50,7 +52,7 @@ beforeAll(async () => {
     a: { "mx.remote.test": ["127.0.0.31"], "mx.other.test": ["127.0.0.32"], "mx.partner.test": ["127.0.0.33"] },
     servfail: ["broken.example"],
   });
-  const dns = createDns(dnsmasq.server, 2000);
+  dns = createDns(dnsmasq.server, 2000);
   broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: log });
   await broker.connect();
   await broker.consume("mailbox", ["delivery.local"], async (e) => void published.push(e));
@@ -63,6 +65,7 @@ beforeAll(async () => {
     redriveAfterMs: 60_000,
     route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(infra.pool, d), smtpPort: 25 }, domain),
     deferral: { minBackoffMs: 60_000, maxBackoffMs: 3_600_000, maxLifetimeMs: 86_400_000 },
+    random: () => 0.5, // no jitter
     log,
   };
   await addDomain(infra.pool, "example.test");
@@ -255,5 +258,47 @@ describe("routeMessage", () => {
       last_response: "5.4.7 delivery time expired; last: 452 4.2.2 <ana@example.test>: mailbox full",
       next_attempt_at: null,
     });
+  });
+
+  it("routes an alias to a remote target with a pool of one connection: no lookup takes a second one under the transaction", async () => {
+    // The pool is as small as it gets: a handler that asked the pool for a connection while
+    // it held one would wait for itself ("timeout exceeded when trying to connect").
+    const one = createPool(infra.databaseUrl, 1);
+    one.options.connectionTimeoutMillis = 1000;
+    await addTransport(infra.pool, "transport-only.test", "127.0.0.1", 2526);
+    await addAlias(infra.pool, "via-transport@example.test", ["x@transport-only.test", "ana@example.test"]);
+    try {
+      const event = await submit(["via-transport@example.test"]);
+      await routeMessage({ ...deps, pool: one, route: (d) => resolveRoute({ dns, findTransport: (x) => findTransport(one, x), smtpPort: 25 }, d) }, event);
+      expect((await deliveries(event.messageId)).map((r) => [r.recipient, r.state, r.route, r.last_response])).toEqual([
+        ["ana@example.test", "routed", "local", expect.stringMatching(/^local mailbox INBOX of ana@example.test/)],
+        ["via-transport@example.test", "delivered", null, "250 2.1.5 expanded by alias via-transport@example.test to x@transport-only.test, ana@example.test"],
+        ["x@transport-only.test", "routed", "remote", "remote domain transport-only.test via transport 127.0.0.1:2526"],
+      ]);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it("routes a one-recipient remote message in five statements: one read, one directory and one transport lookup, one write, the outbox delete", async () => {
+    const event = await submit(["counted@remote.test"]);
+    const statements: string[] = [];
+    // Every statement of the pool goes through its clients' query (pg.Client.prototype).
+    const probe = await infra.pool.connect();
+    const proto = Object.getPrototypeOf(probe) as { query: (...a: unknown[]) => unknown };
+    probe.release();
+    const query = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text;
+      statements.push(String(text).trim().split(/\s+/).slice(0, 3).join(" "));
+      return query.apply(this, args);
+    };
+    try {
+      await routeMessage(deps, event);
+    } finally {
+      proto.query = query;
+    }
+    expect((await deliveries(event.messageId))[0]).toMatchObject({ state: "routed", route: "remote" });
+    expect(statements).toHaveLength(5);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { deferUntil, JITTER, nextAttemptAt, nominalDelayMs, parkedFor, retryAfterHintMs, retryDelayMs } from "../src/backoff.js";
+import { afterFailure, deferUntil, JITTER, nextAttemptAt, nominalDelayMs, parkedFor, retryAfterHintMs, retryDelayMs } from "../src/backoff.js";
 
 const policy = { minBackoffMs: 60_000, maxBackoffMs: 3_600_000 };
 const middle = () => 0.5; // no jitter
@@ -95,5 +95,26 @@ describe("dead destinations", () => {
     expect(parkedFor(3, 3, policy)).toBe(60_000);
     expect(parkedFor(4, 3, policy)).toBe(120_000);
     expect(parkedFor(40, 3, policy)).toBe(3_600_000);
+  });
+
+  describe("afterFailure (the relay's 4xx and routing's DNS deferrals alike)", () => {
+    const lifetime = { minBackoffMs: 60_000, maxBackoffMs: 3_600_000 };
+    const accepted = new Date("2026-01-01T00:00:00Z");
+    const end = new Date(accepted.getTime() + 5 * 86_400_000);
+    const at = (ms: number) => new Date(accepted.getTime() + ms);
+    const noJitter = () => 0.5;
+
+    it("doubles the delay from the minimum up to the maximum", () => {
+      const delays = [1, 2, 3, 4, 7, 8, 21].map((n) => {
+        const r = afterFailure(at(1000), n, end, lifetime, noJitter);
+        return r.kind === "retry" ? r.at.getTime() - at(1000).getTime() : -1;
+      });
+      expect(delays).toEqual([60_000, 120_000, 240_000, 480_000, 3_600_000, 3_600_000, 3_600_000]);
+    });
+
+    it("never schedules past the lifetime, and expires once it is over", () => {
+      expect(afterFailure(new Date(end.getTime() - 10_000), 6, end, lifetime, noJitter)).toEqual({ kind: "retry", at: end });
+      expect(afterFailure(end, 6, end, lifetime, noJitter)).toEqual({ kind: "expire" });
+    });
   });
 });

@@ -1,9 +1,11 @@
 /**
- * Retry schedule, pure. RFC 5321 §4.5.4.1: retry after a delay that grows, and give up
- * only after a long lifetime (the RFC suggests at least 4-5 days). As Postfix does, the
- * delay starts near RELAY_MIN_BACKOFF and doubles with each failed attempt up to
- * RELAY_MAX_BACKOFF. Jitter spreads retries so that many deliveries deferred together
- * (a destination that was down) do not all come back in the same second.
+ * Retry schedule, pure: the one back-off of every deferral, the relay's (4xx replies,
+ * connection failures, parked destinations) and routing's (a DNS temporary failure).
+ * RFC 5321 §4.5.4.1: retry after a delay that grows, and give up only after a long
+ * lifetime (the RFC suggests at least 4-5 days). As Postfix does, the delay starts near
+ * RELAY_MIN_BACKOFF and doubles with each failed attempt up to RELAY_MAX_BACKOFF. Jitter
+ * spreads retries so that many deliveries deferred together (a destination that was
+ * down) do not all come back in the same second.
  */
 export interface BackoffPolicy {
   minBackoffMs: number;
@@ -63,6 +65,24 @@ export function deferUntil(now: Date, attempts: number, lifetimeEnd: Date, polic
   if (hint === undefined) return backoff;
   const asked = now.getTime() + hint;
   return new Date(Math.min(Math.max(backoff.getTime(), asked), Math.max(lifetimeEnd.getTime(), now.getTime())));
+}
+
+export type AfterFailure = { kind: "retry"; at: Date } | { kind: "expire" };
+
+/**
+ * What follows the `attempts`-th failed attempt (1 the first time): expire once the
+ * lifetime is over (RFC 3463 X.4.7), else retry at `deferUntil`'s time.
+ */
+export function afterFailure(
+  now: Date,
+  attempts: number,
+  lifetimeEnd: Date,
+  policy: BackoffPolicy,
+  random: Random,
+  reply = "",
+): AfterFailure {
+  if (now.getTime() >= lifetimeEnd.getTime()) return { kind: "expire" };
+  return { kind: "retry", at: deferUntil(now, attempts, lifetimeEnd, policy, random, reply) };
 }
 
 /**
