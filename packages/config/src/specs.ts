@@ -42,6 +42,11 @@ function redriveAfter() {
   return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
 }
 
+/** Every service writes outbox rows and sweeps the outbox: events older than this that nobody published. */
+function outboxSweepInterval() {
+  return duration("OUTBOX_SWEEP_INTERVAL", "how often events left in the outbox are republished (and how old they must be)", "5s");
+}
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -50,7 +55,7 @@ export const serviceSpecs = {
     opsPort: opsPort(9101),
     httpPort: port("SUBMISSION_HTTP_PORT", "HTTP API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
-    outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    outboxSweepInterval: outboxSweepInterval(),
     redriveAfter: redriveAfter(),
     smtpMxPort: port("SMTP_MX_PORT", "SMTP MX listener port (mail from other servers)", 2525),
     smtpSubmissionPort: port("SMTP_SUBMISSION_PORT", "SMTP submission listener port (STARTTLS, AUTH)", 2587),
@@ -69,7 +74,7 @@ export const serviceSpecs = {
   routing: {
     ...infraSpec,
     opsPort: opsPort(9102),
-    outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
     redriveAfter: redriveAfter(),
     // Routing resolves MX at decision time with the relay's resolver and retry policy.
@@ -82,6 +87,7 @@ export const serviceSpecs = {
   "relay-queue": {
     ...infraSpec,
     opsPort: opsPort(9103),
+    outboxSweepInterval: outboxSweepInterval(),
     dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),
     relaySmtpPort: port("RELAY_SMTP_PORT", "port of remote MX hosts", 25),
     minBackoff: duration("RELAY_MIN_BACKOFF", "first retry delay", "60s"),
@@ -98,12 +104,13 @@ export const serviceSpecs = {
   mailbox: {
     ...infraSpec,
     opsPort: opsPort(9104),
-    outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    outboxSweepInterval: outboxSweepInterval(),
   },
   retrieval: {
     ...infraSpec,
     ...tlsSpec,
     opsPort: opsPort(9105),
+    outboxSweepInterval: outboxSweepInterval(),
     pop3Port: port("POP3_PORT", "POP3 port", 2110),
     pop3sPort: port("POP3S_PORT", "POP3S port", 2995),
     pop3PlaintextAuth: oneOf(

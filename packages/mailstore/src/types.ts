@@ -102,7 +102,8 @@ export function isRefusal(x: unknown): x is MailstoreRefusal {
 /** Where change notifications go: the transactional outbox (packages/spool) fits. */
 export interface ChangeSink {
   enqueue(db: Queryable, event: MailboxChanged): Promise<PendingEvent>;
-  publish(events: PendingEvent[]): Promise<unknown>;
+  /** Hands committed events to the publisher; returns at once. */
+  announce(events: PendingEvent[]): void;
 }
 
 export interface MessagePage {

@@ -106,6 +106,7 @@ export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Pro
       );
       completed().add(1, { outcome: "delivered", route: "local" });
       deliveryLatency().record((now.getTime() - result.acceptedAt.getTime()) / 1000, { route: "local" });
-      await deps.outbox.publish([result.pending]);
+      // The outbox row is committed with the message: ack now, the event follows in the background.
+      deps.outbox.announce([result.pending]);
   }
 }

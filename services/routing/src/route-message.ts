@@ -201,7 +201,8 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
     if (Object.keys(decisions).length > 0) deps.log.info({ messageId: event.messageId, decisions }, "routed");
     return out;
   });
-  await deps.outbox.publish(pending);
+  // Committed, outbox rows included: the broker message may be acked without waiting for confirms.
+  deps.outbox.announce(pending);
 }
 
 /**
