@@ -3,3 +3,4 @@ export { isolatedInfra, type IsolatedInfra } from "./isolation.js";
 export { freePort, spawnProcess, spawnService, waitForHttp, eventually, repoRoot, type RunningProcess } from "./processes.js";
 export { forceCloseConnections } from "./rabbitmq.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+export { allowConnections, closeAmqpConnections, killRedisClients, terminateBackends, terminateIdleInTransaction } from "./faults.js";

@@ -9,6 +9,8 @@ export interface TcpProxy {
   resume(): void;
   /** Destroys every forwarded connection (a peer that went away); the proxy keeps listening. */
   dropConnections(): void;
+  /** While on, new connections are closed as soon as they are accepted (a server that is down). */
+  refuse(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -19,7 +21,12 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let paused = false;
+  let refusing = false;
   const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = createConnection(target);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -59,6 +66,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         a.resume();
         b.resume();
       }
+    },
+    refuse(on) {
+      refusing = on;
     },
     dropConnections() {
       for (const [a, b] of pairs) {
