@@ -66,6 +66,7 @@ export const serviceSpecs = {
     smtpSessionTimeout: duration("SMTP_SESSION_TIMEOUT", "how long one SMTP connection may last in all", "30m"),
     smtpMaxUnauthCommands: positiveInt("SMTP_MAX_UNAUTH_COMMANDS", "commands a submission client may send before AUTH", 10),
     smtpMaxConnectionsPerIp: positiveInt("SMTP_MAX_CONNECTIONS_PER_IP", "concurrent SMTP connections per client address", 20),
+    smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
     smtpAuthMaxFailuresPerIp: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_IP", "failed AUTH per client address before lockout", 10),
     smtpAuthMaxFailuresPerAccount: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT", "failed AUTH per account name before lockout", 5),
     smtpAuthFailureWindow: duration("SMTP_AUTH_FAILURE_WINDOW", "how long failed AUTH attempts are counted", "15m"),
