@@ -217,6 +217,12 @@ describe("PostgreSQL, Redis and RabbitMQ going away", () => {
     await allowConnections(infra.databaseUrl, false);
     await terminateBackends(infra.databaseUrl);
     await waitReadiness(services, 503, "every service not ready while PostgreSQL is away");
+    // README: 503 with Retry-After, problem+json, nothing kept.
+    const refused = await post(sent++);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    await refused.arrayBuffer();
     expectAllAlive();
     await allowConnections(infra.databaseUrl, true);
     await waitReadiness(services, 200, "every service ready again");
