@@ -4,3 +4,4 @@ export { freePort, spawnProcess, spawnService, waitForHttp, eventually, repoRoot
 export { forceCloseConnections } from "./rabbitmq.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { allowConnections, closeAmqpConnections, killRedisClients, terminateBackends, terminateIdleInTransaction } from "./faults.js";
+export { canStartPrivateRabbitMQ, startPrivateRabbitMQ, type PrivateRabbitMQ } from "./private-rabbitmq.js";
