@@ -22,7 +22,49 @@ const { addDomain, addAccount, createApiKey } = require(join(root, "packages/dir
 
 const total = Number(process.argv[2] ?? 2000);
 const sessions = Number(process.argv[3] ?? 20);
+const { readFileSync } = require("node:fs");
 const rate = (n, ms) => `${((n * 1000) / ms).toFixed(0)} msg/s (${n} in ${(ms / 1000).toFixed(2)} s)`;
+
+/** utime + stime of one process in seconds (/proc/<pid>/stat fields 14 and 15); 0 once it is gone. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU spent by the submission process and by the PostgreSQL backends of the bench's
+ * database (sampled every 200 ms, so that backends that come and go are counted).
+ * RabbitMQ and Redis are shared with other users of this machine: not counted.
+ */
+function cpuMeter(servicePid, db) {
+  const seen = new Map();
+  const serviceStart = cpuSeconds(servicePid);
+  const sample = async () => {
+    const { rows } = await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    for (const { pid } of rows) {
+      const now = cpuSeconds(pid);
+      const s = seen.get(pid);
+      if (s) s.last = Math.max(s.last, now);
+      else seen.set(pid, { first: now, last: now });
+    }
+  };
+  const timer = setInterval(() => void sample().catch(() => undefined), 200);
+  void sample();
+  return async () => {
+    await sample().catch(() => undefined);
+    clearInterval(timer);
+    let backends = 0;
+    for (const s of seen.values()) backends += s.last - s.first;
+    return { service: cpuSeconds(servicePid) - serviceStart, backends };
+  };
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 async function pool(n, concurrency, task) {
   let next = 0;
@@ -58,7 +100,7 @@ async function main() {
     // keeps its connection for the next message, without it every message is a new connection
     // (which smtp-server greets only after 100 ms, its early-talker check).
     let smtpRate = 0;
-    for (const reuse of [false, true]) {
+    for (const reuse of process.env.BENCH_SKIP_SMTP ? [] : [false, true]) {
       const before = await count();
       const t0 = Date.now();
       const args = ["-s", String(sessions), "-m", String(total), "-l", "1024", "-f", "bob@remote.test", "-t", "ana@example.test"];
@@ -72,7 +114,10 @@ async function main() {
     const before = await count();
     t = Date.now();
     let failed = 0;
+    const latencies = [];
+    const meter = cpuMeter(service.child.pid, infra.pool);
     await pool(total, sessions, async (i) => {
+      const started = process.hrtime.bigint();
       const res = await fetch(`http://127.0.0.1:${ports.http}/v1/messages`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -80,10 +125,16 @@ async function main() {
       });
       if (res.status !== 202) failed++;
       await res.arrayBuffer();
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
     });
     const httpMs = Date.now() - t;
+    const cpu = await meter();
     const httpAccepted = (await count()) - before;
+    latencies.sort((a, b) => a - b);
     console.log(`HTTP POST /v1/messages (${sessions} in flight, 1 KiB text): ${rate(httpAccepted, httpMs)}${failed ? ` — ${failed} failed` : ""}`);
+    console.log(`  latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+    const per1000 = (s) => ((s * 1000) / Math.max(1, httpAccepted)).toFixed(2);
+    console.log(`  CPU s per 1000 messages: submission ${per1000(cpu.service)}, its PostgreSQL backends ${per1000(cpu.backends)}`);
     console.log(`ratio to raw insert: SMTP (-d) ${(smtpRate / (total / pgMs) * 100).toFixed(0)} %, HTTP ${((httpAccepted / httpMs) / (total / pgMs) * 100).toFixed(0)} %`);
   } finally {
     await service.stop();

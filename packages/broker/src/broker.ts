@@ -69,6 +69,9 @@ export class Broker {
   /** How many times the connection was lost and restored. */
   reconnections = 0;
   private connecting: Promise<void> | undefined;
+  /** RabbitMQ said connection.blocked (memory or disk alarm): it reads nothing we publish until unblocked. */
+  private isBlocked = false;
+  private readonly availableListeners: (() => void)[] = [];
   private readonly log: Logger;
   private readonly confirmTimeoutMs: number;
 
@@ -80,6 +83,26 @@ export class Broker {
 
   get connected(): boolean {
     return this.pub !== undefined;
+  }
+
+  /** Connected and not blocked by a resource alarm: a publish now can be confirmed soon. */
+  get publishable(): boolean {
+    return this.pub !== undefined && !this.isBlocked;
+  }
+
+  /** Calls `listener` whenever publishing becomes possible again: after a reconnection or an unblock. */
+  onAvailable(listener: () => void): void {
+    this.availableListeners.push(listener);
+  }
+
+  private available(): void {
+    for (const listener of this.availableListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, "broker availability listener failed");
+      }
+    }
   }
 
   /** Connects once; rejects when the broker is unreachable (startup should fail loudly). */
@@ -116,9 +139,21 @@ export class Broker {
       });
       conn.on("error", (err: Error) => this.log.warn({ err: err.message }, "broker connection error"));
       conn.on("close", () => this.onClose(conn));
+      // RabbitMQ blocks publishing connections during a memory or disk alarm; it keeps
+      // the socket open but reads nothing, so confirms stop coming until it unblocks.
+      conn.on("blocked", (reason: string) => {
+        this.isBlocked = true;
+        this.log.warn({ reason }, "broker blocked this connection; publishing waits");
+      });
+      conn.on("unblocked", () => {
+        this.isBlocked = false;
+        this.log.info("broker unblocked this connection");
+        this.available();
+      });
       try {
         const pub = await conn.createConfirmChannel();
         pub.on("error", (err: Error) => this.log.warn({ err: err.message }, "publish channel error"));
+        pub.on("close", () => this.onChannelLost(conn, "publish"));
         await Broker.declare(pub, this.topology);
         this.conn = conn;
         this.pub = pub;
@@ -139,9 +174,20 @@ export class Broker {
     if (this.conn !== conn && this.conn !== undefined) return;
     this.conn = undefined;
     this.pub = undefined;
+    this.isBlocked = false;
     if (this.closing) return;
     this.log.warn("broker connection lost; reconnecting");
     void this.reconnect();
+  }
+
+  /**
+   * A channel closed by the broker (a channel-level error) while its connection lives on
+   * would leave publishing or a consumer dead for good: start over with a new connection.
+   */
+  private onChannelLost(conn: ChannelModel, which: string): void {
+    if (this.closing || this.conn !== conn) return;
+    this.log.warn({ channel: which }, "broker channel closed; reopening the connection");
+    void conn.close().catch(() => undefined);
   }
 
   private async reconnect(): Promise<void> {
@@ -153,6 +199,7 @@ export class Broker {
         await this.open();
         this.reconnections++;
         this.log.info("broker connection restored");
+        this.available();
         return;
       } catch (err) {
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, "broker still unreachable");
@@ -243,6 +290,7 @@ export class Broker {
   private async startSubscription(conn: ChannelModel, sub: Subscription): Promise<void> {
     const ch = await conn.createChannel();
     ch.on("error", (err: Error) => this.log.warn({ err: err.message, queue: sub.queue }, "consumer channel error"));
+    ch.on("close", () => this.onChannelLost(conn, `consumer of ${sub.queue}`));
     if (sub.exclusive) {
       await ch.assertQueue(sub.queue, { exclusive: true, autoDelete: true, durable: false });
       for (const key of sub.bindings) await ch.bindQueue(sub.queue, this.topology.exchange, key);

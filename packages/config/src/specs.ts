@@ -43,6 +43,11 @@ function redriveAfter() {
   return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
 }
 
+/** Every service writes outbox rows and sweeps the outbox: events older than this that nobody published. */
+function outboxSweepInterval() {
+  return duration("OUTBOX_SWEEP_INTERVAL", "how often events left in the outbox are republished (and how old they must be)", "5s");
+}
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -51,7 +56,7 @@ export const serviceSpecs = {
     opsPort: opsPort(9101),
     httpPort: port("SUBMISSION_HTTP_PORT", "HTTP API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
-    outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    outboxSweepInterval: outboxSweepInterval(),
     redriveAfter: redriveAfter(),
     smtpMxPort: port("SMTP_MX_PORT", "SMTP MX listener port (mail from other servers)", 2525),
     smtpSubmissionPort: port("SMTP_SUBMISSION_PORT", "SMTP submission listener port (STARTTLS, AUTH)", 2587),
@@ -62,6 +67,7 @@ export const serviceSpecs = {
     smtpSessionTimeout: duration("SMTP_SESSION_TIMEOUT", "how long one SMTP connection may last in all", "30m"),
     smtpMaxUnauthCommands: positiveInt("SMTP_MAX_UNAUTH_COMMANDS", "commands a submission client may send before AUTH", 10),
     smtpMaxConnectionsPerIp: positiveInt("SMTP_MAX_CONNECTIONS_PER_IP", "concurrent SMTP connections per client address", 20),
+    smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
     smtpAuthMaxFailuresPerIp: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_IP", "failed AUTH per client address before lockout", 10),
     smtpAuthMaxFailuresPerAccount: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT", "failed AUTH per account name before lockout", 5),
     smtpAuthFailureWindow: duration("SMTP_AUTH_FAILURE_WINDOW", "how long failed AUTH attempts are counted", "15m"),
@@ -70,7 +76,7 @@ export const serviceSpecs = {
   routing: {
     ...infraSpec,
     opsPort: opsPort(9102),
-    outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
     redriveAfter: redriveAfter(),
     // Routing resolves MX at decision time with the relay's resolver and retry policy.
@@ -83,6 +89,7 @@ export const serviceSpecs = {
   "relay-queue": {
     ...infraSpec,
     opsPort: opsPort(9103),
+    outboxSweepInterval: outboxSweepInterval(),
     dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),
     relaySmtpPort: port("RELAY_SMTP_PORT", "port of remote MX hosts", 25),
     minBackoff: duration("RELAY_MIN_BACKOFF", "first retry delay", "60s"),
@@ -104,7 +111,7 @@ export const serviceSpecs = {
   mailbox: {
     ...infraSpec,
     opsPort: opsPort(9104),
-    outboxSweepInterval: duration("OUTBOX_SWEEP_INTERVAL", "how often unconfirmed events are republished", "5s"),
+    outboxSweepInterval: outboxSweepInterval(),
     duplicateWindow: durationOrOff(
       "MAILBOX_DUPLICATE_WINDOW",
       "how long a message (same Message-ID and content) delivered to an account again is recorded as a duplicate, not stored; off to store every copy",
@@ -115,6 +122,7 @@ export const serviceSpecs = {
     ...infraSpec,
     ...tlsSpec,
     opsPort: opsPort(9105),
+    outboxSweepInterval: outboxSweepInterval(),
     pop3Port: port("POP3_PORT", "POP3 port", 2110),
     pop3sPort: port("POP3S_PORT", "POP3S port", 2995),
     pop3PlaintextAuth: oneOf(

@@ -30,7 +30,7 @@ const MIGRATION_LOCK = 0x636f7272656f;
  * Returns the versions applied.
  */
 export async function migrate(pool: pg.Pool, migrations = loadMigrations()): Promise<number[]> {
-  const client = await pool.connect();
+  const client = await pool.connect(); // its 'error' events: createPool's listener
   const applied: number[] = [];
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);

@@ -9,10 +9,32 @@ export type Queryable = Pick<pg.Pool, "query">;
 // stay far below 2^53, so numbers are safe and simpler.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+export interface PoolOptions {
+  /** Told about connections lost under the pool (PostgreSQL restarted, a backend terminated). */
+  onConnectionError?: (err: Error) => void;
+  /** Shown in pg_stat_activity.application_name. */
+  applicationName?: string;
+}
+
+export function createPool(databaseUrl: string, max = 10, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: 5000,
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
+  });
+  const lost = opts.onConnectionError ?? (() => undefined);
+  // An idle client losing its connection must not crash the process; the next query
+  // reconnects (the client's own listener below reports it).
   pool.on("error", () => undefined);
+  // Nor may a checked-out one. pg-pool listens for errors only while a client is idle
+  // (or inside pool.query): a client held by withTransaction, between two of its
+  // queries, gets "57P01 terminating connection due to administrator command" or
+  // "Connection terminated unexpectedly" as an 'error' event with no listener, which
+  // ends the process. With this listener the client is merely broken: its next query
+  // fails (the transaction rolls back, the consumer redelivers) and the pool drops it
+  // on release.
+  pool.on("connect", (client) => client.on("error", lost));
   return pool;
 }
 
@@ -40,6 +62,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const admin = new URL(databaseUrl);
   admin.pathname = "/postgres";
   const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  client.on("error", () => undefined); // a failure shows in the query's rejection
   await client.connect();
   try {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);

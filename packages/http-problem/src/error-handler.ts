@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { problems, sendProblem, type FieldError, type Problem } from "./problem.js";
+import { isDependencyUnavailable } from "./unavailable.js";
 
 interface AjvError {
   instancePath: string;
@@ -35,7 +36,9 @@ export function fieldErrors(where: string, errors: readonly AjvError[]): FieldEr
 /**
  * Makes every error of `app` application/problem+json: validation (400 naming the
  * fields), an empty or non-JSON body, an oversized body (413), other client errors as
- * fastify reports them, unknown routes (404), and anything else as `onFailure` (logged).
+ * fastify reports them, unknown routes (404), a server Correo depends on being
+ * unreachable (503 with Retry-After: nothing was done, try again), and anything else
+ * as `onFailure` (logged).
  */
 export function useProblemErrors(app: FastifyInstance, onFailure: Problem): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -52,6 +55,10 @@ export function useProblemErrors(app: FastifyInstance, onFailure: Problem): void
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return sendProblem(reply, { title: err.name, status: err.statusCode, detail: err.message });
+    }
+    if (isDependencyUnavailable(err)) {
+      req.log.warn({ err: err.message }, "request refused: a dependency is unreachable");
+      return sendProblem(reply, problems.unavailable("a server Correo depends on is unreachable; nothing was changed, try again later"));
     }
     req.log.error({ err }, "request failed");
     return sendProblem(reply, onFailure);

@@ -15,7 +15,12 @@ export interface FieldError {
   message: string;
 }
 
+/** RFC 9110 §10.2.3: how long a client should wait before it tries a 503 again, in seconds. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  // Every 503 is temporary (a server Correo depends on is away): say when to try again.
+  if (problem.status === 503) reply.header("retry-after", String(RETRY_AFTER_SECONDS));
   return reply
     .code(problem.status)
     .type("application/problem+json")

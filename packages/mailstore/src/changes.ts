@@ -48,7 +48,7 @@ export function announcer(sink: ChangeSink | undefined): Announcer {
       pending.push(await sink.enqueue(db, { type: "mailbox.changed", version: 1, ...event }));
     },
     async publish() {
-      if (sink && pending.length) await sink.publish(pending.splice(0));
+      if (sink && pending.length) sink.announce(pending.splice(0));
     },
   };
 }

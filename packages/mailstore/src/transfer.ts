@@ -36,7 +36,7 @@ export async function appendMessage(
   });
   switch (outcome.kind) {
     case "stored":
-      if (sink && outcome.pending) await sink.publish([outcome.pending]);
+      if (sink && outcome.pending) sink.announce([outcome.pending]);
       return { mailboxId: outcome.mailboxId, uidValidity: outcome.uidValidity, uid: outcome.uid };
     case "over-quota":
       return overQuota();

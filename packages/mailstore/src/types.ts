@@ -105,7 +105,8 @@ export interface ChangeSink {
   /** For an append that writes the outbox row inside its own statement (append.ts). */
   draft(event: MailboxChanged): OutboxDraft;
   pending(id: number, draft: OutboxDraft): PendingEvent;
-  publish(events: PendingEvent[]): Promise<unknown>;
+  /** Hands committed events to the publisher; returns at once. */
+  announce(events: PendingEvent[]): void;
 }
 
 export interface MessagePage {

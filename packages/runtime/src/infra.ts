@@ -47,6 +47,7 @@ function reasonOf(err: unknown): string {
 
 export async function probePostgres(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url.replace(/\/[^/?]*(\?|$)/, "/postgres$1"), connectionTimeoutMillis: 3000 });
+  client.on("error", () => undefined); // a failure shows in connect()'s rejection
   try {
     await client.connect();
   } catch (err) {

@@ -69,7 +69,10 @@ export async function runService<N extends ServiceName>(
   try {
     await probePostgres(base.databaseUrl);
     await ensureDatabase(base.databaseUrl);
-    const pool = createPool(base.databaseUrl);
+    const pool = createPool(base.databaseUrl, 10, {
+      applicationName: `correo-${name} ${process.pid}`,
+      onConnectionError: (err) => log.warn({ err: err.message }, "PostgreSQL connection lost; the pool reconnects"),
+    });
     stops.push(() => pool.end());
     await migrate(pool);
     checks.postgres = async () => void (await pool.query("SELECT 1"));
@@ -97,7 +100,8 @@ export async function runService<N extends ServiceName>(
       broker,
       async redis() {
         await probeRedis(base.redisUrl);
-        const redis = new Redis(base.redisUrl, { maxRetriesPerRequest: 3 });
+        // ioredis reconnects by itself (back-off up to 2 s); commands queued meanwhile fail after 3 tries.
+        const redis = new Redis(base.redisUrl, { maxRetriesPerRequest: 3, connectionName: `correo-${name}-${process.pid}` });
         redis.on("error", (err: Error) => log.warn({ err: err.message }, "redis error"));
         stops.push(() => void redis.disconnect());
         checks.redis = async () => void (await redis.ping());

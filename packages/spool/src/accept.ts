@@ -30,8 +30,6 @@ export interface Accepted {
   messageId: string;
   blobId: string;
   deliveries: { deliveryId: string; recipient: string }[];
-  /** False when the event waits in the outbox for the sweeper (still durable). */
-  announced: boolean;
 }
 
 export interface AcceptOptions {
@@ -40,7 +38,7 @@ export interface AcceptOptions {
   redriveAfterMs: number;
 }
 
-/** What `acceptInTransaction` wrote; `pending` is published by the caller after commit. */
+/** What `acceptInTransaction` wrote; the caller hands `pending` to `outbox.announce` after commit. */
 export interface AcceptedInTransaction {
   messageId: string;
   blobId: string;
@@ -51,20 +49,21 @@ export interface AcceptedInTransaction {
 /**
  * DESIGN's first invariant: the raw message, its envelope, one delivery per recipient
  * and the message.submitted event (outbox) are committed in one transaction. Only
- * after that may the caller say 250/202. Any failure throws, and the rollback leaves
+ * after that may the caller say 250/202, and it need not wait for RabbitMQ: the outbox
+ * publishes the event in the background. Any failure throws, and the rollback leaves
  * nothing behind.
  */
 export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<Accepted> {
   // One statement is one transaction: no BEGIN/COMMIT round trips around it.
   const { messageId, blobId, deliveries, pending } = await acceptInTransaction(pool, outbox, sub, opts);
-  const announced = await outbox.publish([pending]);
-  return { messageId, blobId, deliveries, announced };
+  outbox.announce([pending]);
+  return { messageId, blobId, deliveries };
 }
 
 /**
  * The writes of `acceptMessage` inside the caller's transaction, so that a new message
  * can be accepted together with other state changes (a DSN with the "DSN sent" mark of
- * the deliveries it reports on). The caller commits, then `outbox.publish([pending])`.
+ * the deliveries it reports on). The caller commits, then `outbox.announce([pending])`.
  * All of it is one statement (blob, message, deliveries, their "accepted" events and
  * the outbox row as data-modifying CTEs), so it is atomic even on a bare pool; the
  * foreign keys between them are checked at its end.

@@ -30,7 +30,7 @@ export interface Announcement {
  * final (and, when asked, still in the state the caller read) moves and gets its timeline
  * event; each event (when guarded, whose deliveries are still its to announce) is written
  * to the outbox. Atomic on a bare pool; the caller commits its transaction, if any, then
- * `outbox.publish` what this returns.
+ * `outbox.announce` what this returns.
  */
 export async function transitionAndAnnounce(db: Queryable, outbox: Outbox, changes: Change[], events: Announcement[]): Promise<PendingEvent[]> {
   for (const c of changes) {

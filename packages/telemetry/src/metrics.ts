@@ -13,6 +13,7 @@ export const metricNames = {
   brokerConsumed: "correo.broker.consumed",
   brokerDeadLettered: "correo.broker.dead_lettered",
   outboxRepublished: "correo.outbox.republished",
+  outboxLeftForSweeper: "correo.outbox.left_for_sweeper",
   protocolSessions: "correo.protocol.sessions",
   protocolAuthFailures: "correo.protocol.auth_failures",
   protocolCommands: "correo.protocol.commands",

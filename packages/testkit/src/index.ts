@@ -2,3 +2,6 @@ export { startTestServers, urlsFromEnv, defaultUrls, type ServerUrls } from "./s
 export { isolatedInfra, type IsolatedInfra } from "./isolation.js";
 export { freePort, spawnProcess, spawnService, waitForHttp, eventually, repoRoot, type RunningProcess } from "./processes.js";
 export { forceCloseConnections } from "./rabbitmq.js";
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+export { allowConnections, closeAmqpConnections, killRedisClients, terminateBackends, terminateIdleInTransaction } from "./faults.js";
+export { canStartPrivateRabbitMQ, startPrivateRabbitMQ, type PrivateRabbitMQ } from "./private-rabbitmq.js";

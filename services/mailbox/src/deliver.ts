@@ -106,7 +106,8 @@ async function settle(deps: MailboxDeps, event: DeliveryLocal, outcome: AppendOu
         "delivered to mailbox",
       );
       delivered();
-      if (outcome.pending) await deps.outbox.publish([outcome.pending]);
+      // The outbox row is committed with the message: ack now, the event follows in the background.
+      if (outcome.pending) deps.outbox.announce([outcome.pending]);
       return;
     case "already-stored": {
       // Stored by an earlier attempt (or a concurrent copy of this event): the append marked it

@@ -124,7 +124,7 @@ async function sweepBatch(deps: DsnDeps, batch: number): Promise<{ examined: num
     return { pending: out, count: out.length, examined: Math.max(final.rows.length, delayed.rows.length) };
   });
   if (pending.length > 0) {
-    await deps.outbox.publish(pending);
+    deps.outbox.announce(pending);
     deps.log.info({ count }, "DSNs accepted");
   }
   return { examined, count };

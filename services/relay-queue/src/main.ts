@@ -29,6 +29,8 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   const smtp = pooledSender({ maxConnections: config.destinationConcurrency, idleTimeoutMs: config.connectionIdle });
   onStop(() => smtp.close());
   const outbox = new Outbox(pool, broker, log);
+  outbox.startSweeper(config.outboxSweepInterval);
+  onStop(() => outbox.stop());
   const slots = new DestinationSlots((...args) => schedule.acquireSlot(...args), SLOT_WAIT);
   const deps: RelayDeps = {
     pool,

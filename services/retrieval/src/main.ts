@@ -13,8 +13,11 @@ import { directoryAuthenticator, PgMaildropStore } from "./pop3/maildrop-store.j
 void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }) => {
   const r = await redis();
   // Changes (flags, moves, expunges) are announced through the outbox; events RabbitMQ
-  // does not confirm are republished by the sweepers of submission, routing and mailbox.
-  const mail = new MailStore({ pool, changes: new Outbox(pool, broker, log) });
+  // does not confirm are republished by the sweeper of any process.
+  const outbox = new Outbox(pool, broker, log);
+  outbox.startSweeper(config.outboxSweepInterval);
+  onStop(() => outbox.stop());
+  const mail = new MailStore({ pool, changes: outbox });
   const tls = await loadTlsCredentials({ certPath: config.tlsCertPath, keyPath: config.tlsKeyPath, hostname: config.hostname });
 
   const maildrops = new PgMaildropStore({ pool, mail, redis: r, prefix: config.prefix, log });

@@ -106,10 +106,11 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
       // event meanwhile wins; the events this one writes anyway are idempotent downstream.
       const work = wanted.map((delivery) => ({ delivery }));
       const pending = await routeWork(deps, event, plan, now, work, { db: deps.pool, guard: true });
-      return void (await deps.outbox.publish(pending));
+      // Committed, outbox rows included: the broker message may be acked without waiting for confirms.
+      return deps.outbox.announce(pending);
     }
     const result = await withTransaction(deps.pool, (db) => routeLocked(deps, event, plan, now, db));
-    if (result.kind === "done") return void (await deps.outbox.publish(result.pending));
+    if (result.kind === "done") return deps.outbox.announce(result.pending);
     if (pass >= 2) throw new Error(`routing of message ${event.messageId} kept finding deliveries change under it`);
     wanted = result.missing;
   }

@@ -43,11 +43,13 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     authFailureWindowMs: config.smtpAuthFailureWindow,
     messagesPerHour: config.smtpMessagesPerHour,
   };
+  const counters = new SmtpCounters(await redis(), config.prefix, systemClock, { leaseTtlMs: config.smtpConnectionLease, log });
+  onStop(() => counters.stop());
   const smtp = {
     pool,
     outbox,
     clock: systemClock,
-    counters: new SmtpCounters(await redis(), config.prefix, systemClock),
+    counters,
     hostname: config.hostname,
     redriveAfterMs: config.redriveAfter,
     limits,

@@ -55,7 +55,7 @@ export async function acceptHttpMessage(deps: HttpAcceptDeps, req: HttpAcceptReq
     };
     // Without an Idempotency-Key the accept is one statement, a transaction of its own.
     const { pending, response, messageId } = idem ? await withTransaction(deps.pool, accept) : await accept(deps.pool);
-    await deps.outbox.publish([pending]);
+    deps.outbox.announce([pending]);
     accepted().add(1, { way: "http" });
     deps.log.debug({ messageId }, "message accepted over HTTP");
     return { kind: "accepted", response };

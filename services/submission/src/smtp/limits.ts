@@ -1,34 +1,97 @@
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Clock } from "@correo/spool";
+import type { Logger } from "@correo/telemetry";
+
+/**
+ * Takes a connection lease when fewer than `limit` live ones are held: drops the
+ * expired leases of the address (copies that died), counts the rest and adds this one,
+ * atomically. Returns the count with this connection; above `limit`, nothing was added.
+ * KEYS[1] the address's sorted set; ARGV: now, expiry (ms), member, limit, key TTL (ms).
+ */
+const TAKE_LEASE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local n = redis.call('ZCARD', KEYS[1]) + 1
+if n > tonumber(ARGV[4]) then return n end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return n`;
+
+export interface SmtpCountersOptions {
+  /** How long a connection lease lives unless its copy renews it; a copy that dies loses its share after this. */
+  leaseTtlMs?: number;
+  log?: Logger;
+}
 
 /**
  * The counters behind the SMTP limits, in Redis so that every copy of the service
  * sees the same numbers (DESIGN: no state in memory that another copy would need).
  * Keys live under `${prefix}:smtp:` and all expire on their own.
+ *
+ * Open connections are leases, never a bare counter (DESIGN: any count a copy holds
+ * expires when the copy dies): per client address a sorted set of
+ * `<copy id>:<session id>` scored by expiry time. The copy renews the leases of its
+ * open sessions every third of the TTL and removes one when its session closes; the
+ * leases of a copy killed with -9 lapse within the TTL and no longer count.
  */
 export class SmtpCounters {
+  /** This process's id in lease members. */
+  readonly copyId = randomUUID();
+  private readonly leases = new Map<string, string>(); // member → its key
+  private readonly leaseTtlMs: number;
+  private readonly renewal: NodeJS.Timeout;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly clock: Clock,
-  ) {}
+    private readonly opts: SmtpCountersOptions = {},
+  ) {
+    this.leaseTtlMs = opts.leaseTtlMs ?? 15_000;
+    this.renewal = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.leaseTtlMs / 3)));
+    this.renewal.unref();
+  }
 
   private key(...parts: (string | number)[]): string {
     return [this.prefix, "smtp", ...parts].join(":");
   }
 
-  /** Counts a connection from `ip`; returns how many are open now (this one included). */
-  async connectionOpened(ip: string, ttlMs: number): Promise<number> {
+  /**
+   * Takes a lease for session `sessionId` from `ip` unless `limit` live connections
+   * from it are open; returns how many are open with this one (more than `limit`: refused, no lease taken).
+   */
+  async connectionOpened(ip: string, sessionId: string, limit: number): Promise<number> {
     const k = this.key("conn", ip);
-    // The expiry only cleans up after a crashed process; live sessions decrement on close.
-    const [[, n]] = (await this.redis.multi().incr(k).pexpire(k, ttlMs).exec()) as [[Error | null, number], unknown];
+    const member = `${this.copyId}:${sessionId}`;
+    const now = this.clock.now().getTime();
+    const n = Number(await this.redis.eval(TAKE_LEASE, 1, k, now, now + this.leaseTtlMs, member, limit, this.leaseTtlMs * 2));
+    if (n <= limit) this.leases.set(member, k);
     return n;
   }
 
-  async connectionClosed(ip: string): Promise<void> {
-    const k = this.key("conn", ip);
-    const n = await this.redis.decr(k);
-    if (n <= 0) await this.redis.del(k);
+  async connectionClosed(ip: string, sessionId: string): Promise<void> {
+    const member = `${this.copyId}:${sessionId}`;
+    if (!this.leases.delete(member)) return;
+    await this.redis.zrem(this.key("conn", ip), member);
+  }
+
+  /** Pushes the expiry of every open session's lease out by one TTL (re-adding any that Redis lost). */
+  private async renew(): Promise<void> {
+    if (this.leases.size === 0) return;
+    const expiry = this.clock.now().getTime() + this.leaseTtlMs;
+    const batch = this.redis.pipeline();
+    const keys = new Set<string>();
+    for (const [member, k] of this.leases) {
+      batch.zadd(k, expiry, member);
+      keys.add(k);
+    }
+    for (const k of keys) batch.pexpire(k, this.leaseTtlMs * 2);
+    await batch.exec().catch((err: Error) => this.opts.log?.warn({ err: err.message }, "SMTP connection leases not renewed; will retry"));
+  }
+
+  /** Stops renewing; the leases still held lapse within the TTL. */
+  stop(): void {
+    clearInterval(this.renewal);
   }
 
   async authFailures(ip: string, account: string): Promise<{ failuresByIp: number; failuresByAccount: number }> {

@@ -75,9 +75,9 @@ export function baseOptions(kind: ListenerKind, opts: SmtpListenerOptions, tx: S
 }
 
 /**
- * Starts one SMTP listener on smtp-server. Each connection is counted per client
- * address in Redis (a limit shared by every copy of the service) and may last at
- * most SMTP_SESSION_TIMEOUT in all, whatever it does.
+ * Starts one SMTP listener on smtp-server. Each connection holds a lease per client
+ * address in Redis (a limit shared by every copy of the service, `limits.ts`) and may
+ * last at most SMTP_SESSION_TIMEOUT in all, whatever it does.
  */
 export async function startSmtpListener(
   kind: ListenerKind,
@@ -96,11 +96,11 @@ export async function startSmtpListener(
   const onConnect = async (session: SMTPServerSession, done: (err?: Error | null) => void) => {
     telemetry.set(session.id, protocolSession("smtp", { "network.peer.address": session.remoteAddress }, { listener: kind }));
     try {
-      const open = await counters.connectionOpened(session.remoteAddress, limits.sessionTimeoutMs + limits.idleTimeoutMs);
-      counted.add(session.id);
+      const open = await counters.connectionOpened(session.remoteAddress, session.id, limits.maxConnectionsPerIp);
       if (open > limits.maxConnectionsPerIp) {
         return done(replyError(replies.tooManyConnections(limits.maxConnectionsPerIp)));
       }
+      counted.add(session.id);
     } catch (err) {
       // Redis away: the connection limit is not enforced rather than refusing all mail.
       log.warn({ err: (err as Error).message }, "SMTP connection counter unavailable");
@@ -122,7 +122,7 @@ export async function startSmtpListener(
     timers.delete(session.id);
     tx.forget(session);
     if (counted.delete(session.id)) {
-      counters.connectionClosed(session.remoteAddress).catch(() => undefined);
+      counters.connectionClosed(session.remoteAddress, session.id).catch(() => undefined);
     }
   };
 
