@@ -81,6 +81,10 @@ WITH target AS (
   ON CONFLICT (account_id, header_message_id, digest) DO UPDATE
      SET delivery_id = EXCLUDED.delivery_id, stored_at = EXCLUDED.stored_at
    WHERE mailbox_fingerprints.stored_at < $14 OR mailbox_fingerprints.delivery_id = EXCLUDED.delivery_id
+      -- Copies of one accepted message (an alias and a +tag of one account) are routing's
+      -- decision, not a client's retry: only another message of the spool is a duplicate.
+      OR (SELECT message_id FROM deliveries WHERE id = mailbox_fingerprints.delivery_id)
+         = (SELECT message_id FROM deliveries WHERE id = EXCLUDED.delivery_id)
   RETURNING 1
 ), box AS (
   UPDATE mailboxes m
