@@ -12,11 +12,13 @@
 // utime+stime from /proc/<pid>/stat of each service, and of the PostgreSQL backends
 // connected to this run's database (RabbitMQ and Redis are shared with other users of
 // the machine, so they are left out). Environment is passed on: e.g. OTEL_SDK_DISABLED=true
-// measures the services without OpenTelemetry; OTEL_EXPORTER_OTLP_ENDPOINT exports spans.
+// measures the services without OpenTelemetry; OTEL_EXPORTER_OTLP_ENDPOINT exports spans;
+// CORREO_ROOT=/path/to/other/checkout runs that checkout's build (e.g. before a change).
 "use strict";
 const { readFileSync, readdirSync } = require("node:fs");
 const { join } = require("node:path");
 const root = join(__dirname, "..");
+const servicesRoot = process.env.CORREO_ROOT ?? root;
 const { isolatedInfra, freePort, spawnProcess, eventually } = require(join(root, "packages/testkit/dist/index.js"));
 const { serviceSpecs } = require(join(root, "packages/config/dist/index.js"));
 const { addDomain, addAccount, createApiKey } = require(join(root, "packages/directory/dist/index.js"));
@@ -65,6 +67,18 @@ function servicePids(parent) {
 
 const mb = (kb) => (kb / 1024).toFixed(1);
 
+/** Seconds spent in garbage collection so far, from the service's own /metrics (runtime instrumentation). */
+async function gcSeconds(opsPort) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    let sum = 0;
+    for (const m of text.matchAll(/^v8js_gc_duration(?:_seconds)?_sum\{[^}]*\} ([0-9.e+-]+)/gm)) sum += Number(m[1]);
+    return sum;
+  } catch {
+    return NaN;
+  }
+}
+
 async function main() {
   const infra = await isolatedInfra("bench-memory");
   const env = { ...infra.env, CORREO_LOG_FORMAT: "json", LOG_LEVEL: "warn", RELAY_SMTP_PORT: "1" };
@@ -74,7 +88,7 @@ async function main() {
     }
   }
   for (const s of services) env[`${s.toUpperCase().replace(/-/g, "_")}_OPS_PORT`] = String(await freePort());
-  const start = spawnProcess("pnpm-start", [join(root, "scripts", "dist", "start.js")], env);
+  const start = spawnProcess("pnpm-start", [join(servicesRoot, "scripts", "dist", "start.js")], env);
   const dbName = new URL(infra.databaseUrl).pathname.slice(1);
   try {
     await eventually(async () => {
@@ -118,6 +132,8 @@ async function main() {
         await sleep(250);
       }
     })();
+    const opsPort = (s) => env[`${s.toUpperCase().replace(/-/g, "_")}_OPS_PORT`];
+    const gcBefore = Object.fromEntries(await Promise.all(services.map(async (s) => [s, await gcSeconds(opsPort(s))])));
     const cpuBefore = Object.fromEntries(services.map((s) => [s, cpuSeconds(pids[s])]));
     const t0 = Date.now();
     let next = 0;
@@ -140,26 +156,28 @@ async function main() {
     const doneMs = Date.now() - t0;
     await sampleBackends();
     const cpuAfter = Object.fromEntries(services.map((s) => [s, cpuSeconds(pids[s])]));
+    const gcAfter = Object.fromEntries(await Promise.all(services.map(async (s) => [s, await gcSeconds(opsPort(s))])));
     sampling = false;
     await sampler;
     const after = Object.fromEntries(services.map((s) => [s, pss(pids[s])]));
 
-    const per1000 = (s) => (s * 1000) / expected;
+    const per1000 = (s) => (expected ? (s * 1000) / expected : 0);
     const telemetry = process.env.OTEL_SDK_DISABLED === "true" ? "off (OTEL_SDK_DISABLED)" : process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `on, OTLP to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "on, spans dropped";
-    console.log(`memory bench: ${total} messages over HTTP, ${inFlight} in flight, 4 KiB text, 10 accounts; idle after ${idleSeconds} s; telemetry ${telemetry}`);
+    console.log(`memory bench (${servicesRoot}): ${total} messages over HTTP, ${inFlight} in flight, 4 KiB text, 10 accounts; idle after ${idleSeconds} s; telemetry ${telemetry}`);
     console.log(`accepted in ${(acceptedMs / 1000).toFixed(1)} s, all in mailboxes after ${(doneMs / 1000).toFixed(1)} s${failed ? `; ${failed} not accepted` : ""}`);
     console.log("");
-    console.log("| service | PSS idle MB (anon + file) | PSS loaded (peak) MB | PSS after MB | CPU s / 1000 msgs |");
-    console.log("|---|---|---|---|---|");
-    let sums = { idle: 0, peak: 0, after: 0, cpu: 0 };
+    console.log("| service | PSS idle MB (anon + file) | PSS loaded (peak) MB | PSS after MB | CPU s / 1000 msgs | of which GC |");
+    console.log("|---|---|---|---|---|---|");
+    let sums = { idle: 0, peak: 0, after: 0, cpu: 0, gc: 0 };
     for (const s of services) {
       const cpu = per1000(cpuAfter[s] - cpuBefore[s]);
-      sums = { idle: sums.idle + idle[s].pss, peak: sums.peak + peak[s].pss, after: sums.after + after[s].pss, cpu: sums.cpu + cpu };
-      console.log(`| ${s} | ${mb(idle[s].pss)} (${mb(idle[s].anon)} + ${mb(idle[s].file)}) | ${mb(peak[s].pss)} | ${mb(after[s].pss)} | ${cpu.toFixed(2)} |`);
+      const gc = per1000(gcAfter[s] - gcBefore[s]);
+      sums = { idle: sums.idle + idle[s].pss, peak: sums.peak + peak[s].pss, after: sums.after + after[s].pss, cpu: sums.cpu + cpu, gc: sums.gc + gc };
+      console.log(`| ${s} | ${mb(idle[s].pss)} (${mb(idle[s].anon)} + ${mb(idle[s].file)}) | ${mb(peak[s].pss)} | ${mb(after[s].pss)} | ${cpu.toFixed(2)} | ${Number.isNaN(gc) ? "n/a" : gc.toFixed(2)} |`);
     }
     const pgCpu = per1000([...backendCpu.values()].reduce((a, [first, last]) => a + (last - first), 0));
-    console.log(`| **five services** | **${mb(sums.idle)}** | **${mb(sums.peak)}** | ${mb(sums.after)} | **${sums.cpu.toFixed(2)}** |`);
-    console.log(`| PostgreSQL backends of this database | | | | ${pgCpu.toFixed(2)} |`);
+    console.log(`| **five services** | **${mb(sums.idle)}** | **${mb(sums.peak)}** | ${mb(sums.after)} | **${sums.cpu.toFixed(2)}** | ${Number.isNaN(sums.gc) ? "n/a" : sums.gc.toFixed(2)} |`);
+    console.log(`| PostgreSQL backends of this database | | | | ${pgCpu.toFixed(2)} | |`);
     console.log(`(the pnpm start runner itself: ${mb(runner.pss)} MB PSS, not counted)`);
   } finally {
     await start.stop(15_000);

@@ -82,6 +82,9 @@ export function startTelemetry(serviceName: string, opts: TelemetryOptions = {},
     new IORedisInstrumentation({ requireParentSpan: true }),
     new RuntimeNodeInstrumentation(),
   ];
+  // Their metric instruments are made on this call (the runtime instrumentation makes
+  // none from its constructor): without it, no event-loop, heap, GC, pg or http metrics.
+  for (const i of instrumentations) i.setMeterProvider(meterProvider);
 }
 
 /** `require` at the point of use, for modules that only some processes need. */

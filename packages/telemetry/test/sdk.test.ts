@@ -6,9 +6,9 @@ import { describe, expect, it } from "vitest";
  * startTelemetry in a process of its own (the built package, as a service loads it):
  * what it loads is what every service pays for in memory.
  */
-function inProcess(script: string, env: Record<string, string> = {}): any {
+function inProcess(script: string, env: Record<string, string> = {}, nodeFlags: string[] = []): any {
   const dist = join(__dirname, "..", "dist", "index.js");
-  const out = execFileSync(process.execPath, ["-e", `const t = require(${JSON.stringify(dist)});\n${script}`], {
+  const out = execFileSync(process.execPath, [...nodeFlags, "-e", `const t = require(${JSON.stringify(dist)});\n${script}`], {
     env: { PATH: process.env.PATH ?? "", ...env },
     encoding: "utf8",
   });
@@ -61,6 +61,20 @@ describe("startTelemetry", () => {
       { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" },
     );
     expect(facts).toEqual({ recording: true, sampled: 1, otlp: true, http: true });
+  });
+
+  it("serves the runtime metrics the dashboards chart (event loop, heap, GC)", () => {
+    const facts = inProcess(`
+      t.startTelemetry("probe", { http: false });
+      const { prometheusExporter } = require(${JSON.stringify(join(__dirname, "..", "dist", "sdk.js"))});
+      globalThis.gc();
+      setTimeout(async () => {
+        const { resourceMetrics } = await prometheusExporter().collect();
+        console.log(JSON.stringify(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name))));
+        process.exit(0);
+      }, 300);
+    `, {}, ["--expose-gc"]);
+    expect(facts).toEqual(expect.arrayContaining(["nodejs.eventloop.delay.p99", "nodejs.eventloop.utilization", "v8js.memory.heap.used", "v8js.gc.duration"]));
   });
 
   it("does nothing with OTEL_SDK_DISABLED=true", () => {
