@@ -22,13 +22,13 @@ const say = (line: string) => process.stdout.write(`correo: ${line}\n`);
 
 /**
  * Node flags of every service process; the Dockerfile gives the images the same in
- * NODE_OPTIONS. V8 lets the young generation grow to two 16 MB semi-spaces, and once
- * grown it stays: in five processes that was a third of their memory, idle. 2 MB
- * semi-spaces cost no measurable CPU per message here. `--expose-gc` lets the service
- * shell run one full collection once it has started (packages/runtime).
+ * NODE_OPTIONS. V8 lets the young generation grow to two 16 MB semi-spaces and keeps
+ * them once grown: in five processes that was a third of their memory, idle. With 2 MB
+ * semi-spaces the five take about half the memory, for more (short) scavenges.
+ * CORREO_SERVICE_NODE_FLAGS replaces them (space-separated; empty for none).
  * docs/performance.md, "Memory", has the figures.
  */
-const serviceNodeFlags = ["--max-semi-space-size=2", "--expose-gc"];
+const serviceNodeFlags = (process.env.CORREO_SERVICE_NODE_FLAGS ?? "--max-semi-space-size=2").split(/\s+/).filter(Boolean);
 
 function opsEnvName(name: ServiceName): string {
   return `${name.toUpperCase().replace(/-/g, "_")}_OPS_PORT`;

@@ -24,19 +24,6 @@ export interface ServiceContext<N extends ServiceName> {
 }
 
 /**
- * One full garbage collection once the service is up. Starting leaves megabytes of
- * garbage behind (module sources compiled, migrations checked, a TLS key made), and a
- * service whose timers allocate a little all the time never looks idle enough to V8 to
- * collect and give the pages back; this returns them once, at a moment nobody waits.
- * Runs only where `--expose-gc` is given, as `pnpm start` and the images do
- * (docs/performance.md, "Memory").
- */
-function releaseStartupGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc === "function") setImmediate(gc);
-}
-
-/**
  * The common shell of every service: config, logger, PostgreSQL (migrated), RabbitMQ
  * (topology declared), the ops server, and a graceful stop on SIGINT/SIGTERM. A bad
  * config value or an unreachable dependency ends the process with one clear message
@@ -123,7 +110,6 @@ export async function runService<N extends ServiceName>(
     started = true;
     await registerObservers({ name, pool, amqpUrl: base.amqpUrl, prefix: base.prefix, topology: broker.topology, redis: ctx.redis, log, onStop: ctx.onStop });
     log.info({ opsPort: base.opsPort }, "started");
-    releaseStartupGarbage();
   } catch (err) {
     if (err instanceof InfraUnreachableError) {
       process.stderr.write(`correo-${name}: ${err.message}\n`);
