@@ -97,7 +97,9 @@ async function main() {
     }, 90_000, "all five services ready");
     const pids = servicePids(start.child.pid);
     if (Object.keys(pids).length !== 5) throw new Error(`found ${JSON.stringify(pids)}, not five services`);
+    const idleCpu0 = services.reduce((a, s) => a + cpuSeconds(pids[s]), 0);
     await sleep(idleSeconds * 1000);
+    const idleCpu = services.reduce((a, s) => a + cpuSeconds(pids[s]), 0) - idleCpu0;
     const idle = Object.fromEntries(services.map((s) => [s, pss(pids[s])]));
     const runner = pss(start.child.pid);
 
@@ -134,6 +136,8 @@ async function main() {
     })();
     const opsPort = (s) => env[`${s.toUpperCase().replace(/-/g, "_")}_OPS_PORT`];
     const gcBefore = Object.fromEntries(await Promise.all(services.map(async (s) => [s, await gcSeconds(opsPort(s))])));
+    const xacts = async () => Number((await infra.pool.query("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1", [dbName])).rows[0].n);
+    const xactBefore = await xacts();
     const cpuBefore = Object.fromEntries(services.map((s) => [s, cpuSeconds(pids[s])]));
     const t0 = Date.now();
     let next = 0;
@@ -154,6 +158,7 @@ async function main() {
     const expected = total - failed;
     await eventually(async () => Number((await infra.pool.query("SELECT count(*) AS n FROM mailbox_messages")).rows[0].n) >= expected, 600_000, "every message in a mailbox");
     const doneMs = Date.now() - t0;
+    const xactCount = (await xacts()) - xactBefore;
     await sampleBackends();
     const cpuAfter = Object.fromEntries(services.map((s) => [s, cpuSeconds(pids[s])]));
     const gcAfter = Object.fromEntries(await Promise.all(services.map(async (s) => [s, await gcSeconds(opsPort(s))])));
@@ -178,6 +183,7 @@ async function main() {
     const pgCpu = per1000([...backendCpu.values()].reduce((a, [first, last]) => a + (last - first), 0));
     console.log(`| **five services** | **${mb(sums.idle)}** | **${mb(sums.peak)}** | ${mb(sums.after)} | **${sums.cpu.toFixed(2)}** | ${Number.isNaN(sums.gc) ? "n/a" : sums.gc.toFixed(2)} |`);
     console.log(`| PostgreSQL backends of this database | | | | ${pgCpu.toFixed(2)} | |`);
+    console.log(`PostgreSQL transactions per message (all clients of this database, stats may lag): ${(xactCount / Math.max(expected, 1)).toFixed(1)}; five services idle: ${(idleCpu / idleSeconds * 100).toFixed(1)} % of a core`);
     console.log(`(the pnpm start runner itself: ${mb(runner.pss)} MB PSS, not counted)`);
   } finally {
     await start.stop(15_000);
