@@ -35,7 +35,7 @@ export interface TelemetryOptions {
  *
  * The providers are put together here rather than with sdk-node's NodeSDK: that one
  * loads every exporter, propagator, the logs SDK and the declarative-configuration
- * parser in every process (about 300 modules) for the three pieces used here.
+ * parser in every process (about 250 modules) for the three pieces used here.
  */
 export function startTelemetry(serviceName: string, opts: TelemetryOptions = {}, env: NodeJS.ProcessEnv = process.env): void {
   if (meterProvider || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return;
@@ -83,7 +83,7 @@ export function startTelemetry(serviceName: string, opts: TelemetryOptions = {},
     new RuntimeNodeInstrumentation(),
   ];
   // Their metric instruments are made on this call (the runtime instrumentation makes
-  // none from its constructor): without it, no event-loop, heap, GC, pg or http metrics.
+  // none from its constructor): without it there were no event-loop, heap or GC metrics.
   for (const i of instrumentations) i.setMeterProvider(meterProvider);
 }
 
