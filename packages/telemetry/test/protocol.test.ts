@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { context, metrics, trace } from "@opentelemetry/api";
 import { MeterProvider, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { node, tracing } from "@opentelemetry/sdk-node";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { metricNames, protocolSession, withSpan } from "../src/index.js";
 
 /** A reader that collects on demand, as the Prometheus exporter does on a scrape. */
@@ -11,12 +12,13 @@ class OnDemandReader extends MetricReader {
 }
 
 const reader = new OnDemandReader();
-const spans = new tracing.InMemorySpanExporter();
+const spans = new InMemorySpanExporter();
 
 beforeAll(() => {
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-  // Registers the async-hooks context manager too, as the NodeSDK does in a service.
-  new node.NodeTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(spans)] }).register();
+  // The async-hooks context manager too, as startTelemetry registers it in a service.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }));
 });
 afterAll(() => {
   metrics.disable();

@@ -1,4 +1,5 @@
-// Loaded first by main.ts: OpenTelemetry must patch pg before it is required.
+// Loaded first by main.ts: OpenTelemetry must patch pg and ioredis before they are required.
+// No HTTP API here (the ops server is never traced), so no http instrumentation.
 import { startTelemetry } from "@correo/telemetry";
 
-startTelemetry("routing");
+startTelemetry("routing", { http: false });
