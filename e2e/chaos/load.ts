@@ -236,8 +236,13 @@ export class Load {
     return result.retryInMs;
   }
 
+  private readonly composed = new Map<MessageRecord, string>();
+
+  /** The message as the client queued it: a retry sends the very same bytes, as an MTA's queue file would. */
   private message(record: MessageRecord, from: string): string {
-    return [
+    let data = this.composed.get(record);
+    if (data) return data;
+    data = [
       `From: <${from}>`,
       `To: <${record.recipient}>`,
       `Subject: ${SUBJECT_PREFIX} ${record.token}`,
@@ -250,6 +255,8 @@ export class Load {
       "Store and forward, nothing lost, nothing doubled.",
       "",
     ].join("\r\n");
+    this.composed.set(record, data);
+    return data;
   }
 
   private async attemptSmtp(record: MessageRecord): Promise<"accepted" | { final: boolean; reply: string; retryInMs: number }> {

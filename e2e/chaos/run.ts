@@ -109,6 +109,12 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
   const local = ["ana", "bea", "cai", "dov"].map((u) => `${u}@${HOSTED}`);
   const submitter = { user: `sender@${HOSTED}`, pass: "chaos-sender-secret" };
   let apiKey = "";
+  const phases: string[] = [];
+  let phaseAt = Date.now();
+  const phase = (name: string) => {
+    phases.push(`${name} ${((Date.now() - phaseAt) / 1000).toFixed(1)} s`);
+    phaseAt = Date.now();
+  };
   const correo = await startSupervisedCorreo(`chaos-${scenario.name}`, {
     urls: servers.urls,
     tablespace,
@@ -136,12 +142,13 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
     const load = new Load(target, {
       total: opts.size,
       remoteShare: scenario.remoteShare ?? 0.4,
-      // A short run spreads its messages over ~15 s so that the faults land in the middle of it.
-      rate: Math.max(20, opts.size / 15),
+      // A short run spreads its messages over ~8 s so that the faults land in the middle of it.
+      rate: Math.max(30, opts.size / 8),
       concurrency: { mx: 4, submission: 2, http: 6 },
       giveUpAfterMs: 120_000,
     });
     const ctx: ChaosContext = { servers, correo, load, sink, size: opts.size, note };
+    phase("start");
     const loadDone = load.start();
     let skipped: string | undefined;
     const faultDone = scenario.run(ctx).then(
@@ -157,7 +164,7 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
       result.skipped = skipped;
       return result;
     }
-    const settledAt = Date.now();
+    phase("load and fault");
 
     // Every service must be back: running and ready.
     for (const name of correo.services) {
@@ -178,7 +185,7 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
       if (Date.now() > drainDeadline) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    void settledAt;
+    phase("drain");
 
     // Nobody locked out: a fresh client gets a session on both SMTP listeners.
     for (const [what, port, auth] of [
@@ -195,12 +202,16 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
       if (problem) result.lockout.push(`${what}: ${problem} (60 s after the load, no connection open)`);
     }
 
+    phase("checks");
     fill(result, loadResult, mailbox, sink, missing().map((m) => m.token), correo.crashes);
+    if (result.lost) result.notes.push(`where the lost ones are: ${await whereAre(correo, result.lostTokens).catch((e: Error) => e.message)}`);
     judge(result, scenario);
     return result;
   } finally {
     await correo.stop().catch((err: Error) => opts.log(`  ${scenario.name}: stopping Correo: ${err.message}`));
     await sink.close();
+    phase("stop");
+    notes.push(`time: ${phases.join(", ")}`);
     if (tablespace) await servers.sql(`DROP TABLESPACE IF EXISTS ${tablespace}`).catch(() => undefined);
     result.notes.push(...notes);
   }
@@ -214,6 +225,22 @@ async function mailboxCopies(correo: SupervisedCorreo): Promise<Map<string, numb
       WHERE m.subject LIKE 'chaos ck%' GROUP BY 1`,
   );
   return new Map(rows.map((r) => [r.token, r.copies]));
+}
+
+/** The delivery states of messages that did not arrive, summarised ("deferred ×3, next attempt in 14.2 min: 451 …"). */
+async function whereAre(correo: SupervisedCorreo, tokens: string[]): Promise<string> {
+  const { rows } = await correo.infra.pool.query<{ state: string; n: number; next_min: number | null; last: string | null }>(
+    `SELECT d.state, count(*)::int AS n,
+            round(max(extract(epoch FROM d.next_attempt_at - now())) / 60, 1)::float AS next_min,
+            max(d.last_response) AS last
+       FROM deliveries d JOIN messages m ON m.id = d.message_id
+      WHERE substring(m.subject from 'ck[0-9a-f]+n[0-9]+z') = ANY($1) GROUP BY d.state`,
+    [tokens],
+  );
+  const found = rows.reduce((n, r) => n + r.n, 0);
+  const parts = rows.map((r) => `${r.state} ×${r.n}${r.next_min !== null ? ` (next attempt in up to ${r.next_min} min)` : ""}${r.last ? ` last reply "${r.last.slice(0, 80)}"` : ""}`);
+  if (found < tokens.length) parts.push(`${tokens.length - found} not in PostgreSQL at all`);
+  return parts.join("; ");
 }
 
 function emptyResult(scenario: Scenario, skipped?: string): ScenarioResult {
@@ -279,12 +306,15 @@ function judge(r: ScenarioResult, scenario: Scenario): void {
   }
 }
 
-/** The most telling line of a crashed service's output. */
+/** The most telling lines of a crashed service's output: the error, and what emitted it. */
 function crashReason(tail: string): string {
-  const lines = tail.split("\n").filter(Boolean);
-  const pick =
-    lines.find((l) => /Unhandled 'error' event|uncaught|Error:|terminating connection|Connection terminated/i.test(l)) ?? lines.at(-1) ?? "(no output)";
-  return pick.replace(/\s+/g, " ").slice(0, 200);
+  const lines = tail.split("\n").map((l) => l.trim()).filter(Boolean);
+  const unhandled = lines.findIndex((l) => l.includes("Unhandled 'error' event"));
+  const from = unhandled >= 0 ? unhandled : 0;
+  const error = lines.slice(from).find((l) => /^(\w*Error|error)\b[^:]*:/.test(l)) ?? lines.at(-1) ?? "(no output)";
+  const emitter = lines.slice(from).find((l) => l.startsWith("Emitted 'error' event"));
+  const text = `${unhandled >= 0 ? "unhandled 'error' event: " : ""}${error}${emitter ? ` (${emitter.replace(/ at:$/, "")})` : ""}`;
+  return text.replace(/\s+/g, " ").slice(0, 240);
 }
 
 export function formatTable(results: ScenarioResult[]): string {
