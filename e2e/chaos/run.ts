@@ -57,6 +57,7 @@ export interface ScenarioResult {
   lockout: string[];
   wrongReplies: Map<string, number>;
   replies: Map<string, number>;
+  channelLatency?: string;
   faultError?: string;
   notes: string[];
   failures: string[];
@@ -144,7 +145,7 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
       remoteShare: scenario.remoteShare ?? 0.4,
       // A short run spreads its messages over ~8 s so that the faults land in the middle of it.
       rate: Math.max(30, opts.size / 8),
-      concurrency: { mx: 4, submission: 2, http: 6 },
+      concurrency: { mx: 4, submission: 3, http: 6 },
       giveUpAfterMs: 120_000,
     });
     const ctx: ChaosContext = { servers, correo, load, sink, size: opts.size, note };
@@ -284,6 +285,12 @@ function fill(r: ScenarioResult, load: LoadResult, mailbox: Map<string, number>,
   r.worstLatencyMs = Math.max(0, ...load.messages.map((m) => m.acceptLatencyMs ?? 0));
   r.worstDuringFaultMs = load.marked.attempts ? load.marked.worstMs : undefined;
   r.crashes = [...crashes];
+  r.channelLatency = (["mx", "submission", "http"] as const)
+    .map((ch) => {
+      const l = load.messages.filter((m) => m.channel === ch && m.acceptLatencyMs !== undefined).map((m) => m.acceptLatencyMs!);
+      return l.length ? `${ch} ${(l.reduce((a, b) => a + b, 0) / l.length / 1000).toFixed(2)} / ${(Math.max(...l) / 1000).toFixed(2)}` : `${ch} —`;
+    })
+    .join(", ");
   r.wrongReplies = load.wrongReplies;
   r.replies = load.replies;
 }
@@ -348,6 +355,7 @@ export function formatDetails(r: ScenarioResult): string {
       `drain ${r.drainSeconds === undefined ? "timeout" : `${r.drainSeconds.toFixed(1)} s`}, worst accept ${(r.worstLatencyMs / 1000).toFixed(2)} s` +
       (r.worstDuringFaultMs !== undefined ? `, worst attempt during the fault ${(r.worstDuringFaultMs / 1000).toFixed(2)} s` : ""),
   );
+  if (r.channelLatency) out.push(`  accept latency by channel (mean / worst s): ${r.channelLatency}`);
   if (r.replies.size) out.push(`  replies: ${[...r.replies].map(([k, n]) => `${k} ×${n}`).join(", ")}`);
   for (const n of r.notes) out.push(`  · ${n}`);
   for (const f of r.failures) out.push(`  ✗ ${f}`);
