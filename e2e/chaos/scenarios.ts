@@ -57,10 +57,13 @@ const rabbitRestart: Scenario = {
     await ctx.load.reached(0.3);
     ctx.load.mark(true);
     const t0 = Date.now();
-    await ctx.servers.stopRabbit();
-    await sleep(5000);
-    await ctx.servers.startRabbit();
-    ctx.load.mark(false);
+    try {
+      await ctx.servers.stopRabbit();
+      await sleep(5000);
+    } finally {
+      await ctx.servers.startRabbit();
+      ctx.load.mark(false);
+    }
     ctx.note(`broker away for ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   },
 };
@@ -114,10 +117,13 @@ const memoryAlarm: Scenario = {
   async run(ctx) {
     await ctx.load.reached(0.3);
     ctx.load.mark(true);
-    await ctx.servers.setMemoryWatermark(0);
-    await sleep(15_000);
-    await ctx.servers.setMemoryWatermark(0.4);
-    ctx.load.mark(false);
+    try {
+      await ctx.servers.setMemoryWatermark(0);
+      await sleep(15_000);
+    } finally {
+      await ctx.servers.setMemoryWatermark(0.4);
+      ctx.load.mark(false);
+    }
   },
 };
 
@@ -179,31 +185,34 @@ const diskFull: Scenario = {
     await ctx.load.reached(0.3);
     const pool = ctx.correo.infra.pool;
     await pool.query("CREATE TABLE chaos_filler (pad text)");
-    await pool.query("ALTER TABLE chaos_filler ALTER pad SET STORAGE PLAIN");
-    let full = false;
-    let rows = 0;
-    while (!full) {
-      try {
-        // One 7 kB row per page, uncompressed: the file grows by 8 MB per statement.
-        await pool.query("INSERT INTO chaos_filler SELECT repeat('x', 7000) FROM generate_series(1, 1000)");
-        rows += 1000;
-      } catch (err) {
-        if ((err as { code?: string }).code !== "53100") throw err;
-        full = true;
+    try {
+      await pool.query("ALTER TABLE chaos_filler ALTER pad SET STORAGE PLAIN");
+      let full = false;
+      let rows = 0;
+      while (!full) {
+        try {
+          // One 7 kB row per page, uncompressed: the file grows by 8 MB per statement.
+          await pool.query("INSERT INTO chaos_filler SELECT repeat('x', 7000) FROM generate_series(1, 1000)");
+          rows += 1000;
+        } catch (err) {
+          if ((err as { code?: string }).code !== "53100") throw err;
+          full = true;
+        }
       }
-    }
-    // Fill the last pages with single rows.
-    for (let i = 0; i < 200; i++) {
-      try {
-        await pool.query("INSERT INTO chaos_filler VALUES (repeat('x', 7000))");
-      } catch {
-        break;
+      // Fill the last pages with single rows.
+      for (let i = 0; i < 200; i++) {
+        try {
+          await pool.query("INSERT INTO chaos_filler VALUES (repeat('x', 7000))");
+        } catch {
+          break;
+        }
       }
+      ctx.note(`tablespace full after ${rows} filler rows`);
+      await sleep(10_000);
+    } finally {
+      await pool.query("DROP TABLE chaos_filler");
+      ctx.note("filler dropped: space free again");
     }
-    ctx.note(`tablespace full after ${rows} filler rows`);
-    await sleep(10_000);
-    await pool.query("DROP TABLE chaos_filler");
-    ctx.note("filler dropped: space free again");
   },
 };
 

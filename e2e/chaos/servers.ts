@@ -170,10 +170,22 @@ export async function startPrivateServers(): Promise<PrivateServers> {
   const taken = new Set<number>();
   const ports = { pg: await privatePort(taken), redis: await privatePort(taken), amqp: await privatePort(taken), dist: await privatePort(taken) };
   let redis: ChildProcess | undefined;
-  const teardown = async () => {
-    redis?.kill("SIGKILL");
-    await stopEverything(state, dir);
+  let tornDown: Promise<void> | undefined;
+  const teardown = () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    tornDown ??= (async () => {
+      redis?.kill("SIGKILL");
+      await stopEverything(state, dir);
+    })();
+    return tornDown;
   };
+  // Ctrl-C during a run: stop what was started before exiting (the next run would otherwise do it).
+  const onSignal = (signal: NodeJS.Signals) => {
+    void teardown().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
 
   try {
     // PostgreSQL: a cluster of our own, trust on loopback, its socket in our directory.
