@@ -116,18 +116,25 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
     phases.push(`${name} ${((Date.now() - phaseAt) / 1000).toFixed(1)} s`);
     phaseAt = Date.now();
   };
-  const correo = await startSupervisedCorreo(`chaos-${scenario.name}`, {
-    urls: servers.urls,
-    tablespace,
-    env: { ...policy, ...scenario.env },
-    prepare: async (infra) => {
-      await addDomain(infra.pool, HOSTED);
-      for (const a of local) await addAccount(infra.pool, a, "chaos-reader-secret");
-      await addAccount(infra.pool, submitter.user, submitter.pass);
-      await addTransport(infra.pool, SINK, "127.0.0.1", sinkPort, { tlsPolicy: "none" });
-      apiKey = (await createApiKey(infra.pool, HOSTED)).token;
-    },
-  });
+  let correo: SupervisedCorreo;
+  try {
+    correo = await startSupervisedCorreo(`chaos-${scenario.name}`, {
+      urls: servers.urls,
+      tablespace,
+      env: { ...policy, ...scenario.env },
+      prepare: async (infra) => {
+        await addDomain(infra.pool, HOSTED);
+        for (const a of local) await addAccount(infra.pool, a, "chaos-reader-secret");
+        await addAccount(infra.pool, submitter.user, submitter.pass);
+        await addTransport(infra.pool, SINK, "127.0.0.1", sinkPort, { tlsPolicy: "none" });
+        apiKey = (await createApiKey(infra.pool, HOSTED)).token;
+      },
+    });
+  } catch (err) {
+    await sink.close();
+    if (tablespace) await servers.sql(`DROP TABLESPACE IF EXISTS ${tablespace}`).catch(() => undefined);
+    throw err;
+  }
   const result = emptyResult(scenario);
   try {
     const target = {
