@@ -153,7 +153,7 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
       // A short run spreads its messages over ~8 s so that the faults land in the middle of it.
       rate: Math.max(30, opts.size / 8),
       concurrency: { mx: 4, submission: 3, http: 6 },
-      giveUpAfterMs: 120_000,
+      giveUpAfterMs: 90_000,
     });
     const ctx: ChaosContext = { servers, correo, load, sink, size: opts.size, note };
     phase("start");
@@ -196,20 +196,22 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
     phase("drain");
 
     // Nobody locked out: a fresh client gets a session on both SMTP listeners.
-    for (const [what, port, auth] of [
-      ["MX", target.mxPort, undefined],
-      ["submission", target.submissionPort, submitter],
-    ] as const) {
-      let problem: string | undefined;
-      const until = Date.now() + 60_000;
-      do {
-        problem = await probeSession("127.0.0.1", port, auth);
-        if (!problem) break;
-        await new Promise((r) => setTimeout(r, 2000));
-      } while (Date.now() < until);
-      if (problem) result.lockout.push(`${what}: ${problem} (60 s after the load, no connection open)`);
-    }
-
+    const probes = await Promise.all(
+      ([
+        ["MX", target.mxPort, undefined],
+        ["submission", target.submissionPort, submitter],
+      ] as const).map(async ([what, port, auth]) => {
+        let problem: string | undefined;
+        const until = Date.now() + 60_000;
+        do {
+          problem = await probeSession("127.0.0.1", port, auth);
+          if (!problem) break;
+          await new Promise((r) => setTimeout(r, 2000));
+        } while (Date.now() < until);
+        return problem ? `${what}: ${problem} (for 60 s after the load, with no connection open)` : undefined;
+      }),
+    );
+    result.lockout.push(...probes.filter((p): p is string => p !== undefined));
     phase("checks");
     fill(result, loadResult, mailbox, sink, missing().map((m) => m.token), correo.crashes);
     if (result.lost) result.notes.push(`where the lost ones are: ${await whereAre(correo, result.lostTokens).catch((e: Error) => e.message)}`);
