@@ -25,8 +25,8 @@ export interface Scenario {
   env?: Record<string, string>;
   /** Share of remote recipients among submission and HTTP messages (default 0.4). */
   remoteShare?: number;
-  /** The database goes in a tablespace this small (MB), on a tmpfs of its own. */
-  tablespaceMb?: number;
+  /** The database goes in a tablespace this small (MB, for a run of `size` messages), on a tmpfs of its own. */
+  tablespaceMb?: (size: number) => number;
   /** Only the broker is impaired: no accept may wait for it (DESIGN: the answer never waits for the broker). */
   brokerOnly?: boolean;
   /** Runs beside the load; resolves when the fault is over. Returns a reason to skip when the machine cannot do it. */
@@ -99,7 +99,7 @@ export async function runScenario(servers: PrivateServers, scenario: Scenario, o
   await sink.listen(sinkPort);
   let tablespace: string | undefined;
   if (scenario.tablespaceMb) {
-    const ts = await servers.smallTablespace(scenario.tablespaceMb);
+    const ts = await servers.smallTablespace(scenario.tablespaceMb(opts.size));
     if ("unavailable" in ts) {
       await sink.close();
       opts.log(`  ${scenario.name}: SKIPPED — ${ts.unavailable}`);

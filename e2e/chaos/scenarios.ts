@@ -179,8 +179,9 @@ const relayKillAtReply: Scenario = {
 
 const diskFull: Scenario = {
   name: "postgres-disk-full",
-  fault: "the database's tablespace (a 48 MB tmpfs) filled up for 10 s, then freed",
-  tablespaceMb: 48,
+  fault: "the database's tablespace (a small tmpfs) filled up for 10 s, then freed",
+  // Room for the run's own messages (about 20 kB each, with indexes and events) besides the filler.
+  tablespaceMb: (size) => 48 + Math.ceil(size / 50),
   async run(ctx) {
     await ctx.load.reached(0.3);
     const pool = ctx.correo.infra.pool;
