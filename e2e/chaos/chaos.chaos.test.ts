@@ -18,6 +18,8 @@ import { startPrivateServers, type PrivateServers } from "./servers.js";
  */
 const size = Number(process.env.CHAOS_MESSAGES || 300);
 const only = process.env.CHAOS_SCENARIOS?.split(",").map((s) => s.trim()).filter(Boolean);
+const unknown = only?.filter((name) => !scenarios.some((s) => s.name === name)) ?? [];
+if (unknown.length) throw new Error(`CHAOS_SCENARIOS: no scenario ${unknown.join(", ")}; there are ${scenarios.map((s) => s.name).join(", ")}`);
 const selected = scenarios.filter((s) => !only?.length || only.includes(s.name));
 const drainTimeoutMs = 120_000 + size * 20;
 const log = (line: string) => process.stdout.write(`${line}\n`);

@@ -114,9 +114,20 @@ async function rabbitctl(state: State, args: string[], timeout = 60_000) {
   return asUser("rabbitmq", join(RABBIT_LIB, "rabbitmqctl"), ["-n", state.rabbitNode!, ...args], rabbitEnvFor(state), timeout);
 }
 
+/** Whether epmd knows the node (a stopped node is gone from it; rabbitmqctl would wait for it). */
+async function nodeRegistered(node: string): Promise<boolean> {
+  const name = node.split("@")[0]!;
+  try {
+    const { stdout } = await run("epmd", ["-names"], { timeout: 10_000 });
+    return stdout.split("\n").some((l) => l.startsWith(`name ${name} at port`));
+  } catch {
+    return true;
+  }
+}
+
 async function stopEverything(state: State, dir: string): Promise<void> {
   const errors: string[] = [];
-  if (state.rabbitNode) {
+  if (state.rabbitNode && (await nodeRegistered(state.rabbitNode))) {
     await rabbitctl(state, ["stop"], 60_000).catch((e: Error) => errors.push(`rabbitmq: ${e.message.split("\n")[0]}`));
   }
   if (state.pgData && state.pgBin && existsSync(join(state.pgData, "postmaster.pid"))) {
@@ -174,18 +185,31 @@ export async function startPrivateServers(): Promise<PrivateServers> {
   const teardown = () => {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("exit", onSignal);
     tornDown ??= (async () => {
       redis?.kill("SIGKILL");
       await stopEverything(state, dir);
     })();
     return tornDown;
   };
-  // Ctrl-C during a run: stop what was started before exiting (the next run would otherwise do it).
-  const onSignal = (signal: NodeJS.Signals) => {
-    void teardown().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  // Ctrl-C during a run: the test runner may exit before an asynchronous teardown is
+  // over, so the stops are launched detached, at once; the next run removes the directory.
+  const onSignal = (signal?: unknown) => {
+    redis?.kill("SIGKILL");
+    const detached = (cmd: string, args: string[], env: Record<string, string> = {}) =>
+      spawn(isRoot ? "runuser" : cmd, isRoot ? ["-u", cmd.includes("rabbitmq") ? "rabbitmq" : "postgres", "--", cmd, ...args] : args, {
+        env: { ...process.env, ...env },
+        detached: true,
+        stdio: "ignore",
+      }).unref();
+    if (state.rabbitNode) detached(join(RABBIT_LIB, "rabbitmqctl"), ["-n", state.rabbitNode, "stop"], rabbitEnvFor(state));
+    if (state.pgData && state.pgBin) detached(join(state.pgBin, "pg_ctl"), ["-D", state.pgData, "stop", "-m", "immediate"]);
+    // Listening to a signal replaced Node's default exit on it: exit, unless someone else handles it.
+    if ((signal === "SIGINT" || signal === "SIGTERM") && process.listenerCount(signal) === 0) process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  process.once("exit", onSignal);
 
   try {
     // PostgreSQL: a cluster of our own, trust on loopback, its socket in our directory.
