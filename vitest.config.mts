@@ -42,7 +42,7 @@ export default defineConfig({
         test: {
           name: "chaos",
           include: ["e2e/chaos/**/*.chaos.test.ts"],
-          testTimeout: 30 * 60_000,
+          // Each scenario sets its own timeout from the run's size.
           hookTimeout: 5 * 60_000,
           fileParallelism: false,
           sequence: { groupOrder: 1 },

@@ -191,8 +191,15 @@ export async function startSupervisedCorreo(suite: string, options: SupervisedOp
     eventually(async () => ready(name), timeoutMs, `${name} ready`).then(() => undefined);
 
   const prepare = spawnProcess("migrate", [join(repoRoot, "scripts", "dist", "migrate.js")], env);
+  // The test runner exiting (Ctrl-C, a timeout) must not leave the services running.
+  const killOnExit = () => {
+    stopping = true;
+    for (const p of procs.values()) p.child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
   const stopAll = async () => {
     stopping = true;
+    process.off("exit", killOnExit);
     await Promise.all([...procs.values()].map((p) => p.stop(10_000)));
   };
   try {

@@ -22,6 +22,9 @@ const unknown = only?.filter((name) => !scenarios.some((s) => s.name === name)) 
 if (unknown.length) throw new Error(`CHAOS_SCENARIOS: no scenario ${unknown.join(", ")}; there are ${scenarios.map((s) => s.name).join(", ")}`);
 const selected = scenarios.filter((s) => !only?.length || only.includes(s.name));
 const drainTimeoutMs = 120_000 + size * 20;
+// Start, load (tens of messages a second on a busy 2-core machine, fewer under a fault),
+// client give-up, drain and checks: generous, so that a slow run is reported, not cut off.
+const scenarioTimeoutMs = 15 * 60_000 + size * 500 + drainTimeoutMs;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 let servers: PrivateServers | undefined;
@@ -53,6 +56,6 @@ describe(`chaos (${size} messages per scenario)`, () => {
       log(formatDetails(result));
       if (result.skipped) return ctx.skip(result.skipped);
       expect(result.failures).toEqual([]);
-    });
+    }, scenarioTimeoutMs);
   }
 });
