@@ -294,6 +294,10 @@ function fill(r: ScenarioResult, load: LoadResult, mailbox: Map<string, number>,
   r.worstLatencyMs = Math.max(0, ...load.messages.map((m) => m.acceptLatencyMs ?? 0));
   r.worstDuringFaultMs = load.marked.attempts ? load.marked.worstMs : undefined;
   r.crashes = [...crashes];
+  const unaccepted = (["mx", "submission", "http"] as const)
+    .map((ch) => [ch, load.messages.filter((m) => m.channel === ch && m.acceptedTimes === 0).length] as const)
+    .filter(([, n]) => n > 0);
+  if (unaccepted.length) r.notes.push(`never accepted, by channel: ${unaccepted.map(([ch, n]) => `${ch} ${n}`).join(", ")}`);
   r.channelLatency = (["mx", "submission", "http"] as const)
     .map((ch) => {
       const l = load.messages.filter((m) => m.channel === ch && m.acceptLatencyMs !== undefined).map((m) => m.acceptLatencyMs!);
