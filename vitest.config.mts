@@ -34,6 +34,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // e2e/chaos: private PostgreSQL, Redis and RabbitMQ that the suite restarts,
+        // flushes and alarms, under load. A short run here (CHAOS_MESSAGES, default
+        // 300 per scenario); `pnpm test:chaos` runs the full one. After the others,
+        // alone: it needs the machine's cores to itself.
+        test: {
+          name: "chaos",
+          include: ["e2e/chaos/**/*.chaos.test.ts"],
+          // Each scenario sets its own timeout from the run's size.
+          hookTimeout: 5 * 60_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

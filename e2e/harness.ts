@@ -7,7 +7,9 @@ import {
   isolatedInfra,
   repoRoot,
   spawnProcess,
+  spawnService,
   type IsolatedInfra,
+  type IsolationOptions,
   type RunningProcess,
 } from "@correo/testkit";
 import { serviceSpecs } from "@correo/config";
@@ -24,15 +26,13 @@ export interface Correo {
   stop(): Promise<void>;
 }
 
-const services = ["submission", "routing", "relay-queue", "mailbox", "retrieval"];
+const services = ["submission", "routing", "relay-queue", "mailbox", "retrieval"] as const;
 
 /**
- * Starts a whole Correo the way `pnpm start` does (scripts/dist/start.js after the
- * build), on free ports, its own database and its own broker/Redis prefix; `extraEnv`
- * sets configuration on top (e.g. MAILBOX_DUPLICATE_WINDOW=off).
+ * Ports and environment of one Correo: every listener on a free port, its own database and
+ * prefix; `extraEnv` sets configuration on top (e.g. MAILBOX_DUPLICATE_WINDOW=off).
  */
-export async function startCorreo(suite: string, extraEnv: Record<string, string> = {}): Promise<Correo> {
-  const infra = await isolatedInfra(suite);
+async function correoEnvironment(infra: IsolatedInfra, extraEnv: Record<string, string> = {}): Promise<{ env: Record<string, string>; ports: Correo["ports"] }> {
   const ports = { http: await freePort(), pop3: await freePort(), pop3s: await freePort(), mailboxApi: await freePort(), ops: {} as Record<string, number> };
   const env: Record<string, string> = {
     ...infra.env,
@@ -59,6 +59,31 @@ export async function startCorreo(suite: string, extraEnv: Record<string, string
     ports.ops[s] = await freePort();
     env[`${s.toUpperCase().replace(/-/g, "_")}_OPS_PORT`] = String(ports.ops[s]);
   }
+  return { env, ports };
+}
+
+function cliOf(env: Record<string, string>): Correo["cli"] {
+  return async (args, input) => {
+    const child = run(process.execPath, [join(repoRoot, "packages", "cli", "dist", "main.js"), ...args, "--json"], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+    });
+    if (input !== undefined) {
+      child.child.stdin!.end(input);
+    }
+    const { stdout } = await child;
+    return JSON.parse(stdout);
+  };
+}
+
+/**
+ * Starts a whole Correo the way `pnpm start` does (scripts/dist/start.js after the
+ * build), on free ports, its own database and its own broker/Redis prefix; `extraEnv`
+ * sets configuration on top.
+ */
+export async function startCorreo(suite: string, extraEnv: Record<string, string> = {}): Promise<Correo> {
+  const infra = await isolatedInfra(suite);
+  const { env, ports } = await correoEnvironment(infra, extraEnv);
   const start = spawnProcess("pnpm-start", [join(repoRoot, "scripts", "dist", "start.js")], env);
   try {
     await eventually(
@@ -79,19 +104,138 @@ export async function startCorreo(suite: string, extraEnv: Record<string, string
     env,
     ports,
     start,
-    async cli(args, input) {
-      const child = run(process.execPath, [join(repoRoot, "packages", "cli", "dist", "main.js"), ...args, "--json"], {
-        cwd: repoRoot,
-        env: { ...process.env, ...env },
-      });
-      if (input !== undefined) {
-        child.child.stdin!.end(input);
-      }
-      const { stdout } = await child;
-      return JSON.parse(stdout);
-    },
+    cli: cliOf(env),
     async stop() {
       await start.stop(15_000);
+      await infra.cleanup();
+    },
+  };
+}
+
+export type ServiceName = (typeof services)[number];
+
+/** An exit of a service that nobody asked for. */
+export interface Crash {
+  service: ServiceName;
+  at: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last lines it printed. */
+  tail: string;
+}
+
+export interface SupervisedCorreo extends Omit<Correo, "start"> {
+  services: readonly ServiceName[];
+  process(name: ServiceName): RunningProcess;
+  /** kill -9; the supervisor starts it again at once, as compose's `restart:` would. */
+  kill(name: ServiceName): Promise<void>;
+  /** Whether the service's process runs and its /readyz answers 200. */
+  ready(name: ServiceName): Promise<boolean>;
+  /** Resolves when the process of `name` runs and is ready. */
+  waitReady(name: ServiceName, timeoutMs?: number): Promise<void>;
+  /** Exits the supervisor did not cause; it restarts those too (after a second). */
+  crashes: Crash[];
+  /** How many times each service was started. */
+  starts: Record<ServiceName, number>;
+}
+
+export interface SupervisedOptions {
+  /** Servers to run on (default: the environment's). */
+  urls?: IsolationOptions["urls"];
+  /** The database's tablespace. */
+  tablespace?: string;
+  /** More environment for every service (e.g. a shorter retry policy). */
+  env?: Record<string, string>;
+  /** Runs after the migrations, before the services start (directory data). */
+  prepare?: (infra: IsolatedInfra) => Promise<void>;
+}
+
+/**
+ * A Correo as an operator runs it under a supervisor (compose, systemd): the same
+ * preparation as `pnpm start` (`scripts/dist/migrate.js`: migrations, broker topology),
+ * then the five services as separate processes with the environment `pnpm start` gives
+ * each; a service that exits — killed by the test or on its own — is started again.
+ * `pnpm start` itself stops everything when one service dies, which suits a developer
+ * but not a test that kills services.
+ */
+export async function startSupervisedCorreo(suite: string, options: SupervisedOptions = {}): Promise<SupervisedCorreo> {
+  const infra = await isolatedInfra(suite, { urls: options.urls, tablespace: options.tablespace });
+  const base = await correoEnvironment(infra);
+  const env = { ...base.env, ...options.env };
+  const { ports } = base;
+  const procs = new Map<ServiceName, RunningProcess>();
+  const expected = new Set<RunningProcess>();
+  const crashes: Crash[] = [];
+  const starts = Object.fromEntries(services.map((s) => [s, 0])) as Record<ServiceName, number>;
+  let stopping = false;
+
+  const ready = async (name: ServiceName) => {
+    const proc = procs.get(name);
+    if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return false;
+    try {
+      const res = await fetch(`http://127.0.0.1:${ports.ops[name]}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      return res.status === 200;
+    } catch {
+      return false;
+    }
+  };
+  const launch = (name: ServiceName) => {
+    const proc = spawnService(name, { ...env, OPS_PORT: String(ports.ops[name]) });
+    starts[name]++;
+    procs.set(name, proc);
+    proc.child.once("exit", (code, signal) => {
+      if (stopping) return;
+      const asked = expected.delete(proc);
+      if (!asked) crashes.push({ service: name, at: Date.now(), code, signal, tail: proc.output().slice(-3000) });
+      setTimeout(() => {
+        if (!stopping && procs.get(name) === proc) launch(name);
+      }, asked ? 100 : 1000);
+    });
+  };
+  const waitReady = (name: ServiceName, timeoutMs = 60_000) =>
+    eventually(async () => ready(name), timeoutMs, `${name} ready`).then(() => undefined);
+
+  const prepare = spawnProcess("migrate", [join(repoRoot, "scripts", "dist", "migrate.js")], env);
+  // The test runner exiting (Ctrl-C, a timeout) must not leave the services running.
+  const killOnExit = () => {
+    stopping = true;
+    for (const p of procs.values()) p.child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  const stopAll = async () => {
+    stopping = true;
+    process.off("exit", killOnExit);
+    await Promise.all([...procs.values()].map((p) => p.stop(10_000)));
+  };
+  try {
+    if ((await prepare.exited) !== 0) throw new Error(`migrate failed:\n${prepare.output().slice(-4000)}`);
+    await options.prepare?.(infra);
+    for (const name of services) launch(name);
+    await Promise.all(services.map((name) => waitReady(name)));
+  } catch (err) {
+    await stopAll();
+    await infra.cleanup();
+    throw err;
+  }
+  return {
+    infra,
+    env,
+    ports,
+    services,
+    cli: cliOf(env),
+    crashes,
+    starts,
+    process: (name) => procs.get(name)!,
+    async kill(name) {
+      const proc = procs.get(name)!;
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+      expected.add(proc);
+      await proc.kill();
+    },
+    ready,
+    waitReady,
+    async stop() {
+      await stopAll();
       await infra.cleanup();
     },
   };

@@ -2,7 +2,9 @@
 # Installs the Debian packages that the tests need, if any is missing. The one list of
 # them: .ci/run calls this, and a developer can run it too (as root or with sudo).
 #
-#   postgresql, redis-server, rabbitmq-server  the servers integration and e2e tests use
+#   postgresql, redis-server, rabbitmq-server  the servers integration and e2e tests use; e2e/chaos
+#                                               also runs private ones (initdb/pg_ctl as postgres,
+#                                               redis-server, a second RabbitMQ node) on 40000-44999
 #   docker-compose                              `docker-compose config -q` in deploy/test
 #                                               (1.29 validates offline, no engine needed)
 #   dnsmasq                                     real DNS for MX tests (started by the tests on a

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import amqp from "amqplib";
 import pg from "pg";
 import { createPool, ensureDatabase, migrate, quoteIdent, type Pool } from "@correo/db";
-import { urlsFromEnv } from "./servers.js";
+import { urlsFromEnv, type ServerUrls } from "./servers.js";
 
 export interface IsolatedInfra {
   amqpUrl: string;
@@ -17,18 +17,26 @@ export interface IsolatedInfra {
   cleanup(): Promise<void>;
 }
 
+export interface IsolationOptions {
+  /** Servers to use instead of the environment's (e.g. the chaos suite's private ones). */
+  urls?: Omit<ServerUrls, "source">;
+  /** Creates the database in this tablespace. */
+  tablespace?: string;
+}
+
 /**
  * One suite's private world on the shared servers: its own database (created and
  * migrated), its own broker name prefix and Redis key prefix. `cleanup` drops the
  * database and deletes the suite's queues, exchanges and keys.
  */
-export async function isolatedInfra(suite: string): Promise<IsolatedInfra> {
-  const urls = urlsFromEnv();
+export async function isolatedInfra(suite: string, options: IsolationOptions = {}): Promise<IsolatedInfra> {
+  const urls = options.urls ?? urlsFromEnv();
   const id = `${suite.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 20)}_${randomBytes(4).toString("hex")}`;
   const prefix = `t_${id}`;
   const dbUrl = new URL(urls.databaseUrl);
   dbUrl.pathname = `/correo_test_${id}`;
   const databaseUrl = dbUrl.toString();
+  if (options.tablespace) await createDatabase(urls.databaseUrl, dbUrl.pathname.slice(1), options.tablespace);
   await ensureDatabase(databaseUrl);
   const pool = createPool(databaseUrl);
   await migrate(pool);
@@ -53,6 +61,18 @@ export async function isolatedInfra(suite: string): Promise<IsolatedInfra> {
       await deleteRedisKeys(urls.redisUrl, prefix);
     },
   };
+}
+
+async function createDatabase(adminUrl: string, name: string, tablespace: string): Promise<void> {
+  const url = new URL(adminUrl);
+  url.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${quoteIdent(name)} TABLESPACE ${quoteIdent(tablespace)}`);
+  } finally {
+    await client.end();
+  }
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
