@@ -22,6 +22,8 @@ export interface SmtpLimits {
   maxLineLength: number;
   idleTimeoutMs: number;
   sessionTimeoutMs: number;
+  /** MX only: milliseconds before the greeting; a client that talks first is refused (smtp-server's early-talker check). */
+  mxGreetPauseMs: number;
   maxUnauthenticatedCommands: number;
   maxConnectionsPerIp: number;
   authMaxFailuresPerIp: number;
