@@ -7,6 +7,8 @@ import type { Clock } from "./clock.js";
 import type { Outbox, PendingEvent } from "./outbox.js";
 
 export interface Submission {
+  /** The message's one id, when the caller already named it (e.g. in its Received: line); else made here. */
+  messageId?: string;
   raw: Buffer;
   /** Reverse-path; '' is the null sender <>. */
   envelopeFrom: string;
@@ -70,7 +72,7 @@ export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission,
  * foreign keys between them are checked at its end.
  */
 export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<AcceptedInTransaction> {
-  const messageId = randomUUID();
+  const messageId = sub.messageId ?? randomUUID();
   const now = opts.clock.now();
   const redriveAt = new Date(now.getTime() + opts.redriveAfterMs);
   const recipients = [...new Set(sub.recipients)];
