@@ -84,15 +84,19 @@ function listener(port) {
  * `sample()` sums them; `delta(a, b)` is seconds per group and in all.
  */
 function meter(groups) {
+  // The last ticks seen per process: one that exits between samples keeps what it had
+  // (instead of making its group's sum fall), losing only its time since the last sample.
+  const last = new Map();
   return {
     sample() {
       const out = {};
       for (const [name, members] of Object.entries(groups)) {
-        let ticks = 0;
         for (const [pid, withChildren] of members()) {
           const s = stat(pid);
-          if (s) ticks += s.self + (withChildren ? s.children : 0);
+          if (s) last.set(`${name}/${pid}`, s.self + (withChildren ? s.children : 0));
         }
+        let ticks = 0;
+        for (const [key, t] of last) if (key.startsWith(`${name}/`)) ticks += t;
         out[name] = ticks;
       }
       return out;
@@ -127,8 +131,14 @@ function correoGroups({ startPid, pgPort, amqpPort, redisPort, database }) {
       return c.includes(` ${database} `) || !/ (\d+\.\d+\.\d+\.\d+|\[local\])(\(\d+\))? /.test(c);
     }).map((pid) => [pid, false]);
   };
+  const service = (name) => () =>
+    tree(startPid, false).filter((pid) => cmdline(pid).includes(`services/${name}/`)).map((pid) => [pid, true]);
   return {
-    services: () => tree(startPid, false).map((pid) => [pid, true]),
+    submission: service("submission"),
+    routing: service("routing"),
+    "relay-queue": service("relay-queue"),
+    mailbox: service("mailbox"),
+    retrieval: service("retrieval"),
     postgres,
     rabbitmq: () => (beam ? [[beam, false]] : []),
     redis: () => (redis ? [[redis, false]] : []),
