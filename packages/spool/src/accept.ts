@@ -89,8 +89,10 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
     submittedAt: now.toISOString(),
   };
   const draft = outbox.draft(event);
-  const { rows } = await db.query<{ id: number }>(
-    `WITH blob AS (
+  // A named statement: each connection parses and plans this text once, not per message.
+  const { rows } = await db.query<{ id: number }>({
+    name: "spool.accept",
+    text: `WITH blob AS (
        INSERT INTO blobs (id, size, content) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING
      ), message AS (
        INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
@@ -108,7 +110,7 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
        SELECT id, $13, 'accepted', $22 FROM delivery
      )
      INSERT INTO outbox (routing_key, payload, headers) VALUES ($23, $24, $25) RETURNING id`,
-    [
+    values: [
       blobId,
       sub.raw.length,
       sub.raw,
@@ -135,6 +137,6 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
       draft.payload,
       JSON.stringify(draft.headers),
     ],
-  );
+  });
   return { messageId, blobId, deliveries, pending: outbox.pending(rows[0]!.id, draft) };
 }
