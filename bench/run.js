@@ -55,10 +55,16 @@ async function startCorreo() {
   for (const s of ["submission", "routing", "relay-queue", "mailbox", "retrieval"]) env[`${s.toUpperCase().replace(/-/g, "_")}_OPS_PORT`] = String(await freePort());
   Object.assign(env, extraEnv);
   const start = spawnProcess("pnpm-start", [join(root, "scripts", "dist", "start.js")], env);
-  await eventually(async () => {
-    if (start.child.exitCode !== null) throw new Error(`pnpm start exited:\n${start.output().slice(-3000)}`);
-    return start.output().includes("all five services are ready");
-  }, 90_000, "all five services ready");
+  try {
+    await eventually(async () => {
+      if (start.child.exitCode !== null) throw new Error(`pnpm start exited:\n${start.output().slice(-3000)}`);
+      return start.output().includes("all five services are ready");
+    }, 90_000, "all five services ready");
+  } catch (err) {
+    await start.stop(15_000);
+    await infra.cleanup();
+    throw err;
+  }
   const db = new URL(infra.databaseUrl);
   const port = (u, d) => Number(new URL(u).port || d);
   const groups = correoGroups({
