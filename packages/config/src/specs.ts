@@ -65,6 +65,7 @@ export const serviceSpecs = {
     smtpMaxLineLength: positiveInt("SMTP_MAX_LINE_LENGTH", "longest line of a message, without CRLF", 998),
     smtpIdleTimeout: duration("SMTP_IDLE_TIMEOUT", "how long an SMTP client may stay silent", "5m"),
     smtpSessionTimeout: duration("SMTP_SESSION_TIMEOUT", "how long one SMTP connection may last in all", "30m"),
+    smtpMxGreetPause: duration("SMTP_MX_GREET_PAUSE", "pause before the MX greeting that refuses clients talking too soon (0s: greet at once, as Postfix without postscreen)", "0s"),
     smtpMaxUnauthCommands: positiveInt("SMTP_MAX_UNAUTH_COMMANDS", "commands a submission client may send before AUTH", 10),
     smtpMaxConnectionsPerIp: positiveInt("SMTP_MAX_CONNECTIONS_PER_IP", "concurrent SMTP connections per client address", 20),
     smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),

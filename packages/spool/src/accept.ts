@@ -7,6 +7,8 @@ import type { Clock } from "./clock.js";
 import type { Outbox, PendingEvent } from "./outbox.js";
 
 export interface Submission {
+  /** The message's one id, when the caller already named it (e.g. in its Received: line); else made here. */
+  messageId?: string;
   raw: Buffer;
   /** Reverse-path; '' is the null sender <>. */
   envelopeFrom: string;
@@ -69,7 +71,7 @@ export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission,
  * foreign keys between them are checked at its end.
  */
 export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<AcceptedInTransaction> {
-  const messageId = randomUUID();
+  const messageId = sub.messageId ?? randomUUID();
   const now = opts.clock.now();
   const redriveAt = new Date(now.getTime() + opts.redriveAfterMs);
   const recipients = [...new Set(sub.recipients)];
@@ -86,8 +88,10 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
     submittedAt: now.toISOString(),
   };
   const draft = outbox.draft(event);
-  const { rows } = await db.query<{ id: number }>(
-    `WITH blob AS (
+  // A named statement: each connection parses and plans this text once, not per message.
+  const { rows } = await db.query<{ id: number }>({
+    name: "spool.accept",
+    text: `WITH blob AS (
        INSERT INTO blobs (id, size, content) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING
      ), message AS (
        INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
@@ -105,7 +109,7 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
        SELECT id, $13, 'accepted', $22 FROM delivery
      )
      INSERT INTO outbox (routing_key, payload, headers) VALUES ($23, $24, $25) RETURNING id`,
-    [
+    values: [
       blobId,
       sub.raw.length,
       sub.raw,
@@ -132,6 +136,6 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
       draft.payload,
       JSON.stringify(draft.headers),
     ],
-  );
+  });
   return { messageId, blobId, deliveries, pending: outbox.pending(rows[0]!.id, draft) };
 }

@@ -2,6 +2,8 @@ import MailComposer from "nodemailer/lib/mail-composer";
 import type Mail from "nodemailer/lib/mailer";
 
 export interface ComposeInput {
+  /** The message's id (the spool's); its Message-ID is <id@messageIdDomain>. */
+  id: string;
   from: string;
   to: string[];
   cc: string[];
@@ -26,7 +28,7 @@ export interface Composed {
  * in the envelope only; MailComposer leaves the Bcc header out of the output.
  */
 export async function composeMessage(input: ComposeInput): Promise<Composed> {
-  const headerMessageId = `<${crypto.randomUUID()}@${input.messageIdDomain}>`;
+  const headerMessageId = `<${input.id}@${input.messageIdDomain}>`;
   const mail: Mail.Options = {
     from: input.from,
     to: input.to,

@@ -35,6 +35,7 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     maxLineLength: config.smtpMaxLineLength,
     idleTimeoutMs: config.smtpIdleTimeout,
     sessionTimeoutMs: config.smtpSessionTimeout,
+    mxGreetPauseMs: config.smtpMxGreetPause,
     maxUnauthenticatedCommands: config.smtpMaxUnauthCommands,
     maxConnectionsPerIp: config.smtpMaxConnectionsPerIp,
     authMaxFailuresPerIp: config.smtpAuthMaxFailuresPerIp,

@@ -6,6 +6,7 @@ describe("composeMessage", () => {
   it("builds a MIME message with attachment, Message-ID and Date, and leaves Bcc out", async () => {
     const pdf = Buffer.from("%PDF-1.4 fake but binary \x00\x01\x02", "binary");
     const { raw, headerMessageId } = await composeMessage({
+      id: "0b6f4c1e-8d1a-4c52-9a51-3f1d2c7e9b10",
       from: "Alice <alice@example.test>",
       to: ["bob@example.test"],
       cc: [],
@@ -17,7 +18,8 @@ describe("composeMessage", () => {
       messageIdDomain: "mx.correo.test",
       date: new Date("2026-11-26T10:00:00Z"),
     });
-    expect(headerMessageId).toMatch(/^<[0-9a-f-]{36}@mx\.correo\.test>$/);
+    // One id per message: the Message-ID is the spool's id.
+    expect(headerMessageId).toBe("<0b6f4c1e-8d1a-4c52-9a51-3f1d2c7e9b10@mx.correo.test>");
     expect(raw.toString()).not.toMatch(/\nBcc:/i);
     expect(raw.toString()).not.toMatch(/[^\r]\n/);
     const parsed = await simpleParser(raw);

@@ -99,6 +99,8 @@ describe("MX listener", () => {
     expect(m.envelope_from).toBe("bob@remote.test");
     expect(m.subject).toBe("por MX");
     expect(m.raw).toMatch(/^Received: from mta\.remote\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.correo\.test \(Correo\) with ESMTP id \S+\r\n\tfor <ana@example\.test>;/);
+    // One id per message: the Received: line names the id the 250 reply and the spool use.
+    expect(m.raw).toContain(` with ESMTP id ${id}\r\n`);
   });
 
   it("accepts mail for an alias from another server (swaks)", async () => {

@@ -37,7 +37,9 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
       const recipients = [...new Set([...to, ...cc, ...bcc])];
       const refused = checkEnvelope(opts, req, reply, from, recipients, errors, "to");
       if (refused) return refused;
+      const id = crypto.randomUUID();
       const { raw, headerMessageId } = await composeMessage({
+        id,
         from: body.from,
         to: body.to === undefined ? [] : ([] as string[]).concat(body.to),
         cc: body.cc === undefined ? [] : ([] as string[]).concat(body.cc),
@@ -57,6 +59,7 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
         date: opts.clock.now(),
       });
       return acceptBuiltMessage(app, opts, req, reply, {
+        id,
         raw,
         submission: {
           envelopeFrom: from!,

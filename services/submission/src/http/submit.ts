@@ -30,10 +30,11 @@ export async function acceptBuiltMessage(
   opts: MessagesRouteOptions,
   req: FastifyRequest,
   reply: FastifyReply,
-  built: { raw: Buffer; submission: Omit<Submission, "raw">; tags: string[]; metadata: Record<string, string> },
+  built: { id?: string; raw: Buffer; submission: Omit<Submission, "raw">; tags: string[]; metadata: Record<string, string> },
 ): Promise<FastifyReply> {
   const now = opts.clock.now();
-  const id = crypto.randomUUID();
+  // One id per message: the Received: line's, the spool's and (HTTP JSON) the Message-ID's.
+  const id = built.id ?? crypto.randomUUID();
   const raw = prependHeaders(built.raw, [apiReceivedHeader({ clientAddress: req.ip, hostname: opts.hostname, id, date: now })]);
   if (raw.length > opts.maxMessageSize) {
     return sendProblem(reply, problems.tooLarge(`the message is ${raw.length} bytes; the limit is ${opts.maxMessageSize}`));
@@ -44,7 +45,8 @@ export async function acceptBuiltMessage(
     {
       apiKeyId: req.apiKey.id,
       idempotency: idemKey ? { key: idemKey, requestHash: requestFingerprint(req.method, req.routeOptions.url ?? req.url, req.body) } : undefined,
-      submission: { ...built.submission, raw },
+      // One id for the message: the Received: line's id is the spool's message id.
+      submission: { ...built.submission, messageId: id, raw },
       tags: built.tags,
       metadata: built.metadata,
       respond: (done) => ({

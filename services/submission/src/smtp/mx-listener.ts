@@ -10,5 +10,10 @@ export function startMxListener(opts: SmtpListenerOptions): Promise<SmtpListener
     ...baseOptions("mx", opts, tx),
     disabledCommands: ["AUTH"],
     authOptional: true,
+    // smtp-server (patches/smtp-server@3.21.6.patch) waits 100 ms before every greeting to catch
+    // early talkers, which caps one-connection-per-message senders; the MX greets at once unless
+    // SMTP_MX_GREET_PAUSE asks for the pause, as Postfix does only with postscreen. The submission
+    // listeners keep smtp-server's 100 ms.
+    earlyTalkerDelay: opts.limits.mxGreetPauseMs,
   }));
 }

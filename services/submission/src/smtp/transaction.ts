@@ -22,6 +22,8 @@ export interface SmtpLimits {
   maxLineLength: number;
   idleTimeoutMs: number;
   sessionTimeoutMs: number;
+  /** MX only: milliseconds before the greeting; a client that talks first is refused (smtp-server's early-talker check). */
+  mxGreetPauseMs: number;
   maxUnauthenticatedCommands: number;
   maxConnectionsPerIp: number;
   authMaxFailuresPerIp: number;
@@ -173,7 +175,8 @@ export class SmtpTransaction {
     if (verdict.verdict !== "accept") throw verdict.reply;
     const now = clock.now();
     const recipients = session.envelope.rcptTo.map((r) => r.address);
-    const traceId = `${session.id}.${session.transaction}`;
+    // One id for the message: the Received: line names the spool's message id ("queued as").
+    const messageId = crypto.randomUUID();
     const added: string[] = [
       receivedHeader({
         helo: session.hostNameAppearsAs || "unknown",
@@ -181,7 +184,7 @@ export class SmtpTransaction {
         clientHostname: session.clientHostname && !session.clientHostname.startsWith("[") ? session.clientHostname : undefined,
         hostname,
         protocol: session.transmissionType,
-        id: traceId,
+        id: messageId,
         recipient: recipients.length === 1 ? recipients[0] : undefined,
         tls: session.tlsOptions ? { protocol: session.tlsOptions.version, cipher: session.tlsOptions.name } : undefined,
         date: now,
@@ -200,6 +203,7 @@ export class SmtpTransaction {
     const user = session.user as SessionUser | undefined;
     const dsn = session.envelope.dsn;
     const submission: Submission = {
+      messageId,
       raw,
       envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
       recipients,
