@@ -27,21 +27,22 @@ end
 return 0`;
 
 // Extends the expiry of holders still holding (score still in the future): KEYS = sets,
-// ARGV: now, expiry, then one holder per key. Returns how many were extended; a holder
-// whose slot lapsed or was taken out is not brought back.
+// ARGV: now, expiry, then one holder per key. Returns 1 per holder extended, 0 per holder
+// whose slot lapsed or was taken out (it is not brought back).
 const RENEW_SLOTS = `
-local n = 0
+local out = {}
 for i, key in ipairs(KEYS) do
+  out[i] = 0
   local score = redis.call('ZSCORE', key, ARGV[i + 2])
   if score and tonumber(score) > tonumber(ARGV[1]) then
     redis.call('ZADD', key, 'XX', ARGV[2], ARGV[i + 2])
     if redis.call('PTTL', key) < tonumber(ARGV[2]) - tonumber(ARGV[1]) then
       redis.call('PEXPIRE', key, math.max(1, tonumber(ARGV[2]) - tonumber(ARGV[1])))
     end
-    n = n + 1
+    out[i] = 1
   end
 end
-return n`;
+return out`;
 
 /** A held connection slot: calling it releases the slot; key and holder name it for renewal. */
 export interface SlotHold {
@@ -126,19 +127,20 @@ export class RetrySchedule {
 
   /**
    * Moves the expiry of slots this copy still holds to `ttlMs` from `now`, in one script
-   * for all of them; returns how many were still held (a lapsed slot stays lapsed).
+   * for all of them; returns, per slot, whether it was still held (a lapsed slot stays lapsed).
    * A copy renews its slots while its attempts run, so a short TTL frees the slots of
    * a copy that died within one TTL.
    */
-  async renewSlots(held: readonly SlotHold[], now: Date, ttlMs: number): Promise<number> {
-    if (held.length === 0) return 0;
-    return (await this.redis.eval(
+  async renewSlots(held: readonly SlotHold[], now: Date, ttlMs: number): Promise<boolean[]> {
+    if (held.length === 0) return [];
+    const out = (await this.redis.eval(
       RENEW_SLOTS,
       held.length,
       ...held.map((h) => h.key),
       now.getTime(),
       now.getTime() + ttlMs,
       ...held.map((h) => h.holder),
-    )) as number;
+    )) as number[];
+    return out.map((n) => n === 1);
   }
 }

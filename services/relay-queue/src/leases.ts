@@ -21,7 +21,7 @@ export interface RenewsSlots {
  *
  * A timer every lease/6 renews, in one UPDATE, every lease that is at least a third of a
  * lease old (so an attempt shorter than that is never renewed: the common path stays two
- * statements), and the copy's slots in one Redis script. The UPDATE is keyed on each
+ * statements), and the copy's slots as old in one Redis script. The UPDATE is keyed on each
  * row's current lease, so a row whose lease lapsed and was claimed by another copy, or
  * whose outcome was recorded (leased_until NULL), is not touched; such a row is logged
  * and dropped from the attempt's lease. The attempt goes on: the other copy may then send
@@ -78,9 +78,15 @@ export class AttemptLeases {
       .finally(() => (this.renewing = undefined));
   }
 
-  /** One renewal of every lease old enough, and of the copy's slots. */
+  /** One renewal of every lease old enough, and of the copy's slots old enough. */
   async renew(): Promise<void> {
     const now = this.clock.now();
+    await this.renewLeases(now);
+    const lapsed = await this.slots?.renew(now, this.leaseMs);
+    if (lapsed) this.log.warn({ slots: lapsed }, "connection slots lapsed before renewal: the destination may briefly see more connections than its limit");
+  }
+
+  private async renewLeases(now: Date): Promise<void> {
     const old = [...this.attempts].filter((a) => a.ids.length > 0 && a.leasedUntil.getTime() - now.getTime() <= (this.leaseMs * 2) / 3);
     if (old.length === 0) return;
     const until = new Date(now.getTime() + this.leaseMs);
@@ -104,7 +110,5 @@ export class AttemptLeases {
         this.log.warn({ deliveries: lost }, "attempt lease lost before renewal: another copy may attempt these deliveries too (at-least-once)");
       }
     }
-    const lapsed = await this.slots?.renew(now, this.leaseMs);
-    if (lapsed) this.log.warn({ slots: lapsed }, "connection slots lapsed before renewal: the destination may briefly see more connections than its limit");
   }
 }

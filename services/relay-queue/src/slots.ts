@@ -6,8 +6,8 @@ export type AcquireSlot<R extends () => Promise<void> = () => Promise<void>> = (
   ttlMs: number,
 ) => Promise<R | undefined>;
 
-/** Extends the expiry of slots still held (RetrySchedule.renewSlots' shape); returns how many were. */
-export type RenewSlots<R> = (held: readonly R[], now: Date, ttlMs: number) => Promise<number>;
+/** Extends the expiry of slots still held (RetrySchedule.renewSlots' shape); returns, per slot, whether it was. */
+export type RenewSlots<R> = (held: readonly R[], now: Date, ttlMs: number) => Promise<boolean[]>;
 
 export interface SlotWaitPolicy {
   /**
@@ -66,22 +66,28 @@ export class DestinationSlots<R extends () => Promise<void> = () => Promise<void
   }
 
   /**
-   * Extends every slot this copy holds to `ttlMs` from `now` (one Redis script), while its
-   * attempts run: the slot TTL can then be as short as the attempt lease, and a copy that
-   * dies frees its slots within one TTL. Returns how many slots were no longer held.
+   * Extends the slots this copy holds that are a third of `ttlMs` old or older (in use or
+   * kept idle) to `ttlMs` from `now`, in one Redis script, while its attempts run: the
+   * slot TTL can then be as short as the attempt lease, and a copy that dies frees its
+   * slots within one TTL. Returns how many of them were no longer held.
    */
   async renew(now: Date, ttlMs: number): Promise<number> {
     if (!this.renewSlots) return 0;
-    const slots = [...this.inUse];
-    for (const kept of this.idle.values()) for (const { slot } of kept) slots.push(slot);
+    const due = (s: Slot<R>) => s.expiresAt - now.getTime() <= (ttlMs * 2) / 3;
+    const slots = [...this.inUse].filter(due);
+    for (const kept of this.idle.values()) for (const { slot } of kept) if (due(slot)) slots.push(slot);
     if (slots.length === 0) return 0;
     const renewed = await this.renewSlots(
       slots.map((s) => s.release),
       now,
       ttlMs,
     );
-    if (renewed === slots.length) for (const s of slots) s.expiresAt = now.getTime() + ttlMs;
-    return slots.length - renewed;
+    let lapsed = 0;
+    slots.forEach((s, i) => {
+      if (renewed[i]) s.expiresAt = now.getTime() + ttlMs;
+      else lapsed++;
+    });
+    return lapsed;
   }
 
   /** A release function, or undefined when no slot came free in time. */
