@@ -126,7 +126,8 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
   } catch (err) {
     // Failed before any SMTP (Redis or PostgreSQL away): give the lease back, so that the
     // broker's redelivery of this event may try again at once. After an attempt began, the
-    // remote may have the message: the lease holds until it expires.
+    // remote may have the message: the lease, no longer renewed, holds until it expires
+    // (within one RELAY_ATTEMPT_LEASE), then the delivery is retried.
     await stopRenewing();
     if (!attempted) await releaseLeases(deps.pool, due, lease?.leasedUntil ?? claimed.leasedUntil).catch(() => undefined);
     throw err;
