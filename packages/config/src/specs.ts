@@ -100,8 +100,8 @@ export const serviceSpecs = {
     connectTimeout: duration("RELAY_CONNECT_TIMEOUT", "timeout to connect to a remote MX", "30s"),
     attemptLease: duration(
       "RELAY_ATTEMPT_LEASE",
-      "how long one attempt holds its deliveries: a copy that dies mid-attempt has them retried after it; longer than any attempt",
-      "20m",
+      "how long an attempt holds its deliveries and connection slot unless its copy renews them (every few seconds while it runs): a copy that dies mid-attempt has them retried within this",
+      "30s",
     ),
     destinationConcurrency: positiveInt("RELAY_DESTINATION_CONCURRENCY", "SMTP connections at once per destination domain, over all copies", 10),
     parkAfter: positiveInt("RELAY_PARK_AFTER", "attempts in a row with no host answering before a destination is parked", 3),

@@ -26,6 +26,31 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return 0`;
 
+// Extends the expiry of holders still holding (score still in the future): KEYS = sets,
+// ARGV: now, expiry, then one holder per key. Returns 1 per holder extended, 0 per holder
+// whose slot lapsed or was taken out (it is not brought back).
+const RENEW_SLOTS = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = 0
+  local score = redis.call('ZSCORE', key, ARGV[i + 2])
+  if score and tonumber(score) > tonumber(ARGV[1]) then
+    redis.call('ZADD', key, 'XX', ARGV[2], ARGV[i + 2])
+    if redis.call('PTTL', key) < tonumber(ARGV[2]) - tonumber(ARGV[1]) then
+      redis.call('PEXPIRE', key, math.max(1, tonumber(ARGV[2]) - tonumber(ARGV[1])))
+    end
+    out[i] = 1
+  end
+end
+return out`;
+
+/** A held connection slot: calling it releases the slot; key and holder name it for renewal. */
+export interface SlotHold {
+  (): Promise<void>;
+  readonly key: string;
+  readonly holder: string;
+}
+
 /** The relay's sorted set of due times: the one place its name is made (queue, relay-queue, metrics). */
 export function relayScheduleKey(prefix: string): string {
   return `${prefix}:relay:schedule`;
@@ -92,11 +117,30 @@ export class RetrySchedule {
    * Returns a release function, or undefined when all slots are taken. A slot expires
    * after `ttlMs`, so a copy that dies holding one does not block the destination.
    */
-  async acquireSlot(destination: string, limit: number, now: Date, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+  async acquireSlot(destination: string, limit: number, now: Date, ttlMs: number): Promise<SlotHold | undefined> {
     const key = this.slotPrefix + destination;
     const holder = randomUUID();
     const got = (await this.redis.eval(ACQUIRE_SLOT, 1, key, now.getTime(), limit, holder, now.getTime() + ttlMs)) as number;
     if (got !== 1) return undefined;
-    return async () => void (await this.redis.zrem(key, holder));
+    return Object.assign(async () => void (await this.redis.zrem(key, holder)), { key, holder });
+  }
+
+  /**
+   * Moves the expiry of slots this copy still holds to `ttlMs` from `now`, in one script
+   * for all of them; returns, per slot, whether it was still held (a lapsed slot stays lapsed).
+   * A copy renews its slots while its attempts run, so a short TTL frees the slots of
+   * a copy that died within one TTL.
+   */
+  async renewSlots(held: readonly SlotHold[], now: Date, ttlMs: number): Promise<boolean[]> {
+    if (held.length === 0) return [];
+    const out = (await this.redis.eval(
+      RENEW_SLOTS,
+      held.length,
+      ...held.map((h) => h.key),
+      now.getTime(),
+      now.getTime() + ttlMs,
+      ...held.map((h) => h.holder),
+    )) as number[];
+    return out.map((n) => n === 1);
   }
 }

@@ -7,6 +7,7 @@ import { counter, deliveryLatency, metricNames, type Logger } from "@correo/tele
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
 import type { Verdict } from "./classify.js";
 import { destinationAnswered, destinationFailed } from "./destinations.js";
+import type { AttemptLeases } from "./leases.js";
 import type { NextHop } from "./route-policy.js";
 import type { RetrySchedule } from "./schedule.js";
 import type { DestinationSlots } from "./slots.js";
@@ -18,7 +19,10 @@ export interface RelayPolicy extends BackoffPolicy {
   connectTimeoutMs: number;
   /** EHLO name (CORREO_HOSTNAME). */
   heloName: string;
-  /** How long one attempt may hold its deliveries before another may try them. */
+  /**
+   * RELAY_ATTEMPT_LEASE: how long an attempt holds its deliveries (and its connection slot)
+   * unless its copy renews them (`RelayDeps.leases`); a dead copy's are free within it.
+   */
   attemptLeaseMs: number;
   /** RELAY_DESTINATION_CONCURRENCY: SMTP transactions at once per destination, over all copies. */
   destinationConcurrency: number;
@@ -31,7 +35,12 @@ export interface RelayDeps {
   clock: Clock;
   schedule: RetrySchedule;
   /** Connection slots per destination, over all copies, with a local waiting room. */
-  slots: DestinationSlots;
+  slots: Pick<DestinationSlots, "acquire">;
+  /**
+   * Renews the leases (and slots) of this copy's attempts while they run. Without it, an
+   * attempt holds its deliveries for one lease only, so the lease must outlast any attempt.
+   */
+  leases?: AttemptLeases;
   /** The route to `domain` and the TLS policy and AUTH towards it, given its transport override (route-policy.ts). */
   nextHop(domain: string, transport: Transport | undefined): Promise<NextHop>;
   send: SmtpSender;
@@ -72,6 +81,15 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
   let releaseSlot: (() => Promise<void>) | undefined;
   let recorded: Recorded[];
   let attempted = false;
+  // Renewed on a timer while the attempt runs (an attempt shorter than a third of the
+  // lease is never renewed); stopped before the outcome is recorded.
+  const lease = deps.leases?.begin(
+    due.map((d) => d.id),
+    claimed.leasedUntil,
+  );
+  const stopRenewing = async () => {
+    if (lease) await deps.leases!.end(lease);
+  };
   try {
     if (parkedUntil) {
       // A dead destination: wait with the others for the end of the parking, no attempt.
@@ -84,6 +102,7 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
     } else {
       attempted = true;
       const { verdicts, answered, failure, host } = await attempt(deps, event, claimed);
+      await stopRenewing();
       const finished = deps.clock.now();
       const outcomes = outcomesOf(deps, due, verdicts, finished, lifetimeEnd);
       // The common case (a live destination stays live) is one statement; a change of the
@@ -107,10 +126,13 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
   } catch (err) {
     // Failed before any SMTP (Redis or PostgreSQL away): give the lease back, so that the
     // broker's redelivery of this event may try again at once. After an attempt began, the
-    // remote may have the message: the lease holds until it expires.
-    if (!attempted) await releaseLeases(deps.pool, due, claimed.leasedUntil).catch(() => undefined);
+    // remote may have the message: the lease, no longer renewed, holds until it expires
+    // (within one RELAY_ATTEMPT_LEASE), then the delivery is retried.
+    await stopRenewing();
+    if (!attempted) await releaseLeases(deps.pool, due, lease?.leasedUntil ?? claimed.leasedUntil).catch(() => undefined);
     throw err;
   } finally {
+    await stopRenewing();
     await releaseSlot?.().catch(() => undefined);
   }
   await finish(deps, event, acceptedAt, recorded, claimed.scheduled);
@@ -236,7 +258,10 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
   };
 }
 
-/** Gives back the leases an attempt took, when it failed before recording anything. */
+/**
+ * Gives back the leases an attempt took, when it failed before recording anything: only
+ * where the row still holds this attempt's lease (its latest renewal), never another's.
+ */
 async function releaseLeases(db: Queryable, due: Delivery[], leasedUntil: Date): Promise<void> {
   await db.query("UPDATE deliveries SET leased_until = NULL WHERE id = ANY($1::uuid[]) AND leased_until = $2", [due.map((d) => d.id), leasedUntil]);
 }

@@ -8,6 +8,7 @@ import { sweepDsns } from "./dsn-sweeper.js";
 import { reconcileRecent, reconcileSchedule } from "./reconcile.js";
 import { nextHop } from "./route-policy.js";
 import { publishDue, RetrySchedule } from "./schedule.js";
+import { AttemptLeases } from "./leases.js";
 import { DestinationSlots } from "./slots.js";
 import { pooledSender } from "./smtp-client.js";
 
@@ -31,12 +32,18 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   const outbox = new Outbox(pool, broker, log);
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
-  const slots = new DestinationSlots((...args) => schedule.acquireSlot(...args), SLOT_WAIT);
+  const slots = new DestinationSlots((...args) => schedule.acquireSlot(...args), SLOT_WAIT, (held, now, ttlMs) => schedule.renewSlots(held, now, ttlMs));
+  // RELAY_ATTEMPT_LEASE (30s): this copy renews the leases and slots of its attempts under
+  // way every few seconds, so an attempt may wait the 10 minutes for the final reply
+  // (RFC 5321 §4.5.3.2.6) while a copy killed mid-attempt frees them within one lease.
+  const leases = new AttemptLeases(pool, systemClock, config.attemptLease, log, slots);
+  onStop(() => leases.stop());
   const deps: RelayDeps = {
     pool,
     clock: systemClock,
     schedule,
     slots,
+    leases,
     nextHop: (domain, transport) => nextHop({ dns, smtpPort: config.relaySmtpPort }, domain, transport),
     send: smtp.send,
     signingKey: (domain) => findDkimKey(pool, domain),
@@ -46,8 +53,6 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
       maxLifetimeMs: config.maxLifetime,
       connectTimeoutMs: config.connectTimeout,
       heloName: config.hostname,
-      // RELAY_ATTEMPT_LEASE (20m): longer than a few connect timeouts and the 10-minute
-      // wait for the final reply (RFC 5321 §4.5.3.2.6).
       attemptLeaseMs: config.attemptLease,
       destinationConcurrency: config.destinationConcurrency,
       parkAfterFailures: config.parkAfter,

@@ -1,5 +1,13 @@
 /** Takes one of a destination's connection slots (RetrySchedule.acquireSlot's shape). */
-export type AcquireSlot = (destination: string, limit: number, now: Date, ttlMs: number) => Promise<(() => Promise<void>) | undefined>;
+export type AcquireSlot<R extends () => Promise<void> = () => Promise<void>> = (
+  destination: string,
+  limit: number,
+  now: Date,
+  ttlMs: number,
+) => Promise<R | undefined>;
+
+/** Extends the expiry of slots still held (RetrySchedule.renewSlots' shape); returns, per slot, whether it was. */
+export type RenewSlots<R> = (held: readonly R[], now: Date, ttlMs: number) => Promise<boolean[]>;
 
 export interface SlotWaitPolicy {
   /**
@@ -21,8 +29,8 @@ export interface SlotWaitPolicy {
 }
 
 /** A slot this copy holds: the Redis release and when the slot expires there. */
-interface Slot {
-  release: () => Promise<void>;
+interface Slot<R> {
+  release: R;
   expiresAt: number;
 }
 
@@ -35,17 +43,52 @@ interface Slot {
  * When the waiting room is full or the wait is over, the caller gets no slot and puts
  * the delivery back in the schedule.
  */
-export class DestinationSlots {
+export class DestinationSlots<R extends () => Promise<void> = () => Promise<void>> {
   private readonly waiters = new Map<string, (() => void)[]>();
   /** Released slots kept for the next delivery of their destination. */
-  private readonly idle = new Map<string, { slot: Slot; timer: NodeJS.Timeout }[]>();
+  private readonly idle = new Map<string, { slot: Slot<R>; timer: NodeJS.Timeout }[]>();
+  /** Slots an attempt of this copy is using now. */
+  private readonly inUse = new Set<Slot<R>>();
   private waiting = 0;
   private closed = false;
 
   constructor(
-    private readonly acquireSlot: AcquireSlot,
+    private readonly acquireSlot: AcquireSlot<R>,
     private readonly policy: SlotWaitPolicy,
+    private readonly renewSlots?: RenewSlots<R>,
   ) {}
+
+  /** How many slots this copy holds (in use or kept idle). */
+  held(): number {
+    let n = this.inUse.size;
+    for (const kept of this.idle.values()) n += kept.length;
+    return n;
+  }
+
+  /**
+   * Extends the slots this copy holds that are a third of `ttlMs` old or older (in use or
+   * kept idle) to `ttlMs` from `now`, in one Redis script, while its attempts run: the
+   * slot TTL can then be as short as the attempt lease, and a copy that dies frees its
+   * slots within one TTL. Returns how many of them were no longer held.
+   */
+  async renew(now: Date, ttlMs: number): Promise<number> {
+    if (!this.renewSlots) return 0;
+    const due = (s: Slot<R>) => s.expiresAt - now.getTime() <= (ttlMs * 2) / 3;
+    const slots = [...this.inUse].filter(due);
+    for (const kept of this.idle.values()) for (const { slot } of kept) if (due(slot)) slots.push(slot);
+    if (slots.length === 0) return 0;
+    const renewed = await this.renewSlots(
+      slots.map((s) => s.release),
+      now,
+      ttlMs,
+    );
+    let lapsed = 0;
+    slots.forEach((s, i) => {
+      if (renewed[i]) s.expiresAt = now.getTime() + ttlMs;
+      else lapsed++;
+    });
+    return lapsed;
+  }
 
   /** A release function, or undefined when no slot came free in time. */
   async acquire(destination: string, limit: number, now: () => Date, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
@@ -81,11 +124,13 @@ export class DestinationSlots {
     this.idle.clear();
   }
 
-  private hold(destination: string, slot: Slot): () => Promise<void> {
+  private hold(destination: string, slot: Slot<R>): () => Promise<void> {
     let released = false;
+    this.inUse.add(slot);
     return async () => {
       if (released) return;
       released = true;
+      this.inUse.delete(slot);
       const keepMs = this.policy.keepIdleMs ?? 0;
       if (keepMs > 0 && !this.closed) {
         this.keep(destination, slot, keepMs);
@@ -100,7 +145,7 @@ export class DestinationSlots {
     };
   }
 
-  private keep(destination: string, slot: Slot, keepMs: number): void {
+  private keep(destination: string, slot: Slot<R>, keepMs: number): void {
     const kept = this.idle.get(destination) ?? [];
     this.idle.set(destination, kept);
     const entry = {
@@ -116,7 +161,7 @@ export class DestinationSlots {
     kept.push(entry);
   }
 
-  private takeIdle(destination: string, validUntil: number): Slot | undefined {
+  private takeIdle(destination: string, validUntil: number): Slot<R> | undefined {
     const kept = this.idle.get(destination);
     while (kept && kept.length > 0) {
       const { slot, timer } = kept.pop()!;

@@ -9,6 +9,7 @@ import { createLogger } from "@correo/telemetry";
 // @correo/testkit is not (yet) a dependency of this service; see the report.
 import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps } from "../src/deliver.js";
+import { AttemptLeases } from "../src/leases.js";
 import type { Dns } from "@correo/mx";
 import { nextHop } from "../src/route-policy.js";
 import { reconcileSchedule } from "../src/reconcile.js";
@@ -288,7 +289,8 @@ describe("relay-queue against a real SMTP peer", () => {
 
   it("delivers a message in two statements (the claim and the outcome) and, with a kept slot, no Redis command", async () => {
     const kept = new DestinationSlots((...args) => schedule.acquireSlot(...args), { maxWaiting: 8, maxWaitMs: 10_000, pollMs: 50, keepIdleMs: 60_000 });
-    const counted = { ...deps, slots: kept, signingKey: async () => undefined };
+    // With the copy's lease renewer on: an attempt shorter than a third of the lease is never renewed.
+    const counted = { ...deps, slots: kept, leases: new AttemptLeases(infra.pool, clock, deps.policy.attemptLeaseMs, log, kept), signingKey: async () => undefined };
     await deliverRemote(counted, await submit(["warm@remote.test"])); // takes the slot the next one reuses
     const event = await submit(["counted@remote.test"]);
     // The outbox publishes accepted events and deletes their rows in the background: let it
