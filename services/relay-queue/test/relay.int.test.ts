@@ -7,7 +7,7 @@ import { addTransport } from "@correo/directory";
 import { acceptMessage, loadDeliveries, Outbox, type Delivery } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 // @correo/testkit is not (yet) a dependency of this service; see the report.
-import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { eventually, freePort, isolatedInfra, recordStatements, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps } from "../src/deliver.js";
 import { AttemptLeases } from "../src/leases.js";
 import type { Dns } from "@correo/mx";
@@ -300,17 +300,8 @@ describe("relay-queue against a real SMTP peer", () => {
       if (rows[0]!.n === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    const statements: string[] = [];
     const redisCommands: string[] = [];
-    const probe = await infra.pool.connect();
-    const proto = Object.getPrototypeOf(probe) as { query: (...a: unknown[]) => unknown };
-    probe.release();
-    const query = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text;
-      statements.push(String(text).trim().split(/\s+/).slice(0, 3).join(" "));
-      return query.apply(this, args);
-    };
+    const { statements, restore } = await recordStatements(infra.pool);
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
       redisCommands.push(command.name);
@@ -319,7 +310,7 @@ describe("relay-queue against a real SMTP peer", () => {
     try {
       await deliverRemote(counted, event);
     } finally {
-      proto.query = query;
+      restore();
       redis.sendCommand = send;
       kept.close();
     }
