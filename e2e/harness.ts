@@ -77,6 +77,34 @@ function cliOf(env: Record<string, string>): Correo["cli"] {
 }
 
 /**
+ * Awaits `ready`; when it fails, stops what was started (`abort`) and drops the suite's
+ * share of the servers before rethrowing, so that a failed start leaves nothing behind.
+ */
+async function readyOrCleanUp(infra: IsolatedInfra, ready: () => Promise<unknown>, abort: () => Promise<unknown>): Promise<void> {
+  try {
+    await ready();
+  } catch (err) {
+    await abort();
+    await infra.cleanup();
+    throw err;
+  }
+}
+
+/** What every started Correo has: stop() stops its processes, then drops its share of the servers. */
+function correoHandle(infra: IsolatedInfra, env: Record<string, string>, ports: Correo["ports"], stopProcesses: () => Promise<unknown>): Omit<Correo, "start"> {
+  return {
+    infra,
+    env,
+    ports,
+    cli: cliOf(env),
+    async stop() {
+      await stopProcesses();
+      await infra.cleanup();
+    },
+  };
+}
+
+/**
  * Starts a whole Correo the way `pnpm start` does (scripts/dist/start.js after the
  * build), on free ports, its own database and its own broker/Redis prefix; `extraEnv`
  * sets configuration on top.
@@ -85,31 +113,20 @@ export async function startCorreo(suite: string, extraEnv: Record<string, string
   const infra = await isolatedInfra(suite);
   const { env, ports } = await correoEnvironment(infra, extraEnv);
   const start = spawnProcess("pnpm-start", [join(repoRoot, "scripts", "dist", "start.js")], env);
-  try {
-    await eventually(
-      async () => {
-        if (start.child.exitCode !== null) throw new Error(`pnpm start exited:\n${start.output().slice(-4000)}`);
-        return start.output().includes("all five services are ready");
-      },
-      60_000,
-      "all five services ready",
-    );
-  } catch (err) {
-    await start.stop();
-    await infra.cleanup();
-    throw err;
-  }
-  return {
+  await readyOrCleanUp(
     infra,
-    env,
-    ports,
-    start,
-    cli: cliOf(env),
-    async stop() {
-      await start.stop(15_000);
-      await infra.cleanup();
-    },
-  };
+    () =>
+      eventually(
+        async () => {
+          if (start.child.exitCode !== null) throw new Error(`pnpm start exited:\n${start.output().slice(-4000)}`);
+          return start.output().includes("all five services are ready");
+        },
+        60_000,
+        "all five services ready",
+      ),
+    () => start.stop(),
+  );
+  return { ...correoHandle(infra, env, ports, () => start.stop(15_000)), start };
 }
 
 export type ServiceName = (typeof services)[number];
@@ -207,22 +224,19 @@ export async function startSupervisedCorreo(suite: string, options: SupervisedOp
     process.off("exit", killOnExit);
     await Promise.all([...procs.values()].map((p) => p.stop(10_000)));
   };
-  try {
-    if ((await prepare.exited) !== 0) throw new Error(`migrate failed:\n${prepare.output().slice(-4000)}`);
-    await options.prepare?.(infra);
-    for (const name of services) launch(name);
-    await Promise.all(services.map((name) => waitReady(name)));
-  } catch (err) {
-    await stopAll();
-    await infra.cleanup();
-    throw err;
-  }
-  return {
+  await readyOrCleanUp(
     infra,
-    env,
-    ports,
+    async () => {
+      if ((await prepare.exited) !== 0) throw new Error(`migrate failed:\n${prepare.output().slice(-4000)}`);
+      await options.prepare?.(infra);
+      for (const name of services) launch(name);
+      await Promise.all(services.map((name) => waitReady(name)));
+    },
+    stopAll,
+  );
+  return {
+    ...correoHandle(infra, env, ports, stopAll),
     services,
-    cli: cliOf(env),
     crashes,
     starts,
     process: (name) => procs.get(name)!,
@@ -234,10 +248,6 @@ export async function startSupervisedCorreo(suite: string, options: SupervisedOp
     },
     ready,
     waitReady,
-    async stop() {
-      await stopAll();
-      await infra.cleanup();
-    },
   };
 }
 

@@ -49,21 +49,30 @@ const killRandom: Scenario = {
   },
 };
 
+/**
+ * At 30 % of the load: takes the broker away (`away`), waits `ms`, and brings it back
+ * (`back`, also when `away` fails); the load marks that span. Returns when it began.
+ */
+async function brokerOutage(ctx: ChaosContext, away: () => Promise<void>, ms: number, back: () => Promise<void>): Promise<number> {
+  await ctx.load.reached(0.3);
+  ctx.load.mark(true);
+  const t0 = Date.now();
+  try {
+    await away();
+    await sleep(ms);
+  } finally {
+    await back();
+    ctx.load.mark(false);
+  }
+  return t0;
+}
+
 const rabbitRestart: Scenario = {
   name: "rabbitmq-restart",
   fault: "RabbitMQ node stopped (rabbitmqctl stop) for 5 s and started again",
   brokerOnly: true,
   async run(ctx) {
-    await ctx.load.reached(0.3);
-    ctx.load.mark(true);
-    const t0 = Date.now();
-    try {
-      await ctx.servers.stopRabbit();
-      await sleep(5000);
-    } finally {
-      await ctx.servers.startRabbit();
-      ctx.load.mark(false);
-    }
+    const t0 = await brokerOutage(ctx, () => ctx.servers.stopRabbit(), 5000, () => ctx.servers.startRabbit());
     ctx.note(`broker away for ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   },
 };
@@ -115,15 +124,7 @@ const memoryAlarm: Scenario = {
   fault: "RabbitMQ memory alarm (vm_memory_high_watermark 0) for 15 s, then back to 0.4",
   brokerOnly: true,
   async run(ctx) {
-    await ctx.load.reached(0.3);
-    ctx.load.mark(true);
-    try {
-      await ctx.servers.setMemoryWatermark(0);
-      await sleep(15_000);
-    } finally {
-      await ctx.servers.setMemoryWatermark(0.4);
-      ctx.load.mark(false);
-    }
+    await brokerOutage(ctx, () => ctx.servers.setMemoryWatermark(0), 15_000, () => ctx.servers.setMemoryWatermark(0.4));
   },
 };
 

@@ -5,3 +5,4 @@ export { forceCloseConnections } from "./rabbitmq.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { allowConnections, closeAmqpConnections, killRedisClients, terminateBackends, terminateIdleInTransaction } from "./faults.js";
 export { canStartPrivateRabbitMQ, startPrivateRabbitMQ, type PrivateRabbitMQ } from "./private-rabbitmq.js";
+export { recordStatements, type StatementRecorder } from "./statements.js";

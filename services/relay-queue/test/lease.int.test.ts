@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Redis } from "ioredis";
-import { Broker } from "@correo/broker";
+import type { Redis } from "ioredis";
+import type { Broker } from "@correo/broker";
 import type { DeliveryRemote } from "@correo/contracts";
 import { addTransport } from "@correo/directory";
 import { acceptMessage, loadDeliveries, Outbox, systemClock, type Delivery } from "@correo/spool";
-import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { eventually, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps } from "../src/deliver.js";
 import { AttemptLeases } from "../src/leases.js";
 import { nextHop } from "../src/route-policy.js";
 import { RetrySchedule } from "../src/schedule.js";
 import { DestinationSlots } from "../src/slots.js";
 import { sendMessage } from "../src/smtp-client.js";
-import { FakeMx } from "./fake-mx.js";
-import { DAY, log, MINUTE, noDns, routeRemote, testPolicy } from "./relay-world.js";
+import type { FakeMx } from "./fake-mx.js";
+import { DAY, log, MINUTE, noDns, routeRemote, startRelaySuite, testPolicy, type RelaySuite } from "./relay-world.js";
 
 // Issue 10: a short attempt lease that the live copy renews. The remote host holds the
 // final reply for many leases; real time throughout (the renewer runs on a timer).
@@ -27,6 +27,7 @@ let outbox: Outbox;
 let redis: Redis;
 let schedule: RetrySchedule;
 let mx: FakeMx;
+let suite: RelaySuite | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,24 +53,15 @@ function copy(renew = true): { deps: RelayDeps; leases?: AttemptLeases } {
 }
 
 beforeAll(async () => {
-  infra = await isolatedInfra("relay-lease");
-  broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: log });
-  await broker.connect();
-  outbox = new Outbox(infra.pool, broker, log);
-  redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 1 });
-  schedule = new RetrySchedule(redis, infra.prefix);
-  mx = new FakeMx();
-  mx.dataDelayMs = HOLD_MS;
-  const port = await freePort();
-  await mx.listen(port);
-  await addTransport(infra.pool, DOMAIN, "127.0.0.1", port);
+  suite = await startRelaySuite("relay-lease", (fake) => {
+    fake.dataDelayMs = HOLD_MS;
+  });
+  ({ infra, broker, outbox, redis, schedule, mx } = suite);
+  await addTransport(infra.pool, DOMAIN, "127.0.0.1", suite.mxPort);
 });
 
 afterAll(async () => {
-  await broker?.close();
-  redis?.disconnect();
-  await mx?.close();
-  await infra?.cleanup();
+  await suite?.close();
 });
 
 async function submit(recipient: string): Promise<DeliveryRemote> {

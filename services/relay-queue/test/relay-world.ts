@@ -7,13 +7,14 @@ import { findDkimKey } from "@correo/dkim";
 import type { Dns } from "@correo/mx";
 import { acceptMessage, Outbox, transition, type Submission } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps, type RelayPolicy } from "../src/deliver.js";
 import type { DsnDeps } from "../src/dsn-sweeper.js";
 import { nextHop } from "../src/route-policy.js";
 import { RetrySchedule } from "../src/schedule.js";
 import { DestinationSlots, type SlotWaitPolicy } from "../src/slots.js";
 import { pooledSender, type PooledSender } from "../src/smtp-client.js";
+import { FakeMx } from "./fake-mx.js";
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -176,4 +177,47 @@ export async function startWorld(suite: string): Promise<World> {
       await infra.cleanup();
     },
   };
+}
+
+/** What a suite that calls deliverRemote itself runs on (relay.int, lease.int). */
+export interface RelaySuite {
+  infra: IsolatedInfra;
+  broker: Broker;
+  outbox: Outbox;
+  redis: Redis;
+  schedule: RetrySchedule;
+  /** A fake remote host listening on 127.0.0.1:mxPort. */
+  mx: FakeMx;
+  mxPort: number;
+  /** Closes the broker, Redis and the fake host, then drops the suite's share of the servers. */
+  close(): Promise<void>;
+}
+
+/** `configureMx` runs before the fake host listens. A failed start closes what it opened. */
+export async function startRelaySuite(suite: string, configureMx: (mx: FakeMx) => void = () => undefined): Promise<RelaySuite> {
+  const infra = await isolatedInfra(suite);
+  let broker: Broker | undefined;
+  let redis: Redis | undefined;
+  let mx: FakeMx | undefined;
+  const close = async () => {
+    await broker?.close();
+    redis?.disconnect();
+    await mx?.close();
+    await infra.cleanup();
+  };
+  try {
+    broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: log });
+    await broker.connect();
+    const outbox = new Outbox(infra.pool, broker, log);
+    redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 1 });
+    const schedule = new RetrySchedule(redis, infra.prefix);
+    mx = new FakeMx();
+    configureMx(mx);
+    const mxPort = await freePort();
+    await mx.listen(mxPort);
+    return { infra, broker, outbox, redis, schedule, mx, mxPort, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import { Broker } from "@correo/broker";
+import type { Broker } from "@correo/broker";
 import type { DeliveryRemote } from "@correo/contracts";
 import { addTransport } from "@correo/directory";
 import { acceptMessage, loadDeliveries, Outbox, type Delivery } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 // @correo/testkit is not (yet) a dependency of this service; see the report.
-import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { eventually, freePort, recordStatements, type IsolatedInfra } from "@correo/testkit";
 import { deliverRemote, type RelayDeps } from "../src/deliver.js";
 import { AttemptLeases } from "../src/leases.js";
 import type { Dns } from "@correo/mx";
@@ -16,8 +16,8 @@ import { reconcileSchedule } from "../src/reconcile.js";
 import { publishDue, RetrySchedule } from "../src/schedule.js";
 import { DestinationSlots } from "../src/slots.js";
 import { sendMessage } from "../src/smtp-client.js";
-import { FakeMx } from "./fake-mx.js";
-import { routeRemote } from "./relay-world.js";
+import type { FakeMx } from "./fake-mx.js";
+import { routeRemote, startRelaySuite, type RelaySuite } from "./relay-world.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -36,21 +36,15 @@ let outbox: Outbox;
 let redis: Redis;
 let schedule: RetrySchedule;
 let mx: FakeMx;
+let suite: RelaySuite | undefined;
 let deps: RelayDeps;
 const clock = { t: Date.now(), now: () => new Date(clock.t) };
 const consumed: DeliveryRemote[] = [];
 
 beforeAll(async () => {
-  infra = await isolatedInfra("relay");
-  broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: log });
-  await broker.connect();
-  outbox = new Outbox(infra.pool, broker, log);
-  redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 1 });
-  schedule = new RetrySchedule(redis, infra.prefix);
-  mx = new FakeMx();
-  const port = await freePort();
-  await mx.listen(port);
-  await addTransport(infra.pool, "remote.test", "127.0.0.1", port);
+  suite = await startRelaySuite("relay");
+  ({ infra, broker, outbox, redis, schedule, mx } = suite);
+  await addTransport(infra.pool, "remote.test", "127.0.0.1", suite.mxPort);
   // Nothing listens there: connections are refused.
   await addTransport(infra.pool, "refused.test", "127.0.0.1", await freePort());
   deps = {
@@ -81,10 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await broker?.close();
-  redis?.disconnect();
-  await mx?.close();
-  await infra?.cleanup();
+  await suite?.close();
 });
 
 /** Accepts a message and routes its recipients to remote the way routing does; returns the event. */
@@ -300,17 +291,8 @@ describe("relay-queue against a real SMTP peer", () => {
       if (rows[0]!.n === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    const statements: string[] = [];
     const redisCommands: string[] = [];
-    const probe = await infra.pool.connect();
-    const proto = Object.getPrototypeOf(probe) as { query: (...a: unknown[]) => unknown };
-    probe.release();
-    const query = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text;
-      statements.push(String(text).trim().split(/\s+/).slice(0, 3).join(" "));
-      return query.apply(this, args);
-    };
+    const { statements, restore } = await recordStatements(infra.pool);
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
       redisCommands.push(command.name);
@@ -319,7 +301,7 @@ describe("relay-queue against a real SMTP peer", () => {
     try {
       await deliverRemote(counted, event);
     } finally {
-      proto.query = query;
+      restore();
       redis.sendCommand = send;
       kept.close();
     }

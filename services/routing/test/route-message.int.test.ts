@@ -5,7 +5,7 @@ import { addAccount, addAlias, addDomain, addDomainAlias, addTransport, findTran
 import { createDns, resolveRoute } from "@correo/mx";
 import { acceptMessage, Outbox, systemClock, type Clock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
-import { eventually, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { eventually, isolatedInfra, recordStatements, type IsolatedInfra } from "@correo/testkit";
 import type { DeliveryLocal, DeliveryRemote, MessageSubmitted } from "@correo/contracts";
 import { startDnsmasq, type Dnsmasq } from "../../../packages/mx/test/dnsmasq.js";
 import { routeMessage, type RouterDeps } from "../src/route-message.js";
@@ -282,21 +282,11 @@ describe("routeMessage", () => {
 
   it("routes a one-recipient remote message in five statements: one read, one directory and one transport lookup, one write, the outbox delete", async () => {
     const event = await submit(["counted@remote.test"]);
-    const statements: string[] = [];
-    // Every statement of the pool goes through its clients' query (pg.Client.prototype).
-    const probe = await infra.pool.connect();
-    const proto = Object.getPrototypeOf(probe) as { query: (...a: unknown[]) => unknown };
-    probe.release();
-    const query = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text;
-      statements.push(String(text).trim().split(/\s+/).slice(0, 3).join(" "));
-      return query.apply(this, args);
-    };
+    const { statements, restore } = await recordStatements(infra.pool);
     try {
       await routeMessage(deps, event);
     } finally {
-      proto.query = query;
+      restore();
     }
     expect((await deliveries(event.messageId))[0]).toMatchObject({ state: "routed", route: "remote" });
     expect(statements).toHaveLength(5);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, isolatedInfra, spawnService, waitForHttp, type IsolatedInfra, type RunningProcess } from "@correo/testkit";
+import { isolatedInfra, waitForHttp, type IsolatedInfra, type RunningProcess } from "@correo/testkit";
 import { SmtpWire } from "./smtp-wire.js";
+import { spawnSubmission, submissionPorts } from "./submission-process.js";
 
 /**
  * SMTP_MX_GREET_PAUSE: smtp-server's early-talker pause before the greeting, made an
@@ -9,18 +10,11 @@ import { SmtpWire } from "./smtp-wire.js";
  */
 let infra: IsolatedInfra;
 let service: RunningProcess;
-const ports = { mx: 0, submission: 0, smtps: 0, http: 0, ops: 0 };
+const ports = submissionPorts();
 
 beforeAll(async () => {
   infra = await isolatedInfra("submission-greet-pause");
-  for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-  service = spawnService("submission", {
-    ...infra.env,
-    SUBMISSION_HTTP_PORT: String(ports.http),
-    SMTP_MX_PORT: String(ports.mx),
-    SMTP_SUBMISSION_PORT: String(ports.submission),
-    SMTPS_PORT: String(ports.smtps),
-    OPS_PORT: String(ports.ops),
+  service = await spawnSubmission(infra, ports, {
     // Far longer than any test runs: the greeting cannot come before the client talks.
     SMTP_MX_GREET_PAUSE: "10m",
   });

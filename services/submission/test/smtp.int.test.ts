@@ -4,8 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
 import { Redis } from "ioredis";
 import { addAccount, addAlias, addDomain } from "@correo/directory";
-import { eventually, freePort, isolatedInfra, spawnService, waitForHttp, type IsolatedInfra, type RunningProcess } from "@correo/testkit";
+import { eventually, isolatedInfra, waitForHttp, type IsolatedInfra, type RunningProcess } from "@correo/testkit";
 import { SmtpWire } from "./smtp-wire.js";
+import { spawnSubmission, submissionPorts } from "./submission-process.js";
 
 const run = promisify(execFile);
 
@@ -17,7 +18,7 @@ const run = promisify(execFile);
 let infra: IsolatedInfra;
 let service: RunningProcess;
 let redis: Redis;
-const ports = { mx: 0, submission: 0, smtps: 0, http: 0, ops: 0 };
+const ports = submissionPorts();
 const PASSWORD = "s3cret-pass-ana";
 
 async function messageCount(): Promise<number> {
@@ -52,14 +53,7 @@ beforeAll(async () => {
   await addAccount(infra.pool, "ana@example.test", PASSWORD);
   await addAccount(infra.pool, "rate@example.test", PASSWORD);
   await addAccount(infra.pool, "fail-store@example.test", PASSWORD);
-  for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-  service = spawnService("submission", {
-    ...infra.env,
-    SUBMISSION_HTTP_PORT: String(ports.http),
-    SMTP_MX_PORT: String(ports.mx),
-    SMTP_SUBMISSION_PORT: String(ports.submission),
-    SMTPS_PORT: String(ports.smtps),
-    OPS_PORT: String(ports.ops),
+  service = await spawnSubmission(infra, ports, {
     MAX_MESSAGE_SIZE: "200000",
     SMTP_MAX_RECIPIENTS: "5",
     SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT: "4",
