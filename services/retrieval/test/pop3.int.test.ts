@@ -153,7 +153,8 @@ beforeAll(async () => {
   shortIdle = await startPop3Listener({
     ...common,
     port: await freePort(),
-    idleTimeoutMs: 300,
+    // Long enough that a loaded machine's pause between login and DELE is not idleness.
+    idleTimeoutMs: 1500,
     store: new PgMaildropStore({ pool: infra.pool, mail, redis, prefix: infra.prefix, lockTtlMs: LOCK_TTL_MS }),
   });
   const tls = await loadTlsCredentials({ hostname: "pop.correo.test" });
@@ -393,7 +394,7 @@ describe("POP3 on the wire", () => {
   it("closes an idle session without a response and without UPDATE (RFC 1939 §3)", async () => {
     const acc = await newAccount("idle", [PLAIN]);
     const before = await inbox(acc.id);
-    const r = await poplib([...login(acc.address, "a", shortIdle.port), { op: "dele", args: [1] }, { op: "sleep", args: [1] }, { op: "noop" }]);
+    const r = await poplib([...login(acc.address, "a", shortIdle.port), { op: "dele", args: [1] }, { op: "sleep", args: [4] }, { op: "noop" }]);
     expect(r[3]!.ok).toBe(true);
     expect(r[5]!.ok).toBe(false);
     await eventually(async () => (await redis.exists(maildropLockKey(infra.prefix, acc.id))) === 0, 5000, "lock released");
