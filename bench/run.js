@@ -35,7 +35,7 @@ const HTTP_N = Number(opt("http", N));
 const CORPUS = Number(opt("corpus", 10000));
 const SESSIONS = Number(opt("sessions", 20));
 const E2E_TIMEOUT_MS = Number(opt("timeout", 300)) * 1000;
-const ANCHORS_DIR = opt("anchors", process.env.BENCH_ANCHORS_DIR ?? "/work/shared/anchors");
+const ANCHORS_DIR = opt("anchors", process.env.BENCH_ANCHORS_DIR ?? join(root, "..", "shared", "anchors"));
 const ONLY = opt("only", "ingest,ingest-reuse,relay,latency,http,retrieval").split(",");
 const wantAnchor = !argv.includes("--no-anchor");
 const extraEnv = Object.fromEntries(argv.filter((a) => a.startsWith("--env=")).map((a) => a.slice(6).split(/=(.*)/s).slice(0, 2)));
