@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "@correo/testkit";
+import { eventually, freePort } from "@correo/testkit";
+import { FakeMx } from "../services/relay-queue/test/fake-mx.js";
 import { SmtpWire } from "../services/submission/test/smtp-wire.js";
 import { pop3, startCorreo, type Correo } from "./harness.js";
 
@@ -8,13 +9,18 @@ import { pop3, startCorreo, type Correo } from "./harness.js";
  * over raw sockets: DATA is unstuffed by RFC 5321 §4.5.2 (the mailbox holds what the
  * sender wrote), a NUL in the header is refused for good (554, nothing kept) over SMTP
  * and HTTP, and postmaster (RFC 5321 §4.5.1) is reachable at every hosted domain and
- * in its bare form, delivered to POSTMASTER_ADDRESS.
+ * in its bare form, delivered to POSTMASTER_ADDRESS. The relay passes on what the
+ * sender wrote, to a partner MX on smtp-server reached through a transport.
  */
 let correo: Correo;
 const PASSWORD = "s3cret-pass-ana";
 let token: string;
+let partnerMx: FakeMx;
 
 beforeAll(async () => {
+  partnerMx = new FakeMx();
+  const partnerPort = await freePort();
+  await partnerMx.listen(partnerPort);
   correo = await startCorreo("e2e-smtp-data-postmaster", { POSTMASTER_ADDRESS: "ops@example.test" });
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["domain", "add", "other.test"]);
@@ -23,11 +29,26 @@ beforeAll(async () => {
     await correo.cli(["account", "add", a, "--password-stdin"], `${PASSWORD}\n`);
   }
   token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
+  // The partner's MX (smtp-server, as the relay meets a remote host), reached through a transport.
+  await correo.cli(["transport", "add", "partner.test", `127.0.0.1:${partnerPort}`, "--tls", "none"]);
 });
 
 afterAll(async () => {
   await correo?.stop();
+  await partnerMx?.close();
 });
+
+/** An authenticated submission session after STARTTLS and AUTH PLAIN as ana. */
+async function submissionSession(): Promise<SmtpWire> {
+  const wire = await SmtpWire.open(Number(correo.env.SMTP_SUBMISSION_PORT));
+  await wire.reply();
+  await wire.command("EHLO client.example.test");
+  expect(await wire.command("STARTTLS")).toMatch(/^220 /);
+  await wire.startTls();
+  await wire.command("EHLO client.example.test");
+  expect(await wire.command(`AUTH PLAIN ${Buffer.from(`\0ana@example.test\0${PASSWORD}`).toString("base64")}`)).toMatch(/^235 /);
+  return wire;
+}
 
 const mxPort = () => Number(correo.env.SMTP_MX_PORT);
 
@@ -85,6 +106,19 @@ describe("DATA transparency (RFC 5321 §4.5.2)", () => {
     const box = await pop3(correo, "ana@example.test", PASSWORD, "retr", 1);
     const retrieved = Buffer.from(box.message, "base64").toString("latin1");
     expect(retrieved.slice(retrieved.indexOf("X-First:"))).toBe("X-First: dot\r\nSubject: dots-e2e\r\n\r\nx\r\n.\r\n..y\r\n. z\r\nend\r\n");
+  });
+
+  it("relays on what the sender wrote: the remote MX receives the unstuffed lines", async () => {
+    const wire = await submissionSession();
+    expect(await wire.command("MAIL FROM:<ana@example.test>")).toMatch(/^250 /);
+    expect(await wire.command("RCPT TO:<friend@partner.test>")).toMatch(/^250 /);
+    expect(await wire.command("DATA")).toMatch(/^354 /);
+    wire.write("From: ana@example.test\r\nSubject: dots-relayed\r\n\r\n.x\r\n..\r\n...y\r\n.\r\n");
+    expect(await wire.reply()).toMatch(/^250 2\.6\.0/);
+    wire.close();
+    await eventually(async () => partnerMx.for("friend@partner.test").length > 0, 60_000, "relayed to the partner MX");
+    const relayed = partnerMx.for("friend@partner.test")[0]!.raw;
+    expect(relayed.slice(relayed.indexOf("Subject: dots-relayed"))).toBe("Subject: dots-relayed\r\n\r\nx\r\n.\r\n..y\r\n");
   });
 });
 
@@ -157,13 +191,7 @@ describe("postmaster (RFC 5321 §4.5.1)", () => {
   });
 
   it("accepts <postmaster> from an authenticated submission client too", async () => {
-    const wire = await SmtpWire.open(Number(correo.env.SMTP_SUBMISSION_PORT));
-    await wire.reply();
-    await wire.command("EHLO client.example.test");
-    expect(await wire.command("STARTTLS")).toMatch(/^220 /);
-    await wire.startTls();
-    await wire.command("EHLO client.example.test");
-    expect(await wire.command(`AUTH PLAIN ${Buffer.from(`\0ana@example.test\0${PASSWORD}`).toString("base64")}`)).toMatch(/^235 /);
+    const wire = await submissionSession();
     expect(await wire.command("MAIL FROM:<ana@example.test>")).toMatch(/^250 /);
     expect(await wire.command("RCPT TO:<postmaster>")).toMatch(/^250 /);
     expect(await wire.command("DATA")).toMatch(/^354 /);
