@@ -45,11 +45,13 @@ export async function resolveRecipient(db: Queryable, address: string, opts: Pos
   const status = form === "bare" ? undefined : await recipientStatus(db, address);
   if (status && (form === undefined || !lacksPostmaster(status))) return status;
   const target = opts.postmaster ?? (await primaryDomain(db).then((d) => d && `postmaster@${d}`));
-  const nowhere = status ?? { kind: "invalid" };
-  if (!target || (form === "domain" && addressKey(target) === addressKey(address))) return nowhere;
+  if (!target) return status ?? { kind: "invalid" };
+  if (form === "domain" && addressKey(target) === addressKey(address)) return status!;
   // A postmaster that would bounce is no postmaster: refuse now rather than accept and bounce.
   const reaches = await recipientStatus(db, target);
-  if (reaches.kind === "unknown" || reaches.kind === "disabled" || reaches.kind === "invalid") return nowhere;
+  if (reaches.kind === "unknown" || reaches.kind === "disabled" || reaches.kind === "invalid") {
+    return status ?? { kind: "unknown", domain: parseAddress(target)?.domain ?? "" };
+  }
   return { kind: "alias", address, targets: [target], catchAll: false };
 }
 

@@ -57,7 +57,7 @@ describe("resolveRecipient", () => {
     // A configured postmaster that is itself without a mailbox, or is the address asked about (a loop).
     expect(await resolveRecipient(infra.pool, "postmaster@tenant.test", { postmaster: "nobody@primary.test" })).toMatchObject({ kind: "alias", catchAll: true });
     expect(await resolveRecipient(infra.pool, "postmaster@off.test", { postmaster: "postmaster@off.test" })).toMatchObject({ kind: "disabled" });
-    expect(await resolveRecipient(infra.pool, "Postmaster", { postmaster: "nobody@primary.test" })).toEqual({ kind: "invalid" });
+    expect(await resolveRecipient(infra.pool, "Postmaster", { postmaster: "nobody@primary.test" })).toEqual({ kind: "unknown", domain: "primary.test" });
   });
 
   it("leaves every other address to the directory, and postmaster of other domains is not hosted here", async () => {
