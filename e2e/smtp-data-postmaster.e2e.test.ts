@@ -122,6 +122,24 @@ describe("DATA transparency (RFC 5321 §4.5.2)", () => {
   });
 });
 
+describe("HTTP raw submission", () => {
+  it("takes the message unstuffed, as JSON carries it: a line starting with a dot reaches the partner as written", async () => {
+    const res = await fetch(`http://127.0.0.1:${correo.ports.http}/v1/messages/raw`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        from: "ana@example.test",
+        to: "dots@partner.test",
+        message: "From: ana@example.test\r\nSubject: dots-http\r\n\r\n.x\r\n..\r\n.\r\nend\r\n",
+      }),
+    });
+    expect(res.status).toBe(202);
+    await eventually(async () => partnerMx.for("dots@partner.test").length > 0, 60_000, "relayed to the partner MX");
+    const relayed = partnerMx.for("dots@partner.test")[0]!.raw;
+    expect(relayed.slice(relayed.indexOf("Subject: dots-http"))).toBe("Subject: dots-http\r\n\r\n.x\r\n..\r\n.\r\nend\r\n");
+  });
+});
+
 describe("a NUL in the header", () => {
   it("is refused over SMTP with 554 5.6.0, permanently, and nothing is kept", async () => {
     const before = await counts();
