@@ -48,6 +48,14 @@ function outboxSweepInterval() {
   return duration("OUTBOX_SWEEP_INTERVAL", "how often events left in the outbox are republished (and how old they must be)", "5s");
 }
 
+/** RFC 5321 §4.5.1: where `postmaster` mail goes for domains without a postmaster of their own. */
+function postmasterAddress() {
+  return optionalText(
+    "POSTMASTER_ADDRESS",
+    "where mail for <Postmaster> and postmaster@ a hosted domain without its own goes; unset: postmaster@ the first hosted domain",
+  );
+}
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -73,12 +81,14 @@ export const serviceSpecs = {
     smtpAuthMaxFailuresPerAccount: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT", "failed AUTH per account name before lockout", 5),
     smtpAuthFailureWindow: duration("SMTP_AUTH_FAILURE_WINDOW", "how long failed AUTH attempts are counted", "15m"),
     smtpMessagesPerHour: positiveInt("SMTP_MESSAGES_PER_HOUR", "messages one account may submit per hour", 500),
+    postmasterAddress: postmasterAddress(),
   },
   routing: {
     ...infraSpec,
     opsPort: opsPort(9102),
     outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
+    postmasterAddress: postmasterAddress(),
     redriveAfter: redriveAfter(),
     // Routing resolves MX at decision time with the relay's resolver and retry policy.
     dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),

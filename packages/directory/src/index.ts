@@ -51,3 +51,4 @@ export {
   type TlsPolicy,
 } from "./transports.js";
 export { recipientStatus, canSendAs, type RecipientStatus } from "./recipients.js";
+export { resolveRecipient, postmasterForm, type PostmasterForm, type PostmasterOptions } from "./postmaster.js";

@@ -20,6 +20,7 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
     route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(pool, d), smtpPort: config.relaySmtpPort }, domain),
     deferral: { minBackoffMs: config.minBackoff, maxBackoffMs: config.maxBackoff, maxLifetimeMs: config.maxLifetime },
     random: Math.random,
+    postmaster: config.postmasterAddress,
     log,
   };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));

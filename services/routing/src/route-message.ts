@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { withTransaction, type Pool, type PoolClient, type Queryable } from "@correo/db";
 import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
-import { addressKey, recipientStatus, type RecipientStatus } from "@correo/directory";
+import { addressKey, resolveRecipient, type RecipientStatus } from "@correo/directory";
 import { describeRoute, type Route } from "@correo/mx";
 import {
   toDelivery,
@@ -35,6 +35,8 @@ export interface RouterDeps {
   /** Jitter of those retries (Math.random when not given). */
   random?: Random;
   limits?: ExpansionLimits;
+  /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
+  postmaster?: string | undefined;
   log: Logger;
 }
 
@@ -139,7 +141,8 @@ async function readMessage(db: Queryable, messageId: string, ids: string[]) {
 async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): Promise<void> {
   const statusOf = async (address: string) => {
     let s = plan.statuses.get(address);
-    if (!s) plan.statuses.set(address, (s = await recipientStatus(deps.pool, address)));
+    // The SMTP listeners' answer: postmaster (RFC 5321 §4.5.1) is an alias of the configured one.
+    if (!s) plan.statuses.set(address, (s = await resolveRecipient(deps.pool, address, { postmaster: deps.postmaster })));
     return s;
   };
   const domains = new Set<string>();

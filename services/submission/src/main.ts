@@ -54,6 +54,7 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     hostname: config.hostname,
     redriveAfterMs: config.redriveAfter,
     limits,
+    postmaster: config.postmasterAddress,
     log,
     host: config.listenHost,
     tls,

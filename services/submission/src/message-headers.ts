@@ -28,6 +28,17 @@ export function readHeaderSection(raw: Buffer): HeaderSection {
   return { length: end < 0 ? 0 : end + 4, fields };
 }
 
+/**
+ * Whether the header section (all of the message when it has no empty line) holds a NUL.
+ * RFC 5322 §2.2 allows none in a field, and PostgreSQL keeps none in text: the spool's
+ * Subject and Message-ID columns and the mailbox's envelope would refuse it, so such a
+ * message is refused whole at the edge, as permanent (no retry would change it).
+ */
+export function headerHasNul(raw: Buffer, section: HeaderSection): boolean {
+  const nul = raw.indexOf(0);
+  return nul >= 0 && (section.length === 0 || nul < section.length);
+}
+
 export function headerValue(section: HeaderSection, name: string): string | undefined {
   const lower = name.toLowerCase();
   return section.fields.find((f) => f.name.toLowerCase() === lower)?.value;

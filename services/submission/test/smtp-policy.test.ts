@@ -137,4 +137,11 @@ describe("DATA", () => {
     expect(line(inspectMessage(Buffer.from(`Subject: x\r\n\r\n${"y".repeat(999)}\r\n`), limits).verdict)).toBe("550 5.5.2");
     expect(line(inspectMessage(Buffer.from("Subject: x\r\n\r\nbody\n.\n"), limits).verdict)).toBe("550 5.5.2");
   });
+  it("refuses a NUL in the header with 554 5.6.0 (permanent), and leaves one in the body alone", () => {
+    expect(line(inspectMessage(Buffer.from("Subject: a\0b\r\n\r\nbody\r\n"), limits).verdict)).toBe("554 5.6.0");
+    expect(line(inspectMessage(Buffer.from("X-A: 1\r\n\0X-B: 2\r\n\r\nbody\r\n"), limits).verdict)).toBe("554 5.6.0");
+    // No empty line: all of it is header.
+    expect(line(inspectMessage(Buffer.from("Subject: a\r\nX: \0\r\n"), limits).verdict)).toBe("554 5.6.0");
+    expect(line(inspectMessage(Buffer.from("Subject: a\r\n\r\nbo\0dy\r\n"), limits).verdict)).toBe("accept");
+  });
 });

@@ -23,6 +23,7 @@ export function rawMessageProblem(raw: Buffer): string | undefined {
   const bad = lines.findIndex((l) => !/^[!-9;-~]+:/.test(l) && !/^[ \t]/.test(l));
   if (bad >= 0) return `header line ${bad + 1} is neither a field nor a continuation (RFC 5322 §2.2)`;
   if (lines.some((l) => l.length > 998)) return "has a header line longer than 998 characters (RFC 5322 §2.1.1)";
+  if (header.includes("\0")) return "has a NUL byte in its header (RFC 5322 §2.2)";
   return undefined;
 }
 

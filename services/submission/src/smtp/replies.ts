@@ -30,6 +30,8 @@ export const replies = {
   bareNewline: (which: "LF" | "CR") => reply(550, "5.5.2", `Message refused: bare <${which}> received; lines must end with <CR><LF>`),
   // RFC 5322 §2.1.1 / RFC 5321 §4.5.3.1.6
   lineTooLong: (max: number) => reply(550, "5.5.2", `Message refused: a line is longer than ${max} characters`),
+  // RFC 5322 §2.2: no NUL in a header field; permanent, so 5xx (RFC 3463 X.6.0: media error).
+  nulInHeader: () => reply(554, "5.6.0", "Message refused: its header contains a NUL byte"),
   // RFC 5321 §6.3: a loop is assumed after too many Received: headers.
   mailLoop: (hops: number) => reply(554, "5.4.6", `Message refused: ${hops} Received: headers, mail loop detected`),
   // DESIGN: any failure to store durably is a temporary failure, nothing kept.

@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { Pool } from "@correo/db";
-import { authenticate, canSendAs, recipientStatus } from "@correo/directory";
+import { authenticate, canSendAs, resolveRecipient } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
 import type { SmtpCounters } from "./limits.js";
@@ -41,6 +41,8 @@ export interface TransactionDeps {
   hostname: string;
   redriveAfterMs: number;
   limits: SmtpLimits;
+  /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
+  postmaster?: string | undefined;
   log: Logger;
 }
 
@@ -141,7 +143,8 @@ export class SmtpTransaction {
     const pre = precheckRecipient(address.address, ctx);
     if (pre.verdict !== "accept") return this.finish("rcpt", pre, done);
     try {
-      const status = await recipientStatus(this.deps.pool, address.address);
+      // RFC 5321 §4.5.1: <Postmaster> and postmaster@ every hosted domain are always accepted.
+      const status = await resolveRecipient(this.deps.pool, address.address, { postmaster: this.deps.postmaster });
       this.finish("rcpt", decideRecipient(address.address, status, ctx), done);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, "RCPT TO could not be checked");

@@ -1,5 +1,5 @@
 import { scanLines } from "../bare-newline.js";
-import { countHeader, readHeaderSection, type HeaderSection } from "../../message-headers.js";
+import { countHeader, headerHasNul, readHeaderSection, type HeaderSection } from "../../message-headers.js";
 import { replies } from "../replies.js";
 import { accept, reject, type Verdict } from "../verdict.js";
 
@@ -12,12 +12,13 @@ export interface DataLimits {
   maxReceived: number;
 }
 
-/** The message as received after DATA: smuggling, line length and mail loops. */
+/** The message as received after DATA: smuggling, line length, NUL in the header and mail loops. */
 export function inspectMessage(raw: Buffer, limits: DataLimits): { verdict: Verdict; headers: HeaderSection } {
   const lines = scanLines(raw);
   const headers = readHeaderSection(raw);
   if (lines.bare) return { verdict: reject(replies.bareNewline(lines.bare)), headers };
   if (lines.longestLine > limits.maxLineLength) return { verdict: reject(replies.lineTooLong(limits.maxLineLength)), headers };
+  if (headerHasNul(raw, headers)) return { verdict: reject(replies.nulInHeader()), headers };
   const hops = countHeader(headers, "Received");
   if (hops > limits.maxReceived) return { verdict: reject(replies.mailLoop(hops)), headers };
   return { verdict: accept, headers };
