@@ -282,12 +282,19 @@ describe("routeMessage", () => {
 
   it("routes a one-recipient remote message in five statements: one read, one directory and one transport lookup, one write, the outbox delete", async () => {
     const event = await submit(["counted@remote.test"]);
-    const { statements, restore } = await recordStatements(infra.pool);
+    // Outbox DELETEs run in the background after announce(): wait for the accept's to land
+    // before counting, and for routing's own before stopping (the polls are left out).
+    const poll = "SELECT 1 FROM outbox WHERE payload->>'messageId' = $1";
+    const outboxDrained = () => eventually(async () => ((await infra.pool.query(poll, [event.messageId])).rowCount === 0 ? true : undefined), 10_000);
+    await outboxDrained();
+    const recorder = await recordStatements(infra.pool);
     try {
       await routeMessage(deps, event);
+      await outboxDrained();
     } finally {
-      restore();
+      recorder.restore();
     }
+    const statements = recorder.statements.filter((s) => s !== "SELECT 1 FROM");
     expect((await deliveries(event.messageId))[0]).toMatchObject({ state: "routed", route: "remote" });
     expect(statements).toHaveLength(5);
   });
