@@ -22,6 +22,18 @@ export function parseAddress(address: string): ParsedAddress | undefined {
   return domain ? { localPart: syntax.mailbox.localPart, domain } : undefined;
 }
 
+/**
+ * Why the directory does not take `address`, as the end of a sentence for an error
+ * ("'x' is not an e-mail address: it has …"), telling syntax from policy; or undefined.
+ */
+export function addressProblem(address: string): string | undefined {
+  const syntax = parseMailbox(address);
+  if (!syntax.ok) return `is not an e-mail address: it ${syntax.reason}`;
+  const policy = unroutable(syntax.mailbox);
+  if (policy) return `is refused by policy: it ${policy}`;
+  return parseAddress(address) ? undefined : "is not an e-mail address: its domain has no valid A-label form";
+}
+
 /** Why Correo refuses a syntactically valid mailbox by policy, or undefined when it routes it. */
 export function unroutable(mailbox: Mailbox): string | undefined {
   if (mailbox.quoted) return "has a quoted local part, which Correo does not route";

@@ -170,7 +170,9 @@ export function parseHeaderMailbox(text: string, opts: MailboxOptions = {}): Hea
   if (bad) return { ok: false, reason: bad };
   if (!cur.done) {
     const rest = text.slice(cur.i);
-    if (lt < 0 && (/^[.@]/.test(rest) || /[.@]$/.test(text.slice(start, end)))) {
+    const spec = text.slice(start, end);
+    if (lt < 0 && !spec.includes("@") && !rest.includes("@")) return { ok: false, reason: "has no @" };
+    if (lt < 0 && (/^[.@]/.test(rest) || /[.@]$/.test(spec) || !spec.includes("@"))) {
       return { ok: false, reason: "has white space or a comment inside the address (RFC 5322 §3.4.1, obsolete syntax of §4.4)" };
     }
     if (rest.startsWith(",")) return { ok: false, reason: "is a list; give one address per item" };

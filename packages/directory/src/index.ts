@@ -5,6 +5,7 @@ export {
   addressKey,
   splitSubaddress,
   unroutable,
+  addressProblem,
   type ParsedAddress,
 } from "./address.js";
 export {

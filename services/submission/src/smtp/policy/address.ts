@@ -1,3 +1,20 @@
+import { parseMailbox } from "@correo/directory";
+import { replies } from "../replies.js";
+import { accept, reject, type Verdict } from "../verdict.js";
+
+/**
+ * Whether a MAIL FROM or RCPT TO address is an RFC 5321 Mailbox (RFC 6531 UTF-8 only
+ * when the transaction asked for SMTPUTF8): a syntax error is 501 with the reason;
+ * the null sender `<>` is the caller's to allow. What is valid but refused anyway is
+ * policy, decided after this (relayTrick, ownership, the directory).
+ */
+export function addressSyntax(address: string, role: "sender" | "recipient", smtpUtf8: boolean | undefined): Verdict {
+  const syntax = parseMailbox(address, { utf8: smtpUtf8 ?? true });
+  if (syntax.ok) return accept;
+  if (syntax.utf8) return reject(role === "sender" ? replies.nonAsciiSender(address) : replies.nonAsciiRecipient(address));
+  return reject(role === "sender" ? replies.senderSyntax(address, syntax.reason) : replies.recipientSyntax(address, syntax.reason));
+}
+
 /**
  * Address forms that old MTAs interpreted as routing instructions, and that turn a
  * server into an open relay when a later hop honours them (the classic relay-test
