@@ -249,6 +249,22 @@ describe("parseMailbox", () => {
 });
 
 describe("parseHeaderMailbox", () => {
+  it("reads back any valid mailbox exactly, bare, in angle brackets or beside a display name (property)", () => {
+    const atom = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]{1,8}$/);
+    const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?$/);
+    const mailbox = fc.tuple(fc.array(atom, { minLength: 1, maxLength: 4 }), fc.array(label, { minLength: 1, maxLength: 4 })).map(([l, d]) => `${l.join(".")}@${d.join(".")}`);
+    const name = fc.stringMatching(/^[A-Za-z][A-Za-z .]{0,15}$/);
+    fc.assert(
+      fc.property(mailbox, name, (m, n) => {
+        expect(parseMailbox(m)).toMatchObject({ ok: true, mailbox: { address: m } });
+        for (const text of [m, ` ${m} `, `<${m}>`, `${n} <${m}>`, `"${n}" <${m}> (c)`]) {
+          expect(parseHeaderMailbox(text), text).toMatchObject({ ok: true, value: { mailbox: { address: m } } });
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it.each([
     ["Ana Pérez <ana@example.test>", "Ana Pérez", "ana@example.test"],
     ['"Pérez, Ana" <ana@example.test>', "Pérez, Ana", "ana@example.test"],

@@ -20,8 +20,8 @@ export function addressSyntax(address: string, role: "sender" | "recipient", smt
  * server into an open relay when a later hop honours them (the classic relay-test
  * batteries try each): the percent hack `u%victim@hosted` (RFC 1123 §5.2.16 calls it
  * deprecated), UUCP bang paths `victim!u@hosted`, source routes `@hosted:u@victim`
- * (RFC 5321 §4.1.1.3: to be ignored; smtp-server drops the route, leaving the final
- * address, which is then checked as any other), quoted local parts that hide an `@`
+ * (RFC 5321 §4.1.1.3: to be ignored; `smtp/path.ts` drops the route, leaving the
+ * final address, which is then checked as any other), quoted local parts that hide an `@`
  * or a route, and IP-literal domains `u@[192.0.2.1]` that name no hosted domain.
  * Correo hosts none of these forms, so each is refused outright.
  *
