@@ -3,6 +3,7 @@ import { addAccount, addDomain, createApiKey } from "@correo/directory";
 import { eventually, isolatedInfra, waitForHttp, type IsolatedInfra, type RunningProcess } from "@correo/testkit";
 import { SmtpWire } from "./smtp-wire.js";
 import { spawnSubmission, submissionPorts } from "./submission-process.js";
+import { headerValid, mailboxValid, vectors } from "../../../packages/directory/test/isemail-vectors.js";
 
 /**
  * Addresses at every way in, by one parser (RFC 5321 Mailbox, RFC 5322 display forms
@@ -246,5 +247,58 @@ describe("HTTP API: to, cc, bcc, from", () => {
       });
     expect((await raw("test . test@vec.test")).status).toBe(400);
     expect((await raw("test@io")).status).toBe(202);
+  });
+});
+
+describe("the isemail vectors at every way in", () => {
+  // A command line or a JSON header field cannot carry CR or LF: those vectors end at the transport.
+  // Nor can a lone UTF-16 surrogate be sent as UTF-8 at all.
+  const onOneLine = vectors.filter(([a]) => !/[\r\n]/.test(a) && Buffer.from(a, "utf8").toString("utf8") === a);
+  // A malformed address that spells a route is refused as the relay trick it is (see precheckRecipient).
+  const spellsRoute = (a: string) => a.startsWith("@") || (!a.startsWith('"') && a.indexOf("@") !== a.lastIndexOf("@"));
+  const quotedOrLiteral = (a: string) => /^\s*(\([^)]*\)\s*)*"/.test(a) || a.includes("@[");
+
+  it("as RCPT TO at the MX: every valid one past the syntax check, every invalid one 501 (never 250)", async () => {
+    const wire = await mx();
+    expect(await wire.command("MAIL FROM:<bob@remote.test> SMTPUTF8")).toMatch(/^250 /);
+    const wrong: string[] = [];
+    for (const [address, category] of onOneLine) {
+      const reply = await utf8Command(wire, `RCPT TO:<${address}>`);
+      const ok = mailboxValid(category)
+        ? !reply.startsWith("501") && /^5\d\d /.test(reply)
+        : reply.startsWith(spellsRoute(address) ? "554 5.7.1 " : "501 ");
+      if (!ok) wrong.push(`${JSON.stringify(address)} (${category}): ${reply}`);
+    }
+    wire.close();
+    expect(wrong).toEqual([]);
+  });
+
+  it("as MAIL FROM at the MX: every valid one 250, every invalid one 501", async () => {
+    const wire = await mx();
+    const wrong: string[] = [];
+    // "" is the null sender <> there, and valid.
+    for (const [address, category] of onOneLine.filter(([a]) => a !== "")) {
+      const reply = await utf8Command(wire, `MAIL FROM:<${address}> SMTPUTF8`);
+      if (reply.startsWith("250")) await wire.command("RSET");
+      if (!reply.startsWith(mailboxValid(category) ? "250 " : "501 ")) wrong.push(`${JSON.stringify(address)} (${category}): ${reply}`);
+    }
+    wire.close();
+    expect(wrong).toEqual([]);
+  });
+
+  it("as HTTP to: 202 exactly as written for the valid ones Correo routes, 400 for the rest, saying syntax or policy", async () => {
+    const wrong: string[] = [];
+    for (const [address, category] of onOneLine) {
+      const r = await send({ to: address });
+      const routable = headerValid(category) && !quotedOrLiteral(address);
+      const expected = routable ? 202 : 400;
+      const message = r.body.errors?.[0]?.message ?? "";
+      const said = !headerValid(category) ? /is not one e-mail address: it / : routable ? /^$/ : /is refused by policy: it /;
+      const recipient = r.body.recipients?.[0]?.address;
+      if (r.status !== expected || !said.test(message) || (routable && !address.includes(recipient ?? "\u0000"))) {
+        wrong.push(`${JSON.stringify(address)} (${category}): ${r.status} ${message} ${recipient ?? ""}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });

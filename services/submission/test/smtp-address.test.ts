@@ -79,6 +79,13 @@ describe("address syntax on MAIL FROM and RCPT TO", () => {
     expect(text(precheckRecipient('"victim%elsewhere.test"@hosted.test', authed))).toMatch(/^554 5\.7\.1 .*refused by policy$/);
   });
 
+  it("refuses a malformed address literal as syntax, and a malformed address that spells a route as the relay trick", () => {
+    expect(text(precheckRecipient("victim@[192.0.2.256]", mx))).toMatch(/^501 5\.1\.3 .*neither an IPv4 address nor IPv6/);
+    expect(text(precheckRecipient("victim@[IPv6:1::2::3]", mx))).toMatch(/^501 5\.1\.3 /);
+    expect(line(precheckRecipient("victim@elsewhere.test@hosted.test", mx))).toBe("554 5.7.1");
+    expect(line(precheckRecipient("@hosted.test:victim@elsewhere.test", mx))).toBe("554 5.7.1");
+  });
+
   it("takes UTF-8 addresses only with SMTPUTF8 (RFC 6531), 553 5.6.7 otherwise", () => {
     expect(line(precheckRecipient("josé@example.test", mx))).toBe("553 5.6.7");
     expect(line(precheckRecipient("josé@example.test", { ...mx, smtpUtf8: true }))).toBe("accept");

@@ -40,3 +40,8 @@ export function relayTrick(address: string): string | undefined {
   if (local.includes(":")) return "is a source route";
   return undefined;
 }
+
+/** A source route (`@a:b@c`) or a second "@" outside quotes: routing, whatever else is wrong with the address. */
+export function spellsRoute(address: string): boolean {
+  return address.startsWith("@") || (!address.startsWith('"') && address.indexOf("@") !== address.lastIndexOf("@"));
+}

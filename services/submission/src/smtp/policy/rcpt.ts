@@ -1,7 +1,7 @@
 import type { RecipientStatus } from "@correo/directory";
 import { replies } from "../replies.js";
 import { accept, defer, reject, type Verdict } from "../verdict.js";
-import { addressSyntax, relayTrick } from "./address.js";
+import { addressSyntax, relayTrick, spellsRoute } from "./address.js";
 
 export interface RcptContext {
   /** True after SMTP AUTH (submission listeners); the MX listener never authenticates. */
@@ -16,11 +16,11 @@ export interface RcptContext {
 /** Checks that need no directory lookup: syntax, relay tricks and the recipient limit. */
 export function precheckRecipient(address: string, ctx: RcptContext): Verdict {
   // RFC 5321 §4.1.2 syntax (501), then policy for valid addresses. A malformed address
-  // that spells a relay trick (a second @, a source route left over) is answered as the
-  // trick, 5.7.1, as open-relay test batteries expect; malformed quoting is syntax.
+  // that spells a route (a second @ outside quotes, a source route left over) is
+  // answered as the relay trick it is, 5.7.1, as open-relay test batteries expect.
   const syntax = addressSyntax(address, "recipient", ctx.smtpUtf8);
   const trick = relayTrick(address);
-  if (trick && (syntax.verdict === "accept" || !address.includes('"'))) return reject(replies.relayTrick(address, trick));
+  if (trick && (syntax.verdict === "accept" || spellsRoute(address))) return reject(replies.relayTrick(address, trick));
   if (syntax.verdict !== "accept") return syntax;
   // RFC 5321 §4.5.3.1.10: 452 for too many recipients; the client sends the rest later.
   if (ctx.accepted >= ctx.maxRecipients) return defer(replies.tooManyRecipients(ctx.maxRecipients));
