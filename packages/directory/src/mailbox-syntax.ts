@@ -77,7 +77,7 @@ export function parseMailbox(text: string, opts: MailboxOptions = {}): MailboxSy
   if (octets(domain) > MAX_DOMAIN_OCTETS) return fail(`has a domain of ${octets(domain)} octets; the limit is ${MAX_DOMAIN_OCTETS} (RFC 5321 §4.5.3.1.2)`);
   if (octets(text) > MAX_MAILBOX_OCTETS) return fail(`is ${octets(text)} octets long; the limit is ${MAX_MAILBOX_OCTETS} (RFC 5321 §4.5.3.1.3: 256 with the angle brackets)`);
   const utf8 = [...text].some(nonAscii);
-  if (utf8 && opts.utf8 === false) return { ok: false, reason: "holds non-ASCII characters, allowed only with SMTPUTF8 (RFC 6531 §3.2)", utf8: true };
+  if (utf8 && opts.utf8 === false) return { ok: false, reason: "holds non-ASCII characters, allowed only with SMTPUTF8 (RFC 6531)", utf8: true };
   return { ok: true, mailbox: { address: text, localPart, domain, quoted: local.quoted, literal: dom.literal, utf8 } };
 }
 
