@@ -92,7 +92,7 @@ describe("walking skeleton", () => {
     expect(forbidden.type).toMatch(/^application\/problem\+json/);
     const bad = await send({ from: "ana@example.test", to: "not an address", text: "x" });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors).toEqual([{ field: "to", message: "'not an address' is not one e-mail address" }]);
+    expect(bad.body.errors).toEqual([{ field: "to", message: "'not an address' is not one e-mail address: it has no @" }]);
     const wrongPassword = await pop3(correo, "ana@example.test", "wrong-pass", "list");
     expect(wrongPassword.error).toMatch(/^-ERR/);
   });

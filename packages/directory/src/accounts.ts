@@ -1,6 +1,6 @@
 import type { Pool } from "@correo/db";
 import { withTransaction, type Queryable } from "@correo/db";
-import { parseAddress } from "./address.js";
+import { addressProblem, parseAddress } from "./address.js";
 import { DirectoryError } from "./errors.js";
 import { hashPassword, verifyPassword } from "./password.js";
 
@@ -60,7 +60,7 @@ function checkQuota(quotaBytes: number | null | undefined): number | null {
 
 export async function addAccount(pool: Pool, address: string, password: string, opts: AccountOptions = {}): Promise<Account> {
   const parsed = parseAddress(address);
-  if (!parsed) throw new DirectoryError("invalid", `'${address}' is not an e-mail address`, "address");
+  if (!parsed) throw new DirectoryError("invalid", `'${address}' ${addressProblem(address)}`, "address");
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw new DirectoryError("invalid", `the password must have at least ${MIN_PASSWORD_LENGTH} characters`, "password");
   }

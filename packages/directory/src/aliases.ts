@@ -1,5 +1,5 @@
 import type { Queryable } from "@correo/db";
-import { addressKey, parseAddress } from "./address.js";
+import { addressKey, addressProblem, parseAddress } from "./address.js";
 import { DirectoryError } from "./errors.js";
 
 /**
@@ -34,7 +34,7 @@ function targetList(targets: string[]): string[] {
   const out: string[] = [];
   for (const t of targets) {
     const p = parseAddress(t.trim());
-    if (!p) throw new DirectoryError("invalid", `target '${t}' is not an e-mail address`, "targets");
+    if (!p) throw new DirectoryError("invalid", `target '${t}' ${addressProblem(t.trim())}`, "targets");
     const written = `${p.localPart}@${p.domain}`;
     const key = addressKey(written)!;
     if (!seen.has(key)) out.push(written);
@@ -45,7 +45,7 @@ function targetList(targets: string[]): string[] {
 
 export async function addAlias(db: Queryable, address: string, targets: string[]): Promise<Alias> {
   const parsed = parseAddress(address);
-  if (!parsed) throw new DirectoryError("invalid", `'${address}' is not an e-mail address`, "address");
+  if (!parsed) throw new DirectoryError("invalid", `'${address}' ${addressProblem(address)}`, "address");
   const list = targetList(targets);
   const full = `${parsed.localPart}@${parsed.domain}`;
   if (list.some((t) => addressKey(t) === addressKey(full))) {

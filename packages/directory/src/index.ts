@@ -4,8 +4,20 @@ export {
   domainUnicode,
   addressKey,
   splitSubaddress,
+  unroutable,
+  addressProblem,
   type ParsedAddress,
 } from "./address.js";
+export {
+  parseMailbox,
+  MAX_LOCAL_PART_OCTETS,
+  MAX_DOMAIN_OCTETS,
+  MAX_MAILBOX_OCTETS,
+  type Mailbox,
+  type MailboxSyntax,
+  type MailboxOptions,
+} from "./mailbox-syntax.js";
+export { parseHeaderMailbox, type HeaderMailbox, type HeaderMailboxSyntax } from "./header-address.js";
 export { DirectoryError, type DirectoryErrorCode } from "./errors.js";
 export { hashPassword, verifyPassword } from "./password.js";
 export {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { addressKey, domainUnicode, normalizeDomain, parseAddress, splitSubaddress } from "../src/index.js";
+import { addressKey, domainUnicode, normalizeDomain, parseAddress, parseMailbox, splitSubaddress, unroutable, type Mailbox } from "../src/index.js";
+
+function parseMailboxOk(text: string): Mailbox {
+  const r = parseMailbox(text);
+  if (!r.ok) throw new Error(r.reason);
+  return r.mailbox;
+}
 
 describe("parseAddress", () => {
   it("keeps the local part as written and lower-cases the domain", () => {
@@ -21,10 +27,28 @@ describe("parseAddress", () => {
     expect(parseAddress("Σωκράτης@example.test")).toEqual({ localPart: "Σωκράτης", domain: "example.test" });
   });
 
-  it("refuses what is not an address", () => {
-    for (const bad of ["", "alice", "@example.test", "alice@", "alice@localhost", "a b@example.test", "alice@-bad-.test"]) {
+  it("refuses what is not an address, and never repairs one into another", () => {
+    for (const bad of ["", "alice", "@example.test", "alice@", "a b@example.test", "alice@-bad-.test",
+      ".alice@example.test", "alice.@example.test", "a..b@example.test", "alice@example.test.", "\u007f@example.test",
+      'alice"x"@example.test', "a".repeat(65) + "@example.test"]) {
       expect(parseAddress(bad), bad).toBeUndefined();
     }
+  });
+
+  it("takes single-label and numeric top-level domains (RFC 5321 syntax), as the directory cannot host them", () => {
+    expect(parseAddress("alice@localhost")).toEqual({ localPart: "alice", domain: "localhost" });
+    expect(parseAddress("test@io")).toEqual({ localPart: "test", domain: "io" });
+    expect(parseAddress("test@iana.123")).toEqual({ localPart: "test", domain: "iana.123" });
+    expect(normalizeDomain("io")).toBeUndefined();
+    expect(normalizeDomain("Example.TEST.")).toBe("example.test");
+  });
+
+  it("refuses address literals and quoted local parts by policy: valid, but not routed", () => {
+    expect(parseAddress("alice@[192.0.2.1]")).toBeUndefined();
+    expect(parseAddress('"alice"@example.test')).toBeUndefined();
+    expect(unroutable(parseMailboxOk("alice@[192.0.2.1]"))).toMatch(/address literal/);
+    expect(unroutable(parseMailboxOk('"a b"@example.test'))).toMatch(/quoted local part/);
+    expect(unroutable(parseMailboxOk("alice@example.test"))).toBeUndefined();
   });
 
   it("never throws on arbitrary input", () => {

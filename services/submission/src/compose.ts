@@ -1,14 +1,17 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import type Mail from "nodemailer/lib/mailer";
 
+/** An address for a header: a bare address, or a display name and the address as given. */
+export type ComposeAddress = string | { name: string; address: string };
+
 export interface ComposeInput {
   /** The message's id (the spool's); its Message-ID is <id@messageIdDomain>. */
   id: string;
-  from: string;
-  to: string[];
-  cc: string[];
-  bcc: string[];
-  replyTo?: string;
+  from: ComposeAddress;
+  to: ComposeAddress[];
+  cc: ComposeAddress[];
+  bcc: ComposeAddress[];
+  replyTo?: ComposeAddress;
   subject?: string;
   text?: string;
   html?: string;

@@ -100,7 +100,7 @@ describe("MAIL FROM", () => {
   it("accepts the null sender and any well-formed sender from other servers", () => {
     expect(line(decideInboundSender(""))).toBe("accept");
     expect(line(decideInboundSender("bob@example.net"))).toBe("accept");
-    expect(line(decideInboundSender("not-an-address"))).toBe("553 5.1.7");
+    expect(line(decideInboundSender("not-an-address"))).toBe("501 5.1.7");
   });
   it("refuses senders the account does not own with 553 5.7.1, and the null sender", () => {
     const ctx = { owned: false, sentThisHour: 0, messagesPerHour: 10 };

@@ -30,21 +30,22 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
       const to = addressesOf("to", body.to, errors);
       const cc = addressesOf("cc", body.cc, errors);
       const bcc = addressesOf("bcc", body.bcc, errors);
-      if (body.reply_to !== undefined) addressesOf("reply_to", body.reply_to, errors);
       if (body.text === undefined && body.html === undefined && !body.attachments?.length) {
         errors.push({ field: "text", message: "a message needs text, html or attachments" });
       }
-      const recipients = [...new Set([...to, ...cc, ...bcc])];
-      const refused = checkEnvelope(opts, req, reply, from, recipients, errors, "to");
+      const replyTo = body.reply_to !== undefined ? addressesOf("reply_to", body.reply_to, errors) : [];
+      const recipients = [...new Set([...to, ...cc, ...bcc].map((a) => a.address))];
+      const refused = checkEnvelope(opts, req, reply, from?.address, recipients, errors, "to");
       if (refused) return refused;
       const id = crypto.randomUUID();
       const { raw, headerMessageId } = await composeMessage({
         id,
-        from: body.from,
-        to: body.to === undefined ? [] : ([] as string[]).concat(body.to),
-        cc: body.cc === undefined ? [] : ([] as string[]).concat(body.cc),
-        bcc: body.bcc === undefined ? [] : ([] as string[]).concat(body.bcc),
-        replyTo: body.reply_to,
+        // The header gets the addresses as parsed here, so that it says what the envelope does.
+        from: from!,
+        to,
+        cc,
+        bcc,
+        replyTo: replyTo[0],
         subject: body.subject,
         text: body.text,
         html: body.html,
@@ -62,7 +63,7 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
         id,
         raw,
         submission: {
-          envelopeFrom: from!,
+          envelopeFrom: from!.address,
           recipients,
           source: "http",
           apiKeyId: req.apiKey.id,

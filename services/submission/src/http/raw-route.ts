@@ -4,7 +4,7 @@ import type {} from "./auth.js";
 import addressparser from "nodemailer/lib/addressparser";
 import { parseAddress } from "@correo/directory";
 import { headerValue, prependHeaders, readHeaderSection, rfc5322Date } from "../message-headers.js";
-import { addressesOf, type FieldError } from "./addresses.js";
+import { envelopeAddressesOf, type FieldError } from "./addresses.js";
 import { acceptBuiltMessage, checkEnvelope, type MessagesRouteOptions } from "./submit.js";
 import { problems, sendProblem } from "./problem.js";
 import { AcceptedResponse, IdempotencyHeaders, problemResponses, RawMessageBody } from "./schemas.js";
@@ -43,9 +43,8 @@ export async function rawMessageRoute(app: FastifyInstance, opts: MessagesRouteO
     async (req, reply) => {
       const body = req.body;
       const errors: FieldError[] = [];
-      const from = parseAddress(body.from) ? body.from : undefined;
-      if (!from) errors.push({ field: "from", message: `'${body.from}' is not an e-mail address` });
-      const recipients = [...new Set(addressesOf("to", body.to, errors))];
+      const [from] = envelopeAddressesOf("from", body.from, errors);
+      const recipients = [...new Set(envelopeAddressesOf("to", body.to, errors))];
       if ((body.message === undefined) === (body.message_base64 === undefined)) {
         errors.push({ field: "message", message: "give the message as exactly one of message or message_base64" });
         return sendProblem(reply, problems.invalid(errors));

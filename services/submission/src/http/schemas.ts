@@ -4,7 +4,8 @@ import { Type, type Static } from "@sinclair/typebox";
 // No NUL either: RFC 5322 §2.2 allows none in a field, and PostgreSQL text keeps none.
 const HeaderText = (maxLength: number, description: string) =>
   Type.String({ maxLength, pattern: "^[^\\r\\n\\u0000]*$", description });
-const AddressField = HeaderText(998, "an address, optionally with a display name: 'Ana <ana@example.com>'");
+// Addresses: the address parser refuses a NUL itself, saying which field and why.
+const AddressField = Type.String({ maxLength: 998, pattern: "^[^\\r\\n]*$", description: "an address, optionally with a display name: 'Ana <ana@example.com>'" });
 const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 1000 })]);
 
 const Tags = Type.Array(Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" }), {

@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp
 import type { TlsCredentials } from "@correo/tls";
 import { protocolSession, type ProtocolSession } from "@correo/telemetry";
 import { installEnhancedStatusCodes } from "./enhanced-status.js";
+import { installPathParsing } from "./path.js";
 import { replies, replyError } from "./replies.js";
 import { SmtpTransaction, type ListenerKind, type TransactionDeps } from "./transaction.js";
 
@@ -85,6 +86,7 @@ export async function startSmtpListener(
   listenerOptions: (tx: SmtpTransaction) => SMTPServerOptions,
 ): Promise<SmtpListener> {
   installEnhancedStatusCodes();
+  installPathParsing();
   const tx = new SmtpTransaction(kind, opts);
   const counted = new Set<string>();
   const telemetry = new Map<string, ProtocolSession>();

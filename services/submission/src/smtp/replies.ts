@@ -12,16 +12,27 @@ export interface Reply {
 
 const reply = (code: number, enhanced: string, text: string): Reply => ({ code, enhanced, text });
 
+/** An address as a reply may echo it: no control characters, and short enough for one reply line (RFC 5321 §4.5.3.1.5). */
+const shown = (address: string) => {
+  const safe = address.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  return safe.length > 100 ? `${safe.slice(0, 100)}…` : safe;
+};
+
 export const replies = {
   // RFC 5321 §3.6.2 and RFC 5321 §7.1: never relay for unauthenticated clients.
   relayDenied: (domain: string) => reply(554, "5.7.1", `Relay access denied: ${domain} is not hosted here`),
-  relayTrick: (address: string, why: string) => reply(554, "5.7.1", `Relay access denied: <${address}> ${why}`),
-  unknownUser: (address: string) => reply(550, "5.1.1", `<${address}>: recipient address rejected: user unknown`),
-  mailboxDisabled: (address: string) => reply(550, "5.2.1", `<${address}>: mailbox disabled`),
-  badRecipientSyntax: (address: string) => reply(553, "5.1.3", `<${address}>: not a valid address`),
-  badSenderSyntax: (address: string) => reply(553, "5.1.7", `<${address}>: not a valid sender address`),
+  relayTrick: (address: string, why: string) => reply(554, "5.7.1", `Relay access denied: <${shown(address)}> ${why}, refused by policy`),
+  unknownUser: (address: string) => reply(550, "5.1.1", `<${shown(address)}>: recipient address rejected: user unknown`),
+  mailboxDisabled: (address: string) => reply(550, "5.2.1", `<${shown(address)}>: mailbox disabled`),
+  badRecipientSyntax: (address: string) => reply(553, "5.1.3", `<${shown(address)}>: not a valid address`),
+  // RFC 5321 §4.1.2 syntax, RFC 3463 X.1.7 / X.1.3: the reason is parseMailbox's.
+  senderSyntax: (address: string, why: string) => reply(501, "5.1.7", `<${shown(address)}>: syntax error in the sender address: it ${why}`),
+  recipientSyntax: (address: string, why: string) => reply(501, "5.1.3", `<${shown(address)}>: syntax error in the recipient address: it ${why}`),
+  // RFC 6531: a non-ASCII address needs SMTPUTF8 on MAIL FROM; X.6.7 "non-ASCII addresses not permitted".
+  nonAsciiSender: (address: string) => reply(553, "5.6.7", `<${shown(address)}>: non-ASCII sender address without SMTPUTF8 (RFC 6531)`),
+  nonAsciiRecipient: (address: string) => reply(553, "5.6.7", `<${shown(address)}>: non-ASCII recipient address without SMTPUTF8 (RFC 6531)`),
   // RFC 6409 §6.1: a submission server may refuse senders the user is not allowed to use.
-  senderNotOwned: (address: string) => reply(553, "5.7.1", `<${address}>: sender address not owned by the authenticated user`),
+  senderNotOwned: (address: string) => reply(553, "5.7.1", `<${shown(address)}>: sender address not owned by the authenticated user`),
   // RFC 5321 §4.5.3.1.10
   tooManyRecipients: (max: number) => reply(452, "4.5.3", `Too many recipients (at most ${max} per message)`),
   // RFC 1870 §6

@@ -7,7 +7,7 @@ import type { SmtpCounters } from "./limits.js";
 import { headerValue, prependHeaders, rfc5322Date } from "../message-headers.js";
 import { afterAuthFailure, decideAuthAttempt } from "./policy/auth.js";
 import { inspectMessage, MAX_RECEIVED_HEADERS } from "./policy/data.js";
-import { decideInboundSender, decideSubmissionSender } from "./policy/mail.js";
+import { decideInboundSender, decideSubmissionSender, senderSyntax } from "./policy/mail.js";
 import { decideRecipient, precheckRecipient } from "./policy/rcpt.js";
 import { receivedHeader } from "../received.js";
 import { replies, replyError, type Reply } from "./replies.js";
@@ -122,8 +122,11 @@ export class SmtpTransaction {
   }
 
   async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, done: Done): Promise<void> {
+    const smtpUtf8 = session.envelope.smtpUtf8 === true;
     try {
-      if (this.kind === "mx") return this.finish("mail", decideInboundSender(address.address), done);
+      if (this.kind === "mx") return this.finish("mail", decideInboundSender(address.address, smtpUtf8), done);
+      const syntax = senderSyntax(address.address, smtpUtf8);
+      if (syntax.verdict !== "accept") return this.finish("mail", syntax, done);
       const user = session.user as SessionUser;
       const owned = address.address !== "" && (await canSendAs(this.deps.pool, user.accountId, address.address));
       const sentThisHour = await this.deps.counters.messagesThisHour(user.accountId);
@@ -139,6 +142,7 @@ export class SmtpTransaction {
       authenticated: this.kind !== "mx" && session.user !== undefined,
       accepted: session.envelope.rcptTo.length,
       maxRecipients: this.deps.limits.maxRecipients,
+      smtpUtf8: session.envelope.smtpUtf8 === true,
     };
     const pre = precheckRecipient(address.address, ctx);
     if (pre.verdict !== "accept") return this.finish("rcpt", pre, done);

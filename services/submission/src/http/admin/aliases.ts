@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { Pool } from "@correo/db";
-import { addAlias, listAliases, parseAddress, removeAlias, type Alias } from "@correo/directory";
+import { addAlias, addressProblem, listAliases, removeAlias, type Alias } from "@correo/directory";
 import { problems, sendProblem } from "../problem.js";
 import { directoryCall } from "./directory-problem.js";
 import { AliasDoc, CreateAlias, DomainQuery, NameParams } from "./schemas.js";
@@ -21,9 +21,9 @@ export async function aliasRoutes(app: FastifyInstance, { pool }: { pool: Pool }
     { schema: { tags, body: CreateAlias, response: { 201: Type.Object({ alias: AliasDoc }) } } },
     async (req, reply) => {
       // Name the very target at fault, not just the list.
-      const bad = req.body.targets.map((t, i) => ({ t, i })).filter(({ t }) => !parseAddress(t));
+      const bad = req.body.targets.map((t, i) => ({ t, i, why: addressProblem(t) })).filter(({ why }) => why);
       if (bad.length > 0) {
-        return sendProblem(reply, problems.invalid(bad.map(({ t, i }) => ({ field: `body.targets[${i}]`, message: `'${t}' is not an e-mail address` }))));
+        return sendProblem(reply, problems.invalid(bad.map(({ t, i, why }) => ({ field: `body.targets[${i}]`, message: `'${t}' ${why}` }))));
       }
       const r = await directoryCall(reply, "body.address", () => addAlias(pool, req.body.address, req.body.targets));
       return r.ok ? reply.code(201).send({ alias: aliasDoc(r.value) }) : r.reply;

@@ -1,11 +1,18 @@
-import { parseAddress } from "@correo/directory";
 import { replies } from "../replies.js";
 import { accept, defer, reject, type Verdict } from "../verdict.js";
+import { addressSyntax } from "./address.js";
 
-/** MAIL FROM on the MX listener: the null sender `<>` (bounces, RFC 5321 §4.5.5) or a well-formed address. */
-export function decideInboundSender(address: string): Verdict {
-  if (address === "") return accept;
-  return parseAddress(address) ? accept : reject(replies.badSenderSyntax(address));
+/**
+ * MAIL FROM syntax on every listener: the null sender `<>` (bounces, RFC 5321 §4.5.5)
+ * or an RFC 5321 Mailbox, address literals and quoted local parts included.
+ */
+export function senderSyntax(address: string, smtpUtf8?: boolean): Verdict {
+  return address === "" ? accept : addressSyntax(address, "sender", smtpUtf8);
+}
+
+/** MAIL FROM on the MX listener: any syntactically valid sender (see senderSyntax). */
+export function decideInboundSender(address: string, smtpUtf8?: boolean): Verdict {
+  return senderSyntax(address, smtpUtf8);
 }
 
 export interface SubmissionSenderContext {
