@@ -9,6 +9,7 @@ import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { once } from "node:events";
 import { protocolSession, type Logger, type ProtocolSession } from "@correo/telemetry";
 import type { TlsCredentials } from "@correo/tls";
+import { ConnectionSlots } from "../connection-slots.js";
 import { plaintextAuthAllowed, type PlaintextAuthPolicy } from "./auth-policy.js";
 import { encodeResponse, err, type Pop3Response } from "./response.js";
 import { MAX_SASL_RESPONSE_OCTETS, Pop3Session, type MaildropStore, type Pop3Authenticator } from "./session.js";
@@ -28,6 +29,8 @@ export interface Pop3ListenerOptions {
   authFailureDelayMs?: number;
   /** Connections beyond this are turned away with -ERR [SYS/TEMP]. */
   maxConnections?: number;
+  /** A count shared with other listeners (POP3 and POP3S: POP3_MAX_CONNECTIONS); without it, `maxConnections` of this one. */
+  slots?: ConnectionSlots;
   /** The certificate (packages/tls). On a plain listener it makes STLS available; POP3S needs it. */
   tls?: TlsCredentials;
   /** POP3S (RFC 8314 §3.3): TLS from the first octet; `tls` is then required. */
@@ -61,19 +64,23 @@ const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3Listener> {
   const open = new Set<Pop3Connection>();
-  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const slots = opts.slots ?? new ConnectionSlots(opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   if (opts.implicitTls && !opts.tls) throw new Error("a POP3S listener needs a certificate (tls)");
   const handshakeTimeout = opts.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
 
   const accept = (socket: Socket) => {
-    if (open.size >= maxConnections) {
+    if (!slots.take()) {
       socket.on("error", () => undefined);
+      // RFC 3206 §4: SYS/TEMP, a temporary problem of the server; try again later.
       socket.end(encodeResponse(err("[SYS/TEMP] too many connections, try again later")));
       return;
     }
     const conn = new Pop3Connection(socket, opts, handshakeTimeout);
     open.add(conn);
-    void conn.finished.then(() => open.delete(conn));
+    void conn.finished.then(() => {
+      open.delete(conn);
+      slots.give();
+    });
   };
   const server: Server = opts.implicitTls
     ? createTlsServer({ key: opts.tls!.key, cert: opts.tls!.cert, handshakeTimeout }, accept)
