@@ -11,7 +11,7 @@ import { protocolSession, type Logger, type ProtocolSession } from "@correo/tele
 import type { TlsCredentials } from "@correo/tls";
 import { ConnectionSlots } from "../connection-slots.js";
 import { plaintextAuthAllowed, type PlaintextAuthPolicy } from "./auth-policy.js";
-import { encodeResponse, err, type Pop3Response } from "./response.js";
+import { encodeResponse, err, responseChunks, type Pop3Response } from "./response.js";
 import { MAX_SASL_RESPONSE_OCTETS, Pop3Session, type MaildropStore, type Pop3Authenticator } from "./session.js";
 
 export interface Pop3ListenerOptions {
@@ -302,13 +302,26 @@ class Pop3Connection {
     this.attach(secure);
   }
 
-  /** Writes a response, waiting while the socket's buffer is full (large RETRs). */
+  /**
+   * Writes a response, waiting while the socket's buffer is full; a streamed RETR reads
+   * its next chunk from the store only once the last one is written.
+   */
   private async send(response: Pop3Response): Promise<void> {
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    if (!socket.write(encodeResponse(response))) {
-      // A socket error also ends the wait; the "close" handler then cleans up.
-      await Promise.race([once(socket, "drain"), once(socket, "close")]).catch(() => undefined);
+    try {
+      for await (const octets of responseChunks(response)) {
+        const socket = this.socket;
+        if (socket.destroyed) return; // leaving the loop stops the read from the store
+        if (!socket.write(octets)) {
+          // A socket error also ends the wait; the "close" handler then cleans up.
+          await Promise.race([once(socket, "drain"), once(socket, "close")]).catch(() => undefined);
+        }
+      }
+    } catch (e) {
+      // The +OK and part of the message are out: no -ERR can follow inside a multi-line
+      // response, so the connection ends without the terminating "." (the client sees the
+      // RETR fail) and without UPDATE (RFC 1939 §6).
+      this.log.error({ err: (e as Error).message }, "POP3 response failed while streaming");
+      this.socket.destroy();
     }
   }
 }
