@@ -76,6 +76,7 @@ export const serviceSpecs = {
     smtpMxGreetPause: duration("SMTP_MX_GREET_PAUSE", "pause before the MX greeting that refuses clients talking too soon (0s: greet at once, as Postfix without postscreen)", "0s"),
     smtpMaxUnauthCommands: positiveInt("SMTP_MAX_UNAUTH_COMMANDS", "commands a submission client may send before AUTH", 10),
     smtpMaxConnectionsPerIp: positiveInt("SMTP_MAX_CONNECTIONS_PER_IP", "concurrent SMTP connections per client address", 20),
+    smtpMaxConnections: positiveInt("SMTP_MAX_CONNECTIONS", "concurrent connections one SMTP listener of this process takes, from all clients (MX, submission and submissions each)", 1000),
     smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
     smtpAuthMaxFailuresPerIp: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_IP", "failed AUTH per client address before lockout", 10),
     smtpAuthMaxFailuresPerAccount: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT", "failed AUTH per account name before lockout", 5),
@@ -145,6 +146,8 @@ export const serviceSpecs = {
     retrievalHttpPort: port("RETRIEVAL_HTTP_PORT", "HTTP mailbox API port", 8081),
     imapPort: port("IMAP_PORT", "IMAP port (STARTTLS)", 2143),
     imapsPort: port("IMAPS_PORT", "IMAPS port (implicit TLS)", 2993),
+    imapMaxConnections: positiveInt("IMAP_MAX_CONNECTIONS", "concurrent IMAP connections of this process, IMAP and IMAPS together", 2000),
+    pop3MaxConnections: positiveInt("POP3_MAX_CONNECTIONS", "concurrent POP3 connections of this process, POP3 and POP3S together", 1000),
   },
 } as const;
 

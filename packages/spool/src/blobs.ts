@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Queryable } from "@correo/db";
+import type { QueryConfig } from "pg";
 
 export function blobIdOf(content: Buffer): string {
   return createHash("sha256").update(content).digest("hex");
@@ -19,4 +20,44 @@ export async function putBlob(db: Queryable, content: Buffer): Promise<string> {
 export async function getBlob(db: Queryable, id: string): Promise<Buffer | undefined> {
   const { rows } = await db.query<{ content: Buffer }>("SELECT content FROM blobs WHERE id = $1", [id]);
   return rows[0]?.content;
+}
+
+/**
+ * The octets one read of `blobChunks` takes, and about what one reader holds at a time.
+ * Large messages are mostly base64 attachments, which PostgreSQL stores uncompressed: a
+ * slice costs its own size (49 MB in 0.5 s at 1 MiB, 0.4 s at 4 MiB). A compressible
+ * value (TOAST pglz) is decompressed from its start for every slice, so a 46 MB text
+ * costs 2.3 s at 1 MiB (0.6 s at 4 MiB); 1 MiB keeps a busy server's memory down.
+ */
+export const BLOB_CHUNK_OCTETS = 1024 * 1024;
+
+/** Result columns as the bytes PostgreSQL sent (binary format): a bytea arrives as itself, not as hex text twice its size. */
+const asBytes = { getTypeParser: () => (value: Buffer) => value };
+
+/** The blob's length in octets, or undefined when there is no blob by that id. */
+export async function blobSize(db: Queryable, id: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ size: number }>("SELECT size FROM blobs WHERE id = $1", [id]);
+  return rows[0]?.size;
+}
+
+/**
+ * A blob's content in slices of `chunkOctets` (substring() on the bytea, one query each),
+ * read only as the consumer asks for the next one: a large message is never whole in
+ * memory, and no pool client is held while the consumer waits (a slow POP3 client).
+ * Blobs are immutable and never deleted, so the slices add up to the stored bytes.
+ */
+export async function* blobChunks(db: Queryable, id: string, size: number, chunkOctets = BLOB_CHUNK_OCTETS): AsyncGenerator<Buffer> {
+  for (let offset = 0; offset < size; offset += chunkOctets) {
+    // `binary` is pg's (Query's config.binary), missing from @types/pg.
+    const slice: QueryConfig & { binary: boolean } = {
+      text: "SELECT substring(content FROM $2 FOR $3) AS chunk FROM blobs WHERE id = $1",
+      values: [id, offset + 1, chunkOctets], // substring() counts from 1
+      binary: true,
+      types: asBytes as QueryConfig["types"],
+    };
+    const { rows } = await db.query<{ chunk: Buffer }>(slice);
+    const chunk = rows[0]?.chunk;
+    if (!chunk || chunk.length === 0) throw new Error(`blob ${id} ended at ${offset} of ${size} octets`);
+    yield chunk;
+  }
 }

@@ -5,6 +5,7 @@ import { Outbox } from "@correo/spool";
 import { loadTlsCredentials } from "@correo/tls";
 import { buildMailboxApi } from "./http/app.js";
 import { MailboxWatchers } from "./imap/change-notifier.js";
+import { ConnectionSlots } from "./connection-slots.js";
 import { startImapListener } from "./imap/listener.js";
 import { mailstoreAdapter } from "./imap/mailstore-adapter.js";
 import { startPop3Listener } from "./pop3/listener.js";
@@ -20,6 +21,8 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   const mail = new MailStore({ pool, changes: outbox });
   const tls = await loadTlsCredentials({ certPath: config.tlsCertPath, keyPath: config.tlsKeyPath, hostname: config.hostname });
 
+  // POP3_MAX_CONNECTIONS counts POP3 and POP3S together.
+  const pop3Slots = new ConnectionSlots(config.pop3MaxConnections);
   const maildrops = new PgMaildropStore({ pool, mail, redis: r, prefix: config.prefix, log });
   const pop3Common = {
     host: config.listenHost,
@@ -28,6 +31,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
     store: maildrops,
     tls,
     plaintextAuth: config.pop3PlaintextAuth,
+    slots: pop3Slots,
     log,
   };
   const pop3 = await startPop3Listener({ ...pop3Common, port: config.pop3Port });
@@ -55,6 +59,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
     notifier: watchers,
     tls,
     log,
+    maxConnections: config.imapMaxConnections,
   });
   onStop(() => imap.close());
   log.info({ imapPort: imap.port, imapsPort: imap.tlsPort }, "IMAP listening (STARTTLS and IMAPS)");

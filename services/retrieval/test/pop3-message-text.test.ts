@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { encodeMultiline, splitLines, topLines } from "../src/pop3/message-text.js";
+import { encodeMultiline, MultilineEncoder, splitLines, topLines } from "../src/pop3/message-text.js";
 
 const b = (s: string) => Buffer.from(s, "latin1");
 const text = (lines: Buffer[]) => lines.map((l) => l.toString("latin1"));
@@ -39,5 +39,32 @@ describe("message text for POP3 (RFC 1939 §3)", () => {
         expect(unstuffed.map((l) => l + "\r\n").join("")).toBe(message.toString("latin1"));
       }),
     );
+  });
+
+  it("streamed in chunks cut anywhere, sends the same octets as the whole message (CR, LF and '.' across cuts)", () => {
+    const bytes = fc.array(fc.constantFrom(0x0d, 0x0a, 0x2e, 0x61, 0x00, 0xff), { maxLength: 64 });
+    fc.assert(
+      fc.property(bytes, fc.array(fc.nat(64), { maxLength: 8 }), (octets, cuts) => {
+        const message = Buffer.from(octets);
+        const points = [...new Set(cuts.map((c) => Math.min(c, message.length)))].sort((x, y) => x - y);
+        const encoder = new MultilineEncoder();
+        const out: Buffer[] = [];
+        let from = 0;
+        for (const at of [...points, message.length]) {
+          out.push(encoder.push(message.subarray(from, at)));
+          from = at;
+        }
+        out.push(encoder.end());
+        expect(Buffer.concat(out).toString("latin1")).toBe(encodeMultiline(splitLines(message)).toString("latin1"));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("streams a line end split between chunks as one CRLF and stuffs a '.' that starts a chunk", () => {
+    const encoder = new MultilineEncoder();
+    const parts = [b("a\r"), b("\n.b\r"), b("x\r\n"), b(".")];
+    const wire = Buffer.concat([...parts.map((p) => encoder.push(p)), encoder.end()]).toString("latin1");
+    expect(wire).toBe("a\r\n..b\rx\r\n..\r\n.\r\n");
   });
 });

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { encodeResponse, type Pop3Response } from "../src/pop3/response.js";
+import { encodeResponse, responseChunks, type Pop3Response } from "../src/pop3/response.js";
 import {
   Pop3Session,
   type Maildrop,
@@ -48,6 +48,14 @@ class MemoryStore implements MaildropStore {
     return {
       messages,
       content: async (m) => this.stored.get(m.uid),
+      // In 7-octet chunks, so that lines and "." fall across them.
+      stream: async (m) => {
+        const c = this.stored.get(m.uid);
+        if (!c) return undefined;
+        return (async function* () {
+          for (let i = 0; i < c.length; i += 7) yield c.subarray(i, i + 7);
+        })();
+      },
       expunge: async (ms) => {
         if (this.failExpunge) throw new Error("database is down");
         for (const m of ms) {
@@ -70,6 +78,12 @@ const MSG3 = "Subject: three\r\n\r\nbye\r\n";
 
 /** The response as the client sees it on the wire. */
 const wire = (r: Pop3Response) => encodeResponse(r).toString("utf8");
+/** The same for a streamed response (RETR). */
+async function streamed(r: Pop3Response): Promise<string> {
+  const out: Buffer[] = [];
+  for await (const octets of responseChunks(r)) out.push(octets);
+  return Buffer.concat(out).toString("utf8");
+}
 
 let store: MemoryStore;
 let delays: number;
@@ -247,7 +261,7 @@ describe("POP3 session: TRANSACTION state (RFC 1939 §5, §7)", () => {
 
   it("RETR sends the message byte-stuffed and ends with CRLF.CRLF", async () => {
     const s = await loggedIn();
-    const out = wire(await s.handleLine("RETR 1"));
+    const out = await streamed(await s.handleLine("RETR 1"));
     expect(out).toBe(`+OK ${MSG1.length} octets\r\n${MSG1.replace(".hidden", "..hidden")}.\r\n`);
   });
 

@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { addAccount, addDomain } from "@correo/directory";
-import { putBlob } from "@correo/spool";
+import { BLOB_CHUNK_OCTETS, putBlob } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import { MailStore } from "@correo/mailstore";
 import { loadTlsCredentials } from "@correo/tls";
 // testkit is not a dependency of this service's package; its build is reached by path.
-import { eventually, freePort, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { eventually, freePort, isolatedInfra, recordStatements, type IsolatedInfra } from "@correo/testkit";
 import { startPop3Listener, type Pop3Listener } from "../src/pop3/listener.js";
 import { directoryAuthenticator, maildropLockKey, PgMaildropStore } from "../src/pop3/maildrop-store.js";
 
@@ -372,6 +372,56 @@ describe("POP3 on the wire", () => {
     expect(out).toContain(dotsWire);
     expect(out).toContain(lfWire);
     expect(dotsWire).toContain("\r\n..\r\n...two dots\r\n..one dot\r\n....three dots\r\n");
+  });
+
+  it("RETR streams a message of several store reads byte for byte, stuffing the dots at the reads' edges", async () => {
+    const C = BLOB_CHUNK_OCTETS;
+    let text = "From: big@remote.test\r\nSubject: larger than three reads\r\n\r\n";
+    /** Body lines of "a"s up to offset `target` exactly (a line starts there). */
+    const fillTo = (target: number) => {
+      for (let rest = target - text.length; rest > 0; ) {
+        let n = Math.min(rest, 80);
+        if (rest - n === 1) n -= 2;
+        text += "a".repeat(n - 2) + "\r\n";
+        rest -= n;
+      }
+      expect(text.length).toBe(target);
+    };
+    fillTo(C);
+    text += ".a dot that starts the second read\r\n";
+    fillTo(2 * C - 20);
+    text += "." + "b".repeat(18) + "\r\n"; // its CR ends the second read, its LF starts the third
+    text += ".after the split line end\r\n.\r\n..two\r\n";
+    fillTo(3 * C - 3);
+    text += "mid.dot in the middle of a line, the first octet of the fourth read\r\n";
+    text += "last line\r\n";
+    const big = Buffer.from(text, "latin1");
+    expect(big[2 * C - 1]).toBe(0x0d);
+    expect(big[2 * C]).toBe(0x0a);
+    expect(big[3 * C]).toBe(0x2e);
+    const acc = await newAccount("bigretr", [big]);
+
+    const recorder = await recordStatements(infra.pool);
+    const chunks: Buffer[] = [];
+    try {
+      const socket = connect(pop3.port, "127.0.0.1");
+      socket.on("data", (b: Buffer) => chunks.push(b));
+      socket.once("connect", () => socket.write(`USER ${acc.address}\r\nPASS ${PASSWORD}\r\nRETR 1\r\nQUIT\r\n`));
+      await once(socket, "close");
+    } finally {
+      recorder.restore();
+    }
+    const out = Buffer.concat(chunks).toString("latin1");
+    const expected = `+OK ${big.length} octets\r\n${text.replace(/^\./gm, "..")}.\r\n`;
+    const at = out.indexOf(`+OK ${big.length} octets`);
+    const got = out.slice(at, at + expected.length);
+    let firstDifference = -1;
+    for (let i = 0; i < expected.length && firstDifference < 0; i++) if (got[i] !== expected[i]) firstDifference = i;
+    expect({ firstDifference, length: got.length }).toEqual({ firstDifference: -1, length: expected.length });
+    expect(out.slice(at + expected.length)).toMatch(/^\+OK .*signing off.*\r\n$/);
+    // Read in slices, never whole: four reads for a message of a little over three.
+    expect(recorder.statements.filter((q) => q === "SELECT substring(content FROM")).toHaveLength(4);
+    expect(recorder.statements).not.toContain("SELECT content FROM");
   });
 
   it("answers pipelined commands in order (RFC 2449 §6.6)", async () => {

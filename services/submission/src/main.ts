@@ -58,6 +58,7 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     log,
     host: config.listenHost,
     tls,
+    maxConnections: config.smtpMaxConnections,
   };
   const listeners = [
     await startMxListener({ ...smtp, port: config.smtpMxPort }),

@@ -139,7 +139,7 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
     {
       schema: {
         tags: ["messages"],
-        summary: "One message, parsed: headers, text, html and attachments (Accept: message/rfc822 gives it raw)",
+        summary: "One message, parsed: headers, text, html and attachments (Accept: message/rfc822 gives it raw); `partial` says when only some of its parts could be read",
         security,
         params: MessageParams,
         response: { 200: { description: "the parsed message", content: { "application/json": { schema: MessageView }, "message/rfc822": { schema: { type: "string", format: "binary" } } } }, ...errors },
@@ -194,9 +194,9 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
     async (req, reply) => {
       const box = await folderOf(req, reply, req.params.folder);
       if (!box) return reply;
-      const raw = await store.readRaw(box.id, req.params.uid);
-      if (!raw) return noMessage(reply, box.name, req.params.uid);
-      const found = await attachmentAt(raw, req.params.index);
+      const [record] = await store.fetch(box.id, [req.params.uid], { raw: true });
+      if (!record?.raw) return noMessage(reply, box.name, req.params.uid);
+      const found = await attachmentAt(record, record.raw, req.params.index);
       if (!found) return sendProblem(reply, problems.notFound(`message ${req.params.uid} has no attachment ${req.params.index}`, "params.index"));
       return reply
         .type(found.view.content_type)

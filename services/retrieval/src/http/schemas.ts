@@ -130,6 +130,16 @@ export const MessageView = Type.Object({
   html: Nullable(Type.String({ description: "as sent: sanitise before showing it" })),
   attachments: Type.Array(Attachment),
   raw_url: Type.String({ description: "the message as stored (message/rfc822)" }),
+  partial: Nullable(
+    Type.Object(
+      {
+        reason: Type.String(),
+        parts_total: Type.Integer({ description: "leaf MIME parts in the message" }),
+        parts_read: Type.Integer({ description: "of those, the ones in text, html and attachments" }),
+      },
+      { description: "the message could not be parsed whole (e.g. more MIME parts than the parser reads): its header and the parts read one by one are shown; raw_url has it all" },
+    ),
+  ),
 });
 
 export const FlagsResult = Type.Object({ uid: Type.Integer(), flags: Type.Array(Type.String()) });

@@ -26,6 +26,7 @@ export interface ImapListenerOptions {
   /** RFC 3501 §5.4: the autologout timer is at least 30 minutes. */
   idleTimeoutMs?: number;
   authFailureDelayMs?: number;
+  /** IMAP_MAX_CONNECTIONS: connections of both listeners together; the next gets BYE [UNAVAILABLE]. */
   maxConnections?: number;
 }
 
@@ -37,11 +38,12 @@ export interface ImapListener {
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60_000;
+const DEFAULT_MAX_CONNECTIONS = 2000;
 const MAX_QUEUED_LINES = 64;
 
 export async function startImapListener(opts: ImapListenerOptions): Promise<ImapListener> {
   const open = new Set<ImapConnection>();
-  const maxConnections = opts.maxConnections ?? 2000;
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const accept = (socket: Socket | TLSSocket, secure: boolean) => {
     socket.on("error", () => undefined);
     if (open.size >= maxConnections) {

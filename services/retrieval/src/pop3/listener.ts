@@ -9,8 +9,9 @@ import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { once } from "node:events";
 import { protocolSession, type Logger, type ProtocolSession } from "@correo/telemetry";
 import type { TlsCredentials } from "@correo/tls";
+import { ConnectionSlots } from "../connection-slots.js";
 import { plaintextAuthAllowed, type PlaintextAuthPolicy } from "./auth-policy.js";
-import { encodeResponse, err, type Pop3Response } from "./response.js";
+import { encodeResponse, err, responseChunks, type Pop3Response } from "./response.js";
 import { MAX_SASL_RESPONSE_OCTETS, Pop3Session, type MaildropStore, type Pop3Authenticator } from "./session.js";
 
 export interface Pop3ListenerOptions {
@@ -28,6 +29,8 @@ export interface Pop3ListenerOptions {
   authFailureDelayMs?: number;
   /** Connections beyond this are turned away with -ERR [SYS/TEMP]. */
   maxConnections?: number;
+  /** A count shared with other listeners (POP3 and POP3S: POP3_MAX_CONNECTIONS); without it, `maxConnections` of this one. */
+  slots?: ConnectionSlots;
   /** The certificate (packages/tls). On a plain listener it makes STLS available; POP3S needs it. */
   tls?: TlsCredentials;
   /** POP3S (RFC 8314 §3.3): TLS from the first octet; `tls` is then required. */
@@ -61,19 +64,23 @@ const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3Listener> {
   const open = new Set<Pop3Connection>();
-  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const slots = opts.slots ?? new ConnectionSlots(opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   if (opts.implicitTls && !opts.tls) throw new Error("a POP3S listener needs a certificate (tls)");
   const handshakeTimeout = opts.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
 
   const accept = (socket: Socket) => {
-    if (open.size >= maxConnections) {
+    if (!slots.take()) {
       socket.on("error", () => undefined);
+      // RFC 3206 §4: SYS/TEMP, a temporary problem of the server; try again later.
       socket.end(encodeResponse(err("[SYS/TEMP] too many connections, try again later")));
       return;
     }
     const conn = new Pop3Connection(socket, opts, handshakeTimeout);
     open.add(conn);
-    void conn.finished.then(() => open.delete(conn));
+    void conn.finished.then(() => {
+      open.delete(conn);
+      slots.give();
+    });
   };
   const server: Server = opts.implicitTls
     ? createTlsServer({ key: opts.tls!.key, cert: opts.tls!.cert, handshakeTimeout }, accept)
@@ -295,13 +302,26 @@ class Pop3Connection {
     this.attach(secure);
   }
 
-  /** Writes a response, waiting while the socket's buffer is full (large RETRs). */
+  /**
+   * Writes a response, waiting while the socket's buffer is full; a streamed RETR reads
+   * its next chunk from the store only once the last one is written.
+   */
   private async send(response: Pop3Response): Promise<void> {
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    if (!socket.write(encodeResponse(response))) {
-      // A socket error also ends the wait; the "close" handler then cleans up.
-      await Promise.race([once(socket, "drain"), once(socket, "close")]).catch(() => undefined);
+    try {
+      for await (const octets of responseChunks(response)) {
+        const socket = this.socket;
+        if (socket.destroyed) return; // leaving the loop stops the read from the store
+        if (!socket.write(octets)) {
+          // A socket error also ends the wait; the "close" handler then cleans up.
+          await Promise.race([once(socket, "drain"), once(socket, "close")]).catch(() => undefined);
+        }
+      }
+    } catch (e) {
+      // The +OK and part of the message are out: no -ERR can follow inside a multi-line
+      // response, so the connection ends without the terminating "." (the client sees the
+      // RETR fail) and without UPDATE (RFC 1939 §6).
+      this.log.error({ err: (e as Error).message }, "POP3 response failed while streaming");
+      this.socket.destroy();
     }
   }
 }

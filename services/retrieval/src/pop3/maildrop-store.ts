@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Pool } from "@correo/db";
 import { authenticate } from "@correo/directory";
 import type { MailStore } from "@correo/mailstore";
-import { getBlob } from "@correo/spool";
+import { blobChunks, blobSize, getBlob } from "@correo/spool";
 import type { Logger } from "@correo/telemetry";
 import type { Maildrop, MaildropMessage, MaildropStore, Pop3Account, Pop3Authenticator } from "./session.js";
 
@@ -145,6 +145,12 @@ class PgMaildrop implements Maildrop {
   async content(message: MaildropMessage): Promise<Buffer | undefined> {
     const blobId = this.blobs.get(message.uid);
     return blobId === undefined ? undefined : getBlob(this.pool, blobId);
+  }
+
+  async stream(message: MaildropMessage): Promise<AsyncIterable<Buffer> | undefined> {
+    const blobId = this.blobs.get(message.uid);
+    const size = blobId === undefined ? undefined : await blobSize(this.pool, blobId);
+    return size === undefined ? undefined : blobChunks(this.pool, blobId!, size);
   }
 
   async expunge(messages: readonly MaildropMessage[]): Promise<void> {

@@ -46,6 +46,62 @@ export function encodeMultiline(lines: readonly Buffer[]): Buffer {
 }
 
 /**
+ * `encodeMultiline(splitLines(content))` for content that arrives in chunks: the same
+ * octets, chunk by chunk, with only a possible CR of the chunk boundary held back. A
+ * line end, a leading "." or a CRLF may fall across chunks; `push` returns what can be
+ * sent of each, `end` the rest and the terminating ".".
+ */
+export class MultilineEncoder {
+  private atLineStart = true;
+  /** A CR that ended the last chunk: a line end if an LF follows, else a byte of the line. */
+  private heldCR = false;
+
+  push(chunk: Buffer): Buffer {
+    if (chunk.length === 0) return chunk;
+    const out: Buffer[] = [];
+    let start = 0;
+    if (this.heldCR) {
+      this.heldCR = false;
+      if (chunk[0] !== LF) {
+        // A bare CR inside a line is content (splitLines keeps it); it cannot start with "."
+        out.push(CR_BYTE);
+        this.atLineStart = false;
+      }
+    }
+    for (let lf = chunk.indexOf(LF, start); lf !== -1; lf = chunk.indexOf(LF, start)) {
+      const end = lf > start && chunk[lf - 1] === CR ? lf - 1 : lf;
+      if (this.atLineStart && end > start && chunk[start] === DOT) out.push(DOT_BYTE);
+      out.push(chunk.subarray(start, end), CRLF);
+      this.atLineStart = true;
+      start = lf + 1;
+    }
+    let end = chunk.length;
+    if (end > start && chunk[end - 1] === CR) {
+      this.heldCR = true;
+      end--;
+    }
+    if (end > start) {
+      if (this.atLineStart && chunk[start] === DOT) out.push(DOT_BYTE);
+      out.push(chunk.subarray(start, end));
+      this.atLineStart = false;
+    }
+    return Buffer.concat(out);
+  }
+
+  /** The last line's CRLF (a CR at the very end is a line end, as in splitLines) and the terminating ".". */
+  end(): Buffer {
+    const last = this.heldCR || !this.atLineStart;
+    this.heldCR = false;
+    this.atLineStart = true;
+    return last ? Buffer.from("\r\n.\r\n") : Buffer.from(".\r\n");
+  }
+}
+
+const CRLF = Buffer.from("\r\n");
+const CR_BYTE = Buffer.from("\r");
+const DOT_BYTE = Buffer.from(".");
+
+/**
  * RFC 1939 §7 (TOP): the header, the blank line separating it from the body, and the
  * first `bodyLines` lines of the body. A message without a blank line is all header.
  */

@@ -1,4 +1,4 @@
-import { encodeMultiline } from "./message-text.js";
+import { encodeMultiline, MultilineEncoder } from "./message-text.js";
 
 /**
  * One POP3 response (RFC 1939 §3): a status line, optionally followed by a multi-line
@@ -10,6 +10,11 @@ export interface Pop3Response {
   text: string;
   /** Lines of a multi-line response, without line ends and not yet byte-stuffed. */
   lines?: readonly (string | Buffer)[];
+  /**
+   * A multi-line body streamed from the store (RETR): the message's octets in chunks,
+   * byte-stuffed as they are sent (`responseChunks`), never whole in memory.
+   */
+  body?: AsyncIterable<Buffer>;
   close?: boolean;
   /** RFC 5034 §4: a SASL challenge, sent as "+ <text>"; the client's next line is its answer. */
   continuation?: boolean;
@@ -20,15 +25,38 @@ export interface Pop3Response {
 export const ok = (text: string, lines?: readonly (string | Buffer)[]): Pop3Response =>
   lines ? { ok: true, text, lines } : { ok: true, text };
 export const err = (text: string): Pop3Response => ({ ok: false, text });
+/** A +OK whose multi-line body is `body`, streamed. */
+export const okStreamed = (text: string, body: AsyncIterable<Buffer>): Pop3Response => ({ ok: true, text, body });
 /** A SASL server challenge, base64 (empty for PLAIN). */
 export const challenge = (base64: string): Pop3Response => ({ ok: true, text: base64, continuation: true });
 
 /** The octets sent for `r`: status line with CRLF, then the byte-stuffed lines and "." if multi-line. */
 export function encodeResponse(r: Pop3Response): Buffer {
+  if (r.body) throw new Error("a streamed response is sent with responseChunks");
   // RFC 5034 §4: "+" SP base64 CRLF, the space sent even when the challenge is empty.
   if (r.continuation) return Buffer.from(`+ ${r.text}\r\n`, "utf8");
   const status = Buffer.from(`${r.ok ? "+OK" : "-ERR"}${r.text ? " " + r.text : ""}\r\n`, "utf8");
   if (!r.lines) return status;
   const body = encodeMultiline(r.lines.map((l) => (typeof l === "string" ? Buffer.from(l, "utf8") : l)));
   return Buffer.concat([status, body]);
+}
+
+/**
+ * The octets of `r` in the order they are sent: for a streamed body the status line,
+ * then each chunk of the message byte-stuffed as it is read (RFC 1939 §3), then ".".
+ * The next chunk is read from the store only when the caller asks for it, so a caller
+ * that waits for the socket to drain holds about one chunk at a time.
+ */
+export async function* responseChunks(r: Pop3Response): AsyncGenerator<Buffer> {
+  if (!r.body) {
+    yield encodeResponse(r);
+    return;
+  }
+  yield Buffer.from(`+OK${r.text ? " " + r.text : ""}\r\n`, "utf8");
+  const encoder = new MultilineEncoder();
+  for await (const chunk of r.body) {
+    const out = encoder.push(chunk);
+    if (out.length) yield out;
+  }
+  yield encoder.end();
 }

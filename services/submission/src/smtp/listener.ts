@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import type { TlsCredentials } from "@correo/tls";
 import { protocolSession, type ProtocolSession } from "@correo/telemetry";
+import { connectionCapVerdict, DEFAULT_MAX_CONNECTIONS } from "./connection-cap.js";
 import { installEnhancedStatusCodes } from "./enhanced-status.js";
 import { installPathParsing } from "./path.js";
 import { replies, replyError } from "./replies.js";
@@ -11,6 +12,8 @@ export interface SmtpListenerOptions extends TransactionDeps {
   host: string;
   port: number;
   tls: TlsCredentials;
+  /** SMTP_MAX_CONNECTIONS: this listener's connections from all clients together (connection-cap.ts). */
+  maxConnections?: number;
 }
 
 export interface SmtpListener {
@@ -97,6 +100,8 @@ export async function startSmtpListener(
 
   const onConnect = async (session: SMTPServerSession, done: (err?: Error | null) => void) => {
     telemetry.set(session.id, protocolSession("smtp", { "network.peer.address": session.remoteAddress }, { listener: kind }));
+    const busy = connectionCapVerdict(server.connections.size, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    if (busy) return done(replyError(busy));
     try {
       const open = await counters.connectionOpened(session.remoteAddress, session.id, limits.maxConnectionsPerIp);
       if (open > limits.maxConnectionsPerIp) {

@@ -54,6 +54,8 @@ export const replies = {
   authTooManyInSession: () => reply(421, "4.7.0", "Too many failed authentication attempts, closing connection"),
   tooManyConnections: (max: number) => reply(421, "4.7.0", `Too many connections from your address (at most ${max})`),
   sessionTimeout: () => reply(421, "4.4.2", "Session time limit exceeded, closing connection"),
+  // RFC 3463 §3.4 X.3.2: system not accepting network messages (the listener's global cap).
+  serverBusy: () => reply(421, "4.3.2", "Too many connections, try again later"),
   rateLimited: (limit: number) => reply(450, "4.7.1", `Message rate limit of ${limit} per hour reached, try again later`),
   temporaryLookupFailure: () => reply(451, "4.3.0", "Temporary lookup failure, try again later"),
 } as const;
