@@ -1,7 +1,7 @@
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { DeliveryRemote } from "@correo/contracts";
 import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
-import { normalizeDomain, type Transport } from "@correo/directory";
+import { normalizeDomain, parseAddress, type Transport } from "@correo/directory";
 import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
@@ -206,7 +206,7 @@ interface ClaimRow extends DeliveryRow {
 async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise<Claimed | undefined> {
   const leasedUntil = new Date(now.getTime() + deps.policy.attemptLeaseMs);
   const domain = normalizeDomain(event.domain) ?? event.domain;
-  const senderDomain = event.envelopeFrom.split("@")[1]?.toLowerCase() ?? "";
+  const senderDomain = parseAddress(event.envelopeFrom)?.domain ?? "";
   const { rows } = await deps.pool.query<ClaimRow>(
     `WITH claimed AS (
        UPDATE deliveries d SET next_attempt_at = $3, leased_until = $3
@@ -328,7 +328,7 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed)
 /** DKIM-signs mail from a hosted domain that has a key (RFC 6376); unsigned when it has none. */
 async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderKey: SigningKey | undefined): Promise<Buffer> {
   if (!deps.signingKey) return raw;
-  const senderDomain = event.envelopeFrom.split("@")[1]?.toLowerCase();
+  const senderDomain = parseAddress(event.envelopeFrom)?.domain;
   const domain = fromDomain(raw) ?? senderDomain;
   if (!domain) return raw;
   // The claim read the envelope sender domain's key; another From: domain is asked for.
