@@ -1,4 +1,5 @@
 import "./instrument.js";
+import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { MailStore } from "@correo/mailstore";
 import { runService } from "@correo/runtime";
 import { Outbox } from "@correo/spool";
@@ -18,6 +19,8 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
   const mail = new MailStore({ pool, changes: outbox });
+  // Failed logins count over every protocol and copy: per client address, per account.
+  const logins = new LoginThrottle(r, config.prefix, loginThrottleLimits(config), { log });
   const tls = await loadTlsCredentials({ certPath: config.tlsCertPath, keyPath: config.tlsKeyPath, hostname: config.hostname });
 
   const maildrops = new PgMaildropStore({ pool, mail, redis: r, prefix: config.prefix, log });
@@ -28,6 +31,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
     store: maildrops,
     tls,
     plaintextAuth: config.pop3PlaintextAuth,
+    logins,
     log,
   };
   const pop3 = await startPop3Listener({ ...pop3Common, port: config.pop3Port });
@@ -36,7 +40,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   onStop(() => Promise.all([pop3.close(), pop3s.close()]).then(() => undefined));
   log.info({ pop3Port: pop3.port, pop3sPort: pop3s.port, tls: tls.source, plaintextAuth: config.pop3PlaintextAuth }, "POP3 listening (STLS and POP3S)");
 
-  const api = await buildMailboxApi({ logger: log, store: mail });
+  const api = await buildMailboxApi({ logger: log, store: mail, logins });
   await api.listen({ host: config.listenHost, port: config.retrievalHttpPort });
   // Stop taking requests first; the pool closes after in-flight ones finish.
   onStop(() => api.close());
@@ -53,6 +57,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
     hostname: config.hostname,
     storage: mailstoreAdapter(pool, mail),
     notifier: watchers,
+    logins,
     tls,
     log,
   });

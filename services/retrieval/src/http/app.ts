@@ -7,6 +7,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import type { LoginThrottle } from "@correo/login-throttle";
 import type { MailStore } from "@correo/mailstore";
 import type { Logger } from "@correo/telemetry";
 import { foldersRoutes } from "./folders-route.js";
@@ -16,6 +17,8 @@ import { tokensRoutes } from "./tokens-route.js";
 export interface MailboxApiOptions {
   logger: Logger;
   store: MailStore;
+  /** Failed Basic logins per client address and account (Redis, shared with SMTP, IMAP and POP3). */
+  logins?: LoginThrottle;
 }
 
 export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyInstance> {
@@ -48,7 +51,7 @@ export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyI
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   // Encapsulated plugins: each one's auth hook covers its own routes only.
-  await app.register(foldersRoutes, { store: opts.store });
-  await app.register(tokensRoutes, { pool: opts.store.pool });
+  await app.register(foldersRoutes, { store: opts.store, logins: opts.logins });
+  await app.register(tokensRoutes, { pool: opts.store.pool, logins: opts.logins });
   return app;
 }
