@@ -11,7 +11,7 @@ import type { LoginThrottle } from "@correo/login-throttle";
 import type { MailStore } from "@correo/mailstore";
 import type { Logger } from "@correo/telemetry";
 import { foldersRoutes } from "./folders-route.js";
-import { useProblemErrors } from "@correo/http-problem";
+import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { tokensRoutes } from "./tokens-route.js";
 
 export interface MailboxApiOptions {
@@ -24,6 +24,8 @@ export interface MailboxApiOptions {
 export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
+    // A URL that cannot be decoded (%FF) is a 400 problem like every other bad request.
+    frameworkErrors: frameworkProblems,
     bodyLimit: 64 * 1024,
     // Path and query values arrive as text and are coerced to the schema's types; nothing unknown is dropped silently.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: true, useDefaults: true, verbose: true } },
