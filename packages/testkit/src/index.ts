@@ -7,3 +7,4 @@ export { allowConnections, closeAmqpConnections, killRedisClients, terminateBack
 export { canStartPrivateRabbitMQ, startPrivateRabbitMQ, type PrivateRabbitMQ } from "./private-rabbitmq.js";
 export { recordStatements, type StatementRecorder } from "./statements.js";
 export { rawHttp, type RawHttpRequest, type RawHttpResponse } from "./raw-http.js";
+export { fuzzRun } from "./fuzz.js";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fuzzRun } from "@correo/testkit";
 import { Redis } from "ioredis";
 import type { FastifyInstance } from "fastify";
 import { addAccount, addDomain } from "@correo/directory";
@@ -182,7 +183,7 @@ describe("IMAP listener under fuzzed sessions", () => {
       fc.asyncProperty(imapOpening, fc.array(imapLine, { minLength: 1, maxLength: 10 }), async (opening, lines) => {
         await imapSession([...opening, ...lines]);
       }),
-      { seed: 1201, numRuns: 30, endOnFailure: true },
+      fuzzRun(1201, 30),
     );
     await imapWorks();
     expect(errors).toEqual([]);
@@ -252,7 +253,7 @@ describe("POP3 listener under fuzzed sessions", () => {
       fc.asyncProperty(fc.constantFrom([], [`USER ${USER}`, `PASS ${PASSWORD}`], [`USER ${USER}`, `PASS ${PASSWORD}`]), fc.array(popLine, { minLength: 1, maxLength: 10 }), async (opening, lines) => {
         await popSession([...opening, ...lines]);
       }),
-      { seed: 1202, numRuns: 35, endOnFailure: true },
+      fuzzRun(1202, 35),
     );
     await popWorks();
     expect(errors).toEqual([]);
@@ -325,10 +326,19 @@ describe("HTTP mailbox API under fuzzed requests", () => {
           expect(typeof problem.title, what).toBe("string");
         }
       }),
-      { seed: 1203, numRuns: 100, endOnFailure: true },
+      fuzzRun(1203, 100),
     );
     const ok = await rawHttp(apiPort, { method: "GET", path: "/v1/folders", headers: { authorization: basic(USER, PASSWORD) } });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body.toString()).folders.map((f: { name: string }) => f.name)).toContain("INBOX");
+  });
+});
+
+describe("what the fuzzers found, kept as cases", () => {
+  it("answers a path with non-UTF-8 percent-encoding (%FF) with a 400 problem, not fastify's own JSON", async () => {
+    const res = await rawHttp(apiPort, { method: "GET", path: "/v1/folders/%FF/messages", headers: { authorization: basic(USER, PASSWORD) } });
+    expect(res.status).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.body.toString()).errors).toEqual([{ field: "url", message: expect.stringMatching(/not a valid URL/) }]);
   });
 });

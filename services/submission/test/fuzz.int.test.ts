@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fuzzRun } from "@correo/testkit";
 import { addAccount, addDomain, createAdminKey, createApiKey } from "@correo/directory";
 import { eventually, isolatedInfra, rawHttp, waitForHttp, type IsolatedInfra, type RunningProcess } from "@correo/testkit";
 import { SmtpWire } from "./smtp-wire.js";
@@ -167,7 +168,7 @@ describe("SMTP listeners under fuzzed sessions", () => {
   it("MX: answers every line with a well-formed reply, closes only after 221/421, and takes a clean message after", async () => {
     await fc.assert(
       fc.asyncProperty(session(false), async (steps) => smtpSession(ports.mx, false, steps)),
-      { seed: 1204, numRuns: 100, endOnFailure: true },
+      fuzzRun(1204, 100),
     );
     expectAlive();
     await smtpWorks(ports.mx, false, false, USER);
@@ -176,7 +177,7 @@ describe("SMTP listeners under fuzzed sessions", () => {
   it("submission (implicit TLS, AUTH): answers every line with a well-formed reply, closes only after 221/421, and takes a clean message after", async () => {
     await fc.assert(
       fc.asyncProperty(session(true), async (steps) => smtpSession(ports.smtps, true, steps)),
-      { seed: 1205, numRuns: 25, endOnFailure: true },
+      fuzzRun(1205, 25),
     );
     expectAlive();
     await smtpWorks(ports.smtps, true, true, "x@elsewhere.test");
@@ -284,7 +285,7 @@ describe("HTTP submission API under fuzzed requests", () => {
           expect(problem.status, what).toBe(res.status);
         }
       }),
-      { seed: 1206, numRuns: 300, endOnFailure: true },
+      fuzzRun(1206, 300),
     );
     expectAlive();
     const ok = await rawHttp(ports.http, {
@@ -294,5 +295,36 @@ describe("HTTP submission API under fuzzed requests", () => {
       body: JSON.stringify({ from: USER, to: USER, subject: "after the fuzzing", text: "still here" }),
     });
     expect(ok.status, ok.body.toString()).toBe(202);
+  });
+});
+
+describe("what the fuzzers found, kept as cases", () => {
+  const post = (path: string, body: unknown) =>
+    rawHttp(ports.http, { method: "POST", path, headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  it("refuses a NUL in a composed header or in metadata with 400 naming the field, not 503 for ever", async () => {
+    for (const [body, field] of [
+      [{ from: USER, to: USER, subject: "a\u0000b", text: "x" }, "body.subject"],
+      [{ from: USER, to: USER, headers: { "X-Note": "\u0000" }, text: "x" }, "body.headers.X-Note"],
+      [{ from: `A\u0000 <${USER}>`, to: USER, text: "x" }, "body.from"],
+      [{ from: USER, to: USER, text: "x", metadata: { k: "\u0000" } }, "body.metadata.k"],
+    ] as const) {
+      const res = await post("/v1/messages", body);
+      expect(res.status, res.body.toString()).toBe(400);
+      expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(res.body.toString()).errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+  });
+
+  it("refuses a raw message with a NUL in its header with 400, not 503 for ever", async () => {
+    const res = await post("/v1/messages/raw", { from: USER, to: USER, message: `From: ${USER}\r\nSubject: a\u0000b\r\n\r\nbody\r\n` });
+    expect(res.status, res.body.toString()).toBe(400);
+    expect(res.body.toString()).toMatch(/NUL/);
+  });
+
+  it("answers a path with non-UTF-8 percent-encoding (%FF) with a 400 problem", async () => {
+    const res = await rawHttp(ports.http, { method: "GET", path: "/v1/messages/%FF", headers: { authorization: `Bearer ${apiKey}` } });
+    expect(res.status).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
   });
 });

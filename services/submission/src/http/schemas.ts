@@ -1,8 +1,9 @@
 import { Type, type Static } from "@sinclair/typebox";
 
 // No CR or LF anywhere a header value comes from: that is how header injection works.
+// No NUL either: RFC 5322 §4 forbids generating it, and PostgreSQL cannot store it as text.
 const HeaderText = (maxLength: number, description: string) =>
-  Type.String({ maxLength, pattern: "^[^\\r\\n]*$", description });
+  Type.String({ maxLength, pattern: "^[^\\r\\n\\u0000]*$", description });
 const AddressField = HeaderText(998, "an address, optionally with a display name: 'Ana <ana@example.com>'");
 const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 1000 })]);
 
@@ -11,7 +12,7 @@ const Tags = Type.Array(Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" }), {
   uniqueItems: true,
   description: "labels to find the message by later (GET /v1/messages?tag=…)",
 });
-const Metadata = Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$" }), Type.String({ maxLength: 1000 }), {
+const Metadata = Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$" }), Type.String({ maxLength: 1000, pattern: "^[^\\u0000]*$" }), {
   maxProperties: 50,
   description: "your own key → value pairs, returned with the message; never added to the message itself",
 });
