@@ -335,6 +335,19 @@ describe("HTTP mailbox API under fuzzed requests", () => {
 });
 
 describe("what the fuzzers found, kept as cases", () => {
+  it("refuses a folder name holding NUL (%00) with 400, not 503 for ever", async () => {
+    const auth = { authorization: basic(USER, PASSWORD) };
+    for (const r of [
+      { method: "GET", path: "/v1/folders/%00/messages", headers: auth },
+      { method: "HEAD", path: "/v1/folders/a%00b/messages/1", headers: auth },
+      { method: "POST", path: "/v1/folders/INBOX/messages/1/move", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ to: "Tr\u0000ash" }) },
+    ]) {
+      const res = await rawHttp(apiPort, r);
+      expect(res.status, `${r.method} ${r.path} ${res.body.toString()}`).toBe(400);
+      if (r.method !== "HEAD") expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    }
+  });
+
   it("answers a path with non-UTF-8 percent-encoding (%FF) with a 400 problem, not fastify's own JSON", async () => {
     const res = await rawHttp(apiPort, { method: "GET", path: "/v1/folders/%FF/messages", headers: { authorization: basic(USER, PASSWORD) } });
     expect(res.status).toBe(400);
