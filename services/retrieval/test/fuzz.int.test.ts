@@ -142,18 +142,59 @@ const imapLine = fc
   .map(([tag, cmd]) => `${tag} ${cmd}`)
   .filter((l) => !/\{\d*\+?\}?$/.test(l) && !/STARTTLS/i.test(l) && !/^[*+]/.test(l));
 
+/** A message to APPEND: a sound one, one with octets replaced or cut short, or lines of noise. */
+const appendedMessage = fc.oneof(
+  fc.constant(MESSAGE(9).toString("latin1")),
+  fc
+    .tuple(fc.array(fc.tuple(fc.nat(MESSAGE(9).length - 1), octet), { maxLength: 8 }), fc.nat(MESSAGE(9).length))
+    .map(([edits, cut]) => {
+      const m = MESSAGE(9).toString("latin1").split("");
+      for (const [at, c] of edits) m[at] = c;
+      return m.join("").slice(0, Math.max(1, cut));
+    }),
+  fc.array(fc.oneof(noise, fc.constantFrom("Content-Type: multipart/mixed; boundary=x", "--x", "--x--", "Content-Transfer-Encoding: base64", "", "=?utf-8?B?w6k=?=")), { maxLength: 12 }).map((l) => l.join("\r\n")),
+);
+/** APPEND with a literal (synchronizing, or LITERAL+ as RFC 7888 allows), the one command the driver sends a literal for. */
+const imapAppend = fc
+  .tuple(
+    fc.stringMatching(/^[A-Za-z0-9]{1,6}$/),
+    mailbox,
+    fc.constantFrom("", "(\\Seen)", "(\\Bogus $x)", '"01-Jan-2024 00:00:00 +0000"', '(\\Seen) "32-Jan-2024 99:00:00 +0000"', "("),
+    appendedMessage,
+    fc.boolean(),
+  )
+  .map(([tag, box, extra, message, nonSync]): ImapStep => {
+    const literal = Buffer.from(message, "latin1");
+    return { line: `${tag} APPEND ${box}${extra ? ` ${extra}` : ""} {${literal.length}${nonSync ? "+" : ""}}`, literal, nonSync };
+  });
+type ImapStep = string | { line: string; literal: Buffer; nonSync: boolean };
+const imapStep: fc.Arbitrary<ImapStep> = fc.oneof({ weight: 8, arbitrary: imapLine }, { weight: 1, arbitrary: imapAppend });
+
 /** Everything up to the completion of the command tagged `tag` (or a BYE, or an untagged BAD for a line without a tag). */
 const imapDone = (tag: string) => new RegExp(`(^|\\r\\n)((${tag.replace(/[^A-Za-z0-9]/g, "\\$&")} (OK|NO|BAD))|\\* BYE|\\* BAD)[^\\r\\n]*\\r\\n|(^|\\r\\n)\\+ [^\\r\\n]*\\r\\n$`);
 
 /** Mostly logged in, often with INBOX selected: the fuzzed lines after it reach every state. */
 const imapOpening = fc.constantFrom([], [`l LOGIN ${USER} ${PASSWORD}`], [`l LOGIN ${USER} ${PASSWORD}`, "s SELECT INBOX"], [`l LOGIN ${USER} ${PASSWORD}`, "s SELECT INBOX"]);
 
-async function imapSession(lines: string[]): Promise<void> {
+async function imapSession(steps: ImapStep[]): Promise<void> {
   const wire = await LineWire.open(imap.port);
   expect(await wire.until(/^\* OK[^\r\n]*\r\n/)).toMatch(/^\* OK /);
-  for (const line of lines) {
+  for (const step of steps) {
+    const line = typeof step === "string" ? step : step.line;
     const tag = line.split(" ", 1)[0]!;
-    let answer = await ask(wire, line, imapDone(tag));
+    let answer: string;
+    if (typeof step === "string") answer = await ask(wire, line, imapDone(tag));
+    else if (step.nonSync) {
+      wire.write(Buffer.concat([Buffer.from(line + "\r\n", "latin1"), step.literal, Buffer.from("\r\n")]));
+      answer = await wire.until(imapDone(tag), 8000);
+    } else {
+      // RFC 3501 §7.5: the literal only after the server's "+"; a tagged answer instead ends the command.
+      answer = await ask(wire, line, imapDone(tag));
+      if (/(^|\r\n)\+ [^\r\n]*\r\n$/.test(answer)) {
+        wire.write(Buffer.concat([step.literal, Buffer.from("\r\n")]));
+        answer += await wire.until(imapDone(tag), 8000);
+      }
+    }
     // A continuation (AUTHENTICATE without initial response, IDLE): answer it, then read on.
     for (let i = 0; answer.match(/(^|\r\n)\+ [^\r\n]*\r\n$/) && i < 3; i++) {
       answer += await ask(wire, /IDLE/i.test(line) ? "DONE" : "*", imapDone(tag));
@@ -180,8 +221,8 @@ async function imapWorks(): Promise<void> {
 describe("IMAP listener under fuzzed sessions", () => {
   it("answers every line with a tagged OK/NO/BAD or an untagged BAD/BYE, and a clean session works after", async () => {
     await fc.assert(
-      fc.asyncProperty(imapOpening, fc.array(imapLine, { minLength: 1, maxLength: 10 }), async (opening, lines) => {
-        await imapSession([...opening, ...lines]);
+      fc.asyncProperty(imapOpening, fc.array(imapStep, { minLength: 1, maxLength: 10 }), async (opening, steps) => {
+        await imapSession([...opening, ...steps]);
       }),
       fuzzRun(1201, 30),
     );
