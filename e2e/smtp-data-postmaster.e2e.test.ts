@@ -164,7 +164,7 @@ describe("a NUL in the header", () => {
       message: "From: ana@example.test\r\nSubject: nul\u0000inside\r\n\r\nbody\r\n",
     });
     expect(raw).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
-    expect(raw.body.errors).toEqual([{ field: "message", message: "has a NUL byte in its header (RFC 5322 §2.2)" }]);
+    expect(raw.body.errors).toEqual([{ field: "message", message: "header line 2 holds a NUL octet (RFC 5322 §4)" }]);
     const composed = await post("/v1/messages", { from: "ana@example.test", to: "ana@example.test", subject: "nul\u0000inside", text: "body" });
     expect(composed).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
     expect(composed.body.errors).toEqual([expect.objectContaining({ field: "body.subject" })]);

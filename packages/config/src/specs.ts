@@ -39,6 +39,18 @@ const tlsSpec = {
   tlsKeyPath: optionalText("TLS_KEY_PATH", "PEM private key of TLS_CERT_PATH"),
 } as const;
 
+/**
+ * Failed logins (SMTP AUTH, IMAP, POP3, HTTP Basic), counted in Redis over all copies:
+ * a client address is refused past a number of failures, an account's failures are
+ * answered later and later (packages/login-throttle). No account is ever locked.
+ */
+const loginThrottleSpec = {
+  authMaxFailuresPerIp: positiveInt("AUTH_MAX_FAILURES_PER_IP", "failed logins from one client address (IPv6: one /64) before it is refused for AUTH_FAILURE_WINDOW", 10),
+  authFailureWindow: duration("AUTH_FAILURE_WINDOW", "how long a failed login counts after the latest one, per address and per account", "15m"),
+  authPenaltyBase: duration("AUTH_PENALTY_BASE", "delay of an account's second failed login, doubling with each further one (0ms: none)", "500ms"),
+  authPenaltyMax: duration("AUTH_PENALTY_MAX", "longest delay before a failed login is answered", "15s"),
+} as const;
+
 function redriveAfter() {
   return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
 }
@@ -61,6 +73,7 @@ export const serviceSpecs = {
   submission: {
     ...infraSpec,
     ...tlsSpec,
+    ...loginThrottleSpec,
     opsPort: opsPort(9101),
     httpPort: port("SUBMISSION_HTTP_PORT", "HTTP API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
@@ -78,9 +91,6 @@ export const serviceSpecs = {
     smtpMaxConnectionsPerIp: positiveInt("SMTP_MAX_CONNECTIONS_PER_IP", "concurrent SMTP connections per client address", 20),
     smtpMaxConnections: positiveInt("SMTP_MAX_CONNECTIONS", "concurrent connections one SMTP listener of this process takes, from all clients (MX, submission and submissions each)", 1000),
     smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
-    smtpAuthMaxFailuresPerIp: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_IP", "failed AUTH per client address before lockout", 10),
-    smtpAuthMaxFailuresPerAccount: positiveInt("SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT", "failed AUTH per account name before lockout", 5),
-    smtpAuthFailureWindow: duration("SMTP_AUTH_FAILURE_WINDOW", "how long failed AUTH attempts are counted", "15m"),
     smtpMessagesPerHour: positiveInt("SMTP_MESSAGES_PER_HOUR", "messages one account may submit per hour", 500),
     postmasterAddress: postmasterAddress(),
   },
@@ -133,6 +143,7 @@ export const serviceSpecs = {
   retrieval: {
     ...infraSpec,
     ...tlsSpec,
+    ...loginThrottleSpec,
     opsPort: opsPort(9105),
     outboxSweepInterval: outboxSweepInterval(),
     pop3Port: port("POP3_PORT", "POP3 port", 2110),

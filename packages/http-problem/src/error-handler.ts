@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { problems, sendProblem, type FieldError, type Problem } from "./problem.js";
 import { isDependencyUnavailable } from "./unavailable.js";
 
@@ -64,4 +64,15 @@ export function useProblemErrors(app: FastifyInstance, onFailure: Problem): void
     return sendProblem(reply, onFailure);
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problems.notFound(`no route ${req.method} ${req.url}`)));
+}
+
+/**
+ * Fastify's `frameworkErrors` option (errors raised before any route or error handler
+ * runs): a URL whose percent-encoding is not UTF-8 (`%FF`, FST_ERR_BAD_URL) is a 400
+ * problem naming the URL, not fastify's own JSON.
+ */
+export function frameworkProblems(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const message = err.code === "FST_ERR_BAD_URL" ? "is not a valid URL: a percent-encoded part is not UTF-8" : err.message;
+  void sendProblem(reply, status === 400 ? problems.invalid([{ field: "url", message }]) : { title: err.name, status, detail: err.message });
 }

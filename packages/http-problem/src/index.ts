@@ -1,3 +1,3 @@
 export { sendProblem, problems, type Problem, type FieldError } from "./problem.js";
-export { fieldErrors, useProblemErrors } from "./error-handler.js";
+export { fieldErrors, frameworkProblems, useProblemErrors } from "./error-handler.js";
 export { isDependencyUnavailable } from "./unavailable.js";

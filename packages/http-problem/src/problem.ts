@@ -42,6 +42,7 @@ export const problems = {
   notFound: (detail: string, field?: string): Problem => ({ title: "Not Found", status: 404, detail, ...withField(field, detail) }),
   notAcceptable: (detail: string, field?: string): Problem => ({ title: "Not Acceptable", status: 406, detail, ...withField(field, detail) }),
   conflict: (detail: string, field?: string): Problem => ({ title: "Conflict", status: 409, detail, ...withField(field, detail) }),
+  tooManyRequests: (detail: string): Problem => ({ title: "Too Many Requests", status: 429, detail }),
   tooLarge: (detail: string): Problem => ({ title: "Payload Too Large", status: 413, detail }),
   insufficientStorage: (detail: string, field?: string): Problem => ({
     title: "Insufficient Storage",

@@ -4,6 +4,6 @@ export { encodeValue, untagged, statusLine, continuation, atom, type ImapValue, 
 export { encodeMailboxName, decodeMailboxName } from "./mutf7.js";
 export { parseSequenceSet, resolveSequenceNumbers, resolveUids, compactSet } from "./sequence.js";
 export { sectionBytes, bodyStructureValue, envelopeValue, filterHeader, type SectionSpec } from "./body-section.js";
-export { ImapSession, commandNameOf, type SessionIO, type SessionOptions, type SessionObserver, type SessionState } from "./session.js";
+export { ImapSession, commandNameOf, type SessionIO, type SessionOptions, type SessionObserver, type SessionState, type LoginGuard, type LoginAttemptOutcome } from "./session.js";
 export { IDLE_POLL_MS } from "./commands/idle.js";
 export * from "./storage.js";

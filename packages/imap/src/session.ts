@@ -36,10 +36,22 @@ export interface SessionOptions {
   secure: boolean;
   /** Whether STARTTLS is offered. */
   tlsAvailable: boolean;
-  /** Pause before answering a failed login. */
+  /** Pause before answering a failed login (when there is no `guardLogin`). */
   delayAfterAuthFailure?: () => Promise<void>;
+  /**
+   * Around each password check (LOGIN, AUTHENTICATE): may refuse the attempt before the
+   * check (a throttled client address) and waits the delay of a failure itself.
+   */
+  guardLogin?: LoginGuard;
   observer?: SessionObserver;
 }
+
+export type LoginAttemptOutcome =
+  | { outcome: "ok"; account: ImapUser }
+  | { outcome: "failed" }
+  | { outcome: "refused"; retryAfterMs: number };
+
+export type LoginGuard = (user: string, check: () => Promise<ImapUser | undefined>) => Promise<LoginAttemptOutcome>;
 
 export interface SessionObserver {
   command?(name: string): void;

@@ -6,3 +6,5 @@ export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { allowConnections, closeAmqpConnections, killRedisClients, terminateBackends, terminateIdleInTransaction } from "./faults.js";
 export { canStartPrivateRabbitMQ, startPrivateRabbitMQ, type PrivateRabbitMQ } from "./private-rabbitmq.js";
 export { recordStatements, type StatementRecorder } from "./statements.js";
+export { rawHttp, type RawHttpRequest, type RawHttpResponse } from "./raw-http.js";
+export { fuzzRun } from "./fuzz.js";

@@ -1,4 +1,5 @@
 import "./instrument.js";
+import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { MailStore } from "@correo/mailstore";
 import { runService } from "@correo/runtime";
 import { Outbox } from "@correo/spool";
@@ -19,6 +20,8 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());
   const mail = new MailStore({ pool, changes: outbox });
+  // Failed logins count over every protocol and copy: per client address, per account.
+  const logins = new LoginThrottle(r, config.prefix, loginThrottleLimits(config), { log });
   const tls = await loadTlsCredentials({ certPath: config.tlsCertPath, keyPath: config.tlsKeyPath, hostname: config.hostname });
 
   // POP3_MAX_CONNECTIONS counts POP3 and POP3S together.
@@ -32,6 +35,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
     tls,
     plaintextAuth: config.pop3PlaintextAuth,
     slots: pop3Slots,
+    logins,
     log,
   };
   const pop3 = await startPop3Listener({ ...pop3Common, port: config.pop3Port });
@@ -40,7 +44,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   onStop(() => Promise.all([pop3.close(), pop3s.close()]).then(() => undefined));
   log.info({ pop3Port: pop3.port, pop3sPort: pop3s.port, tls: tls.source, plaintextAuth: config.pop3PlaintextAuth }, "POP3 listening (STLS and POP3S)");
 
-  const api = await buildMailboxApi({ logger: log, store: mail });
+  const api = await buildMailboxApi({ logger: log, store: mail, logins });
   await api.listen({ host: config.listenHost, port: config.retrievalHttpPort });
   // Stop taking requests first; the pool closes after in-flight ones finish.
   onStop(() => api.close());
@@ -57,6 +61,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
     hostname: config.hostname,
     storage: mailstoreAdapter(pool, mail),
     notifier: watchers,
+    logins,
     tls,
     log,
     maxConnections: config.imapMaxConnections,

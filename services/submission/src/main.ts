@@ -1,4 +1,5 @@
 import "./instrument.js";
+import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
 import { loadTlsCredentials } from "@correo/tls";
@@ -38,19 +39,18 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     mxGreetPauseMs: config.smtpMxGreetPause,
     maxUnauthenticatedCommands: config.smtpMaxUnauthCommands,
     maxConnectionsPerIp: config.smtpMaxConnectionsPerIp,
-    authMaxFailuresPerIp: config.smtpAuthMaxFailuresPerIp,
-    authMaxFailuresPerAccount: config.smtpAuthMaxFailuresPerAccount,
     authMaxFailuresPerSession: 3,
-    authFailureWindowMs: config.smtpAuthFailureWindow,
     messagesPerHour: config.smtpMessagesPerHour,
   };
   const counters = new SmtpCounters(await redis(), config.prefix, systemClock, { leaseTtlMs: config.smtpConnectionLease, log });
   onStop(() => counters.stop());
+  const logins = new LoginThrottle(await redis(), config.prefix, loginThrottleLimits(config), { log });
   const smtp = {
     pool,
     outbox,
     clock: systemClock,
     counters,
+    logins,
     hostname: config.hostname,
     redriveAfterMs: config.redriveAfter,
     limits,

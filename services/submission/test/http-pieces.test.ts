@@ -37,7 +37,7 @@ describe("raw messages", () => {
     expect(rawMessageProblem(Buffer.from("hello world\r\n\r\nbody"))).toMatch(/header field/);
     expect(rawMessageProblem(Buffer.from("From: a@b.test\r\nnot a header\r\n\r\nbody"))).toMatch(/line 2/);
     expect(rawMessageProblem(Buffer.from("From: a@b.test\r\nSubject: x\r\n y\r\n\r\nbody"))).toBeUndefined();
-    expect(rawMessageProblem(Buffer.from("From: a@b.test\r\nSubject: x\0y\r\n\r\nbody"))).toBe("has a NUL byte in its header (RFC 5322 §2.2)");
+    expect(rawMessageProblem(Buffer.from("From: a@b.test\r\nSubject: x\0y\r\n\r\nbody"))).toBe("header line 2 holds a NUL octet (RFC 5322 §4)");
     expect(rawMessageProblem(Buffer.from("From: a@b.test\r\n\r\nbo\0dy"))).toBeUndefined();
   });
   it("reads unfolded header fields", () => {

@@ -5,7 +5,7 @@ import { scanLines } from "../src/smtp/bare-newline.js";
 import { relayTrick } from "../src/smtp/policy/address.js";
 import { decideRecipient, precheckRecipient } from "../src/smtp/policy/rcpt.js";
 import { decideInboundSender, decideSubmissionSender } from "../src/smtp/policy/mail.js";
-import { afterAuthFailure, decideAuthAttempt } from "../src/smtp/policy/auth.js";
+import { decideAuth } from "../src/smtp/policy/auth.js";
 import { inspectMessage } from "../src/smtp/policy/data.js";
 import { formatReply } from "../src/smtp/replies.js";
 import type { Verdict } from "../src/smtp/verdict.js";
@@ -113,16 +113,18 @@ describe("MAIL FROM", () => {
   });
 });
 
-describe("AUTH limits", () => {
-  const limits = { maxFailuresPerIp: 10, maxFailuresPerAccount: 5, maxFailuresPerSession: 3 };
-  it("locks out an address or an account after too many failures with 454 4.7.0", () => {
-    expect(line(decideAuthAttempt({ failuresByIp: 9, failuresByAccount: 4 }, limits))).toBe("accept");
-    expect(line(decideAuthAttempt({ failuresByIp: 10, failuresByAccount: 0 }, limits))).toBe("454 4.7.0");
-    expect(line(decideAuthAttempt({ failuresByIp: 0, failuresByAccount: 5 }, limits))).toBe("454 4.7.0");
+describe("AUTH replies", () => {
+  it("accepts the right password, however many failures the account has had elsewhere", () => {
+    expect(line(decideAuth({ outcome: "ok", account: { id: 1 } }, 2, 3))).toBe("accept");
+  });
+  it("refuses a throttled client address with 454 4.7.0 and says when to come back", () => {
+    const v = decideAuth({ outcome: "refused", retryAfterMs: 89_500 }, 0, 3);
+    expect(line(v)).toBe("454 4.7.0");
+    expect(v.verdict !== "accept" && v.reply.text).toMatch(/from your address, try again in 90 seconds/);
   });
   it("answers 535 5.7.8, then 421 once the session failed too often", () => {
-    expect(line(afterAuthFailure(1, limits))).toBe("535 5.7.8");
-    expect(line(afterAuthFailure(3, limits))).toBe("421 4.7.0");
+    expect(line(decideAuth({ outcome: "failed", delayMs: 0 }, 1, 3))).toBe("535 5.7.8");
+    expect(line(decideAuth({ outcome: "failed", delayMs: 0 }, 3, 3))).toBe("421 4.7.0");
   });
 });
 

@@ -26,10 +26,10 @@ export class SmtpWire {
     socket.on("error", () => undefined);
   }
 
-  static async open(port: number, implicitTls = false): Promise<SmtpWire> {
-    const socket = implicitTls
-      ? tlsConnect({ host: "127.0.0.1", port, rejectUnauthorized: false })
-      : netConnect({ host: "127.0.0.1", port });
+  /** `localAddress` (e.g. 127.0.0.2, any of 127/8 on Linux) makes the client another address to the server. */
+  static async open(port: number, implicitTls = false, localAddress?: string): Promise<SmtpWire> {
+    const tcp = netConnect({ host: "127.0.0.1", port, localAddress });
+    const socket = implicitTls ? tlsConnect({ socket: tcp, rejectUnauthorized: false }) : tcp;
     await new Promise<void>((resolve, reject) => {
       socket.once(implicitTls ? "secureConnect" : "connect", () => resolve());
       socket.once("error", reject);

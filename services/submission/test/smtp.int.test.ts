@@ -56,8 +56,9 @@ beforeAll(async () => {
   service = await spawnSubmission(infra, ports, {
     MAX_MESSAGE_SIZE: "200000",
     SMTP_MAX_RECIPIENTS: "5",
-    SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT: "4",
-    SMTP_AUTH_MAX_FAILURES_PER_IP: "100",
+    AUTH_MAX_FAILURES_PER_IP: "6",
+    AUTH_PENALTY_BASE: "100ms",
+    AUTH_PENALTY_MAX: "800ms",
     SMTP_MAX_CONNECTIONS_PER_IP: "8",
     SMTP_MESSAGES_PER_HOUR: "3",
     SMTP_IDLE_TIMEOUT: "3s",
@@ -75,8 +76,8 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  // Each test starts with no failed logins on record (the counters are per client address).
-  const keys = await redis.keys(`${infra.prefix}:smtp:authfail:*`);
+  // Each test starts with no failed logins on record (per client address and per account).
+  const keys = await redis.keys(`${infra.prefix}:login:*`);
   if (keys.length) await redis.del(...keys);
 });
 
@@ -369,23 +370,66 @@ code, msg = s.docmd("NOOP"); s.quit(); print(code)
     wire.close();
   });
 
-  it("refuses AUTH brute force: 535 5.7.8, then 421 per session, then 454 4.7.0 for the account even with the right password", async () => {
-    const tryLogin = async (wire: SmtpWire, pass: string) =>
-      wire.command(`AUTH PLAIN ${Buffer.from(`\0ana@example.test\0${pass}`).toString("base64")}`);
-    const wire = await SmtpWire.open(ports.smtps, true);
-    await wire.reply();
-    await wire.command("EHLO brute.test");
-    expect(await tryLogin(wire, "guess-1")).toMatch(/^535 5\.7\.8 /);
-    expect(await tryLogin(wire, "guess-2")).toMatch(/^535 5\.7\.8 /);
-    expect(await tryLogin(wire, "guess-3")).toMatch(/^421 4\.7\.0 /);
-    expect(await wire.reply()).toBe(""); // closed
-    const again = await SmtpWire.open(ports.smtps, true);
-    await again.reply();
-    await again.command("EHLO brute.test");
-    expect(await tryLogin(again, "guess-4")).toMatch(/^535 5\.7\.8 /);
-    // Four failures for the account (SMTP_AUTH_MAX_FAILURES_PER_ACCOUNT=4): locked out, whatever the password.
-    expect(await tryLogin(again, PASSWORD)).toMatch(/^454 4\.7\.0 /);
-    again.close();
+  describe("AUTH brute force: the attacker's address is throttled, the account is never locked", () => {
+    const plainAuth = (pass: string, user = "ana@example.test") => `AUTH PLAIN ${Buffer.from(`\0${user}\0${pass}`).toString("base64")}`;
+    /** A fresh authenticated-to-be session on SMTPS from `from` (another address of 127/8). */
+    const session = async (from: string) => {
+      const wire = await SmtpWire.open(ports.smtps, true, from);
+      await wire.reply();
+      await wire.command("EHLO brute.test");
+      return wire;
+    };
+
+    it("answers 535 5.7.8, then 421 and closes after three failures in one session", async () => {
+      const wire = await session("127.0.0.5");
+      expect(await wire.command(plainAuth("guess-1"))).toMatch(/^535 5\.7\.8 /);
+      expect(await wire.command(plainAuth("guess-2"))).toMatch(/^535 5\.7\.8 /);
+      expect(await wire.command(plainAuth("guess-3"))).toMatch(/^421 4\.7\.0 /);
+      expect(await wire.reply()).toBe(""); // closed
+    });
+
+    it("lets the right password in from another address after 10 failures from the attacker's, which gets 454 4.7.0", async () => {
+      const attacker = "127.0.0.2";
+      const elapsed: number[] = [];
+      let wire = await session(attacker);
+      for (let i = 1; i <= 10; i++) {
+        if (wire.closed) wire = await session(attacker);
+        const started = performance.now();
+        const reply = await wire.command(plainAuth(`guess-${i}`));
+        elapsed.push(performance.now() - started);
+        // Six failures (AUTH_MAX_FAILURES_PER_IP=6), then the address is refused before the password is read.
+        expect(reply, `attempt ${i}`).toMatch(i <= 6 ? /^(535 5\.7\.8|421 4\.7\.0) / : /^454 4\.7\.0 .*from your address/);
+        if (reply.startsWith("421")) await wire.reply();
+      }
+      // The attacker's address stays refused, even with the right password.
+      if (wire.closed) wire = await session(attacker);
+      expect(await wire.command(plainAuth(PASSWORD))).toMatch(/^454 4\.7\.0 /);
+      wire.close();
+
+      // The owner, from another address: in at once.
+      const owner = await session("127.0.0.3");
+      expect(await owner.command(plainAuth(PASSWORD))).toMatch(/^235 /);
+      owner.close();
+
+      // The account's failures were answered later and later (0, 100, 200, 400, 800, 800 ms; lower bounds only, CI is noisy).
+      expect(elapsed[2]!).toBeGreaterThanOrEqual(180);
+      expect(elapsed[3]!).toBeGreaterThanOrEqual(360);
+      expect(elapsed[4]!).toBeGreaterThanOrEqual(720);
+      expect(elapsed[5]!).toBeGreaterThanOrEqual(720);
+    });
+
+    it("slows a third address's wrong guesses for the same account: the penalty follows the account, not the address", async () => {
+      const first = await session("127.0.0.6");
+      for (let i = 0; i < 2; i++) expect(await first.command(plainAuth(`guess-${i}`))).toMatch(/^535 /);
+      first.close();
+      const other = await session("127.0.0.7");
+      const started = performance.now();
+      expect(await other.command(plainAuth("guess-x"))).toMatch(/^535 5\.7\.8 /);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(180); // the account's third failure: 200 ms
+      // ...and the right password from there still gets in.
+      expect(await other.command(plainAuth(PASSWORD))).toMatch(/^235 /);
+      other.close();
+    });
   });
 
   it("defers an account over SMTP_MESSAGES_PER_HOUR with 450 4.7.1", async () => {

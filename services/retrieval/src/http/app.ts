@@ -7,20 +7,25 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import type { LoginThrottle } from "@correo/login-throttle";
 import type { MailStore } from "@correo/mailstore";
 import type { Logger } from "@correo/telemetry";
 import { foldersRoutes } from "./folders-route.js";
-import { useProblemErrors } from "@correo/http-problem";
+import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { tokensRoutes } from "./tokens-route.js";
 
 export interface MailboxApiOptions {
   logger: Logger;
   store: MailStore;
+  /** Failed Basic logins per client address and account (Redis, shared with SMTP, IMAP and POP3). */
+  logins?: LoginThrottle;
 }
 
 export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
+    // A URL that cannot be decoded (%FF) is a 400 problem like every other bad request.
+    frameworkErrors: frameworkProblems,
     bodyLimit: 64 * 1024,
     // Path and query values arrive as text and are coerced to the schema's types; nothing unknown is dropped silently.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: true, useDefaults: true, verbose: true } },
@@ -48,7 +53,7 @@ export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyI
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   // Encapsulated plugins: each one's auth hook covers its own routes only.
-  await app.register(foldersRoutes, { store: opts.store });
-  await app.register(tokensRoutes, { pool: opts.store.pool });
+  await app.register(foldersRoutes, { store: opts.store, logins: opts.logins });
+  await app.register(tokensRoutes, { pool: opts.store.pool, logins: opts.logins });
   return app;
 }

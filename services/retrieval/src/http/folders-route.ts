@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isRefusal, type MailStore, type Mailbox } from "@correo/mailstore";
+import type { LoginThrottle } from "@correo/login-throttle";
 import { requireAccount } from "./auth.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { attachmentAt, summarize, viewMessage } from "./message-view.js";
@@ -31,6 +32,7 @@ import {
 
 export interface FoldersRouteOptions {
   store: MailStore;
+  logins?: LoginThrottle;
 }
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };
@@ -55,7 +57,7 @@ function contentDisposition(kind: "attachment" | "inline", filename: string): st
 
 export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOptions): Promise<void> {
   const { store } = opts;
-  requireAccount(app, store.pool);
+  requireAccount(app, store.pool, opts.logins);
 
   /** The caller's folder by name, or a 404 naming the path parameter. */
   async function folderOf(req: FastifyRequest, reply: FastifyReply, name: string): Promise<Mailbox | undefined> {

@@ -3,9 +3,12 @@ import { Type, type Static } from "@sinclair/typebox";
 
 // --- requests ------------------------------------------------------------------------
 
+// RFC 3501 §9: no IMAP string holds NUL (CHAR is %x01-7F), nor can PostgreSQL text.
+const NO_NUL = "^[^\\u0000]*$";
 const FolderName = Type.String({
   minLength: 1,
   maxLength: 255,
+  pattern: NO_NUL,
   description: "folder name, URL-encoded (hierarchy delimiter '/', so 'Projects/2026' is 'Projects%2F2026'); INBOX in any case",
 });
 const Uid = Type.Integer({ minimum: 1, maximum: 4294967295, description: "the message's UID in its folder (RFC 3501 §2.3.1.1)" });
@@ -49,7 +52,7 @@ export const FlagsBody = Type.Object(
 export type FlagsBody = Static<typeof FlagsBody>;
 
 export const MoveBody = Type.Object(
-  { to: Type.String({ minLength: 1, maxLength: 255, description: "the destination folder's name" }) },
+  { to: Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL, description: "the destination folder's name" }) },
   { additionalProperties: false },
 );
 export type MoveBody = Static<typeof MoveBody>;

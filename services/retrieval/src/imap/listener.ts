@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, TLSSocket, type SecureContext } from "node:tls";
 import { once } from "node:events";
 import { CommandFramer, ImapSession, commandNameOf, DEFAULT_LIMITS, type ChangeNotifier, type FramedLine, type FramerLimits, type ImapStorage } from "@correo/imap";
+import type { LoginThrottle } from "@correo/login-throttle";
 import { protocolSession, type Logger } from "@correo/telemetry";
 
 export interface ImapListenerOptions {
@@ -25,6 +26,9 @@ export interface ImapListenerOptions {
   limits?: FramerLimits;
   /** RFC 3501 §5.4: the autologout timer is at least 30 minutes. */
   idleTimeoutMs?: number;
+  /** Failed logins per client address and account (Redis, shared with SMTP, POP3 and HTTP). */
+  logins?: LoginThrottle;
+  /** Without `logins`: the fixed pause before answering a failed login. */
   authFailureDelayMs?: number;
   /** IMAP_MAX_CONNECTIONS: connections of both listeners together; the next gets BYE [UNAVAILABLE]. */
   maxConnections?: number;
@@ -109,6 +113,7 @@ class ImapConnection {
       secure,
       tlsAvailable: true,
       delayAfterAuthFailure: () => new Promise((r) => setTimeout(r, delayMs)),
+      guardLogin: opts.logins ? (user, check) => opts.logins!.attempt(socket.remoteAddress, user, check) : undefined,
       io: {
         write: (data) => this.write(data),
         nextLine: async () => {

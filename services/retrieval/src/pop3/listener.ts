@@ -7,6 +7,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { once } from "node:events";
+import type { LoginThrottle } from "@correo/login-throttle";
 import { protocolSession, type Logger, type ProtocolSession } from "@correo/telemetry";
 import type { TlsCredentials } from "@correo/tls";
 import { ConnectionSlots } from "../connection-slots.js";
@@ -25,7 +26,9 @@ export interface Pop3ListenerOptions {
   log: Logger;
   /** RFC 1939 §3: the autologout timer must be at least 10 minutes (the default). */
   idleTimeoutMs?: number;
-  /** Pause before answering a failed PASS. */
+  /** Failed logins per client address and account (Redis, shared with SMTP, IMAP and HTTP). */
+  logins?: LoginThrottle;
+  /** Without `logins`: the fixed pause before answering a failed PASS. */
   authFailureDelayMs?: number;
   /** Connections beyond this are turned away with -ERR [SYS/TEMP]. */
   maxConnections?: number;
@@ -148,6 +151,7 @@ class Pop3Connection {
         plaintextAuth: plaintextAuthAllowed(opts.plaintextAuth ?? "loopback", accepted.remoteAddress),
       },
       delayAfterAuthFailure: () => new Promise((resolve) => setTimeout(resolve, delayMs)),
+      guardLogin: opts.logins ? (user, check) => opts.logins!.attempt(accepted.remoteAddress, user, check) : undefined,
       observer: {
         authFailed: (user) => {
           this.telemetry.authFailed();

@@ -3,6 +3,7 @@
  * instance per connection; it turns command lines into responses and knows nothing
  * of sockets or SQL: accounts and maildrops come through the two interfaces below.
  */
+import type { LoginOutcome } from "@correo/login-throttle";
 import { topLines } from "./message-text.js";
 import { parseCommand, type Pop3Command } from "./parser.js";
 import { challenge, err, ok, okStreamed, type Pop3Response } from "./response.js";
@@ -69,8 +70,13 @@ export interface SessionOptions {
   security?: ConnectionSecurity;
   authenticator: Pop3Authenticator;
   store: MaildropStore;
-  /** Waited after each failed PASS, to slow down password guessing (RFC 1939 §13). */
+  /** Waited after each failed PASS, to slow down password guessing (RFC 1939 §13), when there is no `guardLogin`. */
   delayAfterAuthFailure?: () => Promise<void>;
+  /**
+   * Around each password check (PASS, AUTH): may refuse the attempt before the check (a
+   * throttled client address) and waits the delay of a failure itself (packages/login-throttle).
+   */
+  guardLogin?: (user: string, check: () => Promise<Pop3Account | undefined>) => Promise<LoginOutcome<Pop3Account>>;
   /** The connection is closed after this many failed PASS commands. */
   maxAuthFailures?: number;
   observer?: SessionObserver;
@@ -282,18 +288,30 @@ export class Pop3Session {
     return this.login(user, password);
   }
 
+  private async unguarded(check: () => Promise<Pop3Account | undefined>): Promise<LoginOutcome<Pop3Account>> {
+    const account = await check();
+    if (account) return { outcome: "ok", account };
+    await this.opts.delayAfterAuthFailure?.();
+    return { outcome: "failed", delayMs: 0 };
+  }
+
   /** Checks the credentials (PASS or AUTH), then locks the maildrop and enters TRANSACTION. */
   private async login(user: string, password: string): Promise<Pop3Response> {
-    const account = await this.opts.authenticator.authenticate(user, password);
-    if (!account) {
+    const check = () => this.opts.authenticator.authenticate(user, password);
+    const outcome = this.opts.guardLogin ? await this.opts.guardLogin(user, check) : await this.unguarded(check);
+    if (outcome.outcome === "refused") {
+      // RFC 3206 §4: SYS/TEMP, a temporary problem; this client address has failed too often.
+      return err(`[SYS/TEMP] too many failed logins from your address, try again in ${Math.ceil(outcome.retryAfterMs / 1000)} seconds`);
+    }
+    if (outcome.outcome === "failed") {
       this.authFailures++;
       this.opts.observer?.authFailed?.(user);
-      await this.opts.delayAfterAuthFailure?.();
       const close = this.authFailures >= (this.opts.maxAuthFailures ?? DEFAULT_MAX_AUTH_FAILURES);
       // RFC 3206 §4: [AUTH] tells the client the credentials are wrong, not the server.
       return { ...err(close ? "[AUTH] invalid user name or password, closing" : "[AUTH] invalid user name or password"), close };
     }
 
+    const account = outcome.account;
     const maildrop = await this.opts.store.open(account);
     // RFC 2449 §8.1.2: IN-USE when the credentials are right but the maildrop is locked.
     if (maildrop === "in-use") return err("[IN-USE] maildrop is locked by another session");

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "@correo/telemetry";
-import { useProblemErrors } from "@correo/http-problem";
+import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 import { registerOpenApi } from "./openapi.js";
 
@@ -12,6 +12,8 @@ export interface HttpApiOptions extends MessagesRouteOptions {
 export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
+    // A URL that cannot be decoded (%FF) is a 400 problem like every other bad request.
+    frameworkErrors: frameworkProblems,
     // Base64 inflates attachments by 4/3; the composed message is checked against the exact limit.
     bodyLimit: Math.ceil(opts.maxMessageSize * 1.4) + 64 * 1024,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },

@@ -23,7 +23,9 @@ export function rawMessageProblem(raw: Buffer): string | undefined {
   const bad = lines.findIndex((l) => !/^[!-9;-~]+:/.test(l) && !/^[ \t]/.test(l));
   if (bad >= 0) return `header line ${bad + 1} is neither a field nor a continuation (RFC 5322 §2.2)`;
   if (lines.some((l) => l.length > 998)) return "has a header line longer than 998 characters (RFC 5322 §2.1.1)";
-  if (header.includes("\0")) return "has a NUL byte in its header (RFC 5322 §2.2)";
+  // RFC 5322 §3.2.2/§4: NUL is obsolete syntax a message must not be generated with (and PostgreSQL cannot keep it as text).
+  const nul = lines.findIndex((l) => l.includes("\0"));
+  if (nul >= 0) return `header line ${nul + 1} holds a NUL octet (RFC 5322 §4)`;
   return undefined;
 }
 

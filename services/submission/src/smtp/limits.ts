@@ -94,19 +94,6 @@ export class SmtpCounters {
     clearInterval(this.renewal);
   }
 
-  async authFailures(ip: string, account: string): Promise<{ failuresByIp: number; failuresByAccount: number }> {
-    const [byIp, byAccount] = await this.redis.mget(this.key("authfail", "ip", ip), this.key("authfail", "account", account.toLowerCase()));
-    return { failuresByIp: Number(byIp ?? 0), failuresByAccount: Number(byAccount ?? 0) };
-  }
-
-  /** Records one failed AUTH for the client address and the account name tried, each in a window from its first failure. */
-  async recordAuthFailure(ip: string, account: string, windowMs: number): Promise<void> {
-    const keys = [this.key("authfail", "ip", ip), this.key("authfail", "account", account.toLowerCase())];
-    const m = this.redis.multi();
-    for (const k of keys) m.incr(k).pexpire(k, windowMs, "NX");
-    await m.exec();
-  }
-
   private hourKey(accountId: number): string {
     const hour = Math.floor(this.clock.now().getTime() / 3_600_000);
     return this.key("sent", accountId, hour);

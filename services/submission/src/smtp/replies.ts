@@ -50,7 +50,9 @@ export const replies = {
   accepted: (id: string) => reply(250, "2.6.0", `Message accepted, queued as ${id}`),
   authFailed: () => reply(535, "5.7.8", "Authentication credentials invalid"),
   // RFC 4954 §6: temporary authentication failure.
-  authLockedOut: () => reply(454, "4.7.0", "Too many failed authentication attempts, try again later"),
+  authThrottled: (retryAfterSeconds: number) =>
+    reply(454, "4.7.0", `Too many failed authentication attempts from your address, try again in ${retryAfterSeconds} seconds`),
+  authUnavailable: () => reply(454, "4.7.0", "Temporary authentication failure, try again later"),
   authTooManyInSession: () => reply(421, "4.7.0", "Too many failed authentication attempts, closing connection"),
   tooManyConnections: (max: number) => reply(421, "4.7.0", `Too many connections from your address (at most ${max})`),
   sessionTimeout: () => reply(421, "4.4.2", "Session time limit exceeded, closing connection"),

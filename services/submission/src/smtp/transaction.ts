@@ -3,9 +3,10 @@ import type { Pool } from "@correo/db";
 import { authenticate, canSendAs, resolveRecipient } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
+import type { LoginThrottle } from "@correo/login-throttle";
 import type { SmtpCounters } from "./limits.js";
 import { headerValue, prependHeaders, rfc5322Date } from "../message-headers.js";
-import { afterAuthFailure, decideAuthAttempt } from "./policy/auth.js";
+import { decideAuth } from "./policy/auth.js";
 import { inspectMessage, MAX_RECEIVED_HEADERS } from "./policy/data.js";
 import { decideInboundSender, decideSubmissionSender, senderSyntax } from "./policy/mail.js";
 import { decideRecipient, precheckRecipient } from "./policy/rcpt.js";
@@ -26,10 +27,7 @@ export interface SmtpLimits {
   mxGreetPauseMs: number;
   maxUnauthenticatedCommands: number;
   maxConnectionsPerIp: number;
-  authMaxFailuresPerIp: number;
-  authMaxFailuresPerAccount: number;
   authMaxFailuresPerSession: number;
-  authFailureWindowMs: number;
   messagesPerHour: number;
 }
 
@@ -38,6 +36,8 @@ export interface TransactionDeps {
   outbox: Outbox;
   clock: Clock;
   counters: SmtpCounters;
+  /** Failed logins per client address and per account, shared with IMAP, POP3 and HTTP. */
+  logins: LoginThrottle;
   hostname: string;
   redriveAfterMs: number;
   limits: SmtpLimits;
@@ -90,34 +90,26 @@ export class SmtpTransaction {
     session: SMTPServerSession,
     done: (err: Error | null | undefined, response?: { user?: SessionUser }) => void,
   ): Promise<void> {
-    const { counters, limits, pool } = this.deps;
+    const { logins, limits, pool } = this.deps;
     const username = auth.username ?? "";
     try {
-      const gate = decideAuthAttempt(await counters.authFailures(session.remoteAddress, username), {
-        maxFailuresPerIp: limits.authMaxFailuresPerIp,
-        maxFailuresPerAccount: limits.authMaxFailuresPerAccount,
-        maxFailuresPerSession: limits.authMaxFailuresPerSession,
-      });
-      if (gate.verdict !== "accept") return this.refuse("auth", gate.reply, done);
-      const account = await authenticate(pool, username, auth.password ?? "");
-      if (account) {
+      const outcome = await logins.attempt(session.remoteAddress, username, () => authenticate(pool, username, auth.password ?? ""));
+      if (outcome.outcome === "ok") {
         this.sessionAuthFailures.delete(session.id);
-        return done(null, { user: { accountId: account.id, address: account.address } });
+        return done(null, { user: { accountId: outcome.account.id, address: outcome.account.address } });
       }
-      authFailures().add(1, { protocol: "smtp" });
-      await counters.recordAuthFailure(session.remoteAddress, username, limits.authFailureWindowMs);
-      const failures = (this.sessionAuthFailures.get(session.id) ?? 0) + 1;
-      this.sessionAuthFailures.set(session.id, failures);
-      const after = afterAuthFailure(failures, {
-        maxFailuresPerIp: limits.authMaxFailuresPerIp,
-        maxFailuresPerAccount: limits.authMaxFailuresPerAccount,
-        maxFailuresPerSession: limits.authMaxFailuresPerSession,
-      });
-      this.deps.log.info({ session: session.id, ip: session.remoteAddress, failures }, "SMTP AUTH failed");
-      if (after.verdict !== "accept") return this.refuse("auth", after.reply, done);
+      let failures = this.sessionAuthFailures.get(session.id) ?? 0;
+      if (outcome.outcome === "failed") {
+        authFailures().add(1, { protocol: "smtp" });
+        this.sessionAuthFailures.set(session.id, ++failures);
+        this.deps.log.info({ session: session.id, ip: session.remoteAddress, failures, delayMs: outcome.delayMs }, "SMTP AUTH failed");
+      } else {
+        this.deps.log.info({ session: session.id, ip: session.remoteAddress, retryAfterMs: outcome.retryAfterMs }, "SMTP AUTH refused: address throttled");
+      }
+      this.finish("auth", decideAuth(outcome, failures, limits.authMaxFailuresPerSession), done);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, "SMTP AUTH could not be checked");
-      this.refuse("auth", replies.authLockedOut(), done);
+      this.refuse("auth", replies.authUnavailable(), done);
     }
   }
 
