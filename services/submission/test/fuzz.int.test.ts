@@ -306,7 +306,7 @@ describe("what the fuzzers found, kept as cases", () => {
     for (const [body, field] of [
       [{ from: USER, to: USER, subject: "a\u0000b", text: "x" }, "body.subject"],
       [{ from: USER, to: USER, headers: { "X-Note": "\u0000" }, text: "x" }, "body.headers.X-Note"],
-      [{ from: `A\u0000 <${USER}>`, to: USER, text: "x" }, "body.from"],
+      [{ from: `A\u0000 <${USER}>`, to: USER, text: "x" }, "from"],
       [{ from: USER, to: USER, text: "x", metadata: { k: "\u0000" } }, "body.metadata.k"],
     ] as const) {
       const res = await post("/v1/messages", body);
