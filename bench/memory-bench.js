@@ -17,18 +17,14 @@
 "use strict";
 const { readFileSync, readdirSync } = require("node:fs");
 const { join } = require("node:path");
-const root = join(__dirname, "..");
-const servicesRoot = process.env.CORREO_ROOT ?? root;
-const { isolatedInfra, freePort, spawnProcess, eventually } = require(join(root, "packages/testkit/dist/index.js"));
-const { serviceSpecs } = require(join(root, "packages/config/dist/index.js"));
-const { addDomain, addAccount, createApiKey } = require(join(root, "packages/directory/dist/index.js"));
+const { servicesRoot, correoPackage, numberArgs, sleep } = require("./checkout.js");
+const { isolatedInfra, freePort, spawnProcess, eventually } = correoPackage("testkit");
+const { serviceSpecs } = correoPackage("config");
+const { addDomain, addAccount, createApiKey } = correoPackage("directory");
 
-const total = Number(process.argv[2] ?? 1000);
-const inFlight = Number(process.argv[3] ?? 20);
-const idleSeconds = Number(process.argv[4] ?? 20);
+const [total, inFlight, idleSeconds] = numberArgs(1000, 20, 20);
 const services = ["submission", "routing", "relay-queue", "mailbox", "retrieval"];
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function pss(pid) {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");

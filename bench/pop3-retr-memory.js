@@ -17,16 +17,13 @@ const { readFileSync } = require("node:fs");
 const { connect } = require("node:net");
 const { randomBytes } = require("node:crypto");
 const { join } = require("node:path");
-const root = join(__dirname, "..");
-const servicesRoot = process.env.CORREO_ROOT ?? root;
-const { isolatedInfra, freePort, spawnProcess, waitForHttp } = require(join(root, "packages/testkit/dist/index.js"));
-const { addDomain, addAccount } = require(join(root, "packages/directory/dist/index.js"));
-const { MailStore } = require(join(root, "packages/mailstore/dist/index.js"));
+const { servicesRoot, correoPackage, numberArgs, sleep } = require("./checkout.js");
+const { isolatedInfra, freePort, spawnProcess, waitForHttp } = correoPackage("testkit");
+const { addDomain, addAccount } = correoPackage("directory");
+const { MailStore } = correoPackage("mailstore");
 
-const megabytes = Number(process.argv[2] ?? 50);
-const runs = Number(process.argv[3] ?? 3);
+const [megabytes, runs] = numberArgs(50, 3);
 const PASSWORD = "bench-password-1";
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes) => (bytes / 1048576).toFixed(1);
 
 function rssBytes(pid) {

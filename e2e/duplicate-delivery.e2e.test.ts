@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
-import { connect } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "@correo/testkit";
+import { SmtpWire } from "../services/submission/test/smtp-wire.js";
 import { pop3, startCorreo, type Correo } from "./harness.js";
 
 /**
@@ -38,31 +38,14 @@ function message(messageId: string, to: string, body: string): string {
 
 /** An SMTP client whose connection drops right after its final dot: it never reads the 250. */
 async function sendAndDropBeforeReply(port: number, to: string, raw: string): Promise<void> {
-  const socket = connect(port, "127.0.0.1");
-  let buffered = "";
-  const replies: string[] = [];
-  let wake: (() => void) | undefined;
-  socket.on("data", (chunk) => {
-    buffered += chunk.toString("latin1");
-    let i: number;
-    while ((i = buffered.indexOf("\r\n")) >= 0) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 2);
-      if (/^\d{3} /.test(line)) replies.push(line);
-    }
-    wake?.();
-  });
-  const reply = async (): Promise<string> => {
-    while (replies.length === 0) await new Promise<void>((r) => (wake = r));
-    return replies.shift()!;
-  };
-  expect(await reply()).toMatch(/^220 /);
+  const wire = await SmtpWire.open(port);
+  const lastLine = (reply: string) => reply.split("\r\n").at(-1);
+  expect(lastLine(await wire.reply())).toMatch(/^220 /);
   for (const [command, code] of [["EHLO client.remote.test", "250"], ["MAIL FROM:<bob@remote.test>", "250"], [`RCPT TO:<${to}>`, "250"], ["DATA", "354"]] as const) {
-    socket.write(command + "\r\n");
-    expect(await reply()).toMatch(new RegExp(`^${code} `));
+    expect(lastLine(await wire.command(command))).toMatch(new RegExp(`^${code} `));
   }
-  socket.end(raw + ".\r\n");
-  socket.destroy();
+  wire.socket.end(raw + ".\r\n");
+  wire.socket.destroy();
 }
 
 /** Python's smtplib sends the message again, as a retrying client does. */

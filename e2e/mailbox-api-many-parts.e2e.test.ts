@@ -1,7 +1,7 @@
-import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "@correo/testkit";
 import { startCorreo, type Correo } from "./harness.js";
+import { smtpTransaction } from "./smtp-transaction.js";
 
 /**
  * Issue 12, item 4: a message with 10 000 MIME parts (more than mailparser reads in one
@@ -39,39 +39,6 @@ function manyParts(): string {
   return lines.join("\r\n");
 }
 
-/** One SMTP transaction over a raw socket; resolves with every reply line (last line of each reply). */
-async function smtpSend(port: number, from: string, to: string, message: string): Promise<string[]> {
-  const socket = connect(port, "127.0.0.1");
-  let buffered = "";
-  const replies: string[] = [];
-  let wake: (() => void) | undefined;
-  socket.on("data", (chunk) => {
-    buffered += chunk.toString("latin1");
-    for (let i = buffered.indexOf("\r\n"); i >= 0; i = buffered.indexOf("\r\n")) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 2);
-      if (/^\d{3} /.test(line)) replies.push(line);
-    }
-    wake?.();
-  });
-  const seen: string[] = [];
-  const reply = async (): Promise<string> => {
-    while (replies.length === 0) await new Promise<void>((r) => (wake = r));
-    const r = replies.shift()!;
-    seen.push(r);
-    return r;
-  };
-  await reply();
-  for (const command of ["EHLO client.remote.test", `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, "DATA"]) {
-    socket.write(`${command}\r\n`);
-    await reply();
-  }
-  socket.write(message + ".\r\n");
-  await reply();
-  socket.end("QUIT\r\n");
-  return seen;
-}
-
 let correo: Correo;
 let api: string;
 const raw = manyParts();
@@ -96,8 +63,8 @@ afterAll(async () => {
 
 describe("a message with 10 000 MIME parts over the HTTP mailbox API", () => {
   it("is accepted over SMTP and delivered to the INBOX with its whole structure", async () => {
-    const replies = await smtpSend(Number(correo.env.SMTP_MX_PORT), "sender@remote.test", ADDRESS, raw);
-    expect(replies.at(-1)).toMatch(/^250 /);
+    const replies = await smtpTransaction(Number(correo.env.SMTP_MX_PORT), "sender@remote.test", [ADDRESS], raw + ".\r\n", "client.remote.test");
+    expect(replies.at(-2)).toMatch(/^250 /); // the reply to the message; the last is QUIT's
     const page = await eventually(async () => {
       const r = await get("/v1/folders/INBOX/messages");
       return r.json?.messages?.length === 1 ? r.json : undefined;

@@ -3,6 +3,7 @@ import { eventually, freePort } from "@correo/testkit";
 import { FakeMx } from "../services/relay-queue/test/fake-mx.js";
 import { SmtpWire } from "../services/submission/test/smtp-wire.js";
 import { pop3, startCorreo, type Correo } from "./harness.js";
+import { smtpTransaction } from "./smtp-transaction.js";
 
 /**
  * The SMTP edges of issue 12 that change what a user receives, on a whole Correo driven
@@ -52,18 +53,8 @@ async function submissionSession(): Promise<SmtpWire> {
 
 const mxPort = () => Number(correo.env.SMTP_MX_PORT);
 
-/** One MX transaction over a raw socket, DATA written exactly as given; every reply in order. */
-async function mxSend(rcpts: string[], data: string | Buffer): Promise<string[]> {
-  const wire = await SmtpWire.open(mxPort());
-  const replies = [await wire.reply(), await wire.command("EHLO mta.remote.test"), await wire.command("MAIL FROM:<bob@remote.test>")];
-  for (const r of rcpts) replies.push(await wire.command(`RCPT TO:<${r}>`));
-  replies.push(await wire.command("DATA"));
-  wire.write(data);
-  replies.push(await wire.reply());
-  replies.push(await wire.command("QUIT"));
-  wire.close();
-  return replies;
-}
+/** One MX transaction from bob@remote.test, DATA written exactly as given; every reply in order. */
+const mxSend = (rcpts: string[], data: string | Buffer) => smtpTransaction(mxPort(), "bob@remote.test", rcpts, data);
 
 /** The messages in an account's mailboxes, raw, oldest first. */
 async function mailboxOf(address: string): Promise<string[]> {

@@ -8,3 +8,4 @@ export { canStartPrivateRabbitMQ, startPrivateRabbitMQ, type PrivateRabbitMQ } f
 export { recordStatements, type StatementRecorder } from "./statements.js";
 export { rawHttp, type RawHttpRequest, type RawHttpResponse } from "./raw-http.js";
 export { fuzzRun } from "./fuzz.js";
+export { RawWire } from "./raw-wire.js";

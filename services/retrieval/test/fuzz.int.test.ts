@@ -2,19 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { fuzzRun } from "@correo/testkit";
 import { Redis } from "ioredis";
-import type { FastifyInstance } from "fastify";
 import { addAccount, addDomain } from "@correo/directory";
 import { LoginThrottle } from "@correo/login-throttle";
 import { MailStore } from "@correo/mailstore";
 import { createLogger } from "@correo/telemetry";
-import { loadTlsCredentials } from "@correo/tls";
 import { eventually, isolatedInfra, rawHttp, type IsolatedInfra } from "@correo/testkit";
-import { buildMailboxApi } from "../src/http/app.js";
-import { startImapListener, type ImapListener } from "../src/imap/listener.js";
-import { mailstoreAdapter } from "../src/imap/mailstore-adapter.js";
-import { startPop3Listener, type Pop3Listener } from "../src/pop3/listener.js";
-import { directoryAuthenticator, PgMaildropStore } from "../src/pop3/maildrop-store.js";
 import { LineWire } from "./line-wire.js";
+import { startRetrievalListeners, type RetrievalListeners } from "./listeners.js";
 
 /**
  * Fuzzing the three listeners of retrieval (IMAP, POP3, the HTTP mailbox API), real
@@ -37,10 +31,7 @@ const MESSAGE = (n: number) =>
 let infra: IsolatedInfra;
 let redis: Redis;
 let mail: MailStore;
-let imap: ImapListener;
-let pop3: Pop3Listener;
-let api: FastifyInstance;
-let apiPort: number;
+let listeners: RetrievalListeners;
 let accountId: number;
 const errors: string[] = [];
 
@@ -59,37 +50,11 @@ beforeAll(async () => {
   const logins = new LoginThrottle(redis, infra.prefix, { maxFailuresPerAddress: 1_000_000, windowMs: 60_000, penaltyBaseMs: 0, penaltyMaxMs: 0 });
   mail = new MailStore({ pool: infra.pool });
   for (let i = 1; i <= 3; i++) await mail.append(accountId, "INBOX", MESSAGE(i), { flags: [] });
-  const tls = await loadTlsCredentials({ hostname: "localhost" });
-  imap = await startImapListener({
-    host: "127.0.0.1",
-    port: 0,
-    hostname: "imap.fuzz.test",
-    storage: mailstoreAdapter(infra.pool, mail),
-    tls,
-    log: watched,
-    logins,
-    limits: { maxLineOctets: 8192, maxLiteralOctets: 64 * 1024 },
-  });
-  pop3 = await startPop3Listener({
-    host: "127.0.0.1",
-    port: 0,
-    hostname: "pop.fuzz.test",
-    authenticator: directoryAuthenticator(infra.pool),
-    store: new PgMaildropStore({ pool: infra.pool, mail, redis, prefix: infra.prefix, log }),
-    tls,
-    log: watched,
-    logins,
-  });
-  api = await buildMailboxApi({ logger: log, store: mail, logins });
-  await api.listen({ host: "127.0.0.1", port: 0 });
-  const a = api.server.address();
-  apiPort = typeof a === "object" && a ? a.port : 0;
+  listeners = await startRetrievalListeners({ infra, redis, mail, logins, log, listenerLog: watched, domain: DOMAIN, imapLimits: { maxLineOctets: 8192, maxLiteralOctets: 64 * 1024 } });
 });
 
 afterAll(async () => {
-  await imap?.close();
-  await pop3?.close();
-  await api?.close();
+  await listeners?.stop();
   redis?.disconnect();
   await infra?.cleanup();
 });
@@ -177,7 +142,7 @@ const imapDone = (tag: string) => new RegExp(`(^|\\r\\n)((${tag.replace(/[^A-Za-
 const imapOpening = fc.constantFrom([], [`l LOGIN ${USER} ${PASSWORD}`], [`l LOGIN ${USER} ${PASSWORD}`, "s SELECT INBOX"], [`l LOGIN ${USER} ${PASSWORD}`, "s SELECT INBOX"]);
 
 async function imapSession(steps: ImapStep[]): Promise<void> {
-  const wire = await LineWire.open(imap.port);
+  const wire = await LineWire.open(listeners.imapPort);
   expect(await wire.until(/^\* OK[^\r\n]*\r\n/)).toMatch(/^\* OK /);
   for (const step of steps) {
     const line = typeof step === "string" ? step : step.line;
@@ -210,7 +175,7 @@ async function imapSession(steps: ImapStep[]): Promise<void> {
 }
 
 async function imapWorks(): Promise<void> {
-  const wire = await LineWire.open(imap.port);
+  const wire = await LineWire.open(listeners.imapPort);
   await wire.until(/^\* OK[^\r\n]*\r\n/);
   expect(await ask(wire, `a LOGIN ${USER} ${PASSWORD}`, imapDone("a"))).toMatch(/a OK /);
   expect(await ask(wire, "b SELECT INBOX", imapDone("b"))).toMatch(/b OK /);
@@ -254,7 +219,7 @@ function popMultiline(line: string): boolean {
 }
 
 async function popSession(lines: string[]): Promise<void> {
-  const wire = await LineWire.open(pop3.port);
+  const wire = await LineWire.open(listeners.pop3Port);
   expect(await wire.until(popStatus)).toMatch(/^\+OK /);
   let sasl = false;
   for (const line of lines) {
@@ -276,7 +241,7 @@ async function popSession(lines: string[]): Promise<void> {
 async function popWorks(): Promise<void> {
   // The fuzzed session's maildrop lock goes when its connection is seen closed.
   await eventually(async () => {
-    const wire = await LineWire.open(pop3.port);
+    const wire = await LineWire.open(listeners.pop3Port);
     await wire.until(popStatus);
     await ask(wire, `USER ${USER}`, popStatus);
     const pass = await ask(wire, `PASS ${PASSWORD}`, popStatus);
@@ -357,7 +322,7 @@ describe("HTTP mailbox API under fuzzed requests", () => {
         if (r.auth !== undefined) headers.authorization = r.auth;
         if (r.accept !== undefined) headers.accept = r.accept;
         if (r.contentType !== undefined && r.body !== undefined) headers["content-type"] = r.contentType;
-        const res = await rawHttp(apiPort, { method: r.method, path: r.path, headers, body: r.body === undefined ? undefined : Buffer.from(r.body, "latin1") });
+        const res = await rawHttp(listeners.apiPort, { method: r.method, path: r.path, headers, body: r.body === undefined ? undefined : Buffer.from(r.body, "latin1") });
         const what = `${r.method} ${r.path} → ${res.status} ${res.body.toString().slice(0, 300)}`;
         expect(res.status, what).toBeLessThan(500);
         if (res.status >= 400 && r.method !== "HEAD") {
@@ -369,7 +334,7 @@ describe("HTTP mailbox API under fuzzed requests", () => {
       }),
       fuzzRun(1203, 100),
     );
-    const ok = await rawHttp(apiPort, { method: "GET", path: "/v1/folders", headers: { authorization: basic(USER, PASSWORD) } });
+    const ok = await rawHttp(listeners.apiPort, { method: "GET", path: "/v1/folders", headers: { authorization: basic(USER, PASSWORD) } });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body.toString()).folders.map((f: { name: string }) => f.name)).toContain("INBOX");
   });
@@ -383,14 +348,14 @@ describe("what the fuzzers found, kept as cases", () => {
       { method: "HEAD", path: "/v1/folders/a%00b/messages/1", headers: auth },
       { method: "POST", path: "/v1/folders/INBOX/messages/1/move", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ to: "Tr\u0000ash" }) },
     ]) {
-      const res = await rawHttp(apiPort, r);
+      const res = await rawHttp(listeners.apiPort, r);
       expect(res.status, `${r.method} ${r.path} ${res.body.toString()}`).toBe(400);
       if (r.method !== "HEAD") expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
     }
   });
 
   it("answers a path with non-UTF-8 percent-encoding (%FF) with a 400 problem, not fastify's own JSON", async () => {
-    const res = await rawHttp(apiPort, { method: "GET", path: "/v1/folders/%FF/messages", headers: { authorization: basic(USER, PASSWORD) } });
+    const res = await rawHttp(listeners.apiPort, { method: "GET", path: "/v1/folders/%FF/messages", headers: { authorization: basic(USER, PASSWORD) } });
     expect(res.status).toBe(400);
     expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(res.body.toString()).errors).toEqual([{ field: "url", message: expect.stringMatching(/not a valid URL/) }]);

@@ -5,15 +5,9 @@ import { addAccount, addDomain } from "@correo/directory";
 import { LoginThrottle } from "@correo/login-throttle";
 import { MailStore } from "@correo/mailstore";
 import { createLogger } from "@correo/telemetry";
-import { loadTlsCredentials } from "@correo/tls";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import type { FastifyInstance } from "fastify";
-import { buildMailboxApi } from "../src/http/app.js";
-import { startImapListener, type ImapListener } from "../src/imap/listener.js";
-import { mailstoreAdapter } from "../src/imap/mailstore-adapter.js";
-import { startPop3Listener, type Pop3Listener } from "../src/pop3/listener.js";
-import { directoryAuthenticator, PgMaildropStore } from "../src/pop3/maildrop-store.js";
 import { LineWire } from "./line-wire.js";
+import { startRetrievalListeners, type RetrievalListeners } from "./listeners.js";
 
 /**
  * Failed logins over IMAP, POP3 and HTTP Basic, against the real listeners and one
@@ -29,10 +23,7 @@ const limits = { maxFailuresPerAddress: MAX, windowMs: 60_000, penaltyBaseMs: 10
 
 let infra: IsolatedInfra;
 let redis: Redis;
-let imap: ImapListener;
-let pop3: Pop3Listener;
-let api: FastifyInstance;
-let apiPort: number;
+let listeners: RetrievalListeners;
 
 beforeAll(async () => {
   infra = await isolatedInfra("login-throttle");
@@ -41,36 +32,18 @@ beforeAll(async () => {
   redis = new Redis(infra.redisUrl);
   const log = createLogger("retrieval-test", "silent");
   const logins = new LoginThrottle(redis, infra.prefix, limits, { log });
-  const mail = new MailStore({ pool: infra.pool });
-  const tls = await loadTlsCredentials({ hostname: "localhost" });
-  imap = await startImapListener({ host: "127.0.0.1", port: 0, hostname: "imap.test", storage: mailstoreAdapter(infra.pool, mail), tls, log, logins });
-  pop3 = await startPop3Listener({
-    host: "127.0.0.1",
-    port: 0,
-    hostname: "pop.test",
-    authenticator: directoryAuthenticator(infra.pool),
-    store: new PgMaildropStore({ pool: infra.pool, mail, redis, prefix: infra.prefix, log }),
-    tls,
-    log,
-    logins,
-  });
-  api = await buildMailboxApi({ logger: log, store: mail, logins });
-  await api.listen({ host: "127.0.0.1", port: 0 });
-  const a = api.server.address();
-  apiPort = typeof a === "object" && a ? a.port : 0;
+  listeners = await startRetrievalListeners({ infra, redis, mail: new MailStore({ pool: infra.pool }), logins, log, domain: DOMAIN });
 });
 
 afterAll(async () => {
-  await imap?.close();
-  await pop3?.close();
-  await api?.close();
+  await listeners?.stop();
   redis?.disconnect();
   await infra?.cleanup();
 });
 
 /** One IMAP LOGIN from `from`; the tagged reply and how long it took. */
 async function imapLogin(from: string, user: string, password: string): Promise<{ reply: string; ms: number }> {
-  const wire = await LineWire.open(imap.port, from);
+  const wire = await LineWire.open(listeners.imapPort, from);
   await wire.until(/^\* OK[^\r\n]*\r\n/);
   const started = performance.now();
   wire.write(`a LOGIN "${user}" "${password}"\r\n`);
@@ -82,7 +55,7 @@ async function imapLogin(from: string, user: string, password: string): Promise<
 
 /** One POP3 USER/PASS from `from`; the PASS reply and how long it took. */
 async function popLogin(from: string, user: string, password: string): Promise<{ reply: string; ms: number }> {
-  const wire = await LineWire.open(pop3.port, from);
+  const wire = await LineWire.open(listeners.pop3Port, from);
   await wire.until(/^\+OK[^\r\n]*\r\n/);
   wire.write(`USER ${user}\r\n`);
   await wire.until(/^[+-][^\r\n]*\r\n/);
@@ -101,7 +74,7 @@ function httpLogin(from: string, user: string, password: string): Promise<{ stat
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port: apiPort, path: "/v1/folders", localAddress: from, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } },
+      { host: "127.0.0.1", port: listeners.apiPort, path: "/v1/folders", localAddress: from, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } },
       (res) => {
         let raw = "";
         res.on("data", (d: Buffer) => (raw += d.toString()));
@@ -148,7 +121,7 @@ describe("IMAP LOGIN", () => {
 
   it("applies to AUTHENTICATE PLAIN as to LOGIN", async () => {
     const user = `imap@${DOMAIN}`;
-    const wire = await LineWire.open(imap.port, "127.0.1.2");
+    const wire = await LineWire.open(listeners.imapPort, "127.0.1.2");
     await wire.until(/^\* OK[^\r\n]*\r\n/);
     wire.write(`b AUTHENTICATE PLAIN ${Buffer.from(`\0${user}\0${PASSWORD}`).toString("base64")}\r\n`);
     expect(await wire.until(/(^|\r\n)b (OK|NO|BAD)[^\r\n]*\r\n/)).toMatch(/b NO \[UNAVAILABLE\] /);
@@ -169,7 +142,7 @@ describe("POP3 USER/PASS and AUTH", () => {
     for (let i = 0; i < 6; i++) {
       expect((await popLogin("127.0.2.2", user, i % 2 ? PASSWORD : "guess-more")).reply).toMatch(/^-ERR \[SYS\/TEMP\] too many failed logins from your address/);
     }
-    const wire = await LineWire.open(pop3.port, "127.0.2.2");
+    const wire = await LineWire.open(listeners.pop3Port, "127.0.2.2");
     await wire.until(/^\+OK[^\r\n]*\r\n/);
     wire.write(`AUTH PLAIN ${Buffer.from(`\0${user}\0${PASSWORD}`).toString("base64")}\r\n`);
     expect(await wire.until(/^[+-][^\r\n]*\r\n/)).toMatch(/^-ERR \[SYS\/TEMP\] /);
