@@ -59,6 +59,11 @@ class KeyReader {
     private readonly sel: SelectedMailbox,
   ) {}
 
+  private recent(): SearchKey {
+    const uids = this.sel.uids.filter((u) => this.sel.recent.has(u));
+    return uids.length ? { key: "uid", ranges: uids.map((u) => [u, u]) } : { key: "none" };
+  }
+
   done(): boolean {
     return this.i >= this.tokens.length;
   }
@@ -85,11 +90,15 @@ class KeyReader {
     if (HEADER_KEYS.has(name)) return { key: "header", field: name.toLowerCase(), value: astring(this.next("the string"), name) };
     switch (name) {
       case "ALL":
-      case "OLD":
         return { key: "all" };
-      case "NEW":
+      // RFC 3501 §6.4.4: \Recent is this session's (see SelectedMailbox.recent), so these
+      // keys become the UIDs recent here; NEW is RECENT UNSEEN, OLD is NOT RECENT.
       case "RECENT":
-        return { key: "none" }; // No message is \Recent here (IMAP4rev2 dropped it).
+        return this.recent();
+      case "NEW":
+        return { key: "and", keys: [this.recent(), { key: "flag", flag: "\\Seen", set: false }] };
+      case "OLD":
+        return { key: "not", inner: this.recent() };
       case "KEYWORD":
       case "UNKEYWORD":
         return { key: "flag", flag: astring(this.next("the keyword"), name), set: name === "KEYWORD" };
