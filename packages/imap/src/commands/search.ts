@@ -60,8 +60,15 @@ class KeyReader {
   ) {}
 
   private recent(): SearchKey {
-    const uids = this.sel.uids.filter((u) => this.sel.recent.has(u));
-    return uids.length ? { key: "uid", ranges: uids.map((u) => [u, u]) } : { key: "none" };
+    // Consecutive recent UIDs (the usual case: everything since the last SELECT) make one range.
+    const ranges: [number, number][] = [];
+    for (const u of this.sel.uids) {
+      if (!this.sel.recent.has(u)) continue;
+      const last = ranges[ranges.length - 1];
+      if (last && last[1] === u - 1) last[1] = u;
+      else ranges.push([u, u]);
+    }
+    return ranges.length ? { key: "uid", ranges } : { key: "none" };
   }
 
   done(): boolean {

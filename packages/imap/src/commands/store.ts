@@ -33,7 +33,7 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
   const current = silent ? [] : await session.storage.fetchFlags(sel.mailboxId, unchanged);
   const answers = [...result.updated, ...current].sort((a, b) => a.uid - b.uid);
   // RFC 3501 §7.2.6: a keyword new to the mailbox is declared in FLAGS before it shows up.
-  await session.announceKeywords(flags);
+  if (mode !== "remove") await session.announceKeywords(flags);
   for (const a of answers) {
     const seq = sequenceNumberOf(sel.uids, a.uid);
     if (!seq) continue;
