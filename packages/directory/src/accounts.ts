@@ -100,6 +100,8 @@ export async function addAccount(pool: Pool, address: string, password: string, 
         mb.specialUse,
         uidValidity,
       ]);
+      // The default folders start subscribed, as clients expect (IMAP CREATE subscribes nothing).
+      await db.query("INSERT INTO mailbox_subscriptions (account_id, name) VALUES ($1, $2)", [row.id, mb.name]);
     }
     return toAccount(row);
   });

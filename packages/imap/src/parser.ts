@@ -56,6 +56,9 @@ export function parseCommand(line: FramedLine): ParsedCommand | ParseError {
   }
 }
 
+/** FETCH data items followed by a `[section]` (RFC 3501 §9 fetch-att, RFC 3516 BINARY). */
+const SECTION_ITEMS = new Set(["BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"]);
+
 class Tokenizer {
   private seg = 0;
   constructor(
@@ -135,7 +138,11 @@ class Tokenizer {
     const start = this.pos;
     while (this.pos < this.text.length) {
       const c = this.text[this.pos]!;
-      if (c === " " || c === "(" || c === ")" || c === "[" || c === "]" || c === '"' || c === "{" || c < " " || c === "\x7f") break;
+      if (c === " " || c === "(" || c === ")" || c === '"' || c === "{" || c < " " || c === "\x7f") break;
+      // "[" and "]" are ASTRING-CHARs (a mailbox may be named "a[b]"); "[" opens a section
+      // only after a FETCH item that takes one, and "]" closes it.
+      if (c === "[" && SECTION_ITEMS.has(this.text.slice(start, this.pos).toUpperCase())) break;
+      if (c === "]" && stop === "]") break;
       this.pos++;
     }
     const value = this.text.slice(start, this.pos);

@@ -9,7 +9,7 @@ import { continuation, statusLine, untagged, type Completion, type ImapValue } f
 import type { FramedLine } from "./framer.js";
 import { parseCommand, ParseError, type Token } from "./parser.js";
 import { sequenceNumberOf } from "./sequence.js";
-import type { ChangeNotifier, ImapStorage, ImapUser } from "./storage.js";
+import { SYSTEM_FLAGS, type ChangeNotifier, type ImapStorage, type ImapUser } from "./storage.js";
 import { commandTable } from "./commands/index.js";
 import { atom } from "./encoder.js";
 import { ArgumentError } from "./commands/arguments.js";
@@ -71,6 +71,10 @@ export interface SelectedMailbox {
   knownModseq: number;
   /** MODSEQ of the flags last reported per UID, so one change is reported once. */
   reported: Map<number, number>;
+  /** RFC 3501 §2.3.2: the UIDs that are \Recent in this session (claimed by its SELECT or while selected). */
+  recent: Set<number>;
+  /** The keywords the last untagged FLAGS listed (RFC 3501 §7.2.6), lower case → as shown. */
+  keywords: Map<string, string>;
   dirty: boolean;
   unwatch: () => void;
 }
@@ -189,9 +193,10 @@ export class ImapSession {
   }
 
   /** Selects a mailbox (SELECT/EXAMINE): watches it for changes by anyone. */
-  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported">): void {
+  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords"> & { keywords: readonly string[] }): void {
     this.unselect();
-    const selected: SelectedMailbox = { ...sel, dirty: false, reported: new Map(), unwatch: () => undefined };
+    const keywords = new Map(sel.keywords.map((k) => [k.toLowerCase(), k]));
+    const selected: SelectedMailbox = { ...sel, keywords, dirty: false, reported: new Map(), unwatch: () => undefined };
     if (this.opts.notifier) {
       selected.unwatch = this.opts.notifier.watch(sel.mailboxId, () => {
         selected.dirty = true;
@@ -206,6 +211,47 @@ export class ImapSession {
     this.selected?.unwatch();
     this.selected = undefined;
     if (this.state === "selected") this.state = "authenticated";
+  }
+
+  /** The FLAGS of a message as this session shows them: with \Recent when it is recent here. */
+  flagValues(uid: number, flags: readonly string[]): ImapValue[] {
+    const out = flags.map(atom);
+    if (this.selected?.recent.has(uid)) out.push(atom("\\Recent"));
+    return out;
+  }
+
+  /** How many of the selected mailbox's messages are \Recent in this session. */
+  recentCount(): number {
+    const sel = this.selected;
+    if (!sel) return 0;
+    let n = 0;
+    for (const uid of sel.recent) if (sequenceNumberOf(sel.uids, uid)) n++;
+    return n;
+  }
+
+  /**
+   * RFC 3501 §7.2.6: before flags with a keyword the last FLAGS did not list go out, a new
+   * untagged FLAGS (and PERMANENTFLAGS) lists it, so no client sees an undeclared keyword.
+   */
+  async announceKeywords(flags: readonly string[]): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    let added = false;
+    for (const f of flags) {
+      if (f.startsWith("\\") || sel.keywords.has(f.toLowerCase())) continue;
+      sel.keywords.set(f.toLowerCase(), f);
+      added = true;
+    }
+    if (added) await this.sendFlags();
+  }
+
+  /** The untagged FLAGS and PERMANENTFLAGS of the selected mailbox (RFC 3501 §7.2.6, §7.1). */
+  async sendFlags(): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    const flags = [...SYSTEM_FLAGS, ...sel.keywords.values()];
+    await this.send([atom("FLAGS"), flags.map(atom)]);
+    await this.write(Buffer.from(`* OK [PERMANENTFLAGS (${sel.readOnly ? "" : [...flags, "\\*"].join(" ")})] flags permitted\r\n`));
   }
 
   /** Set while IDLE waits, to push changes at once. */
@@ -239,15 +285,24 @@ export class ImapSession {
     const added = changes.upserts.filter((u) => u.uid > last).map((u) => u.uid);
     for (const u of changes.upserts) if (u.uid > last) sel.reported.set(u.uid, u.modseq);
     if (added.length) {
+      // RFC 3501 §2.3.2: new messages are \Recent for the first session to see them;
+      // a read-write session claims them, a read-only one only looks.
+      const claimedBefore = await this.storage.claimRecent(sel.mailboxId, added[added.length - 1]!, !sel.readOnly);
+      if (this.selected !== sel) return;
+      for (const uid of added) if (uid > claimedBefore) sel.recent.add(uid);
       sel.uids.push(...added);
       await this.send([sel.uids.length, atom("EXISTS")]);
+      await this.send([this.recentCount(), atom("RECENT")]);
+      // The new messages' keywords are declared before a FETCH of them can show one.
+      await this.announceKeywords(changes.upserts.filter((u) => u.uid > last).flatMap((u) => u.flags));
     }
     for (const u of changes.upserts) {
       if (u.uid > last) continue;
       const seq = sequenceNumberOf(sel.uids, u.uid);
       if (!seq || (sel.reported.get(u.uid) ?? 0) >= u.modseq) continue;
       sel.reported.set(u.uid, u.modseq);
-      const items: ImapValue[] = [atom("UID"), u.uid, atom("FLAGS"), u.flags.map(atom)];
+      await this.announceKeywords(u.flags);
+      const items: ImapValue[] = [atom("UID"), u.uid, atom("FLAGS"), this.flagValues(u.uid, u.flags)];
       if (this.condstore) items.push(atom("MODSEQ"), [u.modseq]);
       await this.send([seq, atom("FETCH"), items]);
     }

@@ -36,6 +36,8 @@ export interface SelectInfo {
   firstUnseenUid: number | null;
   /** Keywords (not system flags) on messages of this mailbox: FLAGS and PERMANENTFLAGS list them. */
   keywordsInUse: string[];
+  /** RFC 3501 §2.3.2: the UIDs that are \Recent for this session (claimed by SELECT; not yet claimed, for EXAMINE). */
+  recentUids: number[];
 }
 
 /** RFC 3501 §7.4.2 address structure; a group start has mailbox = group name and host null, its end all null. */
@@ -138,12 +140,21 @@ export type SearchKey =
 export interface ImapStorage {
   authenticate(user: string, password: string): Promise<ImapUser | undefined>;
   listMailboxes(user: ImapUser): Promise<MailboxInfo[]>;
+  /** The subscribed names (RFC 3501 §6.3.6), also of mailboxes that no longer exist. */
+  listSubscriptions(user: ImapUser): Promise<string[]>;
   createMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
   deleteMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
   renameMailbox(user: ImapUser, from: string, to: string): Promise<true | Refusal>;
   setSubscribed(user: ImapUser, name: string, subscribed: boolean): Promise<true | Refusal>;
   status(user: ImapUser, name: string): Promise<StatusInfo | Refusal>;
-  select(user: ImapUser, name: string): Promise<SelectInfo | Refusal>;
+  /** SELECT (`claimRecent`) claims the messages no session has seen as \Recent; EXAMINE only looks. */
+  select(user: ImapUser, name: string, opts: { claimRecent: boolean }): Promise<SelectInfo | Refusal>;
+  /**
+   * RFC 3501 §2.3.2: the highest UID of the mailbox some SELECT had claimed as \Recent; with
+   * `claim`, atomically raises it to `upToUid`. UIDs above the returned value (and up to
+   * `upToUid`) are \Recent for the caller.
+   */
+  claimRecent(mailboxId: number, upToUid: number, claim: boolean): Promise<number>;
   fetch(mailboxId: number, uids: readonly number[], opts: { raw: boolean }): Promise<MessageData[]>;
   fetchFlags(mailboxId: number, uids: readonly number[]): Promise<FlagState[]>;
   store(

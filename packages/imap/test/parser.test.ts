@@ -38,6 +38,18 @@ describe("IMAP command parser (RFC 3501 §9)", () => {
     expect(body.section![0]).toMatchObject({ type: "atom", value: "HEADER.FIELDS" });
   });
 
+  it("keeps [ and ] inside an atom that is not a FETCH item with a section (a mailbox name)", () => {
+    const c = parse("a1 SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n");
+    expect(c).not.toBeInstanceOf(ParseError);
+    expect((c as Exclude<typeof c, ParseError>).args).toEqual([{ type: "atom", value: "!#$&'+,-.0123456789:;<=>?@^_`|[}" }]);
+    const d = parse("a2 CREATE a[b]/c]\r\n") as Exclude<ReturnType<typeof parse>, ParseError>;
+    expect(d.args).toEqual([{ type: "atom", value: "a[b]/c]" }]);
+    const f = parse("a3 FETCH 1 (body[TEXT] BINARY.PEEK[1]<0.5>)\r\n") as Exclude<ReturnType<typeof parse>, ParseError>;
+    const items = (f.args[1] as Extract<Token, { type: "list" }>).items;
+    expect(items[0]).toMatchObject({ value: "body", section: [{ type: "atom", value: "TEXT" }] });
+    expect(items[1]).toMatchObject({ value: "BINARY.PEEK", section: [{ type: "atom", value: "1" }], partial: [0, 5] });
+  });
+
   it("reads synchronizing and non-synchronizing literals", () => {
     const { lines, continues } = frame("a2 APPEND INBOX (\\Seen) {5}\r\nhello {3+}\r\nabc\r\n");
     expect(continues).toBe(1);

@@ -9,10 +9,12 @@ import { changesSince } from "./changes.js";
 import { expungeMessages, appendMessage, copyMessages } from "./transfer.js";
 import { storeFlags } from "./flags.js";
 import {
+  claimRecent,
   createMailbox,
   deleteMailbox,
   findMailbox,
   listMailboxes,
+  listSubscriptions,
   mailboxById,
   mailboxStatus,
   renameMailbox,
@@ -74,6 +76,14 @@ export class MailStore {
   }
   setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<true | MailstoreRefusal> {
     return setSubscribed(this.pool, accountId, name, subscribed);
+  }
+  /** Subscribed names, including those of mailboxes deleted since (RFC 5258 \NonExistent). */
+  listSubscriptions(accountId: number): Promise<string[]> {
+    return listSubscriptions(this.pool, accountId);
+  }
+  /** RFC 3501 §2.3.2: see mailboxes.ts claimRecent. */
+  claimRecent(mailboxId: number, upToUid: number, claim: boolean): Promise<number> {
+    return claimRecent(this.pool, mailboxId, upToUid, claim);
   }
   status(mailbox: Mailbox): Promise<MailboxStatus> {
     return mailboxStatus(this.pool, mailbox);

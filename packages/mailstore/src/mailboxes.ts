@@ -14,7 +14,50 @@ interface MailboxRow {
   highest_modseq: number;
 }
 
-const COLUMNS = "id, account_id, name, special_use, subscribed, uid_validity, uid_next, highest_modseq";
+const COLUMNS = `id, account_id, name, special_use, uid_validity, uid_next, highest_modseq,
+  EXISTS (SELECT 1 FROM mailbox_subscriptions s WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name) AS subscribed`;
+
+/**
+ * RFC 3501 §2.3.1.1: a new UIDVALIDITY for a mailbox of this account, above every one the
+ * account ever had (accounts.last_uid_validity, migration 013), so that DELETE then CREATE of
+ * a name, even within a second, never brings an old UIDVALIDITY back. Seeded by the clock.
+ */
+export async function nextUidValidity(db: Queryable, accountId: number): Promise<number> {
+  const { rows } = await db.query<{ v: string }>(
+    `UPDATE accounts SET last_uid_validity = GREATEST(last_uid_validity + 1, extract(epoch FROM clock_timestamp())::bigint,
+            (SELECT coalesce(max(uid_validity), 0) + 1 FROM mailboxes WHERE account_id = $1))
+      WHERE id = $1 RETURNING last_uid_validity AS v`,
+    [accountId],
+  );
+  if (!rows[0]) throw new Error(`account ${accountId} does not exist`);
+  return Number(rows[0].v);
+}
+
+/**
+ * RFC 3501 §2.3.2 \Recent, as Dovecot keeps it: mailboxes.recent_uid (migration 013) is the
+ * highest UID some SELECT has claimed. Returns its value before this call; with `claim`, raises
+ * it to `upToUid` in the same statement (the row lock orders concurrent claims), so each
+ * message is recent for one session only. UIDs above the returned value are the caller's.
+ */
+export async function claimRecent(db: Queryable, mailboxId: number, upToUid: number, claim: boolean): Promise<number> {
+  if (!claim) {
+    const { rows } = await db.query<{ r: string }>("SELECT recent_uid AS r FROM mailboxes WHERE id = $1", [mailboxId]);
+    return rows[0] ? Number(rows[0].r) : upToUid;
+  }
+  const { rows } = await db.query<{ r: string }>(
+    `UPDATE mailboxes m SET recent_uid = GREATEST(old.recent_uid, $2)
+       FROM (SELECT id, recent_uid FROM mailboxes WHERE id = $1 FOR UPDATE) old
+      WHERE m.id = old.id RETURNING old.recent_uid AS r`,
+    [mailboxId, upToUid],
+  );
+  return rows[0] ? Number(rows[0].r) : upToUid;
+}
+
+/** RFC 3501 §6.3.9: the subscribed names, whether or not such a mailbox exists (now). */
+export async function listSubscriptions(db: Queryable, accountId: number): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>("SELECT name FROM mailbox_subscriptions WHERE account_id = $1 ORDER BY name", [accountId]);
+  return rows.map((r) => r.name);
+}
 
 export const toMailbox = (r: MailboxRow): Mailbox => ({
   id: r.id,
@@ -53,7 +96,7 @@ export async function lockMailbox(db: Queryable, mailboxId: number): Promise<Mai
 
 /**
  * RFC 3501 §6.3.3. Levels above the new name that do not exist are created too, as
- * the RFC suggests for servers without \Noselect placeholders.
+ * the RFC suggests for servers without \Noselect placeholders. Nothing is subscribed.
  */
 export async function createMailbox(
   pool: Pool,
@@ -69,13 +112,14 @@ export async function createMailbox(
     let created: Mailbox | undefined;
     for (let i = 1; i <= levels.length; i++) {
       const level = levels.slice(0, i).join(HIERARCHY_DELIMITER);
+      const exists = await db.query("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2", [accountId, level]);
+      if (exists.rowCount) continue;
       const { rows } = await db.query<MailboxRow>(
         `INSERT INTO mailboxes (account_id, name, special_use, uid_validity)
-         VALUES ($1, $2, $3, GREATEST(extract(epoch FROM clock_timestamp())::bigint,
-                 (SELECT coalesce(max(uid_validity), 0) + 1 FROM mailboxes WHERE account_id = $1)))
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (account_id, name) DO NOTHING
          RETURNING ${COLUMNS}`,
-        [accountId, level, i === levels.length ? specialUse : null],
+        [accountId, level, i === levels.length ? specialUse : null, await nextUidValidity(db, accountId)],
       );
       if (i === levels.length) created = rows[0] && toMailbox(rows[0]);
     }
@@ -109,31 +153,39 @@ export async function renameMailbox(pool: Pool, accountId: number, rawFrom: stri
     const clash = await db.query("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2", [accountId, to]);
     if (clash.rowCount) return { refused: "exists", text: `mailbox ${to} already exists` } as const;
     for (const parent of to.split(HIERARCHY_DELIMITER).slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join(HIERARCHY_DELIMITER))) {
+      const exists = await db.query("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2", [accountId, parent]);
+      if (exists.rowCount) continue;
       await db.query(
-        `INSERT INTO mailboxes (account_id, name, uid_validity) VALUES ($1, $2, extract(epoch FROM clock_timestamp())::bigint)
+        `INSERT INTO mailboxes (account_id, name, uid_validity) VALUES ($1, $2, $3)
          ON CONFLICT (account_id, name) DO NOTHING`,
-        [accountId, parent],
+        [accountId, parent, await nextUidValidity(db, accountId)],
       );
     }
     if (from === "INBOX") {
       const created = await db.query<{ id: number }>(
-        `INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, used_bytes)
-         SELECT $1, $2, $3, $4, $5, used_bytes FROM mailboxes WHERE id = $6 RETURNING id`,
+        `INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, used_bytes, recent_uid)
+         SELECT $1, $2, $3, $4, $5, used_bytes, recent_uid FROM mailboxes WHERE id = $6 RETURNING id`,
         [accountId, to, box.uid_validity, box.uid_next, box.highest_modseq + 1, box.id],
       );
       // The UIDs travel with the messages, so the new mailbox keeps INBOX's UIDVALIDITY and UIDNEXT;
       // INBOX gets a new UIDVALIDITY (RFC 3501 §2.3.1.1) since its UIDs now mean nothing.
       await db.query("UPDATE mailbox_messages SET mailbox_id = $2 WHERE mailbox_id = $1", [box.id, created.rows[0]!.id]);
       await db.query(
-        `UPDATE mailboxes SET uid_validity = GREATEST(uid_validity + 1, extract(epoch FROM clock_timestamp())::bigint),
-                uid_next = 1, highest_modseq = highest_modseq + 1, used_bytes = 0 WHERE id = $1`,
-        [box.id],
+        `UPDATE mailboxes SET uid_validity = $2, uid_next = 1, recent_uid = 0, highest_modseq = highest_modseq + 1, used_bytes = 0 WHERE id = $1`,
+        [box.id, await nextUidValidity(db, accountId)],
       );
       return true as const;
     }
     await db.query(
       `UPDATE mailboxes SET name = $3 || substr(name, length($2) + 1)
         WHERE account_id = $1 AND (name = $2 OR name LIKE $4)`,
+      [accountId, from, to, likePrefix(from + HIERARCHY_DELIMITER)],
+    );
+    // The subscriptions of the renamed mailboxes follow them (as they did when they were a column).
+    await db.query(
+      `UPDATE mailbox_subscriptions s SET name = $3 || substr(s.name, length($2) + 1)
+        WHERE s.account_id = $1 AND (s.name = $2 OR s.name LIKE $4)
+          AND NOT EXISTS (SELECT 1 FROM mailbox_subscriptions t WHERE t.account_id = $1 AND t.name = $3 || substr(s.name, length($2) + 1))`,
       [accountId, from, to, likePrefix(from + HIERARCHY_DELIMITER)],
     );
     return true as const;
@@ -144,10 +196,27 @@ function likePrefix(prefix: string): string {
   return prefix.replace(/[\\%_]/g, (c) => "\\" + c) + "%";
 }
 
+/**
+ * RFC 3501 §6.3.6/§6.3.7: SUBSCRIBE needs the mailbox to exist; UNSUBSCRIBE works on any
+ * subscribed name, also one whose mailbox was deleted since.
+ */
 export async function setSubscribed(db: Queryable, accountId: number, rawName: string, subscribed: boolean): Promise<true | MailstoreRefusal> {
   const name = normalizeMailboxName(rawName);
-  const { rowCount } = await db.query("UPDATE mailboxes SET subscribed = $3 WHERE account_id = $1 AND name = $2", [accountId, name, subscribed]);
-  return rowCount ? true : { refused: "nonexistent", text: `mailbox ${name} does not exist` };
+  if (!subscribed) {
+    const { rowCount } = await db.query("DELETE FROM mailbox_subscriptions WHERE account_id = $1 AND name = $2", [accountId, name]);
+    if (rowCount) return true;
+    const exists = await db.query("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2", [accountId, name]);
+    return exists.rowCount ? true : { refused: "nonexistent", text: `mailbox ${name} is not subscribed` };
+  }
+  const { rowCount } = await db.query(
+    `INSERT INTO mailbox_subscriptions (account_id, name)
+     SELECT account_id, name FROM mailboxes WHERE account_id = $1 AND name = $2
+     ON CONFLICT DO NOTHING`,
+    [accountId, name],
+  );
+  if (rowCount) return true;
+  const exists = await db.query("SELECT 1 FROM mailboxes WHERE account_id = $1 AND name = $2", [accountId, name]);
+  return exists.rowCount ? true : { refused: "nonexistent", text: `mailbox ${name} does not exist` };
 }
 
 export async function mailboxStatus(db: Queryable, mailbox: Mailbox): Promise<MailboxStatus> {

@@ -24,6 +24,9 @@ export const append: CommandHandler = async ({ session, args }) => {
   if (!message || message.type !== "string" || i !== args.length - 1) return { status: "BAD", text: "APPEND needs the message as a literal, last" };
   if (message.bytes.length === 0) return { status: "NO", text: "the message is empty" };
   const result = await session.storage.append(session.user!, box, message.bytes, flags, date);
+  // The appending session sees its own message (EXISTS) before the tagged OK, without
+  // waiting for the change notification (RFC 3501 §6.3.11).
+  if (session.selected?.name === box) session.selected.dirty = true;
   if (isRefusal(result)) {
     if (result.refused === "nonexistent") return { status: "NO", code: "TRYCREATE", text: result.text };
     if (result.refused === "over-quota") return { status: "NO", code: "OVERQUOTA", text: result.text };

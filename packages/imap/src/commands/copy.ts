@@ -18,6 +18,7 @@ export const copy: CommandHandler = async ({ session, args, uid, name }) => {
   const result = move
     ? await session.storage.move(session.user!, sel.mailboxId, uids, dest)
     : await session.storage.copy(session.user!, sel.mailboxId, uids, dest);
+  if (session.selected === sel && sel.name === dest) sel.dirty = true; // copies into itself are seen before the OK
   if (isRefusal(result)) {
     if (result.refused === "nonexistent") return { status: "NO", code: "TRYCREATE", text: result.text };
     if (result.refused === "over-quota") return { status: "NO", code: "OVERQUOTA", text: result.text };

@@ -57,6 +57,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
         seenNow = new Map(r.updated.map((u) => [u.uid, u]));
       }
     }
+    if (items.some((i) => i.kind === "FLAGS") || setsSeen) await session.announceKeywords(messages.flatMap((m) => m.flags));
     for (const m of messages) {
       const seq = sequenceNumberOf(sel.uids, m.uid);
       if (!seq) continue;
@@ -66,6 +67,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
         m.modseq = changed.modseq;
         sel.reported.set(m.uid, changed.modseq);
       }
+      if (sel.recent.has(m.uid)) m.flags = [...m.flags, "\\Recent"];
       const out: ImapValue[] = [];
       for (const item of items) out.push(...render(item, m, session.condstore));
       if (changed && !items.some((i) => i.kind === "FLAGS")) out.push(atom("FLAGS"), m.flags.map(atom));

@@ -16,13 +16,17 @@ export const list: CommandHandler = async ({ session, args, name }) => {
   let i = 0;
   let subscribedOnly = name === "LSUB";
   let specialUseOnly = false;
+  let recursive = false;
   if (name === "LIST" && args[0]?.type === "list") {
     for (const opt of args[0].items) {
       const o = atomValue(opt);
       if (o === "SUBSCRIBED") subscribedOnly = true;
       else if (o === "SPECIAL-USE") specialUseOnly = true;
-      else if (o !== "REMOTE" && o !== "RECURSIVEMATCH") return { status: "BAD", text: `unknown LIST selection option ${o}` };
+      else if (o === "RECURSIVEMATCH") recursive = true;
+      else if (o !== "REMOTE") return { status: "BAD", text: `unknown LIST selection option ${o}` };
     }
+    // RFC 5258 §3.1: RECURSIVEMATCH only refines another selection option (REMOTE does not count).
+    if (recursive && !subscribedOnly && !specialUseOnly) return { status: "BAD", text: "RECURSIVEMATCH needs another selection option, such as SUBSCRIBED" };
     i++;
   }
   const reference = astring(args[i], "the reference name");
@@ -55,13 +59,57 @@ export const list: CommandHandler = async ({ session, args, name }) => {
   const boxes = await session.storage.listMailboxes(session.user!);
   const names = new Set(boxes.map((b) => b.name));
   const matchers = patterns.map((p) => patternRegExp(decodePattern(session, reference + p)));
-  for (const box of boxes) {
-    if (!matchers.some((m) => m.test(box.name))) continue;
-    if (subscribedOnly && !box.subscribed) continue;
-    if (specialUseOnly && !box.specialUse) continue;
-    const attrs = attributes(box, names, { subscribed: returnSubscribed, specialUse: returnSpecialUse, lsub: name === "LSUB" });
-    await session.send([atom(name), attrs.map(atom), DELIMITER, nameValue(session, box.name)]);
-    if (statusAsked) {
+  const matches = (n: string) => matchers.some((m) => m.test(n));
+  const lsub = name === "LSUB";
+  const rows: { name: string; attrs: string[]; box?: MailboxInfo; childInfo?: boolean }[] = [];
+  if (subscribedOnly) {
+    // Subscriptions are names: one whose mailbox was deleted is still listed (RFC 5258 §3.4
+    // \NonExistent; LSUB \Noselect). RFC 3501 §6.3.9 and RFC 5258 §3.5 (RECURSIVEMATCH): a
+    // parent matching the pattern with a subscribed descendant that does not match is listed
+    // too, as LSUB \Noselect or with CHILDINFO ("SUBSCRIBED").
+    const subs = await session.storage.listSubscriptions(session.user!);
+    const subscribed = new Set(subs);
+    const byName = new Map(boxes.map((b) => [b.name, b]));
+    const parentsWithHiddenChild = new Set<string>();
+    if (recursive || lsub) {
+      for (const sub of subs) {
+        if (matches(sub)) continue;
+        const levels = sub.split(DELIMITER);
+        for (let k = 1; k < levels.length; k++) parentsWithHiddenChild.add(levels.slice(0, k).join(DELIMITER));
+      }
+    }
+    const candidates = new Set([...subs, ...parentsWithHiddenChild]);
+    for (const n of [...candidates].sort()) {
+      if (!matches(n)) continue;
+      const box = byName.get(n);
+      const isSubscribed = subscribed.has(n);
+      const hidden = parentsWithHiddenChild.has(n);
+      if (lsub) {
+        if (!isSubscribed && !(hidden && patterns.some((p) => p.includes("%")))) continue;
+        rows.push({ name: n, attrs: !box || !isSubscribed ? ["\\Noselect"] : [] });
+        continue;
+      }
+      if (specialUseOnly && !box?.specialUse) continue;
+      const attrs: string[] = [];
+      if (!box) attrs.push("\\NonExistent");
+      else attrs.push(...attributes(box, names, { subscribed: false, specialUse: returnSpecialUse, lsub: false }));
+      if (isSubscribed) attrs.unshift("\\Subscribed");
+      if (!isSubscribed && !(recursive && hidden)) continue;
+      rows.push({ name: n, attrs, ...(box ? { box } : {}), childInfo: recursive && hidden });
+    }
+  } else {
+    for (const box of boxes) {
+      if (!matches(box.name)) continue;
+      if (specialUseOnly && !box.specialUse) continue;
+      rows.push({ name: box.name, attrs: attributes(box, names, { subscribed: returnSubscribed, specialUse: returnSpecialUse, lsub }), box });
+    }
+  }
+  for (const row of rows) {
+    const line: ImapValue[] = [atom(name), row.attrs.map(atom), DELIMITER, nameValue(session, row.name)];
+    if (row.childInfo) line.push(["CHILDINFO", ["SUBSCRIBED"]]);
+    await session.send(line);
+    const box = row.box;
+    if (statusAsked && box) {
       const status = await session.storage.status(session.user!, box.name);
       if (!isRefusal(status)) await session.send([atom("STATUS"), nameValue(session, box.name), statusValues(statusAsked, status)]);
     }

@@ -59,6 +59,18 @@ class KeyReader {
     private readonly sel: SelectedMailbox,
   ) {}
 
+  private recent(): SearchKey {
+    // Consecutive recent UIDs (the usual case: everything since the last SELECT) make one range.
+    const ranges: [number, number][] = [];
+    for (const u of this.sel.uids) {
+      if (!this.sel.recent.has(u)) continue;
+      const last = ranges[ranges.length - 1];
+      if (last && last[1] === u - 1) last[1] = u;
+      else ranges.push([u, u]);
+    }
+    return ranges.length ? { key: "uid", ranges } : { key: "none" };
+  }
+
   done(): boolean {
     return this.i >= this.tokens.length;
   }
@@ -85,11 +97,15 @@ class KeyReader {
     if (HEADER_KEYS.has(name)) return { key: "header", field: name.toLowerCase(), value: astring(this.next("the string"), name) };
     switch (name) {
       case "ALL":
-      case "OLD":
         return { key: "all" };
-      case "NEW":
+      // RFC 3501 §6.4.4: \Recent is this session's (see SelectedMailbox.recent), so these
+      // keys become the UIDs recent here; NEW is RECENT UNSEEN, OLD is NOT RECENT.
       case "RECENT":
-        return { key: "none" }; // No message is \Recent here (IMAP4rev2 dropped it).
+        return this.recent();
+      case "NEW":
+        return { key: "and", keys: [this.recent(), { key: "flag", flag: "\\Seen", set: false }] };
+      case "OLD":
+        return { key: "not", inner: this.recent() };
       case "KEYWORD":
       case "UNKEYWORD":
         return { key: "flag", flag: astring(this.next("the keyword"), name), set: name === "KEYWORD" };

@@ -13,15 +13,14 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   }
   // RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected.
   session.unselect();
-  const info = await session.storage.select(session.user!, box);
-  if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
   const readOnly = name === "EXAMINE";
-  const keywords = info.keywordsInUse;
-  const flags = [...SYSTEM_FLAGS, ...keywords].map(atom);
+  const info = await session.storage.select(session.user!, box, { claimRecent: !readOnly });
+  if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
   await session.send([info.uids.length, atom("EXISTS")]);
-  await session.send([0, atom("RECENT")]);
-  await session.send([atom("FLAGS"), flags]);
-  await session.write(Buffer.from(`* OK [PERMANENTFLAGS (${readOnly ? "" : [...SYSTEM_FLAGS, ...keywords, "\\*"].join(" ")})] flags permitted\r\n`));
+  await session.send([info.recentUids.length, atom("RECENT")]);
+  const flags = [...SYSTEM_FLAGS, ...info.keywordsInUse];
+  await session.send([atom("FLAGS"), flags.map(atom)]);
+  await session.write(Buffer.from(`* OK [PERMANENTFLAGS (${readOnly ? "" : [...flags, "\\*"].join(" ")})] flags permitted\r\n`));
   if (info.firstUnseenUid !== null) {
     const seq = info.uids.indexOf(info.firstUnseenUid) + 1;
     if (seq > 0) await session.write(Buffer.from(`* OK [UNSEEN ${seq}] first unseen message\r\n`));
@@ -29,6 +28,15 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   await session.write(Buffer.from(`* OK [UIDVALIDITY ${info.uidValidity}] UIDs valid\r\n`));
   await session.write(Buffer.from(`* OK [UIDNEXT ${info.uidNext}] predicted next UID\r\n`));
   await session.write(Buffer.from(`* OK [HIGHESTMODSEQ ${info.highestModseq}] highest modseq\r\n`));
-  session.setSelected({ mailboxId: info.mailboxId, name: box, readOnly, uidValidity: info.uidValidity, uids: info.uids, knownModseq: info.highestModseq });
+  session.setSelected({
+    mailboxId: info.mailboxId,
+    name: box,
+    readOnly,
+    uidValidity: info.uidValidity,
+    uids: info.uids,
+    knownModseq: info.highestModseq,
+    recent: new Set(info.recentUids),
+    keywords: info.keywordsInUse,
+  });
   return { status: "OK", code: readOnly ? "READ-ONLY" : "READ-WRITE", text: `${name} completed` };
 };

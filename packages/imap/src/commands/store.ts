@@ -32,13 +32,15 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
   const unchanged = uids.filter((u) => !updated.has(u) && !result.modified.includes(u));
   const current = silent ? [] : await session.storage.fetchFlags(sel.mailboxId, unchanged);
   const answers = [...result.updated, ...current].sort((a, b) => a.uid - b.uid);
+  // RFC 3501 §7.2.6: a keyword new to the mailbox is declared in FLAGS before it shows up.
+  if (mode !== "remove") await session.announceKeywords(flags);
   for (const a of answers) {
     const seq = sequenceNumberOf(sel.uids, a.uid);
     if (!seq) continue;
     sel.reported.set(a.uid, a.modseq);
     const items: ImapValue[] = [];
     if (uid) items.push(atom("UID"), a.uid);
-    if (!silent) items.push(atom("FLAGS"), a.flags.map(atom));
+    if (!silent) items.push(atom("FLAGS"), session.flagValues(a.uid, a.flags));
     if (session.condstore && (!silent || unchangedSince !== undefined)) items.push(atom("MODSEQ"), [a.modseq]);
     if (items.length > (uid ? 2 : 0)) await session.send([seq, atom("FETCH"), items]);
   }

@@ -18,6 +18,7 @@ export function mailstoreAdapter(pool: Pool, store: MailStore): ImapStorage {
     async listMailboxes(user) {
       return (await store.listMailboxes(user.id)).map((m) => ({ name: m.name, specialUse: m.specialUse, subscribed: m.subscribed }));
     },
+    listSubscriptions: (user) => store.listSubscriptions(user.id),
     async createMailbox(user, name) {
       const r = await store.createMailbox(user.id, name);
       return isRefusal(r) ? r : true;
@@ -29,11 +30,14 @@ export function mailstoreAdapter(pool: Pool, store: MailStore): ImapStorage {
       const box = await mailbox(user, name);
       return box ? store.status(box) : missing(name);
     },
-    async select(user, name) {
+    async select(user, name, opts) {
       const box = await mailbox(user, name);
       if (!box) return missing(name);
       const snap = await store.snapshot(box);
+      const last = snap.uids[snap.uids.length - 1] ?? 0;
+      const claimedBefore = await store.claimRecent(box.id, last, opts.claimRecent);
       return {
+        recentUids: snap.uids.filter((u) => u > claimedBefore),
         mailboxId: box.id,
         uidValidity: box.uidValidity,
         uidNext: box.uidNext,
@@ -53,5 +57,6 @@ export function mailstoreAdapter(pool: Pool, store: MailStore): ImapStorage {
     expunge: (mailboxId, uids) => store.expunge(mailboxId, uids),
     append: (user, name, raw, flags, internalDate) => store.append(user.id, name, raw, internalDate ? { flags, internalDate } : { flags }),
     changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
+    claimRecent: (mailboxId, upToUid, claim) => store.claimRecent(mailboxId, upToUid, claim),
   };
 }
