@@ -111,11 +111,14 @@ function splitMultipart(s: string, start: number, end: number, boundary: string)
   return parts;
 }
 
+/**
+ * The body's size in text lines (RFC 3501 §7.4.2): its line ends, as Dovecot and Cyrus
+ * count them. A last line without its own CRLF (in a multipart the CRLF before the
+ * delimiter belongs to the delimiter) is not a line.
+ */
 function countLines(s: string, start: number, end: number): number {
   let n = 0;
   for (let i = s.indexOf("\n", start); i !== -1 && i < end; i = s.indexOf("\n", i + 1)) n++;
-  // A last line without its line end still counts.
-  if (end > start && s[end - 1] !== "\n") n++;
   return n;
 }
 
