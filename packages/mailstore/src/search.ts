@@ -9,7 +9,7 @@
  */
 import type { Queryable } from "@correo/db";
 import { UNSEEN } from "./messages.js";
-import { describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
+import { addresses, describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
 
 export type { SearchKey } from "@correo/imap";
 import { systemFlag, type SearchKey } from "@correo/imap";
@@ -232,7 +232,11 @@ class TextView {
       const s = this.raw.toString("latin1");
       const d = describeMessage(this.raw);
       const decoded = new Map<string, string[]>();
-      for (const [name, values] of parseHeaderBlock(s, 0, d.bodyStructure.bodyStart)) decoded.set(name, values.map(decodeWords));
+      for (const [name, values] of parseHeaderBlock(s, 0, d.bodyStructure.bodyStart)) {
+        const texts = values.map(decodeWords);
+        if (ADDRESS_FIELDS.has(name)) texts.push(...values.flatMap(addressTexts));
+        decoded.set(name, texts);
+      }
       this.headers = decoded;
     }
     const n = fold(needle);
@@ -250,6 +254,21 @@ class TextView {
     }
     return this.bodyText.includes(fold(needle));
   }
+}
+
+const ADDRESS_FIELDS = new Set(["from", "to", "cc", "bcc", "sender", "reply-to"]);
+
+/**
+ * An address field's addresses as `name <mailbox@host>` (and its group names), searched
+ * beside the field as written: SEARCH FROM user@domain.org finds
+ * `<user (comment)@ (comment) domain.org>`, whose comments are no part of the address.
+ */
+function addressTexts(value: string): string[] {
+  return (addresses(value) ?? []).flatMap((a) => {
+    if (a.host === null) return a.mailbox ? [decodeWords(a.mailbox)] : [];
+    const spec = `${a.mailbox ?? ""}@${a.host}`;
+    return [a.name ? `${decodeWords(a.name)} <${spec}>` : spec];
+  });
 }
 
 function fold(s: string): string {
