@@ -18,7 +18,8 @@ interface Row {
   uid: number;
   flags: string[];
   internal_date: Date;
-  sent_date: Date | null;
+  /** The Date: header's calendar day in its own zone, YYYY-MM-DD (migration 014). */
+  sent_day: string | null;
   size: number;
   modseq: number;
   blob_id: string;
@@ -56,7 +57,7 @@ export async function searchMessages(db: Queryable, mailboxId: number, criteria:
   for (let after = 0; ; ) {
     params[1] = after;
     const { rows } = await db.query<Row>(
-      `SELECT uid, flags, internal_date, sent_date, size, modseq, blob_id FROM mailbox_messages
+      `SELECT uid, flags, internal_date, sent_day::text AS sent_day, size, modseq, blob_id FROM mailbox_messages
         WHERE mailbox_id = $1 AND uid > $2 ${narrowing.map((c) => `AND ${c}`).join(" ")} ORDER BY uid LIMIT ${BATCH}`,
       params,
     );
@@ -112,10 +113,12 @@ function toSql(k: SearchKey, params: unknown[]): string | undefined {
       return `uid IN (SELECT unnest(${param(uids)}::bigint[]))`;
     }
     case "date": {
-      const column = k.field === "internal" ? "internal_date" : "sent_date";
       const op = k.op === "before" ? "<" : k.op === "on" ? "=" : ">=";
-      // Calendar days in UTC, as `day()` compares them; no Date: header → no match.
-      return `coalesce((${column} AT TIME ZONE 'UTC')::date ${op} ${param(k.day)}::date, FALSE)`;
+      // RFC 3501 §6.4.4: SENT* compare the Date: header's day in its own zone (sent_day,
+      // migration 014); internal dates compare calendar days in UTC, as `day()` does. No
+      // Date: header → no match.
+      const day = k.field === "internal" ? "(internal_date AT TIME ZONE 'UTC')::date" : "sent_day";
+      return `coalesce(${day} ${op} ${param(k.day)}::date, FALSE)`;
     }
     case "size":
       return `size ${k.op === "larger" ? ">" : "<"} ${param(k.octets)}`;
@@ -196,9 +199,8 @@ function matches(k: SearchKey, r: Row, text: TextView): boolean {
     case "uid":
       return k.ranges.some(([lo, hi]) => r.uid >= lo && r.uid <= hi);
     case "date": {
-      const d = k.field === "internal" ? r.internal_date : r.sent_date;
-      if (!d) return false;
-      const have = day(d);
+      const have = k.field === "internal" ? day(r.internal_date) : r.sent_day;
+      if (!have) return false;
       return k.op === "before" ? have < k.day : k.op === "on" ? have === k.day : have >= k.day;
     }
     case "size":
