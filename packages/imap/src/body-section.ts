@@ -53,17 +53,32 @@ export interface SectionSpec {
   fields: string[];
 }
 
+/**
+ * The part a section's part numbers name (RFC 3501 §6.4.5), or undefined. Numbers
+ * index a multipart's parts; part 1 of a non-multipart is that part itself (its body);
+ * and only when more numbers follow does a message/rfc822 part stand for the message
+ * it encapsulates, so `2` is the whole attached message, `2.1` its first part (or its
+ * body) and `2.HEADER` (below) its header.
+ */
+export function sectionPart(root: BodyPart, path: readonly number[]): BodyPart | undefined {
+  let part = root;
+  for (let i = 0; i < path.length; i++) {
+    const n = path[i]!;
+    const more = i < path.length - 1;
+    if (part.parts) {
+      const next = part.parts[n - 1];
+      if (!next) return undefined;
+      part = next;
+    } else if (n !== 1 || (more && !part.message)) return undefined;
+    if (more && part.message) part = part.message.body;
+  }
+  return part;
+}
+
 /** The bytes a section names, or undefined when the part does not exist. */
 export function sectionBytes(raw: Buffer, root: BodyPart, spec: SectionSpec): Buffer | undefined {
-  // Part numbers descend into multiparts and encapsulated messages; part 1 of a
-  // non-multipart is its body (RFC 3501 §6.4.5).
-  let part = root;
-  for (const n of spec.path) {
-    const container = part.message ? part.message.body : part;
-    const next = container.parts ? container.parts[n - 1] : n === 1 ? container : undefined;
-    if (!next) return undefined;
-    part = next;
-  }
+  const part = sectionPart(root, spec.path);
+  if (!part) return undefined;
   if (spec.text === "") return spec.path.length === 0 ? raw : raw.subarray(part.bodyStart, part.end);
   if (spec.text === "MIME") return spec.path.length === 0 ? undefined : raw.subarray(part.headerStart, part.bodyStart);
   // HEADER, HEADER.FIELDS and TEXT name a message: the whole one, or an encapsulated message/rfc822.

@@ -36,7 +36,7 @@ class ResponseWriter {
   literal(bytes: Buffer): void {
     this.text += `{${bytes.length}}\r\n`;
     this.flush();
-    this.chunks.push(bytes);
+    this.chunks.push(withoutNuls(bytes));
   }
 
   value(v: ImapValue): void {
@@ -65,6 +65,20 @@ class ResponseWriter {
     this.flush();
     return this.chunks;
   }
+}
+
+/**
+ * A literal's bytes with each NUL replaced by 0x80, as Dovecot does: RFC 3501 §9 CHAR8
+ * excludes %x00, and a literal8 (RFC 3516 BINARY) is only for what a client asks for as
+ * binary. One byte for one, so a literal keeps the size RFC822.SIZE and BODYSTRUCTURE
+ * announce. The stored message is not changed (a copy is made only when there is a NUL).
+ */
+export function withoutNuls(bytes: Buffer): Buffer {
+  let i = bytes.indexOf(0);
+  if (i === -1) return bytes;
+  const out = Buffer.from(bytes);
+  for (; i !== -1; i = out.indexOf(0, i + 1)) out[i] = 0x80;
+  return out;
 }
 
 export function encodeValue(v: ImapValue, opts: EncodeOptions = {}): Buffer[] {

@@ -19,9 +19,18 @@ describe("response encoder", () => {
     expect(text(untagged(["x".repeat(1024)]))).toBe(`* {1024}\r\n${"x".repeat(1024)}\r\n`);
   });
 
-  it("passes bytes through as literals, in place, whatever they hold", () => {
-    const bytes = Buffer.from([0, 255, 13, 10, 41]);
+  it("passes bytes through as literals, in place, whatever they hold but NUL", () => {
+    const bytes = Buffer.from([1, 255, 13, 10, 41]);
     const out = untagged([1, atom("FETCH"), [atom("BODY[]"), bytes, atom("UID"), 9]]);
     expect(out.equals(Buffer.concat([Buffer.from("* 1 FETCH (BODY[] {5}\r\n"), bytes, Buffer.from(" UID 9)\r\n")]))).toBe(true);
+  });
+
+  it("sends each NUL of a literal as 0x80, keeping its length (RFC 3501 §9: CHAR8 excludes %x00)", () => {
+    const stored = Buffer.from([0x61, 0, 0, 0x62, 0]);
+    const out = untagged([1, atom("FETCH"), [atom("BODY[]"), stored]]);
+    expect(out.equals(Buffer.from([...Buffer.from("* 1 FETCH (BODY[] {5}\r\n"), 0x61, 0x80, 0x80, 0x62, 0x80, ...Buffer.from(")\r\n")]))).toBe(true);
+    // The stored bytes are not touched.
+    expect([...stored]).toEqual([0x61, 0, 0, 0x62, 0]);
+    expect(untagged(["a\0b"]).equals(Buffer.from([...Buffer.from("* {3}\r\n"), 0x61, 0x80, 0x62, 13, 10]))).toBe(true);
   });
 });

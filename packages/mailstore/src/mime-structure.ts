@@ -111,11 +111,14 @@ function splitMultipart(s: string, start: number, end: number, boundary: string)
   return parts;
 }
 
+/**
+ * The body's size in text lines (RFC 3501 §7.4.2): its line ends, as Dovecot and Cyrus
+ * count them. A last line without its own CRLF (in a multipart the CRLF before the
+ * delimiter belongs to the delimiter) is not a line.
+ */
 function countLines(s: string, start: number, end: number): number {
   let n = 0;
   for (let i = s.indexOf("\n", start); i !== -1 && i < end; i = s.indexOf("\n", i + 1)) n++;
-  // A last line without its line end still counts.
-  if (end > start && s[end - 1] !== "\n") n++;
   return n;
 }
 
@@ -238,17 +241,26 @@ interface ParsedAddress {
   group?: ParsedAddress[];
 }
 
-function addresses(value: string | undefined): EnvelopeAddress[] | null {
+/**
+ * An address list as ENVELOPE lists it (RFC 3501 §7.4.2): a group is a start marker
+ * (mailbox = its name, host NIL), its members, and an end marker (all NIL). A member
+ * without an address (`group2: (foo) ;` parses to a bare comment) is no address, so an
+ * empty group is only its two markers. Comments are not part of an addr-spec (RFC 5322
+ * §3.4.1): `<user (c)@ (c) domain.org>` is user@domain.org.
+ */
+export function addresses(value: string | undefined): EnvelopeAddress[] | null {
   if (!value) return null;
-  const parsed = addressparser(value) as ParsedAddress[];
+  const parsed = addressparser(withoutAngleComments(value)) as ParsedAddress[];
   const out: EnvelopeAddress[] = [];
   const one = (a: ParsedAddress) => {
-    const at = (a.address ?? "").lastIndexOf("@");
+    const address = (a.address ?? "").trim();
+    if (address === "") return;
+    const at = address.lastIndexOf("@");
     out.push({
       name: a.name || null,
       adl: null,
-      mailbox: at === -1 ? a.address || null : a.address!.slice(0, at),
-      host: at === -1 ? null : a.address!.slice(at + 1),
+      mailbox: at === -1 ? address : address.slice(0, at),
+      host: at === -1 ? null : address.slice(at + 1),
     });
   };
   for (const a of parsed) {
@@ -259,4 +271,41 @@ function addresses(value: string | undefined): EnvelopeAddress[] | null {
     } else one(a);
   }
   return out.length ? out : null;
+}
+
+/**
+ * The comments inside `<…>` taken out: there they are CFWS within the angle-addr (RFC
+ * 5322 §3.4), while addressparser would make them the display name. A comment after an
+ * addr-spec (`user@domain (Real Name)`) stays: by custom it names the mailbox.
+ */
+function withoutAngleComments(value: string): string {
+  if (!value.includes("<") || !value.includes("(")) return value;
+  let out = "";
+  let angle = false;
+  let quoted = false;
+  let depth = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (depth > 0) {
+      if (c === "\\") i++;
+      else if (c === "(") depth++;
+      else if (c === ")") depth--;
+      continue;
+    }
+    if (quoted) {
+      out += c;
+      if (c === "\\" && i + 1 < value.length) out += value[++i];
+      else if (c === '"') quoted = false;
+      continue;
+    }
+    if (c === '"') quoted = true;
+    else if (c === "<") angle = true;
+    else if (c === ">") angle = false;
+    else if (c === "(" && angle) {
+      depth = 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }

@@ -9,7 +9,7 @@
  */
 import type { Queryable } from "@correo/db";
 import { UNSEEN } from "./messages.js";
-import { describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
+import { addresses, describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
 
 export type { SearchKey } from "@correo/imap";
 import { systemFlag, type SearchKey } from "@correo/imap";
@@ -18,7 +18,8 @@ interface Row {
   uid: number;
   flags: string[];
   internal_date: Date;
-  sent_date: Date | null;
+  /** The Date: header's calendar day in its own zone, YYYY-MM-DD (migration 014). */
+  sent_day: string | null;
   size: number;
   modseq: number;
   blob_id: string;
@@ -56,7 +57,7 @@ export async function searchMessages(db: Queryable, mailboxId: number, criteria:
   for (let after = 0; ; ) {
     params[1] = after;
     const { rows } = await db.query<Row>(
-      `SELECT uid, flags, internal_date, sent_date, size, modseq, blob_id FROM mailbox_messages
+      `SELECT uid, flags, internal_date, sent_day::text AS sent_day, size, modseq, blob_id FROM mailbox_messages
         WHERE mailbox_id = $1 AND uid > $2 ${narrowing.map((c) => `AND ${c}`).join(" ")} ORDER BY uid LIMIT ${BATCH}`,
       params,
     );
@@ -112,10 +113,12 @@ function toSql(k: SearchKey, params: unknown[]): string | undefined {
       return `uid IN (SELECT unnest(${param(uids)}::bigint[]))`;
     }
     case "date": {
-      const column = k.field === "internal" ? "internal_date" : "sent_date";
       const op = k.op === "before" ? "<" : k.op === "on" ? "=" : ">=";
-      // Calendar days in UTC, as `day()` compares them; no Date: header → no match.
-      return `coalesce((${column} AT TIME ZONE 'UTC')::date ${op} ${param(k.day)}::date, FALSE)`;
+      // RFC 3501 §6.4.4: SENT* compare the Date: header's day in its own zone (sent_day,
+      // migration 014); internal dates compare calendar days in UTC, as `day()` does. No
+      // Date: header → no match.
+      const day = k.field === "internal" ? "(internal_date AT TIME ZONE 'UTC')::date" : "sent_day";
+      return `coalesce(${day} ${op} ${param(k.day)}::date, FALSE)`;
     }
     case "size":
       return `size ${k.op === "larger" ? ">" : "<"} ${param(k.octets)}`;
@@ -196,9 +199,8 @@ function matches(k: SearchKey, r: Row, text: TextView): boolean {
     case "uid":
       return k.ranges.some(([lo, hi]) => r.uid >= lo && r.uid <= hi);
     case "date": {
-      const d = k.field === "internal" ? r.internal_date : r.sent_date;
-      if (!d) return false;
-      const have = day(d);
+      const have = k.field === "internal" ? day(r.internal_date) : r.sent_day;
+      if (!have) return false;
       return k.op === "before" ? have < k.day : k.op === "on" ? have === k.day : have >= k.day;
     }
     case "size":
@@ -232,7 +234,11 @@ class TextView {
       const s = this.raw.toString("latin1");
       const d = describeMessage(this.raw);
       const decoded = new Map<string, string[]>();
-      for (const [name, values] of parseHeaderBlock(s, 0, d.bodyStructure.bodyStart)) decoded.set(name, values.map(decodeWords));
+      for (const [name, values] of parseHeaderBlock(s, 0, d.bodyStructure.bodyStart)) {
+        const texts = values.map(decodeWords);
+        if (ADDRESS_FIELDS.has(name)) texts.push(...values.flatMap(addressTexts));
+        decoded.set(name, texts);
+      }
       this.headers = decoded;
     }
     const n = fold(needle);
@@ -250,6 +256,21 @@ class TextView {
     }
     return this.bodyText.includes(fold(needle));
   }
+}
+
+const ADDRESS_FIELDS = new Set(["from", "to", "cc", "bcc", "sender", "reply-to"]);
+
+/**
+ * An address field's addresses as `name <mailbox@host>` (and its group names), searched
+ * beside the field as written: SEARCH FROM user@domain.org finds
+ * `<user (comment)@ (comment) domain.org>`, whose comments are no part of the address.
+ */
+function addressTexts(value: string): string[] {
+  return (addresses(value) ?? []).flatMap((a) => {
+    if (a.host === null) return a.mailbox ? [decodeWords(a.mailbox)] : [];
+    const spec = `${a.mailbox ?? ""}@${a.host}`;
+    return [a.name ? `${decodeWords(a.name)} <${spec}>` : spec];
+  });
 }
 
 function fold(s: string): string {

@@ -4,16 +4,16 @@
  * keywords in FLAGS, "[" in mailbox names, and an APPEND seen by its own session.
  * Raw IMAP lines against a real listener on a real PostgreSQL.
  */
-import { connect, type Socket } from "node:net";
-import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAccount, addDomain } from "@correo/directory";
 import { createLogger } from "@correo/telemetry";
 import { MailStore } from "@correo/mailstore";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { loadTlsCredentials } from "@correo/tls";
 import { MailboxWatchers } from "../src/imap/change-notifier.js";
 import { startImapListener, type ImapListener } from "../src/imap/listener.js";
 import { mailstoreAdapter } from "../src/imap/mailstore-adapter.js";
+import { LineWire } from "./line-wire.js";
 
 const PASSWORD = "correct horse battery";
 const USER = "fid@imap.test";
@@ -33,35 +33,25 @@ const appendLine = (tag: string, box: string, subject: string, flags = "") => {
 
 /** One IMAP connection, logged in; `run` sends a command and returns what came back up to its tagged response. */
 class Conversation {
-  private buf = "";
-  private constructor(private readonly socket: Socket) {
-    socket.on("data", (d) => (this.buf += d.toString("latin1")));
-  }
+  private constructor(private readonly wire: LineWire) {}
 
   static async open(): Promise<Conversation> {
-    const s = connect(listener.port, "127.0.0.1");
-    await once(s, "connect");
-    const c = new Conversation(s);
-    await c.waitFor(/^\* OK[^\r]*\r\n/);
+    const wire = await LineWire.open(listener.port);
+    await wire.until(/^\* OK[^\r]*\r\n/);
+    const c = new Conversation(wire);
     await c.run(`L LOGIN ${USER} "${PASSWORD}"`);
     return c;
   }
 
-  private async waitFor(re: RegExp): Promise<void> {
-    for (let i = 0; i < 500 && !re.test(this.buf); i++) await new Promise((r) => setTimeout(r, 10));
-    if (!re.test(this.buf)) throw new Error(`timed out waiting for ${re} in ${JSON.stringify(this.buf)}`);
-  }
-
   async run(line: string): Promise<string> {
     const tag = line.split(" ")[0]!;
-    this.buf = "";
-    this.socket.write(line + "\r\n");
-    await this.waitFor(new RegExp(`(^|\\r\\n)${tag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} (OK|NO|BAD)[^\\r]*\\r\\n`));
-    return this.buf;
+    this.wire.drain();
+    this.wire.write(line + "\r\n");
+    return this.wire.until(new RegExp(`(^|\\r\\n)${tag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} (OK|NO|BAD)[^\\r]*\\r\\n`), 5_000);
   }
 
   close(): void {
-    this.socket.destroy();
+    this.wire.close();
   }
 }
 
@@ -76,10 +66,12 @@ beforeAll(async () => {
   listener = await startImapListener({
     host: "127.0.0.1",
     port: 0,
+    tlsPort: 0,
     hostname: "imap.test",
     storage: mailstoreAdapter(infra.pool, store),
     // Nothing announces changes here (no outbox), so a session sees only what it reads itself.
     notifier: watchers,
+    tls: await loadTlsCredentials({ hostname: "localhost" }),
     log: createLogger("imap-fidelity-test", "silent"),
     limits: { maxLineOctets: 8192, maxLiteralOctets: 1024 * 1024 },
     authFailureDelayMs: 10,

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { describeMessage } from "../src/index.js";
+
+const envelopeOf = (...header: string[]) => describeMessage(Buffer.from([...header, "", "body", ""].join("\r\n"))).envelope;
+
+describe("ENVELOPE address lists (RFC 3501 §7.4.2, RFC 5322 §3.4)", () => {
+  it("gives an empty group only its start and end markers, never an address for a bare comment", () => {
+    expect(envelopeOf("From: a@example.org", "Cc: group: ;, group2: (foo) ;").cc).toEqual([
+      { name: null, adl: null, mailbox: "group", host: null },
+      { name: null, adl: null, mailbox: null, host: null },
+      { name: null, adl: null, mailbox: "group2", host: null },
+      { name: null, adl: null, mailbox: null, host: null },
+    ]);
+  });
+
+  it("lists a group's members between its markers", () => {
+    expect(envelopeOf("To: team: uno@d1.org, dos@d2.org;, solo@d3.org").to).toEqual([
+      { name: null, adl: null, mailbox: "team", host: null },
+      { name: null, adl: null, mailbox: "uno", host: "d1.org" },
+      { name: null, adl: null, mailbox: "dos", host: "d2.org" },
+      { name: null, adl: null, mailbox: null, host: null },
+      { name: null, adl: null, mailbox: "solo", host: "d3.org" },
+    ]);
+  });
+
+  it("takes comments out of an addr-spec", () => {
+    const [from] = envelopeOf("From: <user-from (comment)@ (comment) domain.org>").from!;
+    expect([from!.mailbox, from!.host]).toEqual(["user-from", "domain.org"]);
+  });
+
+  it("has no address list for a field of comments only", () => {
+    expect(envelopeOf("From: a@example.org", "Cc: (nobody)").cc).toBeNull();
+  });
+});
+
+describe("comments in and after an angle-addr", () => {
+  it("names no one by the comments inside <…>, but by a comment after a bare addr-spec", () => {
+    expect(envelopeOf("From: <user-from (comment)@ (comment) domain.org>").from).toEqual([{ name: null, adl: null, mailbox: "user-from", host: "domain.org" }]);
+    expect(envelopeOf("From: user@domain.org (Real Name)").from).toEqual([{ name: "Real Name", adl: null, mailbox: "user", host: "domain.org" }]);
+    expect(envelopeOf('From: "Ana (not a comment) <x>" <ana (c) @example.org>').from).toEqual([{ name: "Ana (not a comment) <x>", adl: null, mailbox: "ana", host: "example.org" }]);
+  });
+});
