@@ -51,6 +51,16 @@ const loginThrottleSpec = {
   authPenaltyMax: duration("AUTH_PENALTY_MAX", "longest delay before a failed login is answered", "15s"),
 } as const;
 
+/**
+ * Successful logins remembered in each process (packages/directory AuthCache) so that a
+ * client that reconnects does not pay scrypt again; the account row is still read at
+ * every login, so a changed password or a disabled account counts at once.
+ */
+const authCacheSpec = {
+  authCacheTtl: duration("AUTH_CACHE_TTL", "how long a verified login is remembered so that the same credentials skip scrypt (0s: never)", "5m"),
+  authCacheSize: positiveInt("AUTH_CACHE_SIZE", "verified logins each process remembers, least recently used dropped first", 10000),
+} as const;
+
 function redriveAfter() {
   return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
 }
@@ -74,6 +84,7 @@ export const serviceSpecs = {
     ...infraSpec,
     ...tlsSpec,
     ...loginThrottleSpec,
+    ...authCacheSpec,
     opsPort: opsPort(9101),
     httpPort: port("SUBMISSION_HTTP_PORT", "HTTP API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
@@ -144,6 +155,7 @@ export const serviceSpecs = {
     ...infraSpec,
     ...tlsSpec,
     ...loginThrottleSpec,
+    ...authCacheSpec,
     opsPort: opsPort(9105),
     outboxSweepInterval: outboxSweepInterval(),
     pop3Port: port("POP3_PORT", "POP3 port", 2110),

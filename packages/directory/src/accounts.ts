@@ -2,6 +2,7 @@ import type { Pool } from "@correo/db";
 import { withTransaction, type Queryable } from "@correo/db";
 import { addressProblem, parseAddress } from "./address.js";
 import { DirectoryError } from "./errors.js";
+import type { AuthCache } from "./auth-cache.js";
 import { hashPassword, verifyPassword } from "./password.js";
 
 export interface Account {
@@ -174,8 +175,23 @@ export async function usedBytes(db: Queryable, accountId: number): Promise<numbe
 // failed login takes as long for an unknown user as for a wrong password.
 let dummyHash: Promise<string> | undefined;
 
-/** The account when `address` exists, is enabled and `password` is its password. */
-export async function authenticate(db: Queryable, address: string, password: string): Promise<Account | undefined> {
+/** Checks a password against a stored hash (default: scrypt, verifyPassword). */
+export type PasswordVerifier = (password: string, passwordHash: string) => Promise<boolean>;
+
+export interface AuthenticateOptions {
+  /** Logins verified a moment ago (AUTH_CACHE_TTL): with one, a client that logs in again skips scrypt. */
+  cache?: AuthCache;
+  verify?: PasswordVerifier;
+}
+
+/**
+ * The account when `address` exists, is enabled and `password` is its password.
+ * The row is read at every login; with a cache, scrypt is skipped only when these
+ * exact credentials were verified against the row's current password hash within
+ * the TTL. Failures are never cached and take the same path (and time) as without.
+ */
+export async function authenticate(db: Queryable, address: string, password: string, opts: AuthenticateOptions = {}): Promise<Account | undefined> {
+  const verify = opts.verify ?? verifyPassword;
   const parsed = parseAddress(address);
   const { rows } = parsed
     ? await db.query<AccountRow>("SELECT * FROM accounts WHERE lower(address) = lower($1)", [
@@ -185,9 +201,24 @@ export async function authenticate(db: Queryable, address: string, password: str
   const row = rows[0];
   if (!row) {
     dummyHash ??= hashPassword("correo-timing-equaliser");
-    await verifyPassword(password, await dummyHash);
+    await verify(password, await dummyHash);
     return undefined;
   }
-  const ok = await verifyPassword(password, row.password_hash);
-  return ok && row.enabled ? toAccount(row) : undefined;
+  const cache = opts.cache?.enabled ? opts.cache : undefined;
+  if (!cache) {
+    const ok = await verify(password, row.password_hash);
+    return ok && row.enabled ? toAccount(row) : undefined;
+  }
+  const key = cache.key(address, password);
+  const cached = cache.get(key);
+  if (cached && row.enabled && cached.accountId === row.id && cached.passwordHash === row.password_hash) {
+    cache.stats.hits++;
+    return toAccount(row);
+  }
+  // Password changed, account replaced or disabled: the entry proves nothing any more.
+  if (cached) cache.forget(key);
+  const ok = await cache.verifyOnce(key, row.password_hash, () => verify(password, row.password_hash));
+  if (!ok || !row.enabled) return undefined;
+  cache.remember(key, row.id, row.password_hash);
+  return toAccount(row);
 }

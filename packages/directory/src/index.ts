@@ -20,6 +20,7 @@ export {
 export { parseHeaderMailbox, type HeaderMailbox, type HeaderMailboxSyntax } from "./header-address.js";
 export { DirectoryError, type DirectoryErrorCode } from "./errors.js";
 export { hashPassword, verifyPassword } from "./password.js";
+export { AuthCache, DEFAULT_AUTH_CACHE_ENTRIES, type AuthCacheOptions, type CachedLogin } from "./auth-cache.js";
 export {
   addDomain,
   listDomains,
@@ -43,6 +44,8 @@ export {
   setQuota,
   usedBytes,
   authenticate,
+  type AuthenticateOptions,
+  type PasswordVerifier,
   defaultMailboxes,
   MIN_PASSWORD_LENGTH,
   type Account,

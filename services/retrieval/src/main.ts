@@ -1,4 +1,5 @@
 import "./instrument.js";
+import { AuthCache } from "@correo/directory";
 import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { MailStore } from "@correo/mailstore";
 import { runService } from "@correo/runtime";
@@ -22,6 +23,8 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   const mail = new MailStore({ pool, changes: outbox });
   // Failed logins count over every protocol and copy: per client address, per account.
   const logins = new LoginThrottle(r, config.prefix, loginThrottleLimits(config), { log });
+  // One cache of verified logins for POP3, HTTP Basic and IMAP: a client that reconnects skips scrypt.
+  const authCache = new AuthCache({ ttlMs: config.authCacheTtl, maxEntries: config.authCacheSize });
   const tls = await loadTlsCredentials({ certPath: config.tlsCertPath, keyPath: config.tlsKeyPath, hostname: config.hostname });
 
   // POP3_MAX_CONNECTIONS counts POP3 and POP3S together.
@@ -30,7 +33,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   const pop3Common = {
     host: config.listenHost,
     hostname: config.hostname,
-    authenticator: directoryAuthenticator(pool),
+    authenticator: directoryAuthenticator(pool, authCache),
     store: maildrops,
     tls,
     plaintextAuth: config.pop3PlaintextAuth,
@@ -44,7 +47,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   onStop(() => Promise.all([pop3.close(), pop3s.close()]).then(() => undefined));
   log.info({ pop3Port: pop3.port, pop3sPort: pop3s.port, tls: tls.source, plaintextAuth: config.pop3PlaintextAuth }, "POP3 listening (STLS and POP3S)");
 
-  const api = await buildMailboxApi({ logger: log, store: mail, logins });
+  const api = await buildMailboxApi({ logger: log, store: mail, logins, authCache });
   await api.listen({ host: config.listenHost, port: config.retrievalHttpPort });
   // Stop taking requests first; the pool closes after in-flight ones finish.
   onStop(() => api.close());
@@ -59,7 +62,7 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
     port: config.imapPort,
     tlsPort: config.imapsPort,
     hostname: config.hostname,
-    storage: mailstoreAdapter(pool, mail),
+    storage: mailstoreAdapter(pool, mail, authCache),
     notifier: watchers,
     logins,
     tls,

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { AuthCache } from "@correo/directory";
 import type { LoginThrottle } from "@correo/login-throttle";
 import type { MailStore } from "@correo/mailstore";
 import type { Logger } from "@correo/telemetry";
@@ -22,6 +23,8 @@ export interface RetrievalListenersOptions {
   /** Greeting host names: `imap.<domain>` and `pop.<domain>`. */
   domain: string;
   imapLimits?: ImapListenerOptions["limits"];
+  /** One login cache for all three, as main.ts wires it; none when not given. */
+  authCache?: AuthCache;
 }
 
 export interface RetrievalListeners {
@@ -39,7 +42,7 @@ export async function startRetrievalListeners(o: RetrievalListenersOptions): Pro
     host: "127.0.0.1",
     port: 0,
     hostname: `imap.${o.domain}`,
-    storage: mailstoreAdapter(o.infra.pool, o.mail),
+    storage: mailstoreAdapter(o.infra.pool, o.mail, o.authCache),
     tls,
     log: listenerLog,
     logins: o.logins,
@@ -49,13 +52,13 @@ export async function startRetrievalListeners(o: RetrievalListenersOptions): Pro
     host: "127.0.0.1",
     port: 0,
     hostname: `pop.${o.domain}`,
-    authenticator: directoryAuthenticator(o.infra.pool),
+    authenticator: directoryAuthenticator(o.infra.pool, o.authCache),
     store: new PgMaildropStore({ pool: o.infra.pool, mail: o.mail, redis: o.redis, prefix: o.infra.prefix, log: o.log }),
     tls,
     log: listenerLog,
     logins: o.logins,
   });
-  const api = await buildMailboxApi({ logger: o.log, store: o.mail, logins: o.logins });
+  const api = await buildMailboxApi({ logger: o.log, store: o.mail, logins: o.logins, ...(o.authCache ? { authCache: o.authCache } : {}) });
   await api.listen({ host: "127.0.0.1", port: 0 });
   const a = api.server.address();
   return {

@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import { addAccount, addDomain } from "@correo/directory";
+import { addAccount, addDomain, AuthCache } from "@correo/directory";
 import { LoginThrottle } from "@correo/login-throttle";
 import { MailStore } from "@correo/mailstore";
 import { createLogger } from "@correo/telemetry";
@@ -14,7 +14,8 @@ import { startRetrievalListeners, type RetrievalListeners } from "./listeners.js
  * LoginThrottle on the real Redis: an attacker's address is refused after
  * MAX failures, the owner's right password from another address always gets in, and
  * an account's failures are answered later and later. Delays are small and only
- * their lower bounds are asserted (CI machines are noisy).
+ * their lower bounds are asserted (CI machines are noisy). The three listeners share
+ * one login cache, as in the retrieval service: throttling works the same with it.
  */
 const PASSWORD = "correct horse battery";
 const DOMAIN = "throttle.test";
@@ -24,15 +25,16 @@ const limits = { maxFailuresPerAddress: MAX, windowMs: 60_000, penaltyBaseMs: 10
 let infra: IsolatedInfra;
 let redis: Redis;
 let listeners: RetrievalListeners;
+const authCache = new AuthCache({ ttlMs: 60_000 });
 
 beforeAll(async () => {
   infra = await isolatedInfra("login-throttle");
   await addDomain(infra.pool, DOMAIN);
-  for (const who of ["imap", "pop", "http", "cross"]) await addAccount(infra.pool, `${who}@${DOMAIN}`, PASSWORD);
+  for (const who of ["imap", "pop", "http", "cross", "cached"]) await addAccount(infra.pool, `${who}@${DOMAIN}`, PASSWORD);
   redis = new Redis(infra.redisUrl);
   const log = createLogger("retrieval-test", "silent");
   const logins = new LoginThrottle(redis, infra.prefix, limits, { log });
-  listeners = await startRetrievalListeners({ infra, redis, mail: new MailStore({ pool: infra.pool }), logins, log, domain: DOMAIN });
+  listeners = await startRetrievalListeners({ infra, redis, mail: new MailStore({ pool: infra.pool }), logins, log, domain: DOMAIN, authCache });
 });
 
 afterAll(async () => {
@@ -186,5 +188,26 @@ describe("across protocols and connections", () => {
     expect((await imapLogin("127.0.4.6", user, PASSWORD)).reply).toMatch(/^a OK /);
     expect((await popLogin("127.0.4.6", user, PASSWORD)).reply).toMatch(/^\+OK /);
     expect((await httpLogin("127.0.4.6", user, PASSWORD)).status).toBe(200);
+  });
+});
+
+describe("with the owner's login cached", () => {
+  it("lets the owner in over IMAP, POP3 and HTTP from one cache entry, yet still hashes, counts and delays every wrong password and refuses a throttled address", async () => {
+    const user = `cached@${DOMAIN}`;
+    expect((await imapLogin("127.0.5.3", user, PASSWORD)).reply).toMatch(/^a OK /);
+    const { hits, verified } = authCache.stats;
+    // The same credentials over the other two protocols: from the cache, no scrypt.
+    expect((await popLogin("127.0.5.3", user, PASSWORD)).reply).toMatch(/^\+OK /);
+    expect((await httpLogin("127.0.5.3", user, PASSWORD)).status).toBe(200);
+    expect(authCache.stats).toEqual({ hits: hits + 2, verified });
+
+    const times = await guesses(imapLogin, "127.0.5.2", user);
+    expectGrowingDelays(times);
+    expect(authCache.stats).toEqual({ hits: hits + 2, verified: verified + MAX });
+    // The right, cached password from the throttled address: refused before it is looked at.
+    expect((await imapLogin("127.0.5.2", user, PASSWORD)).reply).toMatch(/^a NO \[UNAVAILABLE\] /);
+    expect(authCache.stats.hits).toBe(hits + 2);
+    expect((await imapLogin("127.0.5.3", user, PASSWORD)).reply).toMatch(/^a OK /);
+    expect(authCache.stats.hits).toBe(hits + 3);
   });
 });

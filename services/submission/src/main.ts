@@ -1,4 +1,5 @@
 import "./instrument.js";
+import { AuthCache } from "@correo/directory";
 import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
@@ -45,12 +46,14 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
   const counters = new SmtpCounters(await redis(), config.prefix, systemClock, { leaseTtlMs: config.smtpConnectionLease, log });
   onStop(() => counters.stop());
   const logins = new LoginThrottle(await redis(), config.prefix, loginThrottleLimits(config), { log });
+  const authCache = new AuthCache({ ttlMs: config.authCacheTtl, maxEntries: config.authCacheSize });
   const smtp = {
     pool,
     outbox,
     clock: systemClock,
     counters,
     logins,
+    authCache,
     hostname: config.hostname,
     redriveAfterMs: config.redriveAfter,
     limits,

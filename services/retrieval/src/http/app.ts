@@ -7,6 +7,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import type { AuthCache } from "@correo/directory";
 import type { LoginThrottle } from "@correo/login-throttle";
 import type { MailStore } from "@correo/mailstore";
 import type { Logger } from "@correo/telemetry";
@@ -19,6 +20,8 @@ export interface MailboxApiOptions {
   store: MailStore;
   /** Failed Basic logins per client address and account (Redis, shared with SMTP, IMAP and POP3). */
   logins?: LoginThrottle;
+  /** Basic logins verified a moment ago (AUTH_CACHE_TTL), shared with IMAP and POP3. */
+  authCache?: AuthCache;
 }
 
 export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyInstance> {
@@ -53,7 +56,7 @@ export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyI
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   // Encapsulated plugins: each one's auth hook covers its own routes only.
-  await app.register(foldersRoutes, { store: opts.store, logins: opts.logins });
-  await app.register(tokensRoutes, { pool: opts.store.pool, logins: opts.logins });
+  await app.register(foldersRoutes, { store: opts.store, logins: opts.logins, authCache: opts.authCache });
+  await app.register(tokensRoutes, { pool: opts.store.pool, logins: opts.logins, authCache: opts.authCache });
   return app;
 }

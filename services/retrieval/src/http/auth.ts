@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Pool } from "@correo/db";
-import { authenticate } from "@correo/directory";
+import { authenticate, type AuthCache } from "@correo/directory";
 import type { LoginOutcome, LoginThrottle } from "@correo/login-throttle";
 import { counter, metricNames } from "@correo/telemetry";
 import { problems, sendProblem, type Problem } from "./problem.js";
@@ -41,7 +41,12 @@ const unguarded: BasicLoginGuard = async (_address, check) => {
 export type AuthResult = ApiAccount | Problem | { throttled: Problem; retryAfterSeconds: number };
 
 /** Reads the Authorization header. */
-export async function authenticateRequest(pool: Pool, header: string | undefined, guard: BasicLoginGuard = unguarded): Promise<AuthResult> {
+export async function authenticateRequest(
+  pool: Pool,
+  header: string | undefined,
+  guard: BasicLoginGuard = unguarded,
+  authCache?: AuthCache,
+): Promise<AuthResult> {
   if (!header) return problems.unauthenticated("send 'Authorization: Basic <address:password>' or 'Authorization: Bearer <token>'");
   const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})$/i.exec(header);
   if (basic) {
@@ -50,7 +55,7 @@ export async function authenticateRequest(pool: Pool, header: string | undefined
     if (colon <= 0) return problems.unauthenticated("Basic credentials must be 'address:password', base64-encoded");
     const address = decoded.slice(0, colon);
     const outcome = await guard(address, async () => {
-      const account = await authenticate(pool, address, decoded.slice(colon + 1));
+      const account = await authenticate(pool, address, decoded.slice(colon + 1), { cache: authCache });
       return account ? { id: account.id, address: account.address, via: "password" } : undefined;
     });
     if (outcome.outcome === "ok") return outcome.account;
@@ -73,12 +78,13 @@ export async function authenticateRequest(pool: Pool, header: string | undefined
  * Authenticates every route registered in `app` (an encapsulated plugin). With
  * `logins`, failed Basic logins count per client address and account like IMAP's and
  * POP3's: a throttled address gets 429 with Retry-After, a failure waits its delay.
+ * With `authCache`, Basic credentials verified a moment ago skip scrypt.
  */
-export function requireAccount(app: FastifyInstance, pool: Pool, logins?: LoginThrottle): void {
+export function requireAccount(app: FastifyInstance, pool: Pool, logins?: LoginThrottle, authCache?: AuthCache): void {
   app.decorateRequest("account", null as unknown as ApiAccount);
   app.addHook("preValidation", async (req: FastifyRequest, reply: FastifyReply) => {
     const guard: BasicLoginGuard | undefined = logins ? (address, check) => logins.attempt(req.ip, address, check) : undefined;
-    const result = await authenticateRequest(pool, req.headers.authorization, guard);
+    const result = await authenticateRequest(pool, req.headers.authorization, guard, authCache);
     if ("throttled" in result) {
       reply.header("Retry-After", String(result.retryAfterSeconds));
       return sendProblem(reply, result.throttled);

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isRefusal, type MailStore, type Mailbox } from "@correo/mailstore";
+import type { AuthCache } from "@correo/directory";
 import type { LoginThrottle } from "@correo/login-throttle";
 import { requireAccount } from "./auth.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
@@ -33,6 +34,7 @@ import {
 export interface FoldersRouteOptions {
   store: MailStore;
   logins?: LoginThrottle;
+  authCache?: AuthCache;
 }
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };
@@ -57,7 +59,7 @@ function contentDisposition(kind: "attachment" | "inline", filename: string): st
 
 export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOptions): Promise<void> {
   const { store } = opts;
-  requireAccount(app, store.pool, opts.logins);
+  requireAccount(app, store.pool, opts.logins, opts.authCache);
 
   /** The caller's folder by name, or a 404 naming the path parameter. */
   async function folderOf(req: FastifyRequest, reply: FastifyReply, name: string): Promise<Mailbox | undefined> {

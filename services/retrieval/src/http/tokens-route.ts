@@ -1,6 +1,7 @@
 /** Issue, list and revoke the account's API tokens. Issuing needs the password (Basic), not another token. */
 import type { FastifyInstance } from "fastify";
 import type { Pool } from "@correo/db";
+import type { AuthCache } from "@correo/directory";
 import type { LoginThrottle } from "@correo/login-throttle";
 import { requireAccount } from "./auth.js";
 import { problems, sendProblem } from "./problem.js";
@@ -17,8 +18,8 @@ const tokenInfo = (t: MailboxToken) => ({
   last_used_at: t.lastUsedAt?.toISOString() ?? null,
 });
 
-export async function tokensRoutes(app: FastifyInstance, opts: { pool: Pool; logins?: LoginThrottle }): Promise<void> {
-  requireAccount(app, opts.pool, opts.logins);
+export async function tokensRoutes(app: FastifyInstance, opts: { pool: Pool; logins?: LoginThrottle; authCache?: AuthCache }): Promise<void> {
+  requireAccount(app, opts.pool, opts.logins, opts.authCache);
 
   app.post<{ Body: IssueTokenBody }>(
     "/v1/tokens",

@@ -3,16 +3,17 @@
  * (packages/mailstore, PostgreSQL) and directory. Nothing protocol-specific here.
  */
 import type { Pool } from "@correo/db";
-import { authenticate } from "@correo/directory";
+import { authenticate, type AuthCache } from "@correo/directory";
 import type { ImapStorage, ImapUser } from "@correo/imap";
 import { isRefusal, type MailStore } from "@correo/mailstore";
 
-export function mailstoreAdapter(pool: Pool, store: MailStore): ImapStorage {
+/** `authCache`: logins verified a moment ago (AUTH_CACHE_TTL), shared with POP3 and HTTP. */
+export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthCache): ImapStorage {
   const mailbox = async (user: ImapUser, name: string) => store.findMailbox(user.id, name);
   const missing = (name: string) => ({ refused: "nonexistent" as const, text: `mailbox ${name} does not exist` });
   return {
     async authenticate(user, password) {
-      const account = await authenticate(pool, user, password);
+      const account = await authenticate(pool, user, password, { cache: authCache });
       return account && account.enabled ? { id: account.id, address: account.address } : undefined;
     },
     async listMailboxes(user) {

@@ -6,17 +6,17 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Pool } from "@correo/db";
-import { authenticate } from "@correo/directory";
+import { authenticate, type AuthCache } from "@correo/directory";
 import type { MailStore } from "@correo/mailstore";
 import { blobChunks, blobSize, getBlob } from "@correo/spool";
 import type { Logger } from "@correo/telemetry";
 import type { Maildrop, MaildropMessage, MaildropStore, Pop3Account, Pop3Authenticator } from "./session.js";
 
-/** USER is the account's full e-mail address; PASS its password. */
-export function directoryAuthenticator(pool: Pool): Pop3Authenticator {
+/** USER is the account's full e-mail address; PASS its password. `authCache`: see AUTH_CACHE_TTL. */
+export function directoryAuthenticator(pool: Pool, authCache?: AuthCache): Pop3Authenticator {
   return {
     async authenticate(user, password) {
-      const account = await authenticate(pool, user, password);
+      const account = await authenticate(pool, user, password, { cache: authCache });
       return account && { id: account.id, address: account.address };
     },
   };

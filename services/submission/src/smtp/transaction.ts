@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { Pool } from "@correo/db";
-import { authenticate, canSendAs, resolveRecipient } from "@correo/directory";
+import { authenticate, canSendAs, resolveRecipient, type AuthCache } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
 import type { LoginThrottle } from "@correo/login-throttle";
@@ -38,6 +38,8 @@ export interface TransactionDeps {
   counters: SmtpCounters;
   /** Failed logins per client address and per account, shared with IMAP, POP3 and HTTP. */
   logins: LoginThrottle;
+  /** Logins verified a moment ago (AUTH_CACHE_TTL), shared by the three SMTP listeners of this process. */
+  authCache?: AuthCache;
   hostname: string;
   redriveAfterMs: number;
   limits: SmtpLimits;
@@ -93,7 +95,9 @@ export class SmtpTransaction {
     const { logins, limits, pool } = this.deps;
     const username = auth.username ?? "";
     try {
-      const outcome = await logins.attempt(session.remoteAddress, username, () => authenticate(pool, username, auth.password ?? ""));
+      const outcome = await logins.attempt(session.remoteAddress, username, () =>
+        authenticate(pool, username, auth.password ?? "", { cache: this.deps.authCache }),
+      );
       if (outcome.outcome === "ok") {
         this.sessionAuthFailures.delete(session.id);
         return done(null, { user: { accountId: outcome.account.id, address: outcome.account.address } });
