@@ -17,6 +17,8 @@ export interface MailboxInfo {
 
 export interface StatusInfo {
   messages: number;
+  /** Messages no session has seen as \Recent yet (RFC 3501 §6.3.10). */
+  recent: number;
   unseen: number;
   uidNext: number;
   uidValidity: number;

@@ -220,8 +220,10 @@ export async function setSubscribed(db: Queryable, accountId: number, rawName: s
 }
 
 export async function mailboxStatus(db: Queryable, mailbox: Mailbox): Promise<MailboxStatus> {
-  const { rows } = await db.query<{ messages: number; unseen: number; size: number; deleted: number }>(
+  // RECENT: the messages no SELECT has claimed yet (claimRecent, mailboxes.recent_uid).
+  const { rows } = await db.query<{ messages: number; recent: number; unseen: number; size: number; deleted: number }>(
     `SELECT count(*)::int AS messages,
+            count(*) FILTER (WHERE uid > (SELECT recent_uid FROM mailboxes WHERE id = $1))::int AS recent,
             count(*) FILTER (WHERE NOT ('\\Seen' = ANY(flags)))::int AS unseen,
             count(*) FILTER (WHERE '\\Deleted' = ANY(flags))::int AS deleted,
             coalesce(sum(size), 0)::bigint AS size
@@ -231,6 +233,7 @@ export async function mailboxStatus(db: Queryable, mailbox: Mailbox): Promise<Ma
   const r = rows[0]!;
   return {
     messages: r.messages,
+    recent: r.recent,
     unseen: r.unseen,
     deleted: r.deleted,
     size: Number(r.size),

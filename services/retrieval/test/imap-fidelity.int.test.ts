@@ -116,6 +116,18 @@ describe("\\Recent (RFC 3501 §2.3.2)", () => {
     a.close();
   });
 
+  it("STATUS RECENT counts the messages no SELECT has claimed yet", async () => {
+    const a = await Conversation.open();
+    await a.run("s1 CREATE recent3");
+    await a.run(appendLine("s2", "recent3", "one"));
+    await a.run(appendLine("s3", "recent3", "two"));
+    expect(await a.run("s4 STATUS recent3 (MESSAGES RECENT)")).toContain("* STATUS \"recent3\" (MESSAGES 2 RECENT 2)\r\n");
+    await a.run("s5 SELECT recent3");
+    await a.run("s6 UNSELECT");
+    expect(await a.run("s7 STATUS recent3 (MESSAGES RECENT)")).toContain("* STATUS \"recent3\" (MESSAGES 2 RECENT 0)\r\n");
+    a.close();
+  });
+
   it("EXAMINE shows the unclaimed messages as recent without claiming them", async () => {
     const a = await Conversation.open();
     await a.run("e1 CREATE recent2");

@@ -30,7 +30,7 @@ export function statusItems(t: Token | undefined): string[] {
 export function statusValues(items: string[], s: StatusInfo): ImapValue[] {
   const value: Record<string, number> = {
     MESSAGES: s.messages,
-    RECENT: 0,
+    RECENT: s.recent,
     UIDNEXT: s.uidNext,
     UIDVALIDITY: s.uidValidity,
     UNSEEN: s.unseen,
