@@ -45,7 +45,8 @@ export interface SelectInfo {
 /** RFC 3501 §7.4.2 address structure; a group start has mailbox = group name and host null, its end all null. */
 export interface EnvelopeAddress {
   name: string | null;
-  adl: null;
+  /** The source route (at-domain-list, `@a,@b`) of an obsolete route address, else NIL. */
+  adl: string | null;
   mailbox: string | null;
   host: string | null;
 }

@@ -4,6 +4,7 @@
  * every part, and each part's byte offsets so that BODY[section] is a slice of the
  * stored blob, never a re-parse. Pure: bytes in, plain data out.
  */
+import { randomBytes } from "node:crypto";
 import addressparser from "nodemailer/lib/addressparser/index.js";
 
 // The IMAP data model (ENVELOPE, BODYSTRUCTURE with part offsets) is the IMAP package's;
@@ -250,15 +251,16 @@ interface ParsedAddress {
  */
 export function addresses(value: string | undefined): EnvelopeAddress[] | null {
   if (!value) return null;
-  const parsed = addressparser(withoutAngleComments(value)) as ParsedAddress[];
+  const routes = new RouteMarks();
+  const parsed = addressparser(routes.mark(withoutAngleComments(value))) as ParsedAddress[];
   const out: EnvelopeAddress[] = [];
   const one = (a: ParsedAddress) => {
-    const address = (a.address ?? "").trim();
+    const { adl, address } = routes.take((a.address ?? "").trim());
     if (address === "") return;
     const at = address.lastIndexOf("@");
     out.push({
       name: a.name || null,
-      adl: null,
+      adl,
       mailbox: at === -1 ? address : address.slice(0, at),
       host: at === -1 ? null : address.slice(at + 1),
     });
@@ -271,6 +273,27 @@ export function addresses(value: string | undefined): EnvelopeAddress[] | null {
     } else one(a);
   }
   return out.length ? out : null;
+}
+
+/**
+ * Source routes (RFC 5322 §4.4 obs-route, `<@relay1,@relay2:user@host>`), which ENVELOPE
+ * gives as the address's at-domain-list (RFC 3501 §7.4.2, Dovecot and Cyrus do) and
+ * addressparser drops: each is carried through it as a marked prefix of the local part
+ * (atext only, with a nonce no address holds) and taken off again.
+ */
+class RouteMarks {
+  private readonly nonce = `r${randomBytes(6).toString("hex")}`;
+  private readonly pattern = new RegExp(`^${this.nonce}([0-9a-f]+)${this.nonce}`);
+
+  mark(value: string): string {
+    if (!value.includes("<@")) return value;
+    return value.replace(/<\s*(@[^<>:"]*?)\s*:\s*/g, (_, route: string) => `<${this.nonce}${Buffer.from(route.replace(/\s+/g, "")).toString("hex")}${this.nonce}`);
+  }
+
+  take(address: string): { adl: string | null; address: string } {
+    const m = this.pattern.exec(address);
+    return m ? { adl: Buffer.from(m[1]!, "hex").toString(), address: address.slice(m[0].length) } : { adl: null, address };
+  }
 }
 
 /**

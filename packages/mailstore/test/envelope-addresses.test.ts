@@ -23,6 +23,15 @@ describe("ENVELOPE address lists (RFC 3501 §7.4.2, RFC 5322 §3.4)", () => {
     ]);
   });
 
+  it("keeps an obsolete source route as the address's at-domain-list (RFC 5322 §4.4), as Dovecot does", () => {
+    const e = envelopeOf("From: <@route:user@domain>", "To: Ana <@r1, @r2:ana@example.org>, bob@example.org");
+    expect(e.from).toEqual([{ name: null, adl: "@route", mailbox: "user", host: "domain" }]);
+    expect(e.to).toEqual([
+      { name: "Ana", adl: "@r1,@r2", mailbox: "ana", host: "example.org" },
+      { name: null, adl: null, mailbox: "bob", host: "example.org" },
+    ]);
+  });
+
   it("takes comments out of an addr-spec", () => {
     const [from] = envelopeOf("From: <user-from (comment)@ (comment) domain.org>").from!;
     expect([from!.mailbox, from!.host]).toEqual(["user-from", "domain.org"]);
