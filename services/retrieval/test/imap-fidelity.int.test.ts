@@ -231,6 +231,20 @@ describe("keywords in FLAGS (RFC 3501 §7.2.6)", () => {
     expect(await a.run("k6 NOOP")).toMatch(/\* FLAGS \([^)]*other\)\r\n\* OK \[PERMANENTFLAGS[^\r]*\r\n\* 1 FETCH \(UID 1 FLAGS \([^)]*other/);
     a.close();
   });
+
+  it("declares a keyword another session set before this session's STORE answer shows it", async () => {
+    const a = await Conversation.open();
+    await a.run("q1 CREATE kw2");
+    await a.run(appendLine("q2", "kw2", "one"));
+    await a.run("q3 SELECT kw2");
+    const b = await Conversation.open();
+    await b.run("r1 SELECT kw2");
+    await b.run("r2 STORE 1 +FLAGS (theirs)");
+    b.close();
+    // No NOOP between: the STORE's own FETCH carries the other session's keyword.
+    expect(await a.run("q4 STORE 1 +FLAGS (\\Seen)")).toMatch(/\* FLAGS \([^)]*theirs\)\r\n\* OK \[PERMANENTFLAGS[^\r]*\r\n\* 1 FETCH \(FLAGS \([^)]*theirs/);
+    a.close();
+  });
 });
 
 describe("APPEND to the selected mailbox", () => {

@@ -32,8 +32,9 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
   const unchanged = uids.filter((u) => !updated.has(u) && !result.modified.includes(u));
   const current = silent ? [] : await session.storage.fetchFlags(sel.mailboxId, unchanged);
   const answers = [...result.updated, ...current].sort((a, b) => a.uid - b.uid);
-  // RFC 3501 §7.2.6: a keyword new to the mailbox is declared in FLAGS before it shows up.
-  if (mode !== "remove") await session.announceKeywords(flags);
+  // RFC 3501 §7.2.6: a keyword new to the mailbox is declared in FLAGS before it shows up,
+  // this command's own and any another session set on these messages meanwhile.
+  await session.announceKeywords([...(mode === "remove" ? [] : flags), ...answers.flatMap((a) => a.flags)]);
   for (const a of answers) {
     const seq = sequenceNumberOf(sel.uids, a.uid);
     if (!seq) continue;
