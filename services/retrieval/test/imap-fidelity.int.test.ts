@@ -6,13 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAccount, addDomain } from "@correo/directory";
-import { createLogger } from "@correo/telemetry";
 import { MailStore } from "@correo/mailstore";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { loadTlsCredentials } from "@correo/tls";
 import { MailboxWatchers } from "../src/imap/change-notifier.js";
-import { startImapListener, type ImapListener } from "../src/imap/listener.js";
-import { mailstoreAdapter } from "../src/imap/mailstore-adapter.js";
+import type { ImapListener } from "../src/imap/listener.js";
+import { startTestImapListener } from "./listeners.js";
 import { LineWire } from "./line-wire.js";
 
 const PASSWORD = "correct horse battery";
@@ -63,19 +61,7 @@ beforeAll(async () => {
   accountId = (await addAccount(infra.pool, USER, PASSWORD)).id;
   store = new MailStore({ pool: infra.pool });
   watchers = new MailboxWatchers();
-  listener = await startImapListener({
-    host: "127.0.0.1",
-    port: 0,
-    tlsPort: 0,
-    hostname: "imap.test",
-    storage: mailstoreAdapter(infra.pool, store),
-    // Nothing announces changes here (no outbox), so a session sees only what it reads itself.
-    notifier: watchers,
-    tls: await loadTlsCredentials({ hostname: "localhost" }),
-    log: createLogger("imap-fidelity-test", "silent"),
-    limits: { maxLineOctets: 8192, maxLiteralOctets: 1024 * 1024 },
-    authFailureDelayMs: 10,
-  });
+  listener = await startTestImapListener({ infra, mail: store, watchers, hostname: "imap.test", name: "imap-fidelity-test" });
 });
 
 afterAll(async () => {

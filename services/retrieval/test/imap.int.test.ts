@@ -3,13 +3,11 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImapFlow, type FetchMessageObject } from "imapflow";
 import { addAccount, addDomain } from "@correo/directory";
-import { createLogger } from "@correo/telemetry";
 import { MailStore } from "@correo/mailstore";
-import { loadTlsCredentials } from "@correo/tls";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { MailboxWatchers } from "../src/imap/change-notifier.js";
-import { startImapListener, type ImapListener } from "../src/imap/listener.js";
-import { mailstoreAdapter } from "../src/imap/mailstore-adapter.js";
+import type { ImapListener } from "../src/imap/listener.js";
+import { startTestImapListener } from "./listeners.js";
 
 const PASSWORD = "correct horse battery";
 const USER = "ana@imap.test";
@@ -84,19 +82,7 @@ beforeAll(async () => {
   accountId = (await addAccount(infra.pool, USER, PASSWORD)).id;
   store = new MailStore({ pool: infra.pool });
   watchers = new MailboxWatchers();
-  const tls = await loadTlsCredentials({ hostname: "localhost" });
-  listener = await startImapListener({
-    host: "127.0.0.1",
-    port: 0,
-    tlsPort: 0,
-    hostname: "imap.test",
-    storage: mailstoreAdapter(infra.pool, store),
-    notifier: watchers,
-    tls,
-    log: createLogger("imap-test", "silent"),
-    limits: { maxLineOctets: 8192, maxLiteralOctets: 1024 * 1024 },
-    authFailureDelayMs: 10,
-  });
+  listener = await startTestImapListener({ infra, mail: store, watchers, hostname: "imap.test", name: "imap-test" });
   await store.append(accountId, "INBOX", MULTIPART, { flags: [] });
   await store.append(accountId, "INBOX", plain("second"), { flags: ["\\Seen"] });
 });

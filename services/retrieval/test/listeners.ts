@@ -2,11 +2,12 @@ import type { Redis } from "ioredis";
 import type { AuthCache } from "@correo/directory";
 import type { LoginThrottle } from "@correo/login-throttle";
 import type { MailStore } from "@correo/mailstore";
-import type { Logger } from "@correo/telemetry";
+import { createLogger, type Logger } from "@correo/telemetry";
 import { loadTlsCredentials } from "@correo/tls";
 import type { IsolatedInfra } from "@correo/testkit";
 import { buildMailboxApi } from "../src/http/app.js";
-import { startImapListener, type ImapListenerOptions } from "../src/imap/listener.js";
+import { MailboxWatchers } from "../src/imap/change-notifier.js";
+import { startImapListener, type ImapListener, type ImapListenerOptions } from "../src/imap/listener.js";
 import { mailstoreAdapter } from "../src/imap/mailstore-adapter.js";
 import { startPop3Listener } from "../src/pop3/listener.js";
 import { directoryAuthenticator, PgMaildropStore } from "../src/pop3/maildrop-store.js";
@@ -71,4 +72,24 @@ export async function startRetrievalListeners(o: RetrievalListenersOptions): Pro
       await api.close();
     },
   };
+}
+
+/**
+ * One IMAP listener (STARTTLS and IMAPS on free ports) over the real store, with small
+ * limits and a short failed-login delay, for the IMAP wire tests. Nothing announces
+ * changes but `watchers` (no outbox): a session sees what it reads and what a test signals.
+ */
+export async function startTestImapListener(o: { infra: IsolatedInfra; mail: MailStore; watchers?: MailboxWatchers; hostname: string; name: string }): Promise<ImapListener> {
+  return startImapListener({
+    host: "127.0.0.1",
+    port: 0,
+    tlsPort: 0,
+    hostname: o.hostname,
+    storage: mailstoreAdapter(o.infra.pool, o.mail),
+    notifier: o.watchers ?? new MailboxWatchers(),
+    tls: await loadTlsCredentials({ hostname: "localhost" }),
+    log: createLogger(o.name, "silent"),
+    limits: { maxLineOctets: 8192, maxLiteralOctets: 1024 * 1024 },
+    authFailureDelayMs: 10,
+  });
 }
