@@ -63,3 +63,23 @@ describe("APPEND / MULTIAPPEND arguments", () => {
     expect(session.capabilities()).toContain("MULTIAPPEND");
   });
 });
+
+describe("APPENDLIMIT (RFC 7889)", () => {
+  function limited(limit: number) {
+    const s = sessionWith((m) => ({ uidValidity: 1, uids: m.map((_, i) => i + 1) }));
+    (s.session.opts as { appendLimit?: number }).appendLimit = limit;
+    return s;
+  }
+
+  it("is advertised with the session's limit, and not without one", () => {
+    expect(limited(5000).session.capabilities()).toContain("APPENDLIMIT=5000");
+    expect(sessionWith(() => ({ uidValidity: 1, uids: [] })).session.capabilities().some((c) => c.startsWith("APPENDLIMIT"))).toBe(false);
+  });
+
+  it("refuses with NO [TOOBIG] an APPEND where any message is over it, storing none", async () => {
+    const { session, calls, out } = limited(10);
+    await session.handleLine(line(`t APPEND INBOX ${lit("small\r\n")} ${lit("far too large\r\n")}\r\n`));
+    expect(calls).toHaveLength(0);
+    expect(out.join("")).toMatch(/^t NO \[TOOBIG\] /m);
+  });
+});

@@ -142,3 +142,29 @@ describe("MULTIAPPEND (RFC 3502)", () => {
     a.close();
   });
 });
+
+describe("APPENDLIMIT (RFC 7889)", () => {
+  // startTestImapListener's literal limit: 1 MiB.
+  const LIMIT = 1024 * 1024;
+
+  it("is advertised as the literal limit, and STATUS and LIST-STATUS answer it per mailbox", async () => {
+    const a = await Conversation.open();
+    expect(await a.run("l1 CAPABILITY")).toMatch(new RegExp(`\\* CAPABILITY [^\\r]* APPENDLIMIT=${LIMIT}[ \\r]`));
+    expect(await a.run("l2 STATUS INBOX (MESSAGES APPENDLIMIT)")).toMatch(new RegExp(`\\* STATUS "INBOX" \\(MESSAGES \\d+ APPENDLIMIT ${LIMIT}\\)`));
+    expect(await a.run('l3 LIST "" INBOX RETURN (STATUS (APPENDLIMIT))')).toContain(`* STATUS "INBOX" (APPENDLIMIT ${LIMIT})`);
+    a.close();
+  });
+
+  it("refuses a message over it with NO [TOOBIG], and with it the messages before it in the same APPEND", async () => {
+    const a = await Conversation.open();
+    expect(await a.run("o1 CREATE limited")).toContain("o1 OK");
+    expect(await a.run(`o2 APPEND limited {${LIMIT + 1}}`)).toMatch(/o2 NO \[TOOBIG\]/);
+    expect(await a.run(`o3 APPEND limited ${lit(message("fits"))} {${LIMIT + 1}}`)).toMatch(/o3 NO \[TOOBIG\]/);
+    expect(await a.run("o4 STATUS limited (MESSAGES)")).toContain("(MESSAGES 0)");
+    // The connection goes on: a message at the limit is taken.
+    const head = "Subject: big\r\n\r\n";
+    const big = head + "x".repeat(LIMIT - head.length);
+    expect(await a.run(`o5 APPEND limited ${lit(big)}`)).toMatch(/o5 OK \[APPENDUID \d+ 1\]/);
+    a.close();
+  });
+});

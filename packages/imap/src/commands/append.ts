@@ -7,7 +7,7 @@ import { ArgumentError, dateTime, flagList, mailboxName } from "./arguments.js";
 /**
  * RFC 3501 §6.3.11 APPEND (LITERAL+ by the framer) and RFC 3502 MULTIAPPEND: one or more
  * `[flags] [date-time] literal` groups, stored all together or not at all; answers APPENDUID
- * with the UID set (RFC 4315 §3); UTF8 (…) of RFC 6855.
+ * with the UID set (RFC 4315 §3); UTF8 (…) of RFC 6855; APPENDLIMIT (RFC 7889).
  */
 export const append: CommandHandler = async ({ session, args }) => {
   if (args.length < 2) return { status: "BAD", text: "APPEND takes a mailbox, optional flags and date, and a message literal" };
@@ -35,6 +35,10 @@ export const append: CommandHandler = async ({ session, args }) => {
   }
   // RFC 3502 §6.3.11: a zero-length literal cancels the whole command; nothing is stored.
   if (messages.some((m) => m.empty)) return { status: "NO", text: messages.length > 1 ? "a message is empty: none was appended" : "the message is empty" };
+  // RFC 7889 §4: a message over APPENDLIMIT is refused (a larger literal never gets here:
+  // the listener's framer refuses it with NO [TOOBIG]); the command stores nothing.
+  const limit = session.opts.appendLimit;
+  if (limit !== undefined && messages.some((m) => m.raw.length > limit)) return { status: "NO", code: "TOOBIG", text: `a message is larger than the APPENDLIMIT of ${limit} octets` };
   const result = await session.storage.append(session.user!, box, messages.map(({ raw, flags, internalDate }) => ({ raw, flags, internalDate })));
   // The appending session sees its own messages (EXISTS) before the tagged OK, without
   // waiting for the change notification (RFC 3501 §6.3.11).
