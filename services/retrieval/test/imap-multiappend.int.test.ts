@@ -168,3 +168,16 @@ describe("APPENDLIMIT (RFC 7889)", () => {
     a.close();
   });
 });
+
+describe("LITERAL+ (RFC 7888), not LITERAL-", () => {
+  it("advertises LITERAL+ alone and takes a non-synchronizing literal over 4096 octets (the LITERAL- cap does not apply)", async () => {
+    const a = await Conversation.open();
+    const caps = await a.run("n1 CAPABILITY");
+    expect(caps).toMatch(/\* CAPABILITY [^\r]*LITERAL\+[ \r]/);
+    expect(caps).not.toContain("LITERAL-");
+    expect(await a.run("n2 CREATE nonsync")).toContain("n2 OK");
+    const body = message("large", "y".repeat(8000));
+    expect(await a.run(`n3 APPEND nonsync ${lit(body)} ${lit(message("second"))}`)).toMatch(/n3 OK \[APPENDUID \d+ 1:2\]/);
+    a.close();
+  });
+});
