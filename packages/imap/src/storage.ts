@@ -101,6 +101,12 @@ export interface MessageData {
   raw?: Buffer;
 }
 
+export interface AppendMessage {
+  raw: Buffer;
+  flags: readonly string[];
+  internalDate: Date | undefined;
+}
+
 export interface FlagState {
   uid: number;
   flags: string[];
@@ -176,7 +182,8 @@ export interface ImapStorage {
     destination: string,
   ): Promise<{ uidValidity: number; pairs: [number, number][]; expunged: number[] } | Refusal>;
   expunge(mailboxId: number, uids?: readonly number[]): Promise<{ expunged: number[]; modseq: number }>;
-  append(user: ImapUser, mailbox: string, raw: Buffer, flags: readonly string[], internalDate: Date | undefined): Promise<{ uidValidity: number; uid: number } | Refusal>;
+  /** APPEND of one or (RFC 3502 MULTIAPPEND) more messages: all stored in one transaction, or none; `uids` in order. */
+  append(user: ImapUser, mailbox: string, messages: readonly AppendMessage[]): Promise<{ uidValidity: number; uids: number[] } | Refusal>;
   changesSince(mailboxId: number, modseq: number): Promise<{ highestModseq: number; upserts: FlagState[]; expunged: number[] }>;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Pool } from "@correo/db";
 import { changesSince } from "./changes.js";
-import { expungeMessages, appendMessage, copyMessages } from "./transfer.js";
+import { expungeMessages, appendMessage, appendMessages, copyMessages, type AppendItem } from "./transfer.js";
 import { storeFlags } from "./flags.js";
 import {
   claimRecent,
@@ -119,6 +119,10 @@ export class MailStore {
   }
   append(accountId: number, mailboxName: string, raw: Buffer, opts: { flags?: readonly string[]; internalDate?: Date } = {}): Promise<AppendResult | MailstoreRefusal> {
     return appendMessage(this.pool, this.changes, accountId, mailboxName, raw, opts);
+  }
+  /** RFC 3502 MULTIAPPEND: every message or none, one transaction. */
+  appendMany(accountId: number, mailboxName: string, items: readonly AppendItem[]): Promise<{ mailboxId: number; uidValidity: number; uids: number[] } | MailstoreRefusal> {
+    return appendMessages(this.pool, this.changes, accountId, mailboxName, items);
   }
   copy(accountId: number, sourceMailboxId: number, uids: readonly number[], destination: string): Promise<TransferResult | MailstoreRefusal> {
     return copyMessages(this.pool, this.changes, accountId, sourceMailboxId, uids, destination);

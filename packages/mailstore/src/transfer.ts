@@ -5,7 +5,7 @@
  * the lock order every writer follows, so concurrent writers never deadlock.
  */
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
-import { blobIdOf } from "@correo/spool";
+import { blobIdOf, type PendingEvent } from "@correo/spool";
 import { appendToMailbox } from "./append.js";
 import { announcer } from "./changes.js";
 import { findMailbox, lockMailbox } from "./mailboxes.js";
@@ -42,6 +42,64 @@ export async function appendMessage(
       return overQuota();
     default:
       return { refused: "nonexistent", text: `mailbox ${name} does not exist` };
+  }
+}
+
+/** One message of a MULTIAPPEND (RFC 3502). */
+export interface AppendItem {
+  raw: Buffer;
+  flags?: readonly string[];
+  internalDate?: Date;
+}
+
+class AppendRefused extends Error {
+  constructor(readonly refusal: MailstoreRefusal) {
+    super(refusal.text);
+  }
+}
+
+/**
+ * RFC 3502 MULTIAPPEND: all the messages in one transaction, or none. A refusal of any
+ * message (mailbox gone, quota) rolls back the ones before it; the UIDs are consecutive
+ * because the mailbox row stays locked until the commit. Events are published after it.
+ */
+export async function appendMessages(
+  pool: Pool,
+  sink: ChangeSink | undefined,
+  accountId: number,
+  mailboxName: string,
+  items: readonly AppendItem[],
+): Promise<{ mailboxId: number; uidValidity: number; uids: number[] } | MailstoreRefusal> {
+  const name = normalizeMailboxName(mailboxName);
+  const described = items.map((m) => describeMessage(m.raw));
+  try {
+    const { stored, pending } = await withTransaction(pool, async (db) => {
+      const stored: AppendResult[] = [];
+      const pending: PendingEvent[] = [];
+      for (const [i, m] of items.entries()) {
+        const outcome = await appendToMailbox(db, sink, {
+          accountId,
+          mailbox: name,
+          blobId: blobIdOf(m.raw),
+          raw: m.raw,
+          size: m.raw.length,
+          described: described[i]!,
+          flags: m.flags,
+          internalDate: m.internalDate ?? new Date(),
+        });
+        if (outcome.kind === "stored") {
+          stored.push({ mailboxId: outcome.mailboxId, uidValidity: outcome.uidValidity, uid: outcome.uid });
+          if (outcome.pending) pending.push(outcome.pending);
+        } else if (outcome.kind === "over-quota") throw new AppendRefused(overQuota());
+        else throw new AppendRefused({ refused: "nonexistent", text: `mailbox ${name} does not exist` });
+      }
+      return { stored, pending };
+    });
+    if (sink && pending.length) sink.announce(pending);
+    return { mailboxId: stored[0]!.mailboxId, uidValidity: stored[0]!.uidValidity, uids: stored.map((s) => s.uid) };
+  } catch (err) {
+    if (err instanceof AppendRefused) return err.refusal;
+    throw err;
   }
 }
 

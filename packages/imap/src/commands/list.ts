@@ -111,7 +111,7 @@ export const list: CommandHandler = async ({ session, args, name }) => {
     const box = row.box;
     if (statusAsked && box) {
       const status = await session.storage.status(session.user!, box.name);
-      if (!isRefusal(status)) await session.send([atom("STATUS"), nameValue(session, box.name), statusValues(statusAsked, status)]);
+      if (!isRefusal(status)) await session.send([atom("STATUS"), nameValue(session, box.name), statusValues(statusAsked, status, session.opts.appendLimit)]);
     }
   }
   return { status: "OK", text: `${name} completed` };

@@ -5,16 +5,16 @@ import { isRefusal, type StatusInfo } from "../storage.js";
 import { ArgumentError, mailboxName } from "./arguments.js";
 import { nameValue } from "./list.js";
 
-const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED"];
+const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED", "APPENDLIMIT"];
 
-/** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438) and DELETED (RFC 9051). */
+/** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED (RFC 9051) and APPENDLIMIT (RFC 7889). */
 export const status: CommandHandler = async ({ session, args }) => {
   if (args.length !== 2) return { status: "BAD", text: "STATUS takes a mailbox and a list of items" };
   const name = mailboxName(session, args[0]);
   const items = statusItems(args[1]);
   const info = await session.storage.status(session.user!, name);
   if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
-  await session.send([atom("STATUS"), nameValue(session, name), statusValues(items, info)]);
+  await session.send([atom("STATUS"), nameValue(session, name), statusValues(items, info, session.opts.appendLimit)]);
   return { status: "OK", text: "STATUS completed" };
 };
 
@@ -27,8 +27,9 @@ export function statusItems(t: Token | undefined): string[] {
   });
 }
 
-export function statusValues(items: string[], s: StatusInfo): ImapValue[] {
-  const value: Record<string, number> = {
+/** `appendLimit`: RFC 7889 §3, the same for every mailbox; NIL when there is none. */
+export function statusValues(items: string[], s: StatusInfo, appendLimit: number | undefined): ImapValue[] {
+  const value: Record<string, number | null> = {
     MESSAGES: s.messages,
     RECENT: s.recent,
     UIDNEXT: s.uidNext,
@@ -37,6 +38,7 @@ export function statusValues(items: string[], s: StatusInfo): ImapValue[] {
     HIGHESTMODSEQ: s.highestModseq,
     SIZE: s.size,
     DELETED: s.deleted,
+    APPENDLIMIT: appendLimit ?? null,
   };
-  return items.flatMap((i) => [atom(i), value[i]!]);
+  return items.flatMap((i) => [atom(i), value[i] ?? null]);
 }

@@ -108,6 +108,7 @@ class ImapConnection {
     const delayMs = opts.authFailureDelayMs ?? 1000;
     this.session = new ImapSession({
       hostname: opts.hostname,
+      appendLimit: (opts.limits ?? DEFAULT_LIMITS).maxLiteralOctets,
       storage: opts.storage,
       notifier: opts.notifier,
       secure,

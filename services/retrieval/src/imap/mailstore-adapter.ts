@@ -56,7 +56,8 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
     copy: (user, mailboxId, uids, destination) => store.copy(user.id, mailboxId, uids, destination),
     move: (user, mailboxId, uids, destination) => store.move(user.id, mailboxId, uids, destination),
     expunge: (mailboxId, uids) => store.expunge(mailboxId, uids),
-    append: (user, name, raw, flags, internalDate) => store.append(user.id, name, raw, internalDate ? { flags, internalDate } : { flags }),
+    append: (user, name, messages) =>
+      store.appendMany(user.id, name, messages.map((m) => (m.internalDate ? { raw: m.raw, flags: m.flags, internalDate: m.internalDate } : { raw: m.raw, flags: m.flags }))),
     changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
     claimRecent: (mailboxId, upToUid, claim) => store.claimRecent(mailboxId, upToUid, claim),
   };
