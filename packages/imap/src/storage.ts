@@ -177,6 +177,8 @@ export interface ImapStorage {
   ): Promise<{ uidValidity: number; pairs: [number, number][]; expunged: number[] } | Refusal>;
   expunge(mailboxId: number, uids?: readonly number[]): Promise<{ expunged: number[]; modseq: number }>;
   append(user: ImapUser, mailbox: string, raw: Buffer, flags: readonly string[], internalDate: Date | undefined): Promise<{ uidValidity: number; uid: number } | Refusal>;
+  /** RFC 2047 encoded words in a header value, decoded (SORT compares decoded subjects, RFC 5256 §2.1 step 1). */
+  decodeHeader(value: string): string;
   changesSince(mailboxId: number, modseq: number): Promise<{ highestModseq: number; upserts: FlagState[]; expunged: number[] }>;
 }
 

@@ -18,6 +18,7 @@ import { namespace } from "./namespace.js";
 import { noop } from "./noop.js";
 import { search } from "./search.js";
 import { select } from "./select.js";
+import { sort } from "./sort.js";
 import { starttls } from "./starttls.js";
 import { status } from "./status.js";
 import { store } from "./store.js";
@@ -55,6 +56,8 @@ export const commandTable: Record<string, CommandSpec> = {
   "UID EXPUNGE": { states: [...selected], handler: expunge },
   SEARCH: { states: [...selected], handler: search, noExpungeUpdates: true },
   "UID SEARCH": { states: [...selected], handler: search },
+  SORT: { states: [...selected], handler: sort, noExpungeUpdates: true },
+  "UID SORT": { states: [...selected], handler: sort },
   FETCH: { states: [...selected], handler: fetch, noExpungeUpdates: true },
   "UID FETCH": { states: [...selected], handler: fetch },
   STORE: { states: [...selected], handler: store, noExpungeUpdates: true },

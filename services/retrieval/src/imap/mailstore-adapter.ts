@@ -5,7 +5,7 @@
 import type { Pool } from "@correo/db";
 import { authenticate, type AuthCache } from "@correo/directory";
 import type { ImapStorage, ImapUser } from "@correo/imap";
-import { isRefusal, type MailStore } from "@correo/mailstore";
+import { decodeWords, isRefusal, type MailStore } from "@correo/mailstore";
 
 /** `authCache`: logins verified a moment ago (AUTH_CACHE_TTL), shared with POP3 and HTTP. */
 export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthCache): ImapStorage {
@@ -57,6 +57,7 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
     move: (user, mailboxId, uids, destination) => store.move(user.id, mailboxId, uids, destination),
     expunge: (mailboxId, uids) => store.expunge(mailboxId, uids),
     append: (user, name, raw, flags, internalDate) => store.append(user.id, name, raw, internalDate ? { flags, internalDate } : { flags }),
+    decodeHeader: (value) => decodeWords(value),
     changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
     claimRecent: (mailboxId, upToUid, claim) => store.claimRecent(mailboxId, upToUid, claim),
   };
