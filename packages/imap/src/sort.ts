@@ -4,15 +4,16 @@
  */
 import type { EnvelopeAddress } from "./storage.js";
 
-export type SortKeyName = "ARRIVAL" | "CC" | "DATE" | "FROM" | "SIZE" | "SUBJECT" | "TO";
-export const SORT_KEYS: ReadonlySet<string> = new Set<SortKeyName>(["ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO"]);
+export type SortKeyName = "ARRIVAL" | "CC" | "DATE" | "FROM" | "SIZE" | "SUBJECT" | "TO" | "DISPLAYFROM" | "DISPLAYTO";
+/** RFC 5256 §3 keys and RFC 5957's DISPLAYFROM, DISPLAYTO (SORT=DISPLAY). */
+export const SORT_KEYS: ReadonlySet<string> = new Set<SortKeyName>(["ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"]);
 
 export interface SortCriterion {
   key: SortKeyName;
   reverse: boolean;
 }
 
-/** What each message contributes to the sort keys; `subject` already decoded from RFC 2047 encoded words. */
+/** What each message contributes to the sort keys; `subject` and the addresses' names already decoded from RFC 2047 encoded words. */
 export interface SortInput {
   uid: number;
   /** Position in the mailbox (sequence number): the final tie-break (RFC 5256 §3). */
@@ -69,6 +70,17 @@ function firstMailbox(list: EnvelopeAddress[] | null): string {
   return list?.[0]?.mailbox ?? "";
 }
 
+/**
+ * RFC 5957 DISPLAYFROM/DISPLAYTO: the display-name of the first address; when it has none
+ * (or an empty one), its addr-spec, mailbox@host (a group's start: the group name).
+ */
+function displayName(list: EnvelopeAddress[] | null): string {
+  const a = list?.[0];
+  if (!a) return "";
+  if (a.name) return a.name;
+  return a.host === null ? (a.mailbox ?? "") : `${a.mailbox ?? ""}@${a.host}`;
+}
+
 /** RFC 5256 §3 DATE: the sent date, adjusted to UTC; the INTERNALDATE when Date: is missing or unparsable. */
 export function sentTime(date: string | null, internalDate: Date): number {
   if (date !== null) {
@@ -97,6 +109,10 @@ function valueOf(key: SortKeyName, m: SortInput): Value {
       return firstMailbox(m.to);
     case "CC":
       return firstMailbox(m.cc);
+    case "DISPLAYFROM":
+      return displayName(m.from);
+    case "DISPLAYTO":
+      return displayName(m.to);
   }
 }
 

@@ -98,3 +98,29 @@ describe("sortMessages (RFC 5256 §3)", () => {
     expect(seqs(sortMessages(ms, [{ key: "ARRIVAL", reverse: false }]))).toEqual([3, 2, 1]);
   });
 });
+
+describe("DISPLAYFROM / DISPLAYTO (RFC 5957)", () => {
+  const m = (seq: number, from: SortInput["from"], to: SortInput["to"] = null): SortInput => ({
+    uid: seq,
+    seq,
+    internalDate: new Date(0),
+    size: 1,
+    date: null,
+    subject: null,
+    from,
+    to,
+    cc: null,
+  });
+  it("sorts by the first address's display name, else its addr-spec, else a group's name", () => {
+    const ms = [
+      m(1, [{ name: "foo bar", adl: null, mailbox: "a", host: "b.c" }]),
+      m(2, [{ name: null, adl: null, mailbox: "b", host: "c.d" }]),
+      m(3, [{ name: null, adl: null, mailbox: "d", host: null }]),
+      m(4, [{ name: "Foo aar", adl: null, mailbox: "z", host: "f.g" }]),
+      m(5, null),
+    ];
+    expect(sortMessages(ms, [{ key: "DISPLAYFROM", reverse: false }]).map((x) => x.seq)).toEqual([5, 2, 3, 4, 1]);
+    const ts = [m(1, null, [{ name: null, adl: null, mailbox: "zgroup", host: null }]), m(2, null, [{ name: "Y", adl: null, mailbox: "a", host: "b" }])];
+    expect(sortMessages(ts, [{ key: "DISPLAYTO", reverse: false }]).map((x) => x.seq)).toEqual([2, 1]);
+  });
+});

@@ -99,3 +99,20 @@ describe("SORT (RFC 5256)", () => {
     expect(await run("b6 SORT SIZE UTF-8 ALL")).toMatch(/^b6 BAD /m);
   });
 });
+
+// SORT=DISPLAY is not advertised (see docs/imap-conformance.md), but the keys work.
+describe("DISPLAYFROM, DISPLAYTO (RFC 5957)", () => {
+  it("SORT=DISPLAY is not advertised", async () => {
+    expect(await run("c CAPABILITY")).not.toContain("SORT=DISPLAY");
+  });
+
+  it.each([
+    // Display names: Zoe, adam@x.org (no name: the addr-spec), bea@x.org, BEA@y.org, none.
+    ["(DISPLAYFROM)", "* SORT 5 2 3 4 1\r\n"],
+    ["(REVERSE DISPLAYFROM)", "* SORT 1 4 3 2 5\r\n"],
+    // To: bob@x.org, carl@x.org, Al, al@y.org, dan@x.org.
+    ["(DISPLAYTO)", "* SORT 3 4 1 2 5\r\n"],
+  ])("SORT %s UTF-8 ALL", async (criteria, expected) => {
+    expect(sortLine(await run(`s SORT ${criteria} UTF-8 ALL`))).toBe(expected);
+  });
+});

@@ -2,11 +2,11 @@ import { atom } from "../encoder.js";
 import { sequenceNumberOf } from "../sequence.js";
 import type { CommandHandler } from "../session.js";
 import { SORT_KEYS, sortMessages, type SortCriterion, type SortKeyName } from "../sort.js";
-import type { SearchKey } from "../storage.js";
+import type { EnvelopeAddress, SearchKey } from "../storage.js";
 import { astring } from "./arguments.js";
 import { KeyReader } from "./search.js";
 
-/** RFC 5256 §3 SORT / UID SORT: sort-criteria, charset (UTF-8, US-ASCII), search criteria as SEARCH. */
+/** RFC 5256 §3 SORT / UID SORT (with RFC 5957's DISPLAYFROM, DISPLAYTO): sort-criteria, charset (UTF-8, US-ASCII), search criteria as SEARCH. */
 export const sort: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   const [list, charsetToken, ...rest] = args;
@@ -38,6 +38,7 @@ export const sort: CommandHandler = async ({ session, args, uid }) => {
   const known = found.filter((u) => sequenceNumberOf(sel.uids, u) > 0);
   const messages = known.length ? await session.storage.fetch(sel.mailboxId, known, { raw: false }) : [];
   const decode = (v: string | null) => (v === null ? null : session.storage.decodeHeader(v));
+  const decodeNames = (list: EnvelopeAddress[] | null) => list?.map((a) => ({ ...a, name: decode(a.name)?.trim() || null })) ?? null;
   const sorted = sortMessages(
     messages.map((m) => ({
       uid: m.uid,
@@ -46,8 +47,8 @@ export const sort: CommandHandler = async ({ session, args, uid }) => {
       size: m.size,
       date: m.envelope.date,
       subject: decode(m.envelope.subject),
-      from: m.envelope.from,
-      to: m.envelope.to,
+      from: decodeNames(m.envelope.from),
+      to: decodeNames(m.envelope.to),
       cc: m.envelope.cc,
     })),
     criteria,
