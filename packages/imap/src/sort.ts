@@ -130,3 +130,38 @@ export function sortMessages(messages: readonly SortInput[], criteria: readonly 
   });
   return keyed.map((k) => k.m);
 }
+
+/**
+ * RFC 5256 §4 THREAD=ORDEREDSUBJECT: messages grouped by base subject, each group in sent-date
+ * order (ties: mailbox order), the groups ordered by the sent date of their first message.
+ */
+export function threadOrderedSubject(messages: readonly SortInput[]): SortInput[][] {
+  const sorted = sortMessages(messages, [
+    { key: "SUBJECT", reverse: false },
+    { key: "DATE", reverse: false },
+  ]);
+  const threads: SortInput[][] = [];
+  let last: string | undefined;
+  for (const m of sorted) {
+    const subject = baseSubject(m.subject ?? "");
+    if (last === undefined || compareAsciiCasemap(subject, last) !== 0) threads.push([]);
+    threads[threads.length - 1]!.push(m);
+    last = subject;
+  }
+  const first = (t: SortInput[]) => t[0]!;
+  return threads.sort((a, b) => sentTime(first(a).date, first(a).internalDate) - sentTime(first(b).date, first(b).internalDate) || first(a).seq - first(b).seq);
+}
+
+/**
+ * The THREAD response's thread-list (RFC 5256 §5) for ORDEREDSUBJECT threads: the first message
+ * is the parent, the others its children; a lone child continues the chain (`(9 10)`).
+ */
+export function orderedSubjectThreadList(threads: readonly (readonly number[])[]): string {
+  return threads
+    .map(([parent, ...children]) => {
+      if (children.length === 0) return `(${parent})`;
+      if (children.length === 1) return `(${parent} ${children[0]})`;
+      return `(${parent} ${children.map((c) => `(${c})`).join("")})`;
+    })
+    .join("");
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseSubject, compareAsciiCasemap, sentTime, sortMessages, type SortInput } from "../src/sort.js";
+import { baseSubject, compareAsciiCasemap, orderedSubjectThreadList, sentTime, sortMessages, threadOrderedSubject, type SortInput } from "../src/sort.js";
 
 describe("base subject (RFC 5256 §2.1)", () => {
   const table: [string, string][] = [
@@ -122,5 +122,38 @@ describe("DISPLAYFROM / DISPLAYTO (RFC 5957)", () => {
     expect(sortMessages(ms, [{ key: "DISPLAYFROM", reverse: false }]).map((x) => x.seq)).toEqual([5, 2, 3, 4, 1]);
     const ts = [m(1, null, [{ name: null, adl: null, mailbox: "zgroup", host: null }]), m(2, null, [{ name: "Y", adl: null, mailbox: "a", host: "b" }])];
     expect(sortMessages(ts, [{ key: "DISPLAYTO", reverse: false }]).map((x) => x.seq)).toEqual([2, 1]);
+  });
+});
+
+describe("THREAD=ORDEREDSUBJECT (RFC 5256 §4)", () => {
+  const m = (seq: number, subject: string | null, date: string | null, internal = "2008-02-22T21:00:00Z"): SortInput => ({
+    uid: seq * 10,
+    seq,
+    internalDate: new Date(internal),
+    size: 1,
+    date,
+    subject,
+    from: null,
+    to: null,
+    cc: null,
+  });
+  it("groups by base subject, orders each group and the groups by sent date", () => {
+    const ms = [
+      m(1, "a", "Fri, 22 Feb 2008 22:00:10 +0200"),
+      m(2, "Re: b", "Fri, 22 Feb 2008 22:00:09 +0200"),
+      m(3, "a", "Fri, 22 Feb 2008 22:00:08 +0200"),
+      m(4, "b", "Fri, 22 Feb 2008 22:00:07 +0200"),
+      m(5, "[x] A", null, "2008-02-22T20:00:30Z"),
+      m(6, "c", null, "2008-02-22T22:00:00Z"),
+      m(7, null, null),
+      m(8, "", null),
+    ];
+    const threads = threadOrderedSubject(ms).map((t) => t.map((x) => x.seq));
+    expect(threads).toEqual([[4, 2], [3, 1, 5], [7, 8], [6]]);
+    expect(orderedSubjectThreadList(threads)).toBe("(4 2)(3 (1)(5))(7 8)(6)");
+  });
+  it("a thread of one is (n); no threads is empty", () => {
+    expect(orderedSubjectThreadList([[1], [2, 3, 4]])).toBe("(1)(2 (3)(4))");
+    expect(orderedSubjectThreadList([])).toBe("");
   });
 });

@@ -116,3 +116,24 @@ describe("DISPLAYFROM, DISPLAYTO (RFC 5957)", () => {
     expect(sortLine(await run(`s SORT ${criteria} UTF-8 ALL`))).toBe(expected);
   });
 });
+
+describe("THREAD=ORDEREDSUBJECT (RFC 5256)", () => {
+  it("is advertised", async () => {
+    expect(await run("c CAPABILITY")).toMatch(/^\* CAPABILITY [^\r]* THREAD=ORDEREDSUBJECT[ \r]/m);
+  });
+
+  it("threads by base subject, in sent-date order, for THREAD and UID THREAD", async () => {
+    // banana: 1 (00:00 22nd), 3 (01:00 22nd); apple: 2 (internal 23:30 21st), 5 (internal 19th); cherry: 4 (20:00 21st).
+    expect(await run("t THREAD ORDEREDSUBJECT UTF-8 ALL")).toContain("* THREAD (5 2)(4)(1 3)\r\n");
+    const fetched = await run("f FETCH 1:5 (UID)");
+    const uids = [...fetched.matchAll(/\* (\d+) FETCH \(UID (\d+)\)/g)].map((m) => Number(m[2]));
+    expect(await run("u UID THREAD ORDEREDSUBJECT US-ASCII 1:4")).toContain(`* THREAD (${uids[3]})(${uids[1]})(${uids[0]} ${uids[2]})\r\n`);
+    expect(await run("n THREAD ORDEREDSUBJECT UTF-8 SUBJECT nothing-like-this")).toContain("* THREAD\r\n");
+  });
+
+  it("refuses other algorithms with BAD and unknown charsets with BADCHARSET", async () => {
+    expect(await run("b1 THREAD REFERENCES UTF-8 ALL")).toMatch(/^b1 BAD /m);
+    expect(await run("b2 THREAD ORDEREDSUBJECT KOI8-R ALL")).toMatch(/^b2 NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/m);
+    expect(await run("b3 THREAD ORDEREDSUBJECT UTF-8")).toMatch(/^b3 BAD /m);
+  });
+});

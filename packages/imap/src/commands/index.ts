@@ -22,6 +22,7 @@ import { sort } from "./sort.js";
 import { starttls } from "./starttls.js";
 import { status } from "./status.js";
 import { store } from "./store.js";
+import { thread } from "./thread.js";
 
 const any = ["not-authenticated", "authenticated", "selected"] as const;
 const authed = ["authenticated", "selected"] as const;
@@ -58,6 +59,8 @@ export const commandTable: Record<string, CommandSpec> = {
   "UID SEARCH": { states: [...selected], handler: search },
   SORT: { states: [...selected], handler: sort, noExpungeUpdates: true },
   "UID SORT": { states: [...selected], handler: sort },
+  THREAD: { states: [...selected], handler: thread, noExpungeUpdates: true },
+  "UID THREAD": { states: [...selected], handler: thread },
   FETCH: { states: [...selected], handler: fetch, noExpungeUpdates: true },
   "UID FETCH": { states: [...selected], handler: fetch },
   STORE: { states: [...selected], handler: store, noExpungeUpdates: true },
