@@ -184,6 +184,8 @@ export interface ImapStorage {
   expunge(mailboxId: number, uids?: readonly number[]): Promise<{ expunged: number[]; modseq: number }>;
   /** APPEND of one or (RFC 3502 MULTIAPPEND) more messages: all stored in one transaction, or none; `uids` in order. */
   append(user: ImapUser, mailbox: string, messages: readonly AppendMessage[]): Promise<{ uidValidity: number; uids: number[] } | Refusal>;
+  /** RFC 2047 encoded words in a header value, decoded (SORT compares decoded subjects, RFC 5256 §2.1 step 1). */
+  decodeHeader(value: string): string;
   changesSince(mailboxId: number, modseq: number): Promise<{ highestModseq: number; upserts: FlagState[]; expunged: number[] }>;
 }
 

@@ -18,9 +18,11 @@ import { namespace } from "./namespace.js";
 import { noop } from "./noop.js";
 import { search } from "./search.js";
 import { select } from "./select.js";
+import { sort } from "./sort.js";
 import { starttls } from "./starttls.js";
 import { status } from "./status.js";
 import { store } from "./store.js";
+import { thread } from "./thread.js";
 
 const any = ["not-authenticated", "authenticated", "selected"] as const;
 const authed = ["authenticated", "selected"] as const;
@@ -55,6 +57,10 @@ export const commandTable: Record<string, CommandSpec> = {
   "UID EXPUNGE": { states: [...selected], handler: expunge },
   SEARCH: { states: [...selected], handler: search, noExpungeUpdates: true },
   "UID SEARCH": { states: [...selected], handler: search },
+  SORT: { states: [...selected], handler: sort, noExpungeUpdates: true },
+  "UID SORT": { states: [...selected], handler: sort },
+  THREAD: { states: [...selected], handler: thread, noExpungeUpdates: true },
+  "UID THREAD": { states: [...selected], handler: thread },
   FETCH: { states: [...selected], handler: fetch, noExpungeUpdates: true },
   "UID FETCH": { states: [...selected], handler: fetch },
   STORE: { states: [...selected], handler: store, noExpungeUpdates: true },

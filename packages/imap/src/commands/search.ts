@@ -52,7 +52,7 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
 
 const HEADER_KEYS = new Set(["FROM", "TO", "CC", "BCC", "SUBJECT"]);
 
-class KeyReader {
+export class KeyReader {
   private i = 0;
   constructor(
     private readonly tokens: Token[],
