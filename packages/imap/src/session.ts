@@ -105,6 +105,17 @@ export class ImapSession {
   readonly enabled = new Set<string>();
   /** RFC 7162 §3.1: CONDSTORE is on once enabled or used. */
   condstore = false;
+
+  /**
+   * RFC 7162 §3.1: turns CONDSTORE on for a CONDSTORE-enabling command; the first one while
+   * a mailbox is selected (other than SELECT/EXAMINE, which always say it) announces the
+   * mailbox's HIGHESTMODSEQ in an untagged OK before its answer.
+   */
+  async enableCondstore(): Promise<void> {
+    if (this.condstore) return;
+    this.condstore = true;
+    if (this.selected) await this.write(Buffer.from(`* OK [HIGHESTMODSEQ ${this.selected.knownModseq}] highest modseq\r\n`));
+  }
   secure: boolean;
   readonly storage: ImapStorage;
   readonly opts: SessionOptions;

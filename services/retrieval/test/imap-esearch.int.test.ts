@@ -57,6 +57,30 @@ afterAll(async () => {
   await infra?.cleanup();
 });
 
+describe("CONDSTORE enabled by a command (RFC 7162 §3.1)", () => {
+  it("announces HIGHESTMODSEQ once, on the first CONDSTORE-enabling command after SELECT", async () => {
+    const other = await LineWire.open(listener.port);
+    try {
+      const say = async (line: string) => {
+        const tag = line.split(" ")[0]!;
+        other.drain();
+        other.write(line + "\r\n");
+        return other.until(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r]*\\r\\n`), 5_000);
+      };
+      await other.until(/^\* OK[^\r]*\r\n/);
+      await say(`L LOGIN ${USER} "${PASSWORD}"`);
+      const highest = Number(/HIGHESTMODSEQ (\d+)/.exec(await say("s EXAMINE INBOX"))?.[1]);
+      expect(await say("h1 FETCH 1 (FLAGS)")).not.toContain("HIGHESTMODSEQ");
+      const first = await say("h2 FETCH 1 (MODSEQ)");
+      expect(first).toMatch(new RegExp(`^\\* OK \\[HIGHESTMODSEQ ${highest}\\][^\\r]*\\r\\n`));
+      expect(first).toMatch(/^\* 1 FETCH \(MODSEQ \(\d+\)\)\r\n/m);
+      expect(await say("h3 SEARCH RETURN (MIN) MODSEQ 1")).not.toContain("HIGHESTMODSEQ");
+    } finally {
+      other.close();
+    }
+  });
+});
+
 describe("ESEARCH (RFC 4731)", () => {
   it("is advertised", async () => {
     expect(await run("c CAPABILITY")).toMatch(/^\* CAPABILITY [^\r]* ESEARCH[ \r]/m);

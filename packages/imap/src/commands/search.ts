@@ -76,7 +76,7 @@ export const search: CommandHandler = async ({ session, args, uid, tag }) => {
   while (!reader.done()) keys.push(reader.key());
   const criteria: SearchKey = keys.length === 1 ? keys[0]! : { key: "and", keys };
   const usesModseq = JSON.stringify(criteria).includes('"modseq"');
-  if (usesModseq) session.condstore = true;
+  if (usesModseq) await session.enableCondstore();
   const found = await session.storage.search(sel.mailboxId, criteria);
   // Only messages this session knows about (sequence numbers must exist).
   const known = found.filter((u) => sequenceNumberOf(sel.uids, u) > 0);
