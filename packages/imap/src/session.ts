@@ -139,7 +139,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "ESEARCH");
+    else caps.push("UIDPLUS", "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "ESEARCH", "WITHIN");
     return caps;
   }
 

@@ -119,3 +119,24 @@ describe("ESEARCH (RFC 4731)", () => {
     expect(await run("b2 SEARCH 1:2")).toBe("* SEARCH 1 2\r\nb2 OK SEARCH completed\r\n");
   });
 });
+
+describe("WITHIN (RFC 5032)", () => {
+  it("is advertised", async () => {
+    expect(await run("w0 CAPABILITY")).toMatch(/^\* CAPABILITY [^\r]* WITHIN[ \r]/m);
+  });
+
+  it("OLDER and YOUNGER compare the internal date with now minus n seconds", async () => {
+    const m = message("old one");
+    expect(await run("w1 CREATE within")).toContain("w1 OK");
+    expect(await run(`w2 APPEND within "01-Jan-2020 00:00:00 +0000" {${Buffer.byteLength(m)}+}\r\n${m}`)).toContain("w2 OK");
+    expect(await run(appendLine("w3", "new one").replace("INBOX", "within"))).toContain("w3 OK");
+    expect(await run("w4 SELECT within")).toContain("* 2 EXISTS");
+    expect(await run("w5 SEARCH OLDER 86400")).toContain("* SEARCH 1\r\n");
+    expect(await run("w6 SEARCH YOUNGER 86400")).toContain("* SEARCH 2\r\n");
+    // With a text key the store filters in memory: the same answers.
+    expect(await run("w7 SEARCH OLDER 86400 TEXT hello")).toContain("* SEARCH 1\r\n");
+    expect(await run("w8 SEARCH RETURN (COUNT) OR OLDER 3600 YOUNGER 3600")).toContain('* ESEARCH (TAG "w8") COUNT 2\r\n');
+    expect(await run("w9 SEARCH YOUNGER 0")).toMatch(/^w9 BAD /m);
+    await run("w10 SELECT INBOX");
+  });
+});

@@ -182,6 +182,13 @@ class KeyReader {
       case "SENTON":
       case "SENTSINCE":
         return { key: "date", field: "sent", op: name.slice(4).toLowerCase() as "before", day: searchDay(this.next("the date")) };
+      // RFC 5032 WITHIN: OLDER n / YOUNGER n seconds before now, so OLDER n OR YOUNGER n is ALL.
+      case "OLDER":
+      case "YOUNGER": {
+        const seconds = nz(this.next("the interval"), name);
+        if (seconds === 0) throw new ArgumentError(`SEARCH ${name}: the interval must be a non-zero number of seconds`);
+        return { key: "instant", op: name === "OLDER" ? "before" : "since", at: Date.now() - seconds * 1000 };
+      }
       case "LARGER":
       case "SMALLER":
         return { key: "size", op: name.toLowerCase() as "larger", octets: nz(this.next("the size"), name) };
