@@ -107,6 +107,17 @@ export class ImapSession {
   readonly enabled = new Set<string>();
   /** RFC 7162 §3.1: CONDSTORE is on once enabled or used. */
   condstore = false;
+
+  /**
+   * RFC 7162 §3.1: turns CONDSTORE on for a CONDSTORE-enabling command; the first one while
+   * a mailbox is selected (other than SELECT/EXAMINE, which always say it) announces the
+   * mailbox's HIGHESTMODSEQ in an untagged OK before its answer.
+   */
+  async enableCondstore(): Promise<void> {
+    if (this.condstore) return;
+    this.condstore = true;
+    if (this.selected) await this.write(Buffer.from(`* OK [HIGHESTMODSEQ ${this.selected.knownModseq}] highest modseq\r\n`));
+  }
   secure: boolean;
   readonly storage: ImapStorage;
   readonly opts: SessionOptions;
@@ -130,7 +141,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "THREAD=ORDEREDSUBJECT");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "THREAD=ORDEREDSUBJECT", "ESEARCH", "WITHIN");
     return caps;
   }
 

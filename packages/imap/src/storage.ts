@@ -137,6 +137,8 @@ export type SearchKey =
   | { key: "uid"; ranges: [number, number][] }
   /** Dates compare as calendar days, disregarding time and timezone (YYYY-MM-DD, UTC). */
   | { key: "date"; field: "internal" | "sent"; op: "before" | "on" | "since"; day: string }
+  /** RFC 5032 WITHIN: internal date earlier than (`before`) or at/after (`since`) an instant, epoch ms. */
+  | { key: "instant"; op: "before" | "since"; at: number }
   | { key: "size"; op: "larger" | "smaller"; octets: number }
   | { key: "header"; field: string; value: string }
   | { key: "body"; value: string }

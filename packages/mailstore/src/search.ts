@@ -120,6 +120,8 @@ function toSql(k: SearchKey, params: unknown[]): string | undefined {
       const day = k.field === "internal" ? "(internal_date AT TIME ZONE 'UTC')::date" : "sent_day";
       return `coalesce(${day} ${op} ${param(k.day)}::date, FALSE)`;
     }
+    case "instant":
+      return `internal_date ${k.op === "before" ? "<" : ">="} ${param(new Date(k.at).toISOString())}::timestamptz`;
     case "size":
       return `size ${k.op === "larger" ? ">" : "<"} ${param(k.octets)}`;
     case "modseq":
@@ -203,6 +205,8 @@ function matches(k: SearchKey, r: Row, text: TextView): boolean {
       if (!have) return false;
       return k.op === "before" ? have < k.day : k.op === "on" ? have === k.day : have >= k.day;
     }
+    case "instant":
+      return k.op === "before" ? r.internal_date.getTime() < k.at : r.internal_date.getTime() >= k.at;
     case "size":
       return k.op === "larger" ? r.size > k.octets : r.size < k.octets;
     case "modseq":

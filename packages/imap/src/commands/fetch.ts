@@ -30,7 +30,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
     }
     if (mods.length === 0) return { status: "BAD", text: "FETCH modifiers must be a list" };
   }
-  if (changedSince !== undefined || items.some((i) => i.kind === "MODSEQ")) session.condstore = true;
+  if (changedSince !== undefined || items.some((i) => i.kind === "MODSEQ")) await session.enableCondstore();
   if (uid && !items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
   if (session.condstore && changedSince !== undefined && !items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
   const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);

@@ -1,17 +1,70 @@
-import { atom } from "../encoder.js";
+import { atom, type ImapValue } from "../encoder.js";
 import { textOf, type Token } from "../parser.js";
-import { parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf, uidRanges } from "../sequence.js";
+import { compactSet, parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf, uidRanges } from "../sequence.js";
 import type { CommandHandler, SelectedMailbox } from "../session.js";
 import type { SearchKey } from "../storage.js";
 import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
 
-/** RFC 3501 §6.4.4 SEARCH / UID SEARCH with CHARSET (US-ASCII, UTF-8) and MODSEQ (RFC 7162 §3.1.5). */
-export const search: CommandHandler = async ({ session, args, uid }) => {
+/** RFC 4731 §3 result options of SEARCH RETURN (...). */
+export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT";
+const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT"]);
+
+/**
+ * RFC 4731 §3 / RFC 4466 §2.6: `RETURN (opts)` before the criteria; an empty list means ALL.
+ * Returns undefined when the command has no RETURN (a plain RFC 3501 SEARCH).
+ */
+export function parseReturnOptions(tokens: Token[]): { options: Set<ReturnOption>; rest: Token[] } | undefined {
+  const first = tokens[0];
+  if (first?.type !== "atom" || first.value.toUpperCase() !== "RETURN") return undefined;
+  const list = tokens[1];
+  if (list?.type !== "list") throw new ArgumentError("SEARCH RETURN needs a parenthesized list of result options");
+  const options = new Set<ReturnOption>();
+  for (const item of list.items) {
+    const name = item.type === "atom" ? item.value.toUpperCase() : "";
+    if (!RETURN_OPTIONS.has(name)) throw new ArgumentError(`SEARCH RETURN: unknown result option ${textOf(item) ?? "(list)"}`);
+    options.add(name as ReturnOption);
+  }
+  if (options.size === 0) options.add("ALL");
+  return { options, rest: tokens.slice(2) };
+}
+
+/**
+ * The `* ESEARCH` response items after the correlator (RFC 4731 §3.1): MIN, MAX, ALL and COUNT
+ * as asked; MIN, MAX and ALL are left out when nothing matched, COUNT 0 is not. `numbers`
+ * ascending; `modseqOf` gives RFC 7162 §3.1.5's MODSEQ: the highest mod-sequence of the
+ * messages the answer returns (only MIN/MAX: of those; ALL or COUNT: of all matches).
+ */
+export function esearchItems(
+  options: ReadonlySet<ReturnOption>,
+  numbers: readonly number[],
+  modseqOf?: (index: number) => number,
+): ImapValue[] {
+  const out: ImapValue[] = [];
+  if (numbers.length) {
+    if (options.has("MIN")) out.push(atom("MIN"), numbers[0]!);
+    if (options.has("MAX")) out.push(atom("MAX"), numbers[numbers.length - 1]!);
+    if (options.has("ALL")) out.push(atom("ALL"), atom(compactSet(numbers)));
+  }
+  if (options.has("COUNT")) out.push(atom("COUNT"), numbers.length);
+  if (modseqOf && numbers.length) {
+    let indexes: number[];
+    if (options.has("ALL") || options.has("COUNT")) indexes = numbers.map((_, i) => i);
+    else {
+      indexes = [];
+      if (options.has("MIN")) indexes.push(0);
+      if (options.has("MAX")) indexes.push(numbers.length - 1);
+    }
+    out.push(atom("MODSEQ"), Math.max(...indexes.map(modseqOf)));
+  }
+  return out;
+}
+
+/** RFC 3501 §6.4.4 SEARCH / UID SEARCH with CHARSET (US-ASCII, UTF-8), RETURN (RFC 4731 ESEARCH) and MODSEQ (RFC 7162 §3.1.5). */
+export const search: CommandHandler = async ({ session, args, uid, tag }) => {
   const sel = session.selected!;
   let rest = args;
-  if (rest[0]?.type === "atom" && rest[0].value.toUpperCase() === "RETURN") {
-    return { status: "BAD", text: "SEARCH RETURN (ESEARCH) is not supported" };
-  }
+  const returning = parseReturnOptions(rest);
+  if (returning) rest = returning.rest;
   if (rest[0]?.type === "atom" && rest[0].value.toUpperCase() === "CHARSET") {
     const charset = astring(rest[1], "the charset").toUpperCase();
     if (charset !== "UTF-8" && charset !== "US-ASCII") return { status: "NO", code: "BADCHARSET (UTF-8 US-ASCII)", text: `charset ${charset} is not supported` };
@@ -23,11 +76,23 @@ export const search: CommandHandler = async ({ session, args, uid }) => {
   while (!reader.done()) keys.push(reader.key());
   const criteria: SearchKey = keys.length === 1 ? keys[0]! : { key: "and", keys };
   const usesModseq = JSON.stringify(criteria).includes('"modseq"');
-  if (usesModseq) session.condstore = true;
+  if (usesModseq) await session.enableCondstore();
   const found = await session.storage.search(sel.mailboxId, criteria);
   // Only messages this session knows about (sequence numbers must exist).
   const known = found.filter((u) => sequenceNumberOf(sel.uids, u) > 0);
   const numbers = uid ? known : known.map((u) => sequenceNumberOf(sel.uids, u));
+  if (returning) {
+    const order = numbers.map((n, i) => [n, known[i]!] as const).sort((a, b) => a[0] - b[0]);
+    let modseqOf: ((i: number) => number) | undefined;
+    if (usesModseq && known.length) {
+      const flags = await session.storage.fetchFlags(sel.mailboxId, known);
+      const byUid = new Map(flags.map((f) => [f.uid, f.modseq]));
+      modseqOf = (i) => byUid.get(order[i]![1]) ?? 0;
+    }
+    const items = esearchItems(returning.options, order.map((o) => o[0]), modseqOf);
+    await session.send([atom("ESEARCH"), [atom("TAG"), tag], ...(uid ? [atom("UID")] : []), ...items]);
+    return { status: "OK", text: `${uid ? "UID " : ""}SEARCH completed` };
+  }
   const out = [atom("SEARCH"), ...numbers];
   if (usesModseq && known.length) {
     const flags = await session.storage.fetchFlags(sel.mailboxId, known);
@@ -117,6 +182,13 @@ export class KeyReader {
       case "SENTON":
       case "SENTSINCE":
         return { key: "date", field: "sent", op: name.slice(4).toLowerCase() as "before", day: searchDay(this.next("the date")) };
+      // RFC 5032 WITHIN: OLDER n / YOUNGER n seconds before now, so OLDER n OR YOUNGER n is ALL.
+      case "OLDER":
+      case "YOUNGER": {
+        const seconds = nz(this.next("the interval"), name);
+        if (seconds === 0) throw new ArgumentError(`SEARCH ${name}: the interval must be a non-zero number of seconds`);
+        return { key: "instant", op: name === "OLDER" ? "before" : "since", at: Date.now() - seconds * 1000 };
+      }
       case "LARGER":
       case "SMALLER":
         return { key: "size", op: name.toLowerCase() as "larger", octets: nz(this.next("the size"), name) };

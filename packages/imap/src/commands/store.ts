@@ -15,7 +15,7 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
     const mods = args[1].items;
     if (mods[0]?.type !== "atom" || mods[0].value.toUpperCase() !== "UNCHANGEDSINCE") throw new ArgumentError("unknown STORE modifier");
     unchangedSince = nz(mods[1], "UNCHANGEDSINCE");
-    session.condstore = true;
+    await session.enableCondstore();
     i = 2;
   }
   const op = args[i]?.type === "atom" ? (args[i] as { value: string }).value.toUpperCase() : "";
