@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
+import { connect } from "node:net";
 import { eventually } from "@correo/testkit";
 import { startCorreo, type Correo } from "./harness.js";
 import { dashboardFiles, panelQueries, resolveGrafanaVariables } from "./observability/dashboards.js";
@@ -145,6 +146,8 @@ describe.each(dashboardFiles())("dashboard %s", (file) => {
         // Rates look back one minute: a fresh request keeps the HTTP latency windows from
         // emptying while slow scrapes (a loaded CI machine) are waited for.
         await fetch(`http://127.0.0.1:${correo.ports.http}/openapi.json`);
+        // The same for the protocol command latency: a POP3 CAPA and QUIT.
+        await pop3Capa(correo.ports.pop3);
         const { result } = await prometheus.query(expr);
         const samples = Array.isArray(result) ? result : [result];
         // A finite number: NaN (e.g. a quantile of nothing) is not data.
@@ -157,3 +160,24 @@ describe.each(dashboardFiles())("dashboard %s", (file) => {
     expect(missing, `panels of ${file} without data`).toEqual([]);
   }, 120_000);
 });
+
+/** One POP3 session of CAPA and QUIT: fresh protocol commands for the per-protocol rate windows. */
+function pop3Capa(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, 5_000);
+    let greeted = false;
+    socket.on("data", () => {
+      if (greeted) return;
+      greeted = true;
+      socket.write("CAPA\r\nQUIT\r\n");
+    });
+    socket.on("close", done);
+    socket.on("error", done);
+  });
+}
