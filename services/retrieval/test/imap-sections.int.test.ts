@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addAccount, addDomain } from "@correo/directory";
-import { createLogger } from "@correo/telemetry";
 import { MailStore } from "@correo/mailstore";
-import { loadTlsCredentials } from "@correo/tls";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { MailboxWatchers } from "../src/imap/change-notifier.js";
-import { startImapListener, type ImapListener } from "../src/imap/listener.js";
-import { mailstoreAdapter } from "../src/imap/mailstore-adapter.js";
+import type { ImapListener } from "../src/imap/listener.js";
+import { startTestImapListener } from "./listeners.js";
 import { LineWire } from "./line-wire.js";
 
 // Issue 13, "what failed, as seen on the wire": raw IMAP lines against a real store.
@@ -33,18 +30,7 @@ beforeAll(async () => {
   await addDomain(infra.pool, "fidelity.test");
   const accountId = (await addAccount(infra.pool, USER, PASSWORD)).id;
   const store = new MailStore({ pool: infra.pool });
-  listener = await startImapListener({
-    host: "127.0.0.1",
-    port: 0,
-    tlsPort: 0,
-    hostname: "fidelity.test",
-    storage: mailstoreAdapter(infra.pool, store),
-    notifier: new MailboxWatchers(),
-    tls: await loadTlsCredentials({ hostname: "localhost" }),
-    log: createLogger("imap-fidelity-test", "silent"),
-    limits: { maxLineOctets: 8192, maxLiteralOctets: 1024 * 1024 },
-    authFailureDelayMs: 10,
-  });
+  listener = await startTestImapListener({ infra, mail: store, hostname: "fidelity.test", name: "imap-sections-test" });
   for (const m of [FORWARD, MIDNIGHT, COMMENTED]) await store.append(accountId, "INBOX", Buffer.from(m, "latin1"), { flags: [] });
   await store.append(accountId, "INBOX", WITH_NULS, { flags: [] });
 });
