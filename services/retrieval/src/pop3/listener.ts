@@ -173,6 +173,9 @@ class Pop3Connection {
 
   /** Listens on `socket`: data, errors, the idle timer and its end. Called again after STLS. */
   private attach(socket: Socket): void {
+    // A streamed RETR writes its +OK, slices and "." separately: without this, Nagle's
+    // algorithm holds each small write for the client's delayed ACK (~40 ms a message).
+    socket.setNoDelay(true);
     socket.on("error", (e: Error) => this.log.debug({ err: e.message }, "POP3 connection error"));
     // RFC 1939 §3: on autologout the server closes without a response and without UPDATE.
     socket.setTimeout(this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
