@@ -4,7 +4,7 @@ import { createDns, resolveRoute } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
 import { routeMessage, type RouterDeps } from "./route-message.js";
-import { redriveOverdue } from "./redrive.js";
+import { startRedrive } from "./redrive.js";
 
 void runService("routing", async ({ config, log, pool, broker, onStop }) => {
   const outbox = new Outbox(pool, broker, log);
@@ -25,9 +25,5 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
   };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));
 
-  const redrive = setInterval(
-    () => void redriveOverdue({ pool, broker, clock: systemClock, log }, config.redriveAfter).catch(() => undefined),
-    config.redriveInterval,
-  );
-  onStop(() => clearInterval(redrive));
+  onStop(startRedrive({ pool, broker, clock: systemClock, log }, { intervalMs: config.redriveInterval, postponeMs: config.redriveAfter }));
 });

@@ -2,7 +2,33 @@ import type { Pool } from "@correo/db";
 import type { Broker } from "@correo/broker";
 import type { MessageSubmitted } from "@correo/contracts";
 import { postpone, type Clock } from "@correo/spool";
-import type { Logger } from "@correo/telemetry";
+
+/** What the re-drive writes to the log (a pino Logger): a warning per failure, a count per pass that re-drove any. */
+export interface RedriveLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface RedriveDeps {
+  pool: Pool;
+  broker: Broker;
+  clock: Clock;
+  log: RedriveLog;
+}
+
+/**
+ * Re-drives every `intervalMs` (REDRIVE_INTERVAL). A pass that fails as a whole — its
+ * queries refused, PostgreSQL away — is logged and left to the next pass, which finds
+ * the same deliveries still overdue. Returns the function that stops it.
+ */
+export function startRedrive(deps: RedriveDeps, timing: { intervalMs: number; postponeMs: number }): () => void {
+  const timer = setInterval(() => {
+    void redriveOverdue(deps, timing.postponeMs).catch((err: Error) =>
+      deps.log.warn({ err: err.message, intervalMs: timing.intervalMs }, "re-drive pass failed; the next pass tries again"),
+    );
+  }, timing.intervalMs);
+  return () => clearInterval(timer);
+}
 
 /**
  * DESIGN: "Nothing is stuck out of sight." Deliveries routing still owns past their
@@ -13,7 +39,7 @@ import type { Logger } from "@correo/telemetry";
  * duplicates a message.
  */
 export async function redriveOverdue(
-  deps: { pool: Pool; broker: Broker; clock: Clock; log: Logger },
+  deps: RedriveDeps,
   postponeMs: number,
   limit = 500,
 ): Promise<number> {

@@ -16,7 +16,7 @@ import {
 } from "@correo/spool";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
 import { counter, metricNames, type Logger } from "@correo/telemetry";
-import { decideRoute, replyText } from "./decide.js";
+import { decideRoute, replyText, type RouteVerdict } from "./decide.js";
 import { defaultLimits, expandAlias, type Expansion, type ExpansionLimits } from "./expand.js";
 
 export interface RouterDeps {
@@ -164,7 +164,6 @@ async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): P
 type Locked = { kind: "done"; pending: PendingEvent[] } | { kind: "missing"; missing: Delivery[] };
 
 async function routeLocked(deps: RouterDeps, event: MessageSubmitted, plan: Plan, now: Date, db: PoolClient): Promise<Locked> {
-  const nextAttemptAt = new Date(now.getTime() + deps.redriveAfterMs);
   // Lock the rows so that two routing copies handling the same event do not interleave.
   const { rows } = await db.query<DeliveryRow>("SELECT * FROM deliveries WHERE id = ANY($1::uuid[]) ORDER BY recipient FOR UPDATE", [
     event.deliveries.map((d) => d.deliveryId),
@@ -174,6 +173,29 @@ async function routeLocked(deps: RouterDeps, event: MessageSubmitted, plan: Plan
   if (missing.length > 0) return { kind: "missing", missing };
   return { kind: "done", pending: await routeWork(deps, event, plan, now, work, { db, guard: false }) };
 }
+
+/** What one routing pass collects from its decisions, to write them in one statement. */
+interface Pass {
+  deps: RouterDeps;
+  event: MessageSubmitted;
+  plan: Plan;
+  now: Date;
+  nextAttemptAt: Date;
+  db: Queryable;
+  /** No lock held: each change names the state it was decided from, each event the deliveries it needs. */
+  guard: boolean;
+  /** The deliveries to decide; an alias's children are appended as they are added. */
+  work: Work[];
+  /** Recipient keys the message has, those this pass adds included. */
+  claimed: Set<string>;
+  changes: Change[];
+  events: Announcement[];
+  /** Remote deliveries per destination domain. */
+  remote: Map<string, { deliveryId: string; recipient: string }[]>;
+}
+
+type ChangeOf = Omit<Change, "deliveryId" | "at">;
+type Verdict<K extends RouteVerdict["kind"]> = Extract<RouteVerdict, { kind: K }>;
 
 /**
  * Decides every delivery of `work` from the plan and writes the outcome in one statement.
@@ -189,118 +211,151 @@ async function routeWork(
   work: Work[],
   on: { db: Queryable; guard: boolean },
 ): Promise<PendingEvent[]> {
-  const { db } = on;
   const nextAttemptAt = new Date(now.getTime() + deps.redriveAfterMs);
-  const claimed = new Set(plan.claimed);
-  const changes: Change[] = [];
-  const events: Announcement[] = [];
+  const pass: Pass = {
+    deps, event, plan, now, nextAttemptAt, db: on.db, guard: on.guard, work,
+    claimed: new Set(plan.claimed), changes: [], events: [], remote: new Map(),
+  };
   const decisions: Record<string, string> = {};
-  const remote = new Map<string, { deliveryId: string; recipient: string }[]>();
-  // Guarded (no lock held), an event announces only deliveries this pass still owns.
-  const announce = (ids: string[], event: AnyEvent) => events.push(on.guard ? { event, guard: ids } : { event });
-  const change = (d: Delivery, c: Omit<Change, "deliveryId" | "at">) =>
-    changes.push({ deliveryId: d.id, at: now, ...c, ...(on.guard ? { expectedState: d.state } : {}) });
-
   for (let i = 0; i < work.length; i++) {
     const { delivery: d, known } = work[i]!;
     const verdict = decideRoute({ recipient: d.recipient, status: known ?? plan.statuses.get(d.recipient)! });
-    let outcome: string = verdict.kind;
+    let outcome: string;
     switch (verdict.kind) {
       case "local":
-        // Re-driven for longer than the lifetime (the mailbox kept deferring, e.g. a
-        // full mailbox answering 452 4.2.2): it expires with its last reply, as the relay's do.
-        if (d.state === "routed" && now.getTime() - plan.acceptedAt.getTime() >= deps.deferral.maxLifetimeMs) {
-          const response = `5.4.7 delivery time expired; last: ${d.lastResponse ?? "no reply"}`;
-          change(d, { state: "expired", event: "expired", response });
-          outcome = response;
-          break;
-        }
-        if (d.state !== "routed") {
-          change(d, {
-            state: "routed",
-            event: "routed",
-            route: "local",
-            nextAttemptAt,
-            response: `local mailbox ${verdict.mailbox} of ${verdict.account} (account ${verdict.accountId})`,
-          });
-        }
-        announce([d.id], {
-          type: "delivery.local",
-          version: 1,
-          messageId: event.messageId,
-          deliveryId: d.id,
-          blobId: event.blobId,
-          recipient: d.recipient,
-          accountId: verdict.accountId,
-          mailbox: verdict.mailbox,
-        });
+        outcome = routeLocal(pass, d, verdict);
         break;
       case "remote": {
-        if (d.state !== "routed") {
-          // The next hop is resolved now, so that a domain that takes no mail bounces at
-          // once and a DNS outage defers here; the relay resolves again at each attempt.
-          const route = plan.routes.get(verdict.domain)!;
-          if (route.kind === "bounce") {
-            change(d, { state: "bounced", event: "bounced", response: route.reply });
-            outcome = route.reply;
-            break;
-          }
-          if (route.kind === "defer") {
-            const deferral = await deferRecipient(db, deps, d, route.reply, plan.acceptedAt, now);
-            change(d, deferral.change);
-            outcome = deferral.outcome;
-            break;
-          }
-          change(d, {
-            state: "routed",
-            event: "routed",
-            route: "remote",
-            nextAttemptAt,
-            response: `remote domain ${verdict.domain} via ${describeRoute(route)}`,
-          });
-        }
-        remote.set(verdict.domain, [...(remote.get(verdict.domain) ?? []), { deliveryId: d.id, recipient: d.recipient }]);
+        // A routed delivery only gets its event again: its route was chosen before.
+        const route = d.state === "routed" ? undefined : plan.routes.get(verdict.domain)!;
+        if (route?.kind === "defer") {
+          const deferral = await deferRecipient(on.db, deps, d, route.reply, plan.acceptedAt, now);
+          change(pass, d, deferral.change);
+          outcome = deferral.outcome;
+        } else outcome = routeRemote(pass, d, verdict, route);
         break;
       }
       case "expand": {
         const expansion = plan.expansions.get(d.recipient)!;
-        const added: string[] = [];
-        for (const leaf of expansion.leaves) {
-          const key = keyOf(leaf.address);
-          if (claimed.has(key)) continue; // already a recipient of this message: one copy
-          claimed.add(key);
-          const child = await addChildDelivery(db, d, leaf.address, now, nextAttemptAt);
-          if (!child) continue;
-          added.push(leaf.address);
-          work.push({ delivery: child, known: leaf.status });
-        }
-        const via = verdict.catchAll ? `catch-all of ${verdict.alias.slice(1)}` : `alias ${verdict.alias}`;
-        const notes = expansion.problems.length > 0 ? `; ${expansion.problems.join("; ")}` : "";
-        if (expansion.leaves.length === 0) {
-          // RFC 3463 X.4.6: routing loop detected (or nothing left to deliver to).
-          const text = `<${d.recipient}>: ${via} leads to no recipient${notes}`;
-          const response = replyText({ code: 550, enhanced: "5.4.6", text });
-          change(d, { state: "bounced", event: "bounced", response });
-          outcome = response;
-        } else {
-          const list = added.length > 0 ? added.join(", ") : "recipients already in this message";
-          const response = `250 2.1.5 expanded by ${via} to ${list}${notes}`;
-          change(d, { state: "delivered", event: "delivered", response });
-          outcome = `expanded to ${added.length}`;
-        }
+        outcome = expanded(pass, d, verdict, expansion, await addAliasTargets(pass, d, expansion));
         break;
       }
       case "bounce":
-        change(d, { state: "bounced", event: "bounced", response: replyText(verdict) });
         outcome = replyText(verdict);
+        change(pass, d, { state: "bounced", event: "bounced", response: outcome });
         break;
     }
     routed().add(1, { route: verdict.kind });
     decisions[d.recipient] = outcome;
   }
-  // Remote recipients of one destination travel together (one SMTP transaction).
-  for (const [domain, group] of remote) {
-    announce(group.map((g) => g.deliveryId), {
+  announceRemote(pass);
+  const pending = await transitionAndAnnounce(on.db, deps.outbox, pass.changes, pass.events);
+  if (Object.keys(decisions).length > 0) deps.log.info({ messageId: event.messageId, decisions }, "routed");
+  return pending;
+}
+
+function change(pass: Pass, d: Delivery, c: ChangeOf): void {
+  pass.changes.push({ deliveryId: d.id, at: pass.now, ...c, ...(pass.guard ? { expectedState: d.state } : {}) });
+}
+
+/** Guarded (no lock held), an event announces only deliveries this pass still owns. */
+function announce(pass: Pass, ids: string[], event: AnyEvent): void {
+  pass.events.push(pass.guard ? { event, guard: ids } : { event });
+}
+
+/** A hosted mailbox: routed to it and announced to the mailbox service, or expired past the lifetime. */
+function routeLocal(pass: Pass, d: Delivery, verdict: Verdict<"local">): string {
+  // Re-driven for longer than the lifetime (the mailbox kept deferring, e.g. a
+  // full mailbox answering 452 4.2.2): it expires with its last reply, as the relay's do.
+  if (d.state === "routed" && pass.now.getTime() - pass.plan.acceptedAt.getTime() >= pass.deps.deferral.maxLifetimeMs) {
+    const response = `5.4.7 delivery time expired; last: ${d.lastResponse ?? "no reply"}`;
+    change(pass, d, { state: "expired", event: "expired", response });
+    return response;
+  }
+  if (d.state !== "routed") {
+    change(pass, d, {
+      state: "routed",
+      event: "routed",
+      route: "local",
+      nextAttemptAt: pass.nextAttemptAt,
+      response: `local mailbox ${verdict.mailbox} of ${verdict.account} (account ${verdict.accountId})`,
+    });
+  }
+  const { event } = pass;
+  announce(pass, [d.id], {
+    type: "delivery.local",
+    version: 1,
+    messageId: event.messageId,
+    deliveryId: d.id,
+    blobId: event.blobId,
+    recipient: d.recipient,
+    accountId: verdict.accountId,
+    mailbox: verdict.mailbox,
+  });
+  return verdict.kind;
+}
+
+/**
+ * A remote domain whose next hop answered (`route`; none for a delivery routed before):
+ * bounced when the domain takes no mail, else routed and grouped with its domain.
+ */
+function routeRemote(pass: Pass, d: Delivery, verdict: Verdict<"remote">, route: Route | undefined): string {
+  // The next hop is resolved now, so that a domain that takes no mail bounces at
+  // once and a DNS outage defers here; the relay resolves again at each attempt.
+  if (route?.kind === "bounce") {
+    change(pass, d, { state: "bounced", event: "bounced", response: route.reply });
+    return route.reply;
+  }
+  if (route) {
+    change(pass, d, {
+      state: "routed",
+      event: "routed",
+      route: "remote",
+      nextAttemptAt: pass.nextAttemptAt,
+      response: `remote domain ${verdict.domain} via ${describeRoute(route)}`,
+    });
+  }
+  pass.remote.set(verdict.domain, [...(pass.remote.get(verdict.domain) ?? []), { deliveryId: d.id, recipient: d.recipient }]);
+  return verdict.kind;
+}
+
+/** Adds a delivery for each final recipient of the alias the message does not have yet; returns their addresses. */
+async function addAliasTargets(pass: Pass, d: Delivery, expansion: Expansion): Promise<string[]> {
+  const added: string[] = [];
+  for (const leaf of expansion.leaves) {
+    const key = keyOf(leaf.address);
+    if (pass.claimed.has(key)) continue; // already a recipient of this message: one copy
+    pass.claimed.add(key);
+    const child = await addChildDelivery(pass.db, d, leaf.address, pass.now, pass.nextAttemptAt);
+    if (!child) continue;
+    added.push(leaf.address);
+    pass.work.push({ delivery: child, known: leaf.status });
+  }
+  return added;
+}
+
+/** The alias's own delivery once expanded: delivered ("expanded"), or bounced when it leads nowhere. */
+function expanded(pass: Pass, d: Delivery, verdict: Verdict<"expand">, expansion: Expansion, added: string[]): string {
+  const via = verdict.catchAll ? `catch-all of ${verdict.alias.slice(1)}` : `alias ${verdict.alias}`;
+  const notes = expansion.problems.length > 0 ? `; ${expansion.problems.join("; ")}` : "";
+  if (expansion.leaves.length === 0) {
+    // RFC 3463 X.4.6: routing loop detected (or nothing left to deliver to).
+    const text = `<${d.recipient}>: ${via} leads to no recipient${notes}`;
+    const response = replyText({ code: 550, enhanced: "5.4.6", text });
+    change(pass, d, { state: "bounced", event: "bounced", response });
+    return response;
+  }
+  const list = added.length > 0 ? added.join(", ") : "recipients already in this message";
+  const response = `250 2.1.5 expanded by ${via} to ${list}${notes}`;
+  change(pass, d, { state: "delivered", event: "delivered", response });
+  return `expanded to ${added.length}`;
+}
+
+/** Remote recipients of one destination travel together (one SMTP transaction). */
+function announceRemote(pass: Pass): void {
+  const { event } = pass;
+  for (const [domain, group] of pass.remote) {
+    announce(pass, group.map((g) => g.deliveryId), {
       type: "delivery.remote",
       version: 1,
       messageId: event.messageId,
@@ -310,9 +365,6 @@ async function routeWork(
       deliveries: group,
     });
   }
-  const pending = await transitionAndAnnounce(db, deps.outbox, changes, events);
-  if (Object.keys(decisions).length > 0) deps.log.info({ messageId: event.messageId, decisions }, "routed");
-  return pending;
 }
 
 /** Whether routing `d` writes more than its own row: an alias's children, or a DNS deferral's count. */
@@ -342,7 +394,7 @@ async function deferRecipient(
   reply: string,
   acceptedAt: Date,
   now: Date,
-): Promise<{ change: Omit<Change, "deliveryId" | "at">; outcome: string }> {
+): Promise<{ change: ChangeOf; outcome: string }> {
   const { rows } = await db.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM delivery_events WHERE delivery_id = $1 AND event = 'deferred'",
     [d.id],

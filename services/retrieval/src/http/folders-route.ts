@@ -60,17 +60,27 @@ function contentDisposition(kind: "attachment" | "inline", filename: string): st
 export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOptions): Promise<void> {
   const { store } = opts;
   requireAccount(app, store.pool, opts.logins, opts.authCache);
+  listFoldersRoute(app, store);
+  listMessagesRoute(app, store);
+  readMessageRoute(app, store);
+  readRawRoute(app, store);
+  readAttachmentRoute(app, store);
+  setFlagsRoute(app, store);
+  moveRoute(app, store);
+  deleteRoute(app, store);
+}
 
-  /** The caller's folder by name, or a 404 naming the path parameter. */
-  async function folderOf(req: FastifyRequest, reply: FastifyReply, name: string): Promise<Mailbox | undefined> {
-    const box = await store.findMailbox(req.account.id, name);
-    if (!box) sendProblem(reply, problems.notFound(`there is no folder ${JSON.stringify(name)}`, "params.folder"));
-    return box;
-  }
+/** The caller's folder by name, or a 404 naming the path parameter. */
+async function folderOf(store: MailStore, req: FastifyRequest, reply: FastifyReply, name: string): Promise<Mailbox | undefined> {
+  const box = await store.findMailbox(req.account.id, name);
+  if (!box) sendProblem(reply, problems.notFound(`there is no folder ${JSON.stringify(name)}`, "params.folder"));
+  return box;
+}
 
-  const noMessage = (reply: FastifyReply, folder: string, uid: number) =>
-    sendProblem(reply, problems.notFound(`there is no message ${uid} in ${JSON.stringify(folder)}`, "params.uid"));
+const noMessage = (reply: FastifyReply, folder: string, uid: number) =>
+  sendProblem(reply, problems.notFound(`there is no message ${uid} in ${JSON.stringify(folder)}`, "params.uid"));
 
+function listFoldersRoute(app: FastifyInstance, store: MailStore): void {
   app.get(
     "/v1/folders",
     { schema: { tags: ["folders"], summary: "The account's folders with their counts", security, response: { 200: FolderList, 401: ProblemSchema } } },
@@ -94,7 +104,9 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       return { folders };
     },
   );
+}
 
+function listMessagesRoute(app: FastifyInstance, store: MailStore): void {
   app.get<{ Params: FolderParams; Querystring: ListQuery }>(
     "/v1/folders/:folder/messages",
     {
@@ -108,18 +120,11 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       },
     },
     async (req, reply) => {
-      const box = await folderOf(req, reply, req.params.folder);
+      const box = await folderOf(store, req, reply, req.params.folder);
       if (!box) return reply;
-      let beforeUid: number | undefined;
-      if (req.query.cursor !== undefined) {
-        const cursor = decodeCursor(req.query.cursor);
-        if (!cursor) return sendProblem(reply, problems.invalid([{ field: "querystring.cursor", message: "is not a cursor this API gave" }]));
-        if (cursor.uidValidity !== box.uidValidity) {
-          return sendProblem(reply, problems.invalid([{ field: "querystring.cursor", message: "is from before the folder was recreated; start again without it" }]));
-        }
-        beforeUid = cursor.beforeUid;
-      }
-      const page = await store.listMessages(box.id, { limit: req.query.limit ?? DEFAULT_PAGE, ...(beforeUid ? { beforeUid } : {}) });
+      const before = pageStart(req.query.cursor, box);
+      if (typeof before === "string") return sendProblem(reply, problems.invalid([{ field: "querystring.cursor", message: before }]));
+      const page = await store.listMessages(box.id, { limit: req.query.limit ?? DEFAULT_PAGE, ...(before.beforeUid ? { beforeUid: before.beforeUid } : {}) });
       return {
         folder: box.name,
         total: page.total,
@@ -128,16 +133,27 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       };
     },
   );
+}
 
-  async function sendRaw(req: FastifyRequest<{ Params: MessageParams }>, reply: FastifyReply, box: Mailbox): Promise<FastifyReply> {
-    const raw = await store.readRaw(box.id, req.params.uid);
-    if (!raw) return noMessage(reply, box.name, req.params.uid);
-    return reply
-      .type("message/rfc822")
-      .header("Content-Disposition", contentDisposition("inline", `${box.name.replace(/\//g, "_")}-${req.params.uid}.eml`))
-      .send(raw);
-  }
+/** Where a page starts: below the cursor's UID (none: at the newest), or why the cursor is refused. */
+function pageStart(cursorText: string | undefined, box: Mailbox): { beforeUid?: number } | string {
+  if (cursorText === undefined) return {};
+  const cursor = decodeCursor(cursorText);
+  if (!cursor) return "is not a cursor this API gave";
+  if (cursor.uidValidity !== box.uidValidity) return "is from before the folder was recreated; start again without it";
+  return { beforeUid: cursor.beforeUid };
+}
 
+async function sendRaw(store: MailStore, req: FastifyRequest<{ Params: MessageParams }>, reply: FastifyReply, box: Mailbox): Promise<FastifyReply> {
+  const raw = await store.readRaw(box.id, req.params.uid);
+  if (!raw) return noMessage(reply, box.name, req.params.uid);
+  return reply
+    .type("message/rfc822")
+    .header("Content-Disposition", contentDisposition("inline", `${box.name.replace(/\//g, "_")}-${req.params.uid}.eml`))
+    .send(raw);
+}
+
+function readMessageRoute(app: FastifyInstance, store: MailStore): void {
   app.get<{ Params: MessageParams }>(
     "/v1/folders/:folder/messages/:uid",
     {
@@ -150,9 +166,9 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       },
     },
     async (req, reply) => {
-      const box = await folderOf(req, reply, req.params.folder);
+      const box = await folderOf(store, req, reply, req.params.folder);
       if (!box) return reply;
-      if (wantsRaw(req.headers.accept)) return sendRaw(req, reply, box);
+      if (wantsRaw(req.headers.accept)) return sendRaw(store, req, reply, box);
       const [record] = await store.fetch(box.id, [req.params.uid], { raw: true });
       if (!record?.raw) return noMessage(reply, box.name, req.params.uid);
       const view = await viewMessage(record, record.raw);
@@ -165,7 +181,9 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       });
     },
   );
+}
 
+function readRawRoute(app: FastifyInstance, store: MailStore): void {
   app.get<{ Params: MessageParams }>(
     "/v1/folders/:folder/messages/:uid/raw",
     {
@@ -178,12 +196,14 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       },
     },
     async (req, reply) => {
-      const box = await folderOf(req, reply, req.params.folder);
+      const box = await folderOf(store, req, reply, req.params.folder);
       if (!box) return reply;
-      return sendRaw(req, reply, box);
+      return sendRaw(store, req, reply, box);
     },
   );
+}
 
+function readAttachmentRoute(app: FastifyInstance, store: MailStore): void {
   app.get<{ Params: AttachmentParams }>(
     "/v1/folders/:folder/messages/:uid/attachments/:index",
     {
@@ -196,7 +216,7 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       },
     },
     async (req, reply) => {
-      const box = await folderOf(req, reply, req.params.folder);
+      const box = await folderOf(store, req, reply, req.params.folder);
       if (!box) return reply;
       const [record] = await store.fetch(box.id, [req.params.uid], { raw: true });
       if (!record?.raw) return noMessage(reply, box.name, req.params.uid);
@@ -209,7 +229,9 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
         .send(found.content);
     },
   );
+}
 
+function setFlagsRoute(app: FastifyInstance, store: MailStore): void {
   app.patch<{ Params: MessageParams; Body: FlagsBody }>(
     "/v1/folders/:folder/messages/:uid/flags",
     {
@@ -223,7 +245,7 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       },
     },
     async (req, reply) => {
-      const box = await folderOf(req, reply, req.params.folder);
+      const box = await folderOf(store, req, reply, req.params.folder);
       if (!box) return reply;
       const { uid } = req.params;
       const add = req.body.add ?? [];
@@ -239,7 +261,9 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       return { uid, flags: now.flags };
     },
   );
+}
 
+function moveRoute(app: FastifyInstance, store: MailStore): void {
   app.post<{ Params: MessageParams; Body: MoveBody }>(
     "/v1/folders/:folder/messages/:uid/move",
     {
@@ -253,7 +277,7 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       },
     },
     async (req, reply) => {
-      const box = await folderOf(req, reply, req.params.folder);
+      const box = await folderOf(store, req, reply, req.params.folder);
       if (!box) return reply;
       const to = await store.findMailbox(req.account.id, req.body.to);
       if (!to) return sendProblem(reply, problems.notFound(`there is no folder ${JSON.stringify(req.body.to)}`, "body.to"));
@@ -270,7 +294,9 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       return { folder: to.name, uid: pair[1] };
     },
   );
+}
 
+function deleteRoute(app: FastifyInstance, store: MailStore): void {
   app.delete<{ Params: MessageParams; Querystring: DeleteQuery }>(
     "/v1/folders/:folder/messages/:uid",
     {
@@ -284,22 +310,22 @@ export async function foldersRoutes(app: FastifyInstance, opts: FoldersRouteOpti
       },
     },
     async (req, reply) => {
-      const box = await folderOf(req, reply, req.params.folder);
+      const box = await folderOf(store, req, reply, req.params.folder);
       if (!box) return reply;
       const { uid } = req.params;
       const trash = box.specialUse === TRASH ? undefined : (await store.listMailboxes(req.account.id)).find((b) => b.specialUse === TRASH);
-      if (req.query.expunge || !trash) {
-        const { expunged } = await store.remove(box.id, [uid]);
-        return expunged.length ? { result: "expunged" as const } : noMessage(reply, box.name, uid);
-      }
+      if (req.query.expunge || !trash) return expunge(store, reply, box, uid);
       const moved = await store.move(req.account.id, box.id, [uid], trash.name);
       // Trash is the account's own; over quota a delete still has to work, so it expunges instead.
-      if (isRefusal(moved)) {
-        const { expunged } = await store.remove(box.id, [uid]);
-        return expunged.length ? { result: "expunged" as const } : noMessage(reply, box.name, uid);
-      }
+      if (isRefusal(moved)) return expunge(store, reply, box, uid);
       const pair = moved.pairs[0];
       return pair ? { result: "moved-to-trash" as const, folder: trash.name, uid: pair[1] } : noMessage(reply, box.name, uid);
     },
   );
+}
+
+/** Deletes the message for good. */
+async function expunge(store: MailStore, reply: FastifyReply, box: Mailbox, uid: number) {
+  const { expunged } = await store.remove(box.id, [uid]);
+  return expunged.length ? { result: "expunged" as const } : noMessage(reply, box.name, uid);
 }
