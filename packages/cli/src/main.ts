@@ -102,10 +102,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (err: Error) => {
-    process.stderr.write(`correo: ${err.stack ?? err.message}\n`);
-    process.exitCode = 1;
-  },
-);
+// Exit once the output is written: a client that failed to connect may leave a timer
+// behind (ioredis keeps one for 2 s after ECONNREFUSED), and an answer should not wait for it.
+const exit = (code: number) => process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+main(process.argv.slice(2)).then(exit, (err: Error) => {
+  process.stderr.write(`correo: ${err.stack ?? err.message}\n`);
+  exit(1);
+});

@@ -1,5 +1,5 @@
 import { Resolver } from "node:dns/promises";
-import { connect } from "node:net";
+import { connect, isIP } from "node:net";
 import { parseDnsServers } from "@correo/mx";
 
 /**
@@ -19,7 +19,7 @@ export class DnsUnreachableError extends Error {
 }
 
 // c-ares' codes for "the server did not answer" (as opposed to "the name has no such record").
-const UNREACHABLE = new Set(["ETIMEOUT", "ECONNREFUSED", "EREFUSED", "ECANCELLED", "ECONNRESET", "ECONNREFUSED"]);
+const UNREACHABLE = new Set(["ETIMEOUT", "ECONNREFUSED", "EREFUSED", "ECANCELLED", "ECONNRESET"]);
 const NOTHING = new Set(["ENOTFOUND", "ENODATA"]);
 
 export interface DoctorDns {
@@ -49,8 +49,20 @@ export function doctorDns(servers: string | undefined, timeoutMs = 2000): Doctor
     mx: (name) => ask(() => resolver.resolveMx(name)),
     txt: async (name) => (await ask(() => resolver.resolveTxt(name))).map((chunks) => chunks.join("")),
     addresses: async (name) => [...(await ask(() => resolver.resolve4(name))), ...(await ask(() => resolver.resolve6(name)))],
-    ptr: (address) => ask(() => resolver.reverse(address)),
+    // resolvePtr, not reverse(): c-ares' reverse() answers from /etc/hosts first.
+    ptr: (address) => ask(() => resolver.resolvePtr(reverseName(address))),
   };
+}
+
+/** RFC 1035 §3.5 / RFC 3596 §2.5: the PTR owner name of an address. */
+export function reverseName(address: string): string {
+  if (isIP(address) === 4) return `${address.split(".").reverse().join(".")}.in-addr.arpa`;
+  const [head = "", tail = ""] = address.toLowerCase().split("::");
+  const groups = (part: string) => (part ? part.split(":") : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const all = address.includes("::") ? [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t] : h;
+  return `${all.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".")}.ip6.arpa`;
 }
 
 /** Whether something accepts a TCP connection at address:port within the timeout. */
