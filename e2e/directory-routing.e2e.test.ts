@@ -47,7 +47,7 @@ beforeAll(async () => {
   process.env.DNS_SERVERS = dnsmasq.server;
   correo = await startCorreo("e2e-directory");
   delete process.env.DNS_SERVERS;
-  adminKey = (await correo.cli(["adminkey", "create", "--description", "e2e"])).adminKey.token;
+  adminKey = (await correo.cli(["adminkey", "create", "--description", "e2e"])).admin_key.token;
 });
 
 afterAll(async () => {
@@ -73,7 +73,7 @@ describe("pnpm correo", () => {
     expect(table[0]).toMatch(/^ADDRESS\s+TARGETS\s+CREATEDAT$/);
     expect(table[1]).toMatch(/^equipo@correo\.xn--espaa-rta\.test\s+josé@correo\.xn--espaa-rta\.test, amigo@partner\.test\s+\d{4}-/);
     const accounts = JSON.parse((await correoCli(["account", "list", "--json"])).stdout).accounts;
-    expect(accounts).toEqual([expect.objectContaining({ address: "josé@correo.xn--espaa-rta.test", quotaBytes: 10 * 1024 * 1024, enabled: true })]);
+    expect(accounts).toEqual([expect.objectContaining({ address: "josé@correo.xn--espaa-rta.test", quota_bytes: 10 * 1024 * 1024, enabled: true })]);
   });
 });
 
@@ -81,7 +81,7 @@ describe("the admin API", () => {
   it("refuses requests without an admin key, and domain API keys", async () => {
     expect((await admin("GET", "/v1/admin/domains", undefined, "nope")).status).toBe(401);
     await correo.cli(["domain", "add", "keys.test"]);
-    const domainKey = (await correo.cli(["apikey", "create", "--domain", "keys.test"])).apiKey.token;
+    const domainKey = (await correo.cli(["apikey", "create", "--domain", "keys.test"])).api_key.token;
     const r = await admin("GET", "/v1/admin/domains", undefined, domainKey);
     expect(r).toMatchObject({ status: 401, type: expect.stringMatching(/^application\/problem\+json/) });
   });
@@ -109,7 +109,7 @@ describe("the admin API", () => {
       expect.objectContaining({ address: "team@example.test", targets: ["ana@example.test", "BEA@example.test", "friend@partner.test"] }),
     ]);
     // What the API wrote, the CLI reads.
-    expect((await correo.cli(["domain", "list"])).domains.find((d: any) => d.name === "example.test")).toMatchObject({ catchAll: "ana@example.test", aliases: ["example-alias.test"], accounts: 2 });
+    expect((await correo.cli(["domain", "list"])).domains.find((d: any) => d.name === "example.test")).toMatchObject({ catch_all: "ana@example.test", alias_domains: ["example-alias.test"], accounts: 2 });
   });
 });
 

@@ -48,7 +48,7 @@ beforeAll(async () => {
   imapPort = Number(correo.env.IMAP_PORT);
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["account", "add", USER, "--password-stdin"], `${PASSWORD}\n`);
-  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
+  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token;
   await send("Hola desde Correo", "Llego sin que nadie esperara en linea.");
   await waitForCount("INBOX", 1);
 });

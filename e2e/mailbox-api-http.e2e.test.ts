@@ -24,7 +24,7 @@ beforeAll(async () => {
   api = `http://127.0.0.1:${correo.ports.mailboxApi}`;
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["account", "add", ADDRESS, "--password-stdin"], `${PASSWORD}\n`);
-  const key = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
+  const key = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token;
   const send = (body: unknown) =>
     fetch(`http://127.0.0.1:${correo.ports.http}/v1/messages`, {
       method: "POST",

@@ -35,7 +35,7 @@ beforeAll(async () => {
   await correo.cli(["transport", "add", "refuse.test", `127.0.0.1:${mx.port}`]);
   // Nothing listens on port 1: every attempt is refused and deferred.
   await correo.cli(["transport", "add", "down.test", "127.0.0.1:1"]);
-  const token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token as string;
+  const token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token as string;
 
   const targets: Record<string, string> = { "rabbitmq:15692": rabbitmqMetrics, "127.0.0.1:9090": "127.0.0.1:9090" };
   for (const [service, port] of Object.entries(correo.ports.ops)) targets[`${service}:9100`] = `127.0.0.1:${port}`;

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await correo.cli(["account", "add", "ana@example.test", "--password-stdin"], "ana-secret-1\n");
   await correo.cli(["transport", "add", "ok.test", `127.0.0.1:${mx.port}`]);
   await correo.cli(["transport", "add", "later.test", `127.0.0.1:${mx.port}`]);
-  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
+  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token;
 });
 
 afterAll(async () => {

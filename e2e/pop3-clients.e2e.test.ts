@@ -27,7 +27,7 @@ beforeAll(async () => {
   correo = await startCorreo("e2e-pop3");
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["account", "add", ADDRESS, "--password-stdin"], `${PASSWORD}\n`);
-  apiKey = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
+  apiKey = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token;
   for (const [i, subject] of SUBJECTS.entries()) {
     const res = await fetch(`http://127.0.0.1:${correo.ports.http}/v1/messages`, {
       method: "POST",

@@ -33,8 +33,8 @@ beforeAll(async () => {
   correo = await startCorreo("e2e-relay");
   await correo.cli(["domain", "add", "hosted.test"]);
   await correo.cli(["account", "add", "ana@hosted.test", "--password-stdin"], "ana-secret-1\n");
-  token = (await correo.cli(["apikey", "create", "--domain", "hosted.test"])).apiKey.token;
-  adminKey = (await correo.cli(["adminkey", "create", "--description", "e2e-relay"])).adminKey.token;
+  token = (await correo.cli(["apikey", "create", "--domain", "hosted.test"])).api_key.token;
+  adminKey = (await correo.cli(["adminkey", "create", "--description", "e2e-relay"])).admin_key.token;
 });
 
 afterAll(async () => {
@@ -133,7 +133,7 @@ describe("relay queue, end to end", () => {
     await eventually(async () => (await states([x!, y!])).every((d) => d.state === "deferred"), 15_000, "deferred");
     const listed = await correo.cli(["queue", "list", "--domain=held.test", "--reason=refused"]);
     expect(listed.queue.map((d: any) => d.recipient).sort()).toEqual(["x@held.test", "y@held.test"]);
-    expect((await correo.cli(["queue", "hold", "--domain=held.test"])).held.sort()).toEqual([x, y].sort());
+    expect((await correo.cli(["queue", "hold", "--domain=held.test"])).deliveries.sort()).toEqual([x, y].sort());
     expect((await correo.cli(["queue", "list", "--domain=held.test"])).queue).toHaveLength(0);
     const shown = await correo.cli(["queue", "show", x!]);
     expect(shown.delivery.held).toBe(true);
@@ -158,6 +158,6 @@ describe("relay queue, end to end", () => {
     await eventually(async () => (await states([y!]))[0]!.attempts >= 2, 15_000, "released delivery retried");
     expect((await states([x!]))[0]!.state).toBe("bounced");
     await eventually(async () => (await anaMailbox()).some((m) => m.raw.includes("Final-Recipient: rfc822; x@held.test")), 20_000, "bounce DSN");
-    expect((await correo.cli(["queue", "delete", y!])).deleted).toEqual([y]);
+    expect((await correo.cli(["queue", "delete", y!])).deliveries).toEqual([y]);
   });
 });

@@ -18,7 +18,7 @@ beforeAll(async () => {
   b = await startCorreo("e2e-relay-b");
   await a.cli(["domain", "add", "a.test"]);
   await a.cli(["account", "add", "ana@a.test", "--password-stdin"], "ana-secret-1\n");
-  tokenA = (await a.cli(["apikey", "create", "--domain", "a.test"])).apiKey.token;
+  tokenA = (await a.cli(["apikey", "create", "--domain", "a.test"])).api_key.token;
   await b.cli(["domain", "add", "b.test"]);
   await b.cli(["account", "add", "bob@b.test", "--password-stdin"], "bob-secret-1\n");
   await a.cli(["transport", "add", "b.test", `127.0.0.1:${b.env.SMTP_MX_PORT}`]);

@@ -29,7 +29,7 @@ beforeAll(async () => {
   for (const a of ["ana@example.test", "ops@example.test", "postmaster@own.test"]) {
     await correo.cli(["account", "add", a, "--password-stdin"], `${PASSWORD}\n`);
   }
-  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
+  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token;
   // The partner's MX (smtp-server, as the relay meets a remote host), reached through a transport.
   await correo.cli(["transport", "add", "partner.test", `127.0.0.1:${partnerPort}`, "--tls", "none"]);
 });

@@ -36,8 +36,8 @@ beforeAll(async () => {
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["domain", "add", "other.test"]);
   await correo.cli(["account", "add", "ana@example.test", "--password-stdin"], "s3cret-pass\n");
-  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
-  otherToken = (await correo.cli(["apikey", "create", "--domain", "other.test"])).apiKey.token;
+  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token;
+  otherToken = (await correo.cli(["apikey", "create", "--domain", "other.test"])).api_key.token;
 });
 
 afterAll(async () => {

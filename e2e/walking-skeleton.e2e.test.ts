@@ -18,7 +18,7 @@ beforeAll(async () => {
   correo = await startCorreo("e2e-skeleton");
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["account", "add", "ana@example.test", "--password-stdin"], "s3cret-pass\n");
-  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).apiKey.token;
+  token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token;
 });
 
 afterAll(async () => {

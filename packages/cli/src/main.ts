@@ -1,9 +1,9 @@
-import { parseArgs } from "node:util";
 import { ConfigError, infraSpec, loadConfig } from "@correo/config";
 import { createPool, ensureDatabase, migrate } from "@correo/db";
 import { DirectoryError } from "@correo/directory";
 import { InfraUnreachableError, probePostgres } from "@correo/runtime";
 import { output } from "./output.js";
+import { readCommandLine, type CommandTable } from "./command-line.js";
 import { accountCommands } from "./commands/account.js";
 import { adminkeyCommands } from "./commands/adminkey.js";
 import { aliasCommands } from "./commands/alias.js";
@@ -12,74 +12,67 @@ import { domainCommands } from "./commands/domain.js";
 import { transportCommands } from "./commands/transport.js";
 import { queueCommands } from "./commands/queue.js";
 import { dkimCommands } from "./commands/dkim.js";
-import { UsageError, type Command } from "./commands/types.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { UsageError } from "./commands/types.js";
 
-const nouns: Record<string, Record<string, Command>> = {
-  domain: domainCommands,
-  account: accountCommands,
-  alias: aliasCommands,
-  apikey: apikeyCommands,
-  adminkey: adminkeyCommands,
-  transport: transportCommands,
-  queue: queueCommands,
-  dkim: dkimCommands,
+/**
+ * A noun is a table of verbs (packages/cli/src/commands/<noun>.ts), each a Command with
+ * its usage, summary and the flags it takes; its line in the overview is below.
+ */
+const table: CommandTable = {
+  nouns: {
+    domain: domainCommands,
+    account: accountCommands,
+    alias: aliasCommands,
+    apikey: apikeyCommands,
+    adminkey: adminkeyCommands,
+    transport: transportCommands,
+    queue: queueCommands,
+    dkim: dkimCommands,
+  },
+  commands: {
+    doctor: doctorCommand,
+  },
+  nounSummaries: {
+    domain: "hosted domains, their catch-all and alias domains",
+    account: "accounts: passwords, quotas, enabled or not",
+    alias: "addresses that expand to other addresses (forwarding)",
+    apikey: "HTTP API keys of a domain, for POST /v1/messages",
+    adminkey: "keys of the admin API (/v1/admin/…)",
+    transport: "fixed next hops instead of MX lookup (smarthost)",
+    queue: "the relay's queue: deferred remote deliveries",
+    dkim: "DKIM signing keys and their DNS records",
+  },
 };
 
-function help(): string {
-  const lines = ["usage: correo <noun> <verb> [arguments] [--json]", ""];
-  for (const [noun, verbs] of Object.entries(nouns)) {
-    for (const cmd of Object.values(verbs)) lines.push(`  correo ${cmd.usage.padEnd(64)} ${cmd.summary}`);
-    void noun;
-  }
-  lines.push("", "Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/correo).", "");
-  return lines.join("\n");
-}
-
-/** `correo <noun> <verb> …`: the directory's admin CLI. Exit 0 ok, 1 refused, 2 usage, 69 database unreachable. */
+/**
+ * `correo <noun> <verb> …`: the directory's admin CLI. Exit 0 ok, 1 refused (doctor:
+ * something to change), 2 usage, 69 a dependency unreachable, 78 configuration.
+ */
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    // Every flag any command takes; a command reads the ones it knows.
-    options: {
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      password: { type: "string" },
-      "password-stdin": { type: "boolean" },
-      domain: { type: "string" },
-      description: { type: "string" },
-      "catch-all": { type: "string" },
-      none: { type: "boolean" },
-      quota: { type: "string" },
-      disabled: { type: "boolean" },
-      tls: { type: "string" },
-      user: { type: "string" },
-    },
-  });
-  const json = values.json === true;
+  const json = argv.includes("--json");
   const out = output(json);
-  const [noun, verb, ...args] = positionals;
-  if (values.help || !noun) {
-    process.stdout.write(help());
-    return noun || values.help ? 0 : 2;
+  const fail = (code: string, message: string, extra = "") => {
+    if (json) out.result({ error: { code, message } }, () => "");
+    else process.stderr.write(`correo: ${message}\n${extra}`);
+  };
+  const line = readCommandLine(argv, table);
+  if (line.kind === "help") {
+    process.stdout.write(line.text);
+    return line.exitCode;
   }
-  const cmd = nouns[noun]?.[verb ?? ""];
-  if (!cmd) {
-    const fail = `unknown command '${[noun, verb].filter(Boolean).join(" ")}'`;
-    if (json) out.result({ error: { code: "usage", message: fail } }, () => "");
-    else process.stderr.write(`correo: ${fail}\n\n${help()}`);
+  if (line.kind === "usage") {
+    fail("usage", line.message, `\n${line.help}`);
     return 2;
   }
-  const flags = values as Record<string, string | boolean | undefined>;
+  const { command: cmd, args, flags } = line;
   let config;
   try {
     config = loadConfig({ databaseUrl: infraSpec.databaseUrl });
     await probePostgres(config.databaseUrl);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof InfraUnreachableError) {
-      if (json) out.result({ error: { code: "unavailable", message: err.message } }, () => "");
-      else process.stderr.write(`correo: ${err.message}\n`);
+      fail(err instanceof ConfigError ? "config" : "unavailable", err.message);
       return err instanceof ConfigError ? 78 : 69;
     }
     throw err;
@@ -88,14 +81,20 @@ async function main(argv: string[]): Promise<number> {
   const pool = createPool(config.databaseUrl, 2);
   try {
     await migrate(pool);
-    await cmd.run({ pool, out, args, flags });
-    return 0;
+    return (await cmd.run({ pool, out, args, flags })) ?? 0;
   } catch (err) {
+    if (err instanceof InfraUnreachableError) {
+      fail("unavailable", err.message);
+      return 69;
+    }
+    if (err instanceof ConfigError) {
+      fail("config", err.message);
+      return 78;
+    }
     if (err instanceof DirectoryError || err instanceof UsageError) {
-      const code = err instanceof UsageError ? "usage" : err.code;
-      if (json) out.result({ error: { code, message: err.message } }, () => "");
-      else process.stderr.write(`correo: ${err.message}${err instanceof UsageError ? `\nusage: correo ${cmd.usage}` : ""}\n`);
-      return err instanceof UsageError ? 2 : 1;
+      const usage = err instanceof UsageError;
+      fail(usage ? "usage" : err.code, err.message, usage ? `usage: correo ${cmd.usage}\n` : "");
+      return usage ? 2 : 1;
     }
     throw err;
   } finally {
@@ -103,10 +102,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (err: Error) => {
-    process.stderr.write(`correo: ${err.stack ?? err.message}\n`);
-    process.exitCode = 1;
-  },
-);
+// Exit once the output is written: a client that failed to connect may leave a timer
+// behind (ioredis keeps one for 2 s after ECONNREFUSED), and an answer should not wait for it.
+const exit = (code: number) => process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+main(process.argv.slice(2)).then(exit, (err: Error) => {
+  process.stderr.write(`correo: ${err.stack ?? err.message}\n`);
+  exit(1);
+});

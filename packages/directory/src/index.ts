@@ -67,3 +67,4 @@ export {
 } from "./transports.js";
 export { recipientStatus, canSendAs, type RecipientStatus } from "./recipients.js";
 export { resolveRecipient, postmasterForm, type PostmasterForm, type PostmasterOptions } from "./postmaster.js";
+export { domainDoc, domainAliasDoc, accountDoc, aliasDoc, apiKeyDoc, adminKeyDoc, transportDoc } from "./documents.js";

@@ -18,6 +18,10 @@ export interface ZoneSpec {
   mx?: Record<string, [string, number][]>;
   /** host → IPv4 addresses. */
   a?: Record<string, string[]>;
+  /** name → TXT records, each one string (split into 255-octet strings here, RFC 1035 §3.3.14). */
+  txt?: Record<string, string[]>;
+  /** IPv4 address → the name its PTR record gives. */
+  ptr?: Record<string, string>;
   /** Domains (outside .test) whose every answer is SERVFAIL. */
   servfail?: string[];
 }
@@ -55,6 +59,11 @@ function zoneLines(zone: ZoneSpec): string[] {
     }
   }
   for (const [host, addrs] of Object.entries(zone.a ?? {})) for (const ip of addrs) lines.push(`host-record=${host},${ip}`);
+  for (const [name, records] of Object.entries(zone.txt ?? {})) {
+    for (const r of records) lines.push(`txt-record=${name},${(r.match(/.{1,255}/g) ?? [""]).map((c) => `"${c}"`).join(",")}`);
+  }
+  if (zone.ptr) lines.push("local=/in-addr.arpa/");
+  for (const [ip, name] of Object.entries(zone.ptr ?? {})) lines.push(`ptr-record=${ip.split(".").reverse().join(".")}.in-addr.arpa,${name}`);
   return lines;
 }
 

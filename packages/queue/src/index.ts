@@ -24,3 +24,4 @@ export {
   type DeliveryDetail,
   type Target,
 } from "./admin.js";
+export { queuedDoc, deliveryDetailDoc } from "./documents.js";

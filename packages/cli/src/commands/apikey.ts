@@ -1,4 +1,4 @@
-import { createApiKey, listApiKeys, revokeApiKey } from "@correo/directory";
+import { apiKeyDoc, createApiKey, listApiKeys, revokeApiKey } from "@correo/directory";
 import { table } from "../output.js";
 import { arg, flag, UsageError, type Command } from "./types.js";
 
@@ -6,27 +6,30 @@ export const apikeyCommands: Record<string, Command> = {
   create: {
     usage: "apikey create --domain <domain> [--description <text>]",
     summary: "create an HTTP API key that may send from <domain>; the key is shown once",
+    flags: {
+      domain: { type: "string", value: "<domain>", help: "the hosted domain the key may send from (required)" },
+      description: { type: "string", value: "<text>", help: "what the key is for" },
+    },
     async run(ctx) {
       const domain = flag(ctx, "domain");
       if (!domain) throw new UsageError("--domain is required");
       const key = await createApiKey(ctx.pool, domain, flag(ctx, "description"));
-      ctx.out.result(
-        { apiKey: { keyId: key.keyId, domain: key.domain, description: key.description, token: key.token } },
-        () => `${key.token}\n`,
-      );
+      ctx.out.result({ api_key: apiKeyDoc(key) }, () => `${key.token}\n`);
     },
   },
   list: {
     usage: "apikey list [--domain <domain>]",
     summary: "list API keys (without their secrets)",
+    flags: { domain: { type: "string", value: "<domain>", help: "only the keys of this domain" } },
     async run(ctx) {
       const keys = await listApiKeys(ctx.pool, flag(ctx, "domain"));
-      ctx.out.result({ apiKeys: keys }, () => table(keys, ["keyId", "domain", "description", "createdAt", "revokedAt"]));
+      ctx.out.result({ api_keys: keys.map(apiKeyDoc) }, () => table(keys, ["keyId", "domain", "description", "createdAt", "revokedAt"]));
     },
   },
   revoke: {
     usage: "apikey revoke <key-id>",
     summary: "revoke an API key",
+    flags: {},
     async run(ctx) {
       const keyId = arg(ctx, 0, "key-id");
       await revokeApiKey(ctx.pool, keyId);

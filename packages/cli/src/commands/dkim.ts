@@ -1,7 +1,7 @@
 import { DkimKeyError, dkimTxtRecord, findDkimKey, generateDkimKey, listDkimKeys, removeDkimKey, saveDkimKey } from "@correo/dkim";
 import { DirectoryError } from "@correo/directory";
 import { table } from "../output.js";
-import { arg, UsageError, type Command } from "./types.js";
+import { arg, flag, type Command } from "./types.js";
 
 /**
  * `correo dkim …`: signing keys of hosted domains (RFC 6376). The relay signs mail whose
@@ -23,13 +23,12 @@ async function refusing<T>(fn: () => Promise<T>): Promise<T> {
 
 export const dkimCommands: Record<string, Command> = {
   generate: {
-    usage: "dkim generate <domain> [--selector=<name>]",
+    usage: "dkim generate <domain> [--selector <name>]",
     summary: "create (or replace) the domain's DKIM key and print its DNS TXT record",
+    flags: { selector: { type: "string", value: "<name>", help: `the DKIM selector (default ${DEFAULT_SELECTOR})` } },
     async run(ctx) {
       const domain = arg(ctx, 0, "domain").toLowerCase();
-      const s = ctx.flags.selector;
-      if (s === true) throw new UsageError("write --selector=<name>");
-      const selector = typeof s === "string" && s !== "" ? s : DEFAULT_SELECTOR;
+      const selector = flag(ctx, "selector") ?? DEFAULT_SELECTOR;
       const key = await refusing(() => saveDkimKey(ctx.pool, domain, selector, generateDkimKey()));
       const txt = dkimTxtRecord(key.domain, key.selector, key.publicKey);
       ctx.out.result({ domain: key.domain, selector: key.selector, record: { name: txt.name, type: "TXT", value: txt.value } }, () =>
@@ -40,6 +39,7 @@ export const dkimCommands: Record<string, Command> = {
   show: {
     usage: "dkim show <domain>",
     summary: "print the DNS TXT record of the domain's DKIM key",
+    flags: {},
     async run(ctx) {
       const domain = arg(ctx, 0, "domain");
       const key = await findDkimKey(ctx.pool, domain);
@@ -51,14 +51,18 @@ export const dkimCommands: Record<string, Command> = {
   list: {
     usage: "dkim list",
     summary: "list the domains that sign their mail",
+    flags: {},
     async run(ctx) {
       const keys = (await listDkimKeys(ctx.pool)).map((k) => ({ domain: k.domain, selector: k.selector, createdAt: k.createdAt }));
-      ctx.out.result({ keys }, () => table(keys, ["domain", "selector", "createdAt"]));
+      ctx.out.result({ keys: keys.map((k) => ({ domain: k.domain, selector: k.selector, created_at: k.createdAt })) }, () =>
+        table(keys, ["domain", "selector", "createdAt"]),
+      );
     },
   },
   remove: {
     usage: "dkim remove <domain>",
     summary: "stop signing the domain's mail",
+    flags: {},
     async run(ctx) {
       const domain = arg(ctx, 0, "domain");
       await refusing(() => removeDkimKey(ctx.pool, domain));

@@ -6,6 +6,8 @@ import {
   removeDomain,
   removeDomainAlias,
   setCatchAll,
+  domainAliasDoc,
+  domainDoc,
 } from "@correo/directory";
 import { table } from "../output.js";
 import { arg, flag, UsageError, type Command } from "./types.js";
@@ -14,24 +16,27 @@ export const domainCommands: Record<string, Command> = {
   add: {
     usage: "domain add <domain> [--catch-all <address>]",
     summary: "host a domain: mail to it lands in local mailboxes (IDN in U- or A-labels)",
+    flags: { "catch-all": { type: "string", value: "<address>", help: "where mail for unknown users of the domain goes (default: they bounce 5.1.1)" } },
     async run(ctx) {
       const catchAll = flag(ctx, "catch-all");
       const d = await addDomain(ctx.pool, arg(ctx, 0, "domain"), catchAll === undefined ? {} : { catchAll });
-      ctx.out.result({ domain: d }, () => `domain ${d.name}${d.unicodeName !== d.name ? ` (${d.unicodeName})` : ""} added\n`);
+      ctx.out.result({ domain: domainDoc(d) }, () => `domain ${d.name}${d.unicodeName !== d.name ? ` (${d.unicodeName})` : ""} added\n`);
     },
   },
   list: {
     usage: "domain list",
     summary: "list hosted domains with their accounts, catch-all and alias domains",
+    flags: {},
     async run(ctx) {
       const domains = await listDomains(ctx.pool);
       const rows = domains.map((d) => ({ ...d, unicode: d.unicodeName === d.name ? "-" : d.unicodeName, aliasDomains: d.aliases.join(",") || "-" }));
-      ctx.out.result({ domains }, () => table(rows, ["name", "unicode", "accounts", "catchAll", "aliasDomains", "createdAt"]));
+      ctx.out.result({ domains: domains.map(domainDoc) }, () => table(rows, ["name", "unicode", "accounts", "catchAll", "aliasDomains", "createdAt"]));
     },
   },
   remove: {
     usage: "domain remove <domain>",
     summary: "stop hosting a domain (deletes its accounts, aliases and mailboxes)",
+    flags: {},
     async run(ctx) {
       const name = arg(ctx, 0, "domain");
       await removeDomain(ctx.pool, name);
@@ -41,13 +46,14 @@ export const domainCommands: Record<string, Command> = {
   "catch-all": {
     usage: "domain catch-all <domain> (<address> | --none)",
     summary: "send mail for unknown users of <domain> to <address>, or stop (--none)",
+    flags: { none: { type: "boolean", help: "no catch-all: unknown users bounce 5.1.1" } },
     async run(ctx) {
       const name = arg(ctx, 0, "domain");
       const none = ctx.flags.none === true;
       const address = ctx.args[1];
       if (none === (address !== undefined)) throw new UsageError("give either an <address> or --none");
       const d = await setCatchAll(ctx.pool, name, none ? null : address!);
-      ctx.out.result({ domain: d }, () =>
+      ctx.out.result({ domain: domainDoc(d) }, () =>
         d.catchAll ? `unknown users of ${d.name} now go to ${d.catchAll}\n` : `${d.name} has no catch-all; unknown users bounce\n`,
       );
     },
@@ -55,22 +61,25 @@ export const domainCommands: Record<string, Command> = {
   "alias-add": {
     usage: "domain alias-add <alias-domain> <domain>",
     summary: "make <alias-domain> another name of <domain>: user@alias-domain reaches user@domain",
+    flags: {},
     async run(ctx) {
       const a = await addDomainAlias(ctx.pool, arg(ctx, 0, "alias-domain"), arg(ctx, 1, "domain"));
-      ctx.out.result({ domainAlias: a }, () => `${a.name} is now an alias of ${a.domain}\n`);
+      ctx.out.result({ domain_alias: domainAliasDoc(a) }, () => `${a.name} is now an alias of ${a.domain}\n`);
     },
   },
   "alias-list": {
     usage: "domain alias-list",
     summary: "list alias domains",
+    flags: {},
     async run(ctx) {
       const aliases = await listDomainAliases(ctx.pool);
-      ctx.out.result({ domainAliases: aliases }, () => table(aliases, ["name", "domain", "createdAt"]));
+      ctx.out.result({ domain_aliases: aliases.map(domainAliasDoc) }, () => table(aliases, ["name", "domain", "createdAt"]));
     },
   },
   "alias-remove": {
     usage: "domain alias-remove <alias-domain>",
     summary: "remove an alias domain",
+    flags: {},
     async run(ctx) {
       const name = arg(ctx, 0, "alias-domain");
       await removeDomainAlias(ctx.pool, name);

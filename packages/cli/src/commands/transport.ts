@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { addTransport, listTransports, removeTransport, TLS_POLICIES, type TlsPolicy, type TransportOptions } from "@correo/directory";
+import { addTransport, listTransports, removeTransport, TLS_POLICIES, transportDoc, type TlsPolicy, type TransportOptions } from "@correo/directory";
 import { table } from "../output.js";
 import { arg, flag, UsageError, type Command, type CommandContext } from "./types.js";
 
@@ -31,27 +31,34 @@ export const transportCommands: Record<string, Command> = {
   add: {
     usage: "transport add <domain|*> <host>[:port] [--tls none|may|encrypt|verify] [--user <name> --password <secret>]",
     summary: "relay mail for <domain> (or every remote domain: *) to a fixed host instead of its MX",
+    flags: {
+      tls: { type: "string", value: "none|may|encrypt|verify", help: "TLS to the host: none, may (STARTTLS if offered, default), encrypt (required), verify (required, certificate checked)" },
+      user: { type: "string", value: "<name>", help: "SMTP AUTH user name at the host" },
+      password: { type: "string", value: "<secret>", help: "SMTP AUTH password (with --user)" },
+      "password-stdin": { type: "boolean", help: "read the SMTP AUTH password from standard input" },
+    },
     async run(ctx) {
       const domain = arg(ctx, 0, "domain|*");
       const { host, port } = parseHostPort(arg(ctx, 1, "host[:port]"));
       const t = await addTransport(ctx.pool, domain, host, port, transportOptions(ctx));
-      const shown = { ...t, auth: t.auth && { username: t.auth.username } };
-      ctx.out.result({ transport: shown }, () => `mail for ${t.domain} now goes to ${t.host}:${t.port} (TLS ${t.tlsPolicy}${t.auth ? `, AUTH as ${t.auth.username}` : ""})\n`);
+      ctx.out.result({ transport: transportDoc(t) }, () => `mail for ${t.domain} now goes to ${t.host}:${t.port} (TLS ${t.tlsPolicy}${t.auth ? `, AUTH as ${t.auth.username}` : ""})\n`);
     },
   },
   list: {
     usage: "transport list",
     summary: "list transport overrides",
+    flags: {},
     async run(ctx) {
-      // The AUTH password is never printed: only whether there is one, and the user name.
-      const transports = (await listTransports(ctx.pool)).map((t) => ({ ...t, auth: t.auth && { username: t.auth.username } }));
+      // The AUTH password is never printed: only the user name.
+      const transports = await listTransports(ctx.pool);
       const rows = transports.map((t) => ({ ...t, tls: t.tlsPolicy, authUser: t.auth?.username ?? "-" }));
-      ctx.out.result({ transports }, () => table(rows, ["domain", "host", "port", "tls", "authUser"]));
+      ctx.out.result({ transports: transports.map(transportDoc) }, () => table(rows, ["domain", "host", "port", "tls", "authUser"]));
     },
   },
   remove: {
     usage: "transport remove <domain|*>",
     summary: "go back to MX lookup for <domain>",
+    flags: {},
     async run(ctx) {
       const domain = arg(ctx, 0, "domain|*");
       await removeTransport(ctx.pool, domain);

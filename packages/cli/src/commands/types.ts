@@ -5,13 +5,28 @@ export interface CommandContext {
   pool: Pool;
   out: Output;
   args: string[];
+  /** Only the flags the command declares (and --json), already checked. */
   flags: Record<string, string | boolean | undefined>;
+}
+
+/** A flag a command takes: `--name <value>` (or `--name=<value>`) for strings, `--name` for booleans. */
+export interface FlagSpec {
+  type: "string" | "boolean";
+  /** What the value is, for help: `<size>`, `<domain>`. */
+  value?: string;
+  help: string;
 }
 
 export interface Command {
   usage: string;
   summary: string;
-  run(ctx: CommandContext): Promise<void>;
+  /**
+   * Every flag the command takes besides --json and --help. Any other flag is refused
+   * (exit 2) with the nearest declared one as a suggestion.
+   */
+  flags: Record<string, FlagSpec>;
+  /** Resolves to the exit code when it is not 0 (doctor: 1 when something is to change). */
+  run(ctx: CommandContext): Promise<void | number>;
 }
 
 /** A mistake in how the command was called; printed with the command's usage. */
@@ -31,5 +46,5 @@ export function arg(ctx: CommandContext, index: number, name: string): string {
 export function flag(ctx: CommandContext, name: string): string | undefined {
   const v = ctx.flags[name];
   if (v === true) throw new UsageError(`--${name} needs a value`);
-  return v === false ? undefined : v;
+  return v === false || v === "" ? undefined : v;
 }

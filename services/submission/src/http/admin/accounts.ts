@@ -1,18 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { withTransaction, type Pool } from "@correo/db";
-import { addAccount, findAccount, listAccounts, removeAccount, setAccountEnabled, setPassword, setQuota, type Account } from "@correo/directory";
+import { accountDoc, addAccount, findAccount, listAccounts, removeAccount, setAccountEnabled, setPassword, setQuota } from "@correo/directory";
 import { problems, sendProblem } from "../problem.js";
 import { directoryCall } from "./directory-problem.js";
 import { AccountDoc, CreateAccount, DomainQuery, NameParams, UpdateAccount } from "./schemas.js";
-
-const accountDoc = (a: Account) => ({
-  address: a.address,
-  domain_id: a.domainId,
-  enabled: a.enabled,
-  quota_bytes: a.quotaBytes,
-  created_at: a.createdAt,
-});
 
 /** Accounts (password, quota, enabled): `pnpm correo account …`. */
 export async function accountRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {

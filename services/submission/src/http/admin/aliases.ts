@@ -1,12 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { Pool } from "@correo/db";
-import { addAlias, addressProblem, listAliases, removeAlias, type Alias } from "@correo/directory";
+import { addAlias, addressProblem, aliasDoc, listAliases, removeAlias } from "@correo/directory";
 import { problems, sendProblem } from "../problem.js";
 import { directoryCall } from "./directory-problem.js";
 import { AliasDoc, CreateAlias, DomainQuery, NameParams } from "./schemas.js";
-
-const aliasDoc = (a: Alias) => ({ address: a.address, domain: a.domain, targets: a.targets, created_at: a.createdAt });
 
 /** Aliases: one address to many targets, local or external (forwarding): `pnpm correo alias …`. */
 export async function aliasRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {

@@ -1,18 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { Pool } from "@correo/db";
-import { createApiKey, listApiKeys, revokeApiKey, type ApiKey } from "@correo/directory";
+import { apiKeyDoc as keyDoc, createApiKey, listApiKeys, revokeApiKey } from "@correo/directory";
 import { directoryCall } from "./directory-problem.js";
 import { ApiKeyDoc, CreateApiKey, DomainQuery, NameParams } from "./schemas.js";
-
-const keyDoc = (k: ApiKey & { token?: string }) => ({
-  key_id: k.keyId,
-  domain: k.domain,
-  description: k.description,
-  created_at: k.createdAt,
-  revoked_at: k.revokedAt,
-  ...(k.token === undefined ? {} : { token: k.token }),
-});
 
 /** Domain API keys (for POST /v1/messages): `pnpm correo apikey …`. The token is shown once. */
 export async function apiKeyRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {

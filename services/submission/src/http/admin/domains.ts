@@ -9,21 +9,12 @@ import {
   removeDomain,
   removeDomainAlias,
   setCatchAll,
-  type Domain,
-  type DomainAlias,
+  domainDoc,
+  domainAliasDoc as aliasDoc,
 } from "@correo/directory";
 import { directoryCall } from "./directory-problem.js";
 import { CreateDomain, CreateDomainAlias, DomainAliasDoc, DomainDoc, NameParams, SetCatchAll } from "./schemas.js";
 
-const domainDoc = (d: Domain & { accounts?: number; aliases?: string[] }) => ({
-  name: d.name,
-  unicode_name: d.unicodeName,
-  catch_all: d.catchAll,
-  ...(d.accounts === undefined ? {} : { accounts: d.accounts }),
-  ...(d.aliases === undefined ? {} : { alias_domains: d.aliases }),
-  created_at: d.createdAt,
-});
-const aliasDoc = (a: DomainAlias) => ({ name: a.name, unicode_name: a.unicodeName, domain: a.domain, created_at: a.createdAt });
 
 /** Hosted domains, their catch-all, and alias domains: `pnpm correo domain …`. */
 export async function domainRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { Type, type Static } from "@sinclair/typebox";
 import { parseDuration } from "@correo/config";
 import type { Pool } from "@correo/db";
-import { deleteQueued, hold, listQueue, release, retryNow, showDelivery, type QueuedDelivery, type Target } from "@correo/queue";
+import { deleteQueued, deliveryDetailDoc, hold, listQueue, queuedDoc as doc, release, retryNow, showDelivery, type Target } from "@correo/queue";
 import { problems, sendProblem } from "../problem.js";
 
 /**
@@ -52,21 +52,6 @@ type ActionBody = Static<typeof ActionBody>;
 const IdParams = Type.Object({ id: Type.String({ format: "uuid" }) });
 type IdParams = Static<typeof IdParams>;
 
-const doc = (d: QueuedDelivery) => ({
-  id: d.id,
-  message_id: d.messageId,
-  recipient: d.recipient,
-  domain: d.domain,
-  envelope_from: d.envelopeFrom,
-  subject: d.subject,
-  state: d.state,
-  held: d.held,
-  attempts: d.attempts,
-  created_at: d.createdAt.toISOString(),
-  next_attempt_at: d.nextAttemptAt?.toISOString() ?? null,
-  last_response: d.lastResponse,
-});
-
 export async function queueRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {
   const tags = ["admin: queue"];
   app.get<{ Querystring: ListQuery }>(
@@ -95,15 +80,7 @@ export async function queueRoutes(app: FastifyInstance, { pool }: { pool: Pool }
   app.get<{ Params: IdParams }>("/v1/admin/queue/:id", { schema: { tags, params: IdParams } }, async (req, reply) => {
     const d = await showDelivery(pool, req.params.id);
     if (!d) return sendProblem(reply, { title: "Not Found", status: 404, detail: `no delivery ${req.params.id}`, errors: [{ field: "params.id", message: "no such delivery" }] });
-    return {
-      delivery: {
-        ...doc(d),
-        route: d.route,
-        remote_mta: d.remoteMta,
-        dsn_state: d.dsnState,
-        events: d.events.map((e) => ({ at: e.at.toISOString(), event: e.event, detail: e.detail })),
-      },
-    };
+    return { delivery: deliveryDetailDoc(d) };
   });
   const actions = {
     retry: (t: Target) => retryNow(pool, t, new Date()),

@@ -1,19 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { Pool } from "@correo/db";
-import { addTransport, listTransports, removeTransport, type Transport } from "@correo/directory";
+import { addTransport, listTransports, removeTransport, transportDoc } from "@correo/directory";
 import { directoryCall } from "./directory-problem.js";
 import { CreateTransport, NameParams, TransportDoc } from "./schemas.js";
-
-// The AUTH password is write-only: never returned.
-const transportDoc = (t: Transport) => ({
-  domain: t.domain,
-  host: t.host,
-  port: t.port,
-  tls_policy: t.tlsPolicy,
-  auth_username: t.auth?.username ?? null,
-  created_at: t.createdAt,
-});
 
 /** Transport overrides per domain or '*' (smarthost): `pnpm correo transport …`. */
 export async function transportRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {
