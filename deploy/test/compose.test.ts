@@ -10,6 +10,7 @@ import { parse } from "yaml";
 // The root package does not depend on @correo/config, so it is imported from its build
 // (`pnpm test` runs `tsc -b` first).
 import { loadConfig, serviceSpecs, variablesOf, type ServiceName } from "@correo/config";
+import { correoWrapper, deployCommand, dockerfileStages, effective, execForm, exposedPorts, imageEnv, stageChain } from "./dockerfile.js";
 
 const repoRoot = resolve(__dirname, "..", "..");
 const correoServices = Object.keys(serviceSpecs) as ServiceName[];
@@ -94,102 +95,6 @@ function argv(value: string | string[] | undefined): string[] {
 function dependenciesOf(service: ComposeService): [string, { condition?: string }][] {
   const deps = service.depends_on ?? {};
   return Array.isArray(deps) ? deps.map((d) => [d, {}]) : Object.entries(deps);
-}
-
-// ---- Dockerfile ---------------------------------------------------------------------
-
-interface Stage {
-  name: string | undefined;
-  base: string;
-  instructions: { keyword: string; args: string }[];
-}
-
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  const logical = text
-    .split("\n")
-    .filter((line) => !/^\s*#/.test(line))
-    .join("\n")
-    .replace(/\\\n/g, " ")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
-  for (const line of logical) {
-    const m = /^(\w+)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const keyword = m[1]!.toUpperCase();
-    const args = m[2]!.trim();
-    if (keyword === "FROM") {
-      const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      if (!from) throw new Error(`cannot read 'FROM ${args}'`);
-      stages.push({ base: from[1]!, name: from[2], instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push({ keyword, args });
-    }
-  }
-  return stages;
-}
-
-const dockerfileStages = parseDockerfile(readFileSync(join(repoRoot, "Dockerfile"), "utf8"));
-
-/** The stage and the stages it is built FROM, nearest first. */
-function stageChain(target: string): Stage[] {
-  const chain: Stage[] = [];
-  let stage = dockerfileStages.find((s) => s.name === target);
-  while (stage) {
-    chain.push(stage);
-    const base = stage.base;
-    stage = dockerfileStages.find((s) => s.name === base);
-  }
-  return chain;
-}
-
-/** The value of the last `keyword` instruction that takes effect in `target`. */
-function effective(target: string, keyword: string): string | undefined {
-  for (const stage of stageChain(target)) {
-    const found = stage.instructions.filter((i) => i.keyword === keyword).at(-1);
-    if (found) return found.args;
-  }
-  return undefined;
-}
-
-function execForm(args: string | undefined): string[] {
-  if (args === undefined) return [];
-  return args.startsWith("[") ? (JSON.parse(args) as string[]) : ["/bin/sh", "-c", args];
-}
-
-/** The ENV of `target`'s image: every `ENV k=v …` of its chain, nearest stage winning. */
-function imageEnv(target: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const stage of stageChain(target).reverse()) {
-    for (const i of stage.instructions.filter((i) => i.keyword === "ENV")) {
-      for (const m of i.args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) env[m[1]!] = m[2]!.replace(/^"|"$/g, "");
-    }
-  }
-  return env;
-}
-
-/**
- * The script the image writes to /usr/local/bin/correo, made by running that RUN's
- * printf here (so its quoting is what a shell makes of it).
- */
-function correoWrapper(target: string): string | undefined {
-  const run = stageChain(target)
-    .flatMap((st) => st.instructions.filter((i) => i.keyword === "RUN"))
-    .find((i) => /printf .*>\s*\/usr\/local\/bin\/correo/.test(i.args));
-  if (!run) return undefined;
-  const printf = /^(printf .*?)>\s*\/usr\/local\/bin\/correo/.exec(run.args)![1]!;
-  const out = spawnSync("/bin/sh", ["-c", printf], { encoding: "utf8" });
-  expect(out.status, out.stderr).toBe(0);
-  return out.stdout;
-}
-
-function exposedPorts(target: string): Set<number> {
-  const ports = stageChain(target)
-    .flatMap((s) => s.instructions.filter((i) => i.keyword === "EXPOSE"))
-    .flatMap((i) => i.args.split(/\s+/))
-    .map((p) => Number(p.replace(/\/(tcp|udp)$/, "")));
-  return new Set(ports);
 }
 
 function hasHealthcheck(name: string): boolean {
@@ -349,13 +254,11 @@ describe("docker-compose.yml", () => {
   });
 
   it("deploys each service and the CLI for the images, cut to what runs", () => {
-    const build = dockerfileStages.find((st) => st.name === "build");
-    const deploy = build?.instructions.find((i) => i.keyword === "RUN" && i.args.includes("pnpm deploy"));
-    expect(deploy, "the build stage runs pnpm deploy").toBeDefined();
-    const dirs = /for dir in (.*?); do/.exec(deploy!.args)![1]!.split(/\s+/).sort();
+    const deploy = deployCommand();
+    const dirs = /for dir in (.*?); do/.exec(deploy)![1]!.split(/\s+/).sort();
     expect(dirs).toEqual([...correoServices.map((n) => `services/${n}`), "packages/cli"].sort());
-    expect(deploy!.args).toContain("--prod");
-    expect(deploy!.args).toContain("scripts/prune-image-tree.sh");
+    expect(deploy).toContain("--prod");
+    expect(deploy).toContain("scripts/prune-image-tree.sh");
     expect(existsSync(join(repoRoot, "scripts/prune-image-tree.sh"))).toBe(true);
   });
 
