@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { eventually } from "@correo/testkit";
 import { startCorreo, type Correo } from "./harness.js";
 import { dashboardFiles, panelQueries, resolveGrafanaVariables } from "./observability/dashboards.js";
-import { deployedScrapeConfig, rewriteScrapeConfig, startPrometheus, type RunningPrometheus } from "./observability/prometheus.js";
+import { deployedScrapeConfig, rewriteScrapeConfig, scrapeTargets, startPrometheus, type RunningPrometheus } from "./observability/prometheus.js";
 import { pop3Traffic, publishPoison, send, startRemoteMx } from "./observability/traffic.js";
 
 /**
@@ -38,7 +38,11 @@ beforeAll(async () => {
   const token = (await correo.cli(["apikey", "create", "--domain", "example.test"])).api_key.token as string;
 
   const targets: Record<string, string> = { "rabbitmq:15692": rabbitmqMetrics, "127.0.0.1:9090": "127.0.0.1:9090" };
-  for (const [service, port] of Object.entries(correo.ports.ops)) targets[`${service}:9100`] = `127.0.0.1:${port}`;
+  // Each compose target is `<service>:<its ops port>`; the test runs that service's ops server elsewhere.
+  for (const target of scrapeTargets(deployedScrapeConfig(), "correo")) {
+    const service = target.slice(0, target.lastIndexOf(":"));
+    targets[target] = `127.0.0.1:${correo.ports.ops[service]}`;
+  }
   prometheus = await startPrometheus(rewriteScrapeConfig(deployedScrapeConfig(), targets));
 
   const sent = await send(correo, token, {

@@ -2,18 +2,23 @@
 // the services that exist, the variables each one reads, the ports it listens on.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 // The root package does not depend on @correo/config, so it is imported from its build
 // (`pnpm test` runs `tsc -b` first).
 import { loadConfig, serviceSpecs, variablesOf, type ServiceName } from "@correo/config";
+import { correoWrapper, deployCommand, dockerfileStages, effective, execForm, exposedPorts, imageEnv, stageChain } from "./dockerfile.js";
 
 const repoRoot = resolve(__dirname, "..", "..");
 const correoServices = Object.keys(serviceSpecs) as ServiceName[];
 const infraServices = ["rabbitmq", "postgres", "redis", "prometheus", "otel-collector", "jaeger", "grafana"];
 
 // DESIGN.md "Public interface defaults": the port each listener uses in containers.
+// OPS_PORT is the exception: each service keeps its own local default (9101–9105) in
+// its container, so that the five can share one network namespace (host networking, a pod).
 const containerPorts: Record<string, number> = {
   SUBMISSION_HTTP_PORT: 8080,
   SMTP_MX_PORT: 25,
@@ -24,10 +29,12 @@ const containerPorts: Record<string, number> = {
   POP3_PORT: 110,
   POP3S_PORT: 995,
   RETRIEVAL_HTTP_PORT: 8081,
-  OPS_PORT: 9100,
 };
+const opsPortOf = (name: ServiceName): number => Number(serviceSpecs[name].opsPort.fallback);
 // *_PORT variables that name a port Correo connects to, not one it listens on.
 const outboundPortVariables = new Set(["RELAY_SMTP_PORT"]);
+// Variables of the images that Node itself reads, not Correo's config.
+const nodeVariables = new Set(["NODE_ENV", "NODE_OPTIONS"]);
 // The compose host each infrastructure URL must point at.
 const infraUrlHosts: Record<string, string> = { AMQP_URL: "rabbitmq", DATABASE_URL: "postgres", REDIS_URL: "redis" };
 
@@ -44,6 +51,7 @@ interface ComposeService {
   volumes?: (string | { type?: string; source?: string; target: string })[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  restart?: string;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -87,76 +95,6 @@ function argv(value: string | string[] | undefined): string[] {
 function dependenciesOf(service: ComposeService): [string, { condition?: string }][] {
   const deps = service.depends_on ?? {};
   return Array.isArray(deps) ? deps.map((d) => [d, {}]) : Object.entries(deps);
-}
-
-// ---- Dockerfile ---------------------------------------------------------------------
-
-interface Stage {
-  name: string | undefined;
-  base: string;
-  instructions: { keyword: string; args: string }[];
-}
-
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  const logical = text
-    .split("\n")
-    .filter((line) => !/^\s*#/.test(line))
-    .join("\n")
-    .replace(/\\\n/g, " ")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
-  for (const line of logical) {
-    const m = /^(\w+)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const keyword = m[1]!.toUpperCase();
-    const args = m[2]!.trim();
-    if (keyword === "FROM") {
-      const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      if (!from) throw new Error(`cannot read 'FROM ${args}'`);
-      stages.push({ base: from[1]!, name: from[2], instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push({ keyword, args });
-    }
-  }
-  return stages;
-}
-
-const dockerfileStages = parseDockerfile(readFileSync(join(repoRoot, "Dockerfile"), "utf8"));
-
-/** The stage and the stages it is built FROM, nearest first. */
-function stageChain(target: string): Stage[] {
-  const chain: Stage[] = [];
-  let stage = dockerfileStages.find((s) => s.name === target);
-  while (stage) {
-    chain.push(stage);
-    const base = stage.base;
-    stage = dockerfileStages.find((s) => s.name === base);
-  }
-  return chain;
-}
-
-/** The value of the last `keyword` instruction that takes effect in `target`. */
-function effective(target: string, keyword: string): string | undefined {
-  for (const stage of stageChain(target)) {
-    const found = stage.instructions.filter((i) => i.keyword === keyword).at(-1);
-    if (found) return found.args;
-  }
-  return undefined;
-}
-
-function execForm(args: string | undefined): string[] {
-  if (args === undefined) return [];
-  return args.startsWith("[") ? (JSON.parse(args) as string[]) : ["/bin/sh", "-c", args];
-}
-
-function exposedPorts(target: string): Set<number> {
-  const ports = stageChain(target)
-    .flatMap((s) => s.instructions.filter((i) => i.keyword === "EXPOSE"))
-    .flatMap((i) => i.args.split(/\s+/))
-    .map((p) => Number(p.replace(/\/(tcp|udp)$/, "")));
-  return new Set(ports);
 }
 
 function hasHealthcheck(name: string): boolean {
@@ -222,6 +160,34 @@ describe("docker-compose.yml", () => {
       expect(env.LISTEN_HOST, "published ports need LISTEN_HOST=0.0.0.0").toBe("0.0.0.0");
     });
 
+    it("sets only variables in its image that the service or Node reads", () => {
+      const image = imageEnv(target!);
+      const reads = variablesOf(serviceSpecs[name]);
+      for (const variable of Object.keys(image)) {
+        if (nodeVariables.has(variable)) continue;
+        expect(reads, `the '${target}' stage sets ${variable}, which ${name} does not read`).toContain(variable);
+      }
+      expect(() => loadConfig(serviceSpecs[name], image)).not.toThrow();
+      expect(image.OPS_PORT, "the image's own ops port").toBe(String(opsPortOf(name)));
+      // Compose may set it again, never to another port than the image's health check asks.
+      if (env.OPS_PORT !== undefined) expect(env.OPS_PORT).toBe(image.OPS_PORT);
+    });
+
+    it("has the admin CLI on PATH as `correo`, running packages/cli's bin", () => {
+      const workdir = effective(target!, "WORKDIR") ?? "/";
+      const copies = stageChain(target!)
+        .flatMap((st) => st.instructions.filter((i) => i.keyword === "COPY"))
+        .map((i) => /^--from=(\S+)\s+(\S+)\s+(\S+)$/.exec(i.args))
+        .filter((m): m is RegExpExecArray => m !== null);
+      const cli = copies.find((m) => m[2] === "/prod/packages/cli");
+      expect(cli, `the '${target}' image copies no /prod/packages/cli`).toBeDefined();
+      const cliDir = posix.resolve(workdir, cli![3]!);
+      const bin = (JSON.parse(readFileSync(join(repoRoot, "packages/cli/package.json"), "utf8")) as { bin: Record<string, string> }).bin.correo;
+      const wrapper = correoWrapper(target!);
+      expect(wrapper, `the '${target}' image writes no /usr/local/bin/correo`).toBeDefined();
+      expect(wrapper).toContain(`exec node ${posix.join(cliDir, bin!)} "$@"`);
+    });
+
     it("points its infrastructure URLs at the compose services it waits for", () => {
       const deps = Object.fromEntries(dependenciesOf(service));
       for (const [variable, host] of Object.entries(infraUrlHosts)) {
@@ -235,8 +201,9 @@ describe("docker-compose.yml", () => {
       const listeners = Object.keys(env).filter((v) => v.endsWith("_PORT") && !outboundPortVariables.has(v));
       expect(listeners).toContain("OPS_PORT");
       for (const variable of listeners) {
-        expect(containerPorts[variable], `no container default known for ${variable}`).toBeDefined();
-        expect(Number(env[variable]), variable).toBe(containerPorts[variable]);
+        const expected = variable === "OPS_PORT" ? opsPortOf(name) : containerPorts[variable];
+        expect(expected, `no container default known for ${variable}`).toBeDefined();
+        expect(Number(env[variable]), variable).toBe(expected);
       }
       const published = containerPortsOf(service);
       expect(new Set(published).size, "a container port is published twice").toBe(published.length);
@@ -247,6 +214,35 @@ describe("docker-compose.yml", () => {
     });
   });
 
+  it("gives no two Correo services the same port, so that they can share one network namespace", () => {
+    const owner = new Map<number, string>();
+    for (const name of correoServices) {
+      const env = environmentOf(compose.services[name] ?? {});
+      const target = (compose.services[name]?.build as { target?: string } | undefined)?.target ?? name;
+      // What the container listens on: compose's variables over the image's ENV.
+      const listening = { ...imageEnv(target), ...env };
+      for (const [variable, value] of Object.entries(listening)) {
+        if (!variable.endsWith("_PORT") || outboundPortVariables.has(variable)) continue;
+        const port = Number(value);
+        expect(owner.get(port), `${name} ${variable}=${port} is taken by ${owner.get(port)}`).toBeUndefined();
+        owner.set(port, `${name} ${variable}`);
+      }
+    }
+  });
+
+  it("publishes each ops port on 127.0.0.1 at the same number as in the container", () => {
+    for (const name of correoServices) {
+      const ops = String(opsPortOf(name));
+      expect(compose.services[name]?.ports ?? [], name).toContain(`127.0.0.1:${ops}:${ops}`);
+    }
+  });
+
+  it("restarts every service, infrastructure included, unless it was stopped", () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.restart, `${name} has no restart policy`).toBe("unless-stopped");
+    }
+  });
+
   it("starts a service only after what it depends on is healthy", () => {
     for (const [name, service] of Object.entries(compose.services)) {
       for (const [dependency, { condition }] of dependenciesOf(service)) {
@@ -254,6 +250,33 @@ describe("docker-compose.yml", () => {
         expect(condition, `${name} → ${dependency}`).toBe("service_healthy");
         expect(hasHealthcheck(dependency), `${dependency} has no healthcheck`).toBe(true);
       }
+    }
+  });
+
+  it("deploys each service and the CLI for the images, cut to what runs", () => {
+    const deploy = deployCommand();
+    const dirs = /for dir in (.*?); do/.exec(deploy)![1]!.split(/\s+/).sort();
+    expect(dirs).toEqual([...correoServices.map((n) => `services/${n}`), "packages/cli"].sort());
+    expect(deploy).toContain("--prod");
+    expect(deploy).toContain("scripts/prune-image-tree.sh");
+    expect(existsSync(join(repoRoot, "scripts/prune-image-tree.sh"))).toBe(true);
+  });
+
+  it("writes a `correo` that runs the CLI with its arguments as given", () => {
+    // The wrapper with /app pointed at this checkout: `correo --help` and an unknown
+    // command with a space in it reach packages/cli/dist/main.js unchanged.
+    const dir = mkdtempSync(join(tmpdir(), "correo-wrapper-"));
+    try {
+      const script = join(dir, "correo");
+      writeFileSync(script, correoWrapper("submission")!.replaceAll("/app/", `${repoRoot}/`), { mode: 0o755 });
+      const help = spawnSync(script, ["--help"], { encoding: "utf8" });
+      expect(help.status, help.stderr).toBe(0);
+      expect(help.stdout).toContain("usage: correo <noun> <verb>");
+      const unknown = spawnSync(script, ["no such", "verb"], { encoding: "utf8" });
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain("unknown command 'no such verb'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -39,6 +39,13 @@ export function rewriteScrapeConfig(text: string, targets: Record<string, string
   return stringify(config);
 }
 
+/** The `host:port` targets of one job of a scrape config, e.g. "routing:9102" in job correo. */
+export function scrapeTargets(text: string, jobName: string): string[] {
+  const job = (parse(text) as PrometheusConfig).scrape_configs.find((j) => j.job_name === jobName);
+  if (!job) throw new Error(`no scrape job ${jobName}`);
+  return job.static_configs.flatMap((g) => g.targets);
+}
+
 export function deployedScrapeConfig(): string {
   return readFileSync(join(repoRoot, "deploy", "prometheus", "prometheus.yml"), "utf8");
 }
