@@ -112,10 +112,7 @@ export class Broker {
 
   /** Declares exchanges and queues. Idempotent; every service calls it on connect. */
   static async declare(channel: Channel, t: Topology): Promise<void> {
-    await channel.assertExchange(t.exchange, "topic", { durable: true });
-    await channel.assertExchange(t.deadLetterExchange, "fanout", { durable: true });
-    await channel.assertQueue(t.deadLetterQueue, { durable: true, arguments: { "x-queue-type": "quorum" } });
-    await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "");
+    await Broker.declareExchanges(channel, t);
     for (const q of Object.values(t.queues)) {
       await channel.assertQueue(q.name, {
         durable: true,
@@ -127,6 +124,17 @@ export class Broker {
       });
       for (const key of q.bindings) await channel.bindQueue(q.name, t.exchange, key);
     }
+  }
+
+  /**
+   * The exchanges and the dead-letter queue, without the work queues (whose delivery
+   * limit only the services set): what the dead-letter tools need.
+   */
+  static async declareExchanges(channel: Channel, t: Topology): Promise<void> {
+    await channel.assertExchange(t.exchange, "topic", { durable: true });
+    await channel.assertExchange(t.deadLetterExchange, "fanout", { durable: true });
+    await channel.assertQueue(t.deadLetterQueue, { durable: true, arguments: { "x-queue-type": "quorum" } });
+    await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "");
   }
 
   private async open(): Promise<void> {

@@ -1,2 +1,11 @@
 export { Broker, BrokerUnavailableError, type BrokerOptions, type DeliveryMeta, type Handler } from "./broker.js";
 export { topology, type Topology, type WorkQueue, type QueueSpec } from "./topology.js";
+export {
+  DeadLetterQueue,
+  DeadLetterQueueBusyError,
+  DeadLetterUnroutableError,
+  type DeadLetter,
+  type DeadLetterDetail,
+  type DeadLetterPage,
+  type DeadLetterQueueOptions,
+} from "./dead-letters.js";
