@@ -343,3 +343,31 @@ function definedProps(msg: GetMessage): amqp.Options.Publish {
   if (p.appId) out.appId = p.appId;
   return out;
 }
+
+/** A dead letter as the admin API and `correo dlq --json` show it: snake_case, dates as ISO 8601. */
+export function deadLetterJson(d: DeadLetter) {
+  return {
+    id: d.id,
+    routing_key: d.routingKey,
+    event_type: d.eventType,
+    reason: d.reason,
+    death_count: d.deathCount,
+    original_queue: d.originalQueue,
+    original_exchange: d.originalExchange,
+    first_death_at: d.firstDeathAt?.toISOString() ?? null,
+    size: d.size,
+  };
+}
+
+export function deadLetterDetailJson(d: DeadLetterDetail) {
+  return { ...deadLetterJson(d), content_type: d.contentType, body: d.body, event: d.event, headers: jsonHeaders(d.headers) };
+}
+
+/** AMQP header values as JSON: byte arrays as text. */
+function jsonHeaders(h: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(h, (_k, v: unknown) =>
+      v && typeof v === "object" && (v as { type?: unknown }).type === "Buffer" ? Buffer.from((v as { data: number[] }).data).toString() : v,
+    ),
+  ) as Record<string, unknown>;
+}

@@ -4,6 +4,8 @@ export {
   DeadLetterQueue,
   DeadLetterQueueBusyError,
   DeadLetterUnroutableError,
+  deadLetterJson,
+  deadLetterDetailJson,
   type DeadLetter,
   type DeadLetterDetail,
   type DeadLetterPage,

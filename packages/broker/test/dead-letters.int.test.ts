@@ -119,7 +119,7 @@ describe("the dead-letter queue", () => {
     const event = submitted();
     await broker.publish(event);
     await eventually(async () => ((await deadLetterCount()) === 1 ? true : undefined), 20_000, "dead-lettered");
-    const [{ id }] = (await dlq.list()).deadLetters as [{ id: string }];
+    const id = (await dlq.list()).deadLetters[0]!.id;
     failing = false;
     const other = new DeadLetterQueue({ url: infra.amqpUrl, prefix: infra.prefix });
     const results = await Promise.all([dlq.requeue(id), other.requeue(id), dlq.list()]);

@@ -12,7 +12,8 @@ import { domainCommands } from "./commands/domain.js";
 import { transportCommands } from "./commands/transport.js";
 import { queueCommands } from "./commands/queue.js";
 import { dkimCommands } from "./commands/dkim.js";
-import { UsageError, type Command } from "./commands/types.js";
+import { dlqCommands } from "./commands/dlq.js";
+import { Refused, UsageError, type Command } from "./commands/types.js";
 
 const nouns: Record<string, Record<string, Command>> = {
   domain: domainCommands,
@@ -23,6 +24,7 @@ const nouns: Record<string, Record<string, Command>> = {
   transport: transportCommands,
   queue: queueCommands,
   dkim: dkimCommands,
+  dlq: dlqCommands,
 };
 
 function help(): string {
@@ -31,11 +33,11 @@ function help(): string {
     for (const cmd of Object.values(verbs)) lines.push(`  correo ${cmd.usage.padEnd(64)} ${cmd.summary}`);
     void noun;
   }
-  lines.push("", "Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/correo).", "");
+  lines.push("", "Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/correo); dlq also AMQP_URL and CORREO_PREFIX.", "");
   return lines.join("\n");
 }
 
-/** `correo <noun> <verb> …`: the directory's admin CLI. Exit 0 ok, 1 refused, 2 usage, 69 database unreachable. */
+/** `correo <noun> <verb> …`: the directory's admin CLI. Exit 0 ok, 1 refused, 2 usage, 69 database (or, for dlq, RabbitMQ) unreachable. */
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -55,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       disabled: { type: "boolean" },
       tls: { type: "string" },
       user: { type: "string" },
+      limit: { type: "string" },
+      offset: { type: "string" },
     },
   });
   const json = values.json === true;
@@ -91,7 +95,12 @@ async function main(argv: string[]): Promise<number> {
     await cmd.run({ pool, out, args, flags });
     return 0;
   } catch (err) {
-    if (err instanceof DirectoryError || err instanceof UsageError) {
+    if (err instanceof InfraUnreachableError) {
+      if (json) out.result({ error: { code: "unavailable", message: err.message } }, () => "");
+      else process.stderr.write(`correo: ${err.message}\n`);
+      return 69;
+    }
+    if (err instanceof DirectoryError || err instanceof UsageError || err instanceof Refused) {
       const code = err instanceof UsageError ? "usage" : err.code;
       if (json) out.result({ error: { code, message: err.message } }, () => "");
       else process.stderr.write(`correo: ${err.message}${err instanceof UsageError ? `\nusage: correo ${cmd.usage}` : ""}\n`);

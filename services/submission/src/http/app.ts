@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { DeadLetterQueue } from "@correo/broker";
 import type { Logger } from "@correo/telemetry";
 import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
@@ -6,6 +7,8 @@ import { registerOpenApi } from "./openapi.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
+  /** The broker's dead-letter queue, for the admin API. */
+  deadLetters: DeadLetterQueue;
 }
 
 /** The HTTP submission API. Every error is application/problem+json. */
@@ -23,6 +26,6 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   registerOpenApi(app);
   // Registered as an encapsulated plugin: its auth hook covers its routes only.
   void app.register(messagesRoutes, opts);
-  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool }); // the admin API (/v1/admin/…)
+  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
   return app;
 }
