@@ -2,8 +2,9 @@ import amqp from "amqplib";
 import type { ChannelModel, ConfirmChannel, Channel, ConsumeMessage } from "amqplib";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { isEventType, parseEvent, type EventOf, type EventType } from "@correo/contracts";
+import { contracts, isEventType, parseEvent, type EventOf, type EventType } from "@correo/contracts";
 import {
+  atZero,
   context,
   counter,
   extractTraceContext,
@@ -107,6 +108,7 @@ export class Broker {
 
   /** Connects once; rejects when the broker is unreachable (startup should fail loudly). */
   async connect(): Promise<void> {
+    atZero(published(), Object.keys(contracts).map((type) => ({ type })));
     await this.open();
   }
 
@@ -267,6 +269,9 @@ export class Broker {
     opts: { prefetch?: number } = {},
   ): Promise<void> {
     const spec = this.topology.queues[queue];
+    // The outcomes and dead-letter reasons of handle() below, at 0 until the first one.
+    atZero(consumed(), types.flatMap((type) => [{ type, outcome: "ok" }, { type, outcome: "error" }]));
+    atZero(deadLettered(), types.flatMap((type) => [{ type, reason: "invalid" }, { type, reason: "delivery-limit" }]));
     await this.subscribe({
       queue: spec.name,
       exclusive: false,

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { DeadLetterQueue } from "@correo/broker";
 import type { Logger } from "@correo/telemetry";
 import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
+import { httpAcceptMetricsAtZero } from "./http-accept.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 import { registerOpenApi } from "./openapi.js";
 
@@ -21,6 +22,7 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
     bodyLimit: Math.ceil(opts.maxMessageSize * 1.4) + 64 * 1024,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
   });
+  httpAcceptMetricsAtZero();
   useProblemErrors(app, { title: "Internal Server Error", status: 500, detail: "the request failed; nothing was accepted" });
   // First: @fastify/swagger collects the routes registered after it.
   registerOpenApi(app);
