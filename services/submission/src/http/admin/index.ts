@@ -5,6 +5,7 @@ import { accountRoutes } from "./accounts.js";
 import { aliasRoutes } from "./aliases.js";
 import { apiKeyRoutes } from "./api-keys.js";
 import { requireAdminKey } from "./auth.js";
+import { adminProblems, adminSecurity } from "./schemas.js";
 import { domainRoutes } from "./domains.js";
 import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
@@ -15,6 +16,10 @@ import { deadLetterRoutes } from "./dead-letters.js";
  * queue, as `pnpm correo` manages them, for an admin key. Registered as one encapsulated plugin, so its auth hook covers only it.
  */
 export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLetters: DeadLetterQueue }): Promise<void> {
+  // Said once for every admin route: it needs the admin key, and how it can fail.
+  app.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, security: adminSecurity, response: { ...adminProblems, ...(route.schema?.response as object | undefined) } };
+  });
   requireAdminKey(app, opts.pool);
   await app.register(domainRoutes, opts);
   await app.register(accountRoutes, opts);
