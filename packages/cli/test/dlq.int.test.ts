@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -79,6 +79,40 @@ describe("correo dlq", () => {
     expect(await json(["dlq", "drop", invalid.id])).toMatchObject({ code: 0, doc: { dropped: { id: invalid.id } } });
     expect((await json(["dlq", "list"])).doc).toMatchObject({ total: 0, dead_letters: [] });
     expect(await json(["dlq", "show", invalid.id])).toMatchObject({ code: 1, doc: { error: { code: "not_found" } } });
+  });
+
+  it("a requeue killed at any moment loses nothing: the event is consumed, or still dead-lettered, or both", async () => {
+    const outcomes: string[] = [];
+    for (const delayMs of [0, 150, 300, 400, 500, 600, 800]) {
+      failing = true;
+      const event: MessageSubmitted = { ...poison, messageId: randomUUID() };
+      await broker.publish(event);
+      const dead = await eventually(async () => {
+        const r = await json(["dlq", "list"]);
+        return (r.doc.dead_letters as { id: string }[])[0] ?? false;
+      }, 20_000, "dead-lettered");
+      const shown = await json(["dlq", "show", dead.id]);
+      expect(shown.doc.dead_letter.event.messageId).toBe(event.messageId);
+      failing = false;
+      const child = spawn(process.execPath, [join(repoRoot, "packages", "cli", "dist", "main.js"), "dlq", "requeue", dead.id], {
+        env: { ...process.env, ...infra.env },
+        stdio: "ignore",
+      });
+      const exited = new Promise((r) => child.on("exit", r));
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill("SIGKILL");
+      await exited;
+      // RabbitMQ gives back what the dead connection held as soon as it sees the socket close.
+      const where = await eventually(async () => {
+        const listed = (await json(["dlq", "list"])).doc.dead_letters.some((d: { id: string }) => d.id === dead.id);
+        const took = consumed.some((e) => e.messageId === event.messageId);
+        return listed || took ? `${took ? "consumed" : ""}${listed && took ? "+" : ""}${listed ? "dead-lettered" : ""}` : false;
+      }, 10_000, `event ${event.messageId} somewhere`);
+      outcomes.push(`${delayMs} ms: ${where}`);
+      // Leave the queue empty for the next round.
+      if (where.includes("dead-lettered")) await json(["dlq", "drop", dead.id]);
+    }
+    expect(outcomes).toHaveLength(7);
   });
 
   it("exits 69 when RabbitMQ is unreachable, 2 for a bad --limit", async () => {
