@@ -2,8 +2,9 @@ import amqp from "amqplib";
 import type { ChannelModel, ConfirmChannel, Channel, ConsumeMessage } from "amqplib";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { isEventType, parseEvent, type EventOf, type EventType } from "@correo/contracts";
+import { contracts, isEventType, parseEvent, type EventOf, type EventType } from "@correo/contracts";
 import {
+  atZero,
   context,
   counter,
   extractTraceContext,
@@ -107,15 +108,13 @@ export class Broker {
 
   /** Connects once; rejects when the broker is unreachable (startup should fail loudly). */
   async connect(): Promise<void> {
+    atZero(published(), Object.keys(contracts).map((type) => ({ type })));
     await this.open();
   }
 
   /** Declares exchanges and queues. Idempotent; every service calls it on connect. */
   static async declare(channel: Channel, t: Topology): Promise<void> {
-    await channel.assertExchange(t.exchange, "topic", { durable: true });
-    await channel.assertExchange(t.deadLetterExchange, "fanout", { durable: true });
-    await channel.assertQueue(t.deadLetterQueue, { durable: true, arguments: { "x-queue-type": "quorum" } });
-    await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "");
+    await Broker.declareExchanges(channel, t);
     for (const q of Object.values(t.queues)) {
       await channel.assertQueue(q.name, {
         durable: true,
@@ -127,6 +126,17 @@ export class Broker {
       });
       for (const key of q.bindings) await channel.bindQueue(q.name, t.exchange, key);
     }
+  }
+
+  /**
+   * The exchanges and the dead-letter queue, without the work queues (whose delivery
+   * limit only the services set): what the dead-letter tools need.
+   */
+  static async declareExchanges(channel: Channel, t: Topology): Promise<void> {
+    await channel.assertExchange(t.exchange, "topic", { durable: true });
+    await channel.assertExchange(t.deadLetterExchange, "fanout", { durable: true });
+    await channel.assertQueue(t.deadLetterQueue, { durable: true, arguments: { "x-queue-type": "quorum" } });
+    await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "");
   }
 
   private async open(): Promise<void> {
@@ -259,6 +269,9 @@ export class Broker {
     opts: { prefetch?: number } = {},
   ): Promise<void> {
     const spec = this.topology.queues[queue];
+    // The outcomes and dead-letter reasons of handle() below, at 0 until the first one.
+    atZero(consumed(), types.flatMap((type) => [{ type, outcome: "ok" }, { type, outcome: "error" }]));
+    atZero(deadLettered(), types.flatMap((type) => [{ type, reason: "invalid" }, { type, reason: "delivery-limit" }]));
     await this.subscribe({
       queue: spec.name,
       exclusive: false,

@@ -13,7 +13,8 @@ import { transportCommands } from "./commands/transport.js";
 import { queueCommands } from "./commands/queue.js";
 import { dkimCommands } from "./commands/dkim.js";
 import { doctorCommand } from "./commands/doctor.js";
-import { UsageError } from "./commands/types.js";
+import { dlqCommands } from "./commands/dlq.js";
+import { Refused, UsageError } from "./commands/types.js";
 
 /**
  * A noun is a table of verbs (packages/cli/src/commands/<noun>.ts), each a Command with
@@ -29,6 +30,7 @@ const table: CommandTable = {
     transport: transportCommands,
     queue: queueCommands,
     dkim: dkimCommands,
+    dlq: dlqCommands,
   },
   commands: {
     doctor: doctorCommand,
@@ -42,6 +44,7 @@ const table: CommandTable = {
     transport: "fixed next hops instead of MX lookup (smarthost)",
     queue: "the relay's queue: deferred remote deliveries",
     dkim: "DKIM signing keys and their DNS records",
+    dlq: "the dead-letter queue: events no consumer could handle",
   },
 };
 
@@ -91,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       fail("config", err.message);
       return 78;
     }
-    if (err instanceof DirectoryError || err instanceof UsageError) {
+    if (err instanceof DirectoryError || err instanceof UsageError || err instanceof Refused) {
       const usage = err instanceof UsageError;
       fail(usage ? "usage" : err.code, err.message, usage ? `usage: correo ${cmd.usage}\n` : "");
       return usage ? 2 : 1;

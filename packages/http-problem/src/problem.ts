@@ -15,6 +15,30 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * The OpenAPI version both HTTP APIs (submission with its admin API, and retrieval's
+ * mailbox API) publish: 3.1, whose schemas are JSON Schema 2020-12 and so admit the
+ * `{"type": "null"}` that nullable fields are written with.
+ */
+export const OPENAPI_VERSION = "3.1.0";
+
+/** RFC 9457 problem details as a JSON Schema, for OpenAPI documents and response serialisation. */
+export const problemJsonSchema = {
+  type: "object",
+  description: "RFC 9457 problem details; `errors` names each field at fault",
+  properties: {
+    type: { type: "string" },
+    title: { type: "string" },
+    status: { type: "integer" },
+    detail: { type: "string" },
+    errors: {
+      type: "array",
+      items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } }, required: ["field", "message"] },
+    },
+  },
+  required: ["type", "title", "status"],
+} as const;
+
 /** RFC 9110 §10.2.3: how long a client should wait before it tries a 503 again, in seconds. */
 export const RETRY_AFTER_SECONDS = 5;
 

@@ -1,7 +1,7 @@
 import { parseEvent, type AnyEvent } from "@correo/contracts";
 import type { Broker } from "@correo/broker";
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
-import { counter, injectTraceHeaders, metricNames, type Logger } from "@correo/telemetry";
+import { atZero, counter, injectTraceHeaders, metricNames, type Logger } from "@correo/telemetry";
 
 export interface PendingEvent {
   id: number;
@@ -60,6 +60,8 @@ export class Outbox {
     private readonly log: Logger,
     opts: OutboxOptions = {},
   ) {
+    atZero(republished());
+    atZero(leftForSweeper());
     this.batchSize = opts.batchSize ?? 500;
     this.maxQueued = opts.maxQueued ?? 10_000;
     this.stopGraceMs = opts.stopGraceMs ?? 2000;

@@ -1,4 +1,4 @@
-import { metrics, type Counter, type Histogram, type Meter, type UpDownCounter } from "@opentelemetry/api";
+import { metrics, type Attributes, type Counter, type Histogram, type Meter, type UpDownCounter } from "@opentelemetry/api";
 
 /**
  * Metric names, defined once. Prometheus sees them with dots turned into underscores
@@ -73,6 +73,16 @@ export function histogram(name: string, description: string, unit = "s", boundar
     histograms.set(name, h);
   }
   return h;
+}
+
+/**
+ * Exports `c` at 0 for each of its known label sets from the start, so that a healthy
+ * system's failure panels show 0 rather than "No data" (a Prometheus series is missing
+ * until its first sample). Call it once the telemetry SDK runs: in a start function.
+ * Histograms are not zeroed: OpenTelemetry has no way to export an empty one.
+ */
+export function atZero(c: Counter, labelSets: Attributes[] = [{}]): void {
+  for (const labels of labelSets) c.add(0, labels);
 }
 
 /** Time from accept to the mailbox or the remote 250, labelled by route; shared by mailbox and relay-queue. */

@@ -66,6 +66,17 @@ export interface FailureEvent {
 export class FailureTally {
   private readonly totals = new Map<string, Reading>();
 
+  constructor() {
+    // Every outcome of each route at 0 from the start (domain and status unknown yet), so
+    // that a failure panel of a healthy system shows 0, not "No data".
+    for (const outcome of ["deferred", "bounced", "expired"]) {
+      for (const route of ["local", "remote"]) {
+        const attributes = { outcome, route };
+        this.totals.set(JSON.stringify(attributes), { value: 0, attributes });
+      }
+    }
+  }
+
   add(events: Iterable<FailureEvent>): void {
     for (const e of events) {
       if (e.event !== "deferred" && e.event !== "bounced" && e.event !== "expired") continue;

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span } from "@opentelemetry/api";
-import { counter, histogram, metricNames, upDownCounter } from "./metrics.js";
+import { atZero, counter, histogram, metricNames, upDownCounter } from "./metrics.js";
 import { spanAttributes } from "./spans.js";
 import { tracer } from "./propagation.js";
 
@@ -14,6 +14,16 @@ const authFailures = () => counter(metricNames.protocolAuthFailures, "Failed log
 const commands = () => counter(metricNames.protocolCommands, "Protocol commands received, by protocol and command");
 const commandDuration = () =>
   histogram(metricNames.protocolCommandDuration, "Time to answer a protocol command, by protocol and command", "s", commandBuckets);
+
+/**
+ * A listener's session and login-failure counters at 0 from the start, with the labels
+ * its sessions will have (see atZero). Commands are counted as they come: their names
+ * are known only per protocol module.
+ */
+export function listenerMetricsAtZero(protocol: Protocol, sessionLabels: Record<string, string> = {}): void {
+  atZero(sessions(), [{ protocol, ...sessionLabels }]);
+  atZero(authFailures(), [{ protocol }]);
+}
 
 /** How a command ended, as the protocol said it: `ok`, or a refusal the client saw. */
 export type CommandOutcome = "ok" | "error";

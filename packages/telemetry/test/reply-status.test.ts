@@ -30,12 +30,28 @@ describe("replyStatus", () => {
       }),
     );
   });
+
+  it("reports every outcome of each route at 0 before the first failure", () => {
+    const zero = new FailureTally().readings();
+    expect(zero).toHaveLength(6);
+    for (const outcome of ["deferred", "bounced", "expired"]) {
+      for (const route of ["local", "remote"]) expect(zero).toContainEqual({ value: 0, attributes: { outcome, route } });
+    }
+  });
 });
 
 describe("recipientDomain", () => {
   it("lower-cases the domain of the last @", () => {
     expect(recipientDomain('"a@b"@Example.TEST')).toBe("example.test");
     expect(recipientDomain("postmaster")).toBe("unknown");
+  });
+
+  it("reports every outcome of each route at 0 before the first failure", () => {
+    const zero = new FailureTally().readings();
+    expect(zero).toHaveLength(6);
+    for (const outcome of ["deferred", "bounced", "expired"]) {
+      for (const route of ["local", "remote"]) expect(zero).toContainEqual({ value: 0, attributes: { outcome, route } });
+    }
   });
 });
 
@@ -51,9 +67,17 @@ describe("FailureTally", () => {
       { event: "deferred", detail: "451 4.4.1 refused", route: "remote", recipient: "z@DOWN.test" },
       { event: "bounced", detail: "550 5.1.1 no such user", route: null, recipient: "x@example.test" },
     ]);
-    expect(tally.readings()).toEqual([
+    expect(tally.readings().filter((r) => r.value > 0)).toEqual([
       { value: 2, attributes: { outcome: "deferred", route: "remote", domain: "down.test", status: "4.4.1", status_class: "4" } },
       { value: 1, attributes: { outcome: "bounced", route: "none", domain: "example.test", status: "5.1.1", status_class: "5" } },
     ]);
+  });
+
+  it("reports every outcome of each route at 0 before the first failure", () => {
+    const zero = new FailureTally().readings();
+    expect(zero).toHaveLength(6);
+    for (const outcome of ["deferred", "bounced", "expired"]) {
+      for (const route of ["local", "remote"]) expect(zero).toContainEqual({ value: 0, attributes: { outcome, route } });
+    }
   });
 });

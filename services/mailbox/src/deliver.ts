@@ -2,7 +2,7 @@ import type { Pool } from "@correo/db";
 import type { DeliveryLocal } from "@correo/contracts";
 import { appendToMailbox, describeMessage, messageFingerprint, type AppendOutcome } from "@correo/mailstore";
 import { transition, type Clock, type Outbox } from "@correo/spool";
-import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
+import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 
 export interface MailboxDeps {
   pool: Pool;
@@ -23,6 +23,11 @@ export const DEFAULT_QUOTA_RETRY_MS = 15 * 60_000;
 export const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 3_600_000;
 
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
+
+/** This module's counters at 0 for the outcomes it records (see atZero). */
+export function localDeliveryMetricsAtZero(): void {
+  atZero(completed(), [{ outcome: "delivered", route: "local" }, { outcome: "bounced", route: "local" }]);
+}
 
 interface Spooled {
   state: string | null;

@@ -1,7 +1,7 @@
 import "./instrument.js";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
-import { deliverLocal, pruneFingerprints } from "./deliver.js";
+import { deliverLocal, localDeliveryMetricsAtZero, pruneFingerprints } from "./deliver.js";
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 
@@ -19,6 +19,7 @@ void runService("mailbox", async ({ config, log, pool, broker, onStop }) => {
     onStop(() => clearInterval(prune));
   }
 
+  localDeliveryMetricsAtZero();
   const deps = { pool, outbox, clock: systemClock, log, duplicateWindowMs: window };
   await broker.consume("mailbox", ["delivery.local"], (event) => deliverLocal(deps, event));
 });

@@ -3,7 +3,7 @@ import type { DeliveryRemote } from "@correo/contracts";
 import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
 import { normalizeDomain, parseAddress, type Transport } from "@correo/directory";
 import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
-import { counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
+import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
 import type { Verdict } from "./classify.js";
 import { destinationAnswered, destinationFailed } from "./destinations.js";
@@ -56,6 +56,14 @@ type FinalOutcome = "delivered" | "bounced" | "expired";
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
 const throttled = () => counter(metricNames.relayThrottled, "Remote deliveries put back because their destination had no free connection slot");
 const parked = () => counter(metricNames.relayDestinationsParked, "Destinations parked after hosts stopped answering");
+
+/** This module's counters at 0 for the outcomes it records (see atZero). */
+export function remoteDeliveryMetricsAtZero(): void {
+  const outcomes: FinalOutcome[] = ["delivered", "bounced", "expired"];
+  atZero(completed(), outcomes.map((outcome) => ({ outcome, route: "remote" })));
+  atZero(throttled());
+  atZero(parked());
+}
 
 /** How soon a delivery put back for lack of a connection slot comes again (plus jitter). */
 const THROTTLE_RETRY_MS = 1000;

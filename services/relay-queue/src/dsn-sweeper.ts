@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { withTransaction, type Pool, type PoolClient } from "@correo/db";
 import { dsnStatusOf, dsnSubject, noticeFor, renderDsn, type DsnRecipient, type Notice, type NotifyKeyword } from "@correo/dsn";
 import { acceptInTransaction, getBlob, type Clock, type Outbox, type PendingEvent } from "@correo/spool";
-import { counter, metricNames, type Logger } from "@correo/telemetry";
+import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 
 /**
  * DSNs are driven by PostgreSQL state, not by whichever service made the final decision
@@ -48,6 +48,12 @@ interface MessageRow {
 }
 
 const sent = () => counter(metricNames.dsnSent, "DSNs accepted for delivery, by kind (failure, delay, success)");
+
+/** DSNs sent, at 0 for every kind (see atZero). */
+export function dsnMetricsAtZero(): void {
+  const kinds: Exclude<Notice, "none">[] = ["failure", "delay", "success"];
+  atZero(sent(), kinds.map((kind) => ({ kind })));
+}
 
 const ACTION: Record<Exclude<Notice, "none">, DsnRecipient["action"]> = { failure: "failed", delay: "delayed", success: "delivered" };
 

@@ -3,8 +3,8 @@ import { findDkimKey } from "@correo/dkim";
 import { createDns } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
-import { deliverRemote, type RelayDeps } from "./deliver.js";
-import { sweepDsns } from "./dsn-sweeper.js";
+import { deliverRemote, remoteDeliveryMetricsAtZero, type RelayDeps } from "./deliver.js";
+import { dsnMetricsAtZero, sweepDsns } from "./dsn-sweeper.js";
 import { reconcileRecent, reconcileSchedule } from "./reconcile.js";
 import { nextHop } from "./route-policy.js";
 import { publishDue, RetrySchedule } from "./schedule.js";
@@ -25,6 +25,8 @@ const SLOT_WAIT = { maxWaiting: PREFETCH / 2, maxWaitMs: 10_000, pollMs: 100, ke
 const DRAIN_MS = 5000;
 
 void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop }) => {
+  remoteDeliveryMetricsAtZero();
+  dsnMetricsAtZero();
   const schedule = new RetrySchedule(await redis(), config.prefix);
   const dns = createDns(config.dnsServers);
   const smtp = pooledSender({ maxConnections: config.destinationConcurrency, idleTimeoutMs: config.connectionIdle });

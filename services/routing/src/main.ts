@@ -3,10 +3,11 @@ import { findTransport } from "@correo/directory";
 import { createDns, resolveRoute } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
-import { routeMessage, type RouterDeps } from "./route-message.js";
+import { routeMessage, routingMetricsAtZero, type RouterDeps } from "./route-message.js";
 import { startRedrive } from "./redrive.js";
 
 void runService("routing", async ({ config, log, pool, broker, onStop }) => {
+  routingMetricsAtZero();
   const outbox = new Outbox(pool, broker, log);
   outbox.startSweeper(config.outboxSweepInterval);
   onStop(() => outbox.stop());

@@ -15,7 +15,7 @@ import {
   type PendingEvent,
 } from "@correo/spool";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
-import { counter, metricNames, type Logger } from "@correo/telemetry";
+import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import { decideRoute, replyText, type RouteVerdict } from "./decide.js";
 import { defaultLimits, expandAlias, type Expansion, type ExpansionLimits } from "./expand.js";
 
@@ -41,6 +41,12 @@ export interface RouterDeps {
 }
 
 const routed = () => counter(metricNames.deliveriesRouted, "Routing decisions, by route");
+
+/** Routing decisions at 0 for every verdict (see atZero). */
+export function routingMetricsAtZero(): void {
+  const kinds: RouteVerdict["kind"][] = ["local", "remote", "expand", "bounce"];
+  atZero(routed(), kinds.map((route) => ({ route })));
+}
 
 /** A delivery this pass routes, with what is already known about its recipient. */
 interface Work {

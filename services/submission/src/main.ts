@@ -1,4 +1,5 @@
 import "./instrument.js";
+import { DeadLetterQueue } from "@correo/broker";
 import { AuthCache } from "@correo/directory";
 import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { runService } from "@correo/runtime";
@@ -24,6 +25,7 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     maxMessageSize: config.maxMessageSize,
     maxRecipients: config.smtpMaxRecipients,
     redriveAfterMs: config.redriveAfter,
+    deadLetters: new DeadLetterQueue({ url: config.amqpUrl, prefix: config.prefix, connectionName: `correo submission admin ${process.pid}` }),
   });
   await app.listen({ host: config.listenHost, port: config.httpPort });
   // Stop taking requests first; the pool and broker close after in-flight ones finish.

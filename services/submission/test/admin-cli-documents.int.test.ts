@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { Broker } from "@correo/broker";
+import { Broker, DeadLetterQueue } from "@correo/broker";
 import { Outbox, systemClock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
@@ -48,6 +48,7 @@ beforeAll(async () => {
     hostname: "mx.correo.test",
     maxMessageSize: 1024 * 1024,
     maxRecipients: 100,
+    deadLetters: new DeadLetterQueue({ url: infra.amqpUrl, prefix: infra.prefix }),
     redriveAfterMs: 120_000,
   });
   await app.ready();

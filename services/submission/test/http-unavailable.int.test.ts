@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Broker } from "@correo/broker";
+import { Broker, DeadLetterQueue } from "@correo/broker";
 import { createPool, type Pool } from "@correo/db";
 import { Outbox, systemClock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
@@ -34,6 +34,7 @@ beforeAll(async () => {
     maxMessageSize: 1024 * 1024,
     maxRecipients: 100,
     redriveAfterMs: 120_000,
+    deadLetters: new DeadLetterQueue({ url: "amqp://guest:guest@127.0.0.1:1", prefix: "t_unreachable" }),
   });
   await app.ready();
 });

@@ -48,3 +48,14 @@ export function flag(ctx: CommandContext, name: string): string | undefined {
   if (v === true) throw new UsageError(`--${name} needs a value`);
   return v === false || v === "" ? undefined : v;
 }
+
+/** A refusal that is not the directory's (the dead-letter queue busy, an event nothing would receive): exit 1. */
+export class Refused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "Refused";
+  }
+}

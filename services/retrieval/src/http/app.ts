@@ -12,7 +12,7 @@ import type { LoginThrottle } from "@correo/login-throttle";
 import type { MailStore } from "@correo/mailstore";
 import type { Logger } from "@correo/telemetry";
 import { foldersRoutes } from "./folders-route.js";
-import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
+import { frameworkProblems, OPENAPI_VERSION, useProblemErrors } from "@correo/http-problem";
 import { tokensRoutes } from "./tokens-route.js";
 
 export interface MailboxApiOptions {
@@ -38,7 +38,7 @@ export async function buildMailboxApi(opts: MailboxApiOptions): Promise<FastifyI
 
   await app.register(swagger, {
     openapi: {
-      openapi: "3.1.0",
+      openapi: OPENAPI_VERSION,
       info: {
         title: "Correo mailbox API",
         version: "1",

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Pool } from "@correo/db";
 import { authenticate, type AuthCache } from "@correo/directory";
 import type { LoginOutcome, LoginThrottle } from "@correo/login-throttle";
-import { counter, metricNames } from "@correo/telemetry";
+import { atZero, counter, metricNames } from "@correo/telemetry";
 import { problems, sendProblem, type Problem } from "./problem.js";
 import { verifyToken } from "./tokens.js";
 
@@ -81,6 +81,7 @@ export async function authenticateRequest(
  * With `authCache`, Basic credentials verified a moment ago skip scrypt.
  */
 export function requireAccount(app: FastifyInstance, pool: Pool, logins?: LoginThrottle, authCache?: AuthCache): void {
+  atZero(authFailures(), [{ protocol: "http" }]);
   app.decorateRequest("account", null as unknown as ApiAccount);
   app.addHook("preValidation", async (req: FastifyRequest, reply: FastifyReply) => {
     const guard: BasicLoginGuard | undefined = logins ? (address, check) => logins.attempt(req.ip, address, check) : undefined;

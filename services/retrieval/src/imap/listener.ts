@@ -9,7 +9,7 @@ import { createServer as createTlsServer, TLSSocket, type SecureContext } from "
 import { once } from "node:events";
 import { CommandFramer, ImapSession, commandNameOf, DEFAULT_LIMITS, type ChangeNotifier, type FramedLine, type FramerLimits, type ImapStorage } from "@correo/imap";
 import type { LoginThrottle } from "@correo/login-throttle";
-import { protocolSession, type Logger } from "@correo/telemetry";
+import { listenerMetricsAtZero, protocolSession, type Logger } from "@correo/telemetry";
 
 export interface ImapListenerOptions {
   host: string;
@@ -47,6 +47,7 @@ const MAX_QUEUED_LINES = 64;
 
 export async function startImapListener(opts: ImapListenerOptions): Promise<ImapListener> {
   const open = new Set<ImapConnection>();
+  listenerMetricsAtZero("imap");
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const accept = (socket: Socket | TLSSocket, secure: boolean) => {
     socket.on("error", () => undefined);

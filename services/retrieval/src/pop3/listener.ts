@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { once } from "node:events";
 import type { LoginThrottle } from "@correo/login-throttle";
-import { protocolSession, type Logger, type ProtocolSession } from "@correo/telemetry";
+import { listenerMetricsAtZero, protocolSession, type Logger, type ProtocolSession } from "@correo/telemetry";
 import type { TlsCredentials } from "@correo/tls";
 import { ConnectionSlots } from "../connection-slots.js";
 import { plaintextAuthAllowed, type PlaintextAuthPolicy } from "./auth-policy.js";
@@ -70,6 +70,7 @@ export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3
   const slots = opts.slots ?? new ConnectionSlots(opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   if (opts.implicitTls && !opts.tls) throw new Error("a POP3S listener needs a certificate (tls)");
   const handshakeTimeout = opts.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
+  listenerMetricsAtZero("pop3", { tls: opts.implicitTls ? "implicit" : "none" });
 
   const accept = (socket: Socket) => {
     if (!slots.take()) {

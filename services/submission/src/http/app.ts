@@ -1,11 +1,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { DeadLetterQueue } from "@correo/broker";
 import type { Logger } from "@correo/telemetry";
 import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
+import { httpAcceptMetricsAtZero } from "./http-accept.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 import { registerOpenApi } from "./openapi.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
+  /** The broker's dead-letter queue, for the admin API. */
+  deadLetters: DeadLetterQueue;
 }
 
 /** The HTTP submission API. Every error is application/problem+json. */
@@ -18,11 +22,12 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
     bodyLimit: Math.ceil(opts.maxMessageSize * 1.4) + 64 * 1024,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
   });
+  httpAcceptMetricsAtZero();
   useProblemErrors(app, { title: "Internal Server Error", status: 500, detail: "the request failed; nothing was accepted" });
   // First: @fastify/swagger collects the routes registered after it.
   registerOpenApi(app);
   // Registered as an encapsulated plugin: its auth hook covers its routes only.
   void app.register(messagesRoutes, opts);
-  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool }); // the admin API (/v1/admin/…)
+  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
   return app;
 }

@@ -1,6 +1,6 @@
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import { acceptInTransaction, type Clock, type Outbox, type Submission } from "@correo/spool";
-import { counter, metricNames, type Logger } from "@correo/telemetry";
+import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import { claimIdempotent, decideIdempotency, findIdempotent, recordIdempotent, type StoredResponse } from "./idempotency.js";
 
 export interface HttpAcceptDeps {
@@ -28,6 +28,11 @@ export type HttpAcceptResult =
   | { kind: "failed" };
 
 const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted, by way in");
+
+/** Messages accepted over HTTP, at 0 from the start (see atZero). */
+export function httpAcceptMetricsAtZero(): void {
+  atZero(accepted(), [{ way: "http" }]);
+}
 
 class LostIdempotencyRace extends Error {}
 

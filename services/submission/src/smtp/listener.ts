@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import type { TlsCredentials } from "@correo/tls";
-import { protocolSession, type ProtocolSession } from "@correo/telemetry";
+import { listenerMetricsAtZero, protocolSession, type ProtocolSession } from "@correo/telemetry";
 import { connectionCapVerdict, DEFAULT_MAX_CONNECTIONS } from "./connection-cap.js";
 import { installEnhancedStatusCodes } from "./enhanced-status.js";
 import { installPathParsing } from "./path.js";
@@ -91,6 +91,7 @@ export async function startSmtpListener(
   installEnhancedStatusCodes();
   installPathParsing();
   const tx = new SmtpTransaction(kind, opts);
+  listenerMetricsAtZero("smtp", { listener: kind });
   const counted = new Set<string>();
   const telemetry = new Map<string, ProtocolSession>();
   const telemetryOf = (session: SMTPServerSession) => telemetry.get(session.id);

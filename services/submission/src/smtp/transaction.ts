@@ -2,7 +2,7 @@ import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream,
 import type { Pool } from "@correo/db";
 import { authenticate, canSendAs, resolveRecipient, type AuthCache } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
-import { counter, metricNames, type Logger } from "@correo/telemetry";
+import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import type { LoginThrottle } from "@correo/login-throttle";
 import type { SmtpCounters } from "./limits.js";
 import { headerValue, prependHeaders, rfc5322Date } from "../message-headers.js";
@@ -71,7 +71,9 @@ export class SmtpTransaction {
   constructor(
     private readonly kind: ListenerKind,
     private readonly deps: TransactionDeps,
-  ) {}
+  ) {
+    atZero(accepted(), [{ way: this.way }]);
+  }
 
   private get way(): string {
     return this.kind === "mx" ? "smtp-mx" : "smtp-submission";

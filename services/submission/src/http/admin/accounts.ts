@@ -12,12 +12,12 @@ export async function accountRoutes(app: FastifyInstance, { pool }: { pool: Pool
   const fields = { quota: "body.quota_bytes" };
   app.get<{ Querystring: DomainQuery }>(
     "/v1/admin/accounts",
-    { schema: { tags, querystring: DomainQuery, response: { 200: Type.Object({ accounts: Type.Array(AccountDoc) }) } } },
+    { schema: { tags, summary: "List accounts, optionally of one domain", querystring: DomainQuery, response: { 200: Type.Object({ accounts: Type.Array(AccountDoc) }) } } },
     async (req) => ({ accounts: (await listAccounts(pool, req.query.domain)).map(accountDoc) }),
   );
   app.post<{ Body: CreateAccount }>(
     "/v1/admin/accounts",
-    { schema: { tags, body: CreateAccount, response: { 201: Type.Object({ account: AccountDoc }) } } },
+    { schema: { tags, summary: "Create an account", body: CreateAccount, response: { 201: Type.Object({ account: AccountDoc }) } } },
     async (req, reply) => {
       const b = req.body;
       const r = await directoryCall(
@@ -31,7 +31,7 @@ export async function accountRoutes(app: FastifyInstance, { pool }: { pool: Pool
   );
   app.patch<{ Params: NameParams; Body: UpdateAccount }>(
     "/v1/admin/accounts/:name",
-    { schema: { tags, params: NameParams, body: UpdateAccount, response: { 200: Type.Object({ account: AccountDoc }) } } },
+    { schema: { tags, summary: "Change an account's password, quota or enabled state", params: NameParams, body: UpdateAccount, response: { 200: Type.Object({ account: AccountDoc }) } } },
     async (req, reply) => {
       const address = req.params.name;
       const b = req.body;
@@ -52,7 +52,7 @@ export async function accountRoutes(app: FastifyInstance, { pool }: { pool: Pool
       return { account: accountDoc(r.value) };
     },
   );
-  app.delete<{ Params: NameParams }>("/v1/admin/accounts/:name", { schema: { tags, params: NameParams } }, async (req, reply) => {
+  app.delete<{ Params: NameParams }>("/v1/admin/accounts/:name", { schema: { tags, summary: "Delete an account and its mailboxes", params: NameParams } }, async (req, reply) => {
     const r = await directoryCall(reply, "params.name", () => removeAccount(pool, req.params.name));
     return r.ok ? reply.code(204).send() : r.reply;
   });

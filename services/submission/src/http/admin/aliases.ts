@@ -11,12 +11,12 @@ export async function aliasRoutes(app: FastifyInstance, { pool }: { pool: Pool }
   const tags = ["admin: aliases"];
   app.get<{ Querystring: DomainQuery }>(
     "/v1/admin/aliases",
-    { schema: { tags, querystring: DomainQuery, response: { 200: Type.Object({ aliases: Type.Array(AliasDoc) }) } } },
+    { schema: { tags, summary: "List aliases, optionally of one domain", querystring: DomainQuery, response: { 200: Type.Object({ aliases: Type.Array(AliasDoc) }) } } },
     async (req) => ({ aliases: (await listAliases(pool, req.query.domain)).map(aliasDoc) }),
   );
   app.post<{ Body: CreateAlias }>(
     "/v1/admin/aliases",
-    { schema: { tags, body: CreateAlias, response: { 201: Type.Object({ alias: AliasDoc }) } } },
+    { schema: { tags, summary: "Create an alias", body: CreateAlias, response: { 201: Type.Object({ alias: AliasDoc }) } } },
     async (req, reply) => {
       // Name the very target at fault, not just the list.
       const bad = req.body.targets.map((t, i) => ({ t, i, why: addressProblem(t) })).filter(({ why }) => why);
@@ -27,7 +27,7 @@ export async function aliasRoutes(app: FastifyInstance, { pool }: { pool: Pool }
       return r.ok ? reply.code(201).send({ alias: aliasDoc(r.value) }) : r.reply;
     },
   );
-  app.delete<{ Params: NameParams }>("/v1/admin/aliases/:name", { schema: { tags, params: NameParams } }, async (req, reply) => {
+  app.delete<{ Params: NameParams }>("/v1/admin/aliases/:name", { schema: { tags, summary: "Delete an alias", params: NameParams } }, async (req, reply) => {
     const r = await directoryCall(reply, "params.name", () => removeAlias(pool, req.params.name));
     return r.ok ? reply.code(204).send() : r.reply;
   });

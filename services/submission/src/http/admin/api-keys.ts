@@ -10,18 +10,18 @@ export async function apiKeyRoutes(app: FastifyInstance, { pool }: { pool: Pool 
   const tags = ["admin: API keys"];
   app.get<{ Querystring: DomainQuery }>(
     "/v1/admin/api-keys",
-    { schema: { tags, querystring: DomainQuery, response: { 200: Type.Object({ api_keys: Type.Array(ApiKeyDoc) }) } } },
+    { schema: { tags, summary: "List domain API keys, optionally of one domain", querystring: DomainQuery, response: { 200: Type.Object({ api_keys: Type.Array(ApiKeyDoc) }) } } },
     async (req) => ({ api_keys: (await listApiKeys(pool, req.query.domain)).map(keyDoc) }),
   );
   app.post<{ Body: CreateApiKey }>(
     "/v1/admin/api-keys",
-    { schema: { tags, body: CreateApiKey, response: { 201: Type.Object({ api_key: ApiKeyDoc }) } } },
+    { schema: { tags, summary: "Create a domain API key (its token is shown only in this answer)", body: CreateApiKey, response: { 201: Type.Object({ api_key: ApiKeyDoc }) } } },
     async (req, reply) => {
       const r = await directoryCall(reply, "body.domain", () => createApiKey(pool, req.body.domain, req.body.description));
       return r.ok ? reply.code(201).send({ api_key: keyDoc(r.value) }) : r.reply;
     },
   );
-  app.delete<{ Params: NameParams }>("/v1/admin/api-keys/:name", { schema: { tags, params: NameParams } }, async (req, reply) => {
+  app.delete<{ Params: NameParams }>("/v1/admin/api-keys/:name", { schema: { tags, summary: "Revoke a domain API key", params: NameParams } }, async (req, reply) => {
     const r = await directoryCall(reply, "params.name", () => revokeApiKey(pool, req.params.name));
     return r.ok ? reply.code(204).send() : r.reply;
   });

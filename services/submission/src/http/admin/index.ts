@@ -1,18 +1,25 @@
 import type { FastifyInstance } from "fastify";
+import type { DeadLetterQueue } from "@correo/broker";
 import type { Pool } from "@correo/db";
 import { accountRoutes } from "./accounts.js";
 import { aliasRoutes } from "./aliases.js";
 import { apiKeyRoutes } from "./api-keys.js";
 import { requireAdminKey } from "./auth.js";
+import { adminProblems, adminSecurity } from "./schemas.js";
 import { domainRoutes } from "./domains.js";
 import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
+import { deadLetterRoutes } from "./dead-letters.js";
 
 /**
- * The admin API under /v1/admin/…: the directory, as `pnpm correo` manages it, for an
- * admin key. Registered as one encapsulated plugin, so its auth hook covers only it.
+ * The admin API under /v1/admin/…: the directory, the relay queue and the dead-letter
+ * queue, as `pnpm correo` manages them, for an admin key. Registered as one encapsulated plugin, so its auth hook covers only it.
  */
-export async function adminApi(app: FastifyInstance, opts: { pool: Pool }): Promise<void> {
+export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLetters: DeadLetterQueue }): Promise<void> {
+  // Said once for every admin route: it needs the admin key, and how it can fail.
+  app.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, security: adminSecurity, response: { ...adminProblems, ...(route.schema?.response as object | undefined) } };
+  });
   requireAdminKey(app, opts.pool);
   await app.register(domainRoutes, opts);
   await app.register(accountRoutes, opts);
@@ -20,4 +27,5 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool }): Prom
   await app.register(apiKeyRoutes, opts);
   await app.register(transportRoutes, opts);
   await app.register(queueRoutes, opts);
+  await app.register(deadLetterRoutes, opts);
 }

@@ -52,11 +52,18 @@ type ActionBody = Static<typeof ActionBody>;
 const IdParams = Type.Object({ id: Type.String({ format: "uuid" }) });
 type IdParams = Static<typeof IdParams>;
 
+const ACTION_SUMMARY: Record<string, string> = {
+  retry: "Try deferred deliveries now (one, or every one of a domain)",
+  hold: "Keep deliveries in the queue without trying them",
+  release: "Release held deliveries; they are tried at once",
+  delete: "Remove deliveries from the queue; bounce tells the sender with a DSN",
+};
+
 export async function queueRoutes(app: FastifyInstance, { pool }: { pool: Pool }): Promise<void> {
   const tags = ["admin: queue"];
   app.get<{ Querystring: ListQuery }>(
     "/v1/admin/queue",
-    { schema: { tags, querystring: ListQuery, response: { 200: Type.Object({ queue: Type.Array(QueuedDoc) }) } } },
+    { schema: { tags, summary: "List remote deliveries not yet final, oldest first", querystring: ListQuery, response: { 200: Type.Object({ queue: Type.Array(QueuedDoc) }) } } },
     async (req, reply) => {
       const q = req.query;
       const olderThanMs = q.older_than === undefined ? undefined : parseDuration(q.older_than);
@@ -77,7 +84,7 @@ export async function queueRoutes(app: FastifyInstance, { pool }: { pool: Pool }
       return { queue: queue.map(doc) };
     },
   );
-  app.get<{ Params: IdParams }>("/v1/admin/queue/:id", { schema: { tags, params: IdParams } }, async (req, reply) => {
+  app.get<{ Params: IdParams }>("/v1/admin/queue/:id", { schema: { tags, summary: "One queued delivery with its attempts and replies", params: IdParams } }, async (req, reply) => {
     const d = await showDelivery(pool, req.params.id);
     if (!d) return sendProblem(reply, { title: "Not Found", status: 404, detail: `no delivery ${req.params.id}`, errors: [{ field: "params.id", message: "no such delivery" }] });
     return { delivery: deliveryDetailDoc(d) };
@@ -91,7 +98,7 @@ export async function queueRoutes(app: FastifyInstance, { pool }: { pool: Pool }
   for (const [name, run] of Object.entries(actions)) {
     app.post<{ Body: ActionBody }>(
       `/v1/admin/queue/${name}`,
-      { schema: { tags, body: ActionBody, response: { 200: Type.Object({ deliveries: Type.Array(Type.String()) }) } } },
+      { schema: { tags, summary: ACTION_SUMMARY[name]!, body: ActionBody, response: { 200: Type.Object({ deliveries: Type.Array(Type.String()) }) } } },
       async (req, reply) => {
         const b = req.body;
         if ((b.delivery_id === undefined) === (b.domain === undefined)) {

@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { problemJsonSchema } from "@correo/http-problem";
 
 // Admin API documents, snake_case like the rest of the HTTP API.
 const Address = Type.String({ minLength: 3, maxLength: 320, description: "an e-mail address; IDN domains in U- or A-labels" });
@@ -110,3 +111,20 @@ export const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLen
 export type NameParams = Static<typeof NameParams>;
 export const DomainQuery = Type.Object({ domain: Type.Optional(DomainName) }, { additionalProperties: false });
 export type DomainQuery = Static<typeof DomainQuery>;
+
+/** Every admin route: an admin key (the `adminKey` scheme of /openapi.json). */
+export const adminSecurity = [{ adminKey: [] as string[] }];
+
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: problemJsonSchema } } });
+
+/**
+ * The errors every admin route can answer, as problem+json. A route's own responses
+ * come after, so a route can say more about one of them.
+ */
+export const adminProblems = {
+  400: problem("invalid request: `errors[].field` names each field at fault"),
+  401: problem("no admin key, or an unknown or revoked one"),
+  404: problem("no such resource (or route)"),
+  409: problem("conflicts with the current state: a duplicate, or the dead-letter queue busy or the event unroutable"),
+  503: problem("a server Correo depends on (PostgreSQL, RabbitMQ) is unreachable; nothing was changed, try again after Retry-After"),
+};

@@ -10,12 +10,12 @@ export async function transportRoutes(app: FastifyInstance, { pool }: { pool: Po
   const tags = ["admin: transports"];
   app.get(
     "/v1/admin/transports",
-    { schema: { tags, response: { 200: Type.Object({ transports: Type.Array(TransportDoc) }) } } },
+    { schema: { tags, summary: "List transport overrides", response: { 200: Type.Object({ transports: Type.Array(TransportDoc) }) } } },
     async () => ({ transports: (await listTransports(pool)).map(transportDoc) }),
   );
   app.post<{ Body: CreateTransport }>(
     "/v1/admin/transports",
-    { schema: { tags, body: CreateTransport, response: { 201: Type.Object({ transport: TransportDoc }) } } },
+    { schema: { tags, summary: "Add a transport override (a domain's or every remote domain's next hop)", body: CreateTransport, response: { 201: Type.Object({ transport: TransportDoc }) } } },
     async (req, reply) => {
       const b = req.body;
       const r = await directoryCall(reply, "body.domain", () =>
@@ -24,7 +24,7 @@ export async function transportRoutes(app: FastifyInstance, { pool }: { pool: Po
       return r.ok ? reply.code(201).send({ transport: transportDoc(r.value) }) : r.reply;
     },
   );
-  app.delete<{ Params: NameParams }>("/v1/admin/transports/:name", { schema: { tags, params: NameParams } }, async (req, reply) => {
+  app.delete<{ Params: NameParams }>("/v1/admin/transports/:name", { schema: { tags, summary: "Remove a transport override", params: NameParams } }, async (req, reply) => {
     const r = await directoryCall(reply, "params.name", () => removeTransport(pool, req.params.name));
     return r.ok ? reply.code(204).send() : r.reply;
   });

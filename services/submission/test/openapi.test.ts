@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { Broker, DeadLetterQueue } from "@correo/broker";
+import { createPool, type Pool } from "@correo/db";
+import { OPENAPI_VERSION } from "@correo/http-problem";
+import { Outbox, systemClock } from "@correo/spool";
+import { createLogger } from "@correo/telemetry";
+import { buildHttpApi } from "../src/http/app.js";
+
+/**
+ * The OpenAPI document of the submission API and its admin API: every admin operation
+ * has a summary, the admin key as its security, and its 4xx errors as problem+json;
+ * the document's version is the one the mailbox API publishes too. Nothing is
+ * connected: building the document needs no server.
+ */
+const log = createLogger("test", "silent");
+let pool: Pool;
+let app: FastifyInstance;
+let doc: any;
+
+beforeAll(async () => {
+  pool = createPool("postgres://postgres@127.0.0.1:1/correo_openapi");
+  app = buildHttpApi({
+    logger: log,
+    pool,
+    outbox: new Outbox(pool, new Broker({ url: "amqp://127.0.0.1:1", prefix: "t_openapi", logger: log }), log),
+    clock: systemClock,
+    hostname: "mx.correo.test",
+    maxMessageSize: 1024,
+    maxRecipients: 1,
+    redriveAfterMs: 1000,
+    deadLetters: new DeadLetterQueue({ url: "amqp://127.0.0.1:1", prefix: "t_openapi" }),
+  });
+  doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
+});
+afterAll(async () => {
+  await app.close();
+  await pool.end();
+});
+
+const adminOperations = () =>
+  Object.entries(doc.paths as Record<string, Record<string, any>>)
+    .filter(([path]) => path.startsWith("/v1/admin/"))
+    .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })));
+
+describe("OpenAPI: the admin API", () => {
+  it("publishes OpenAPI 3.1.0, the mailbox API's version", () => {
+    expect(OPENAPI_VERSION).toBe("3.1.0");
+    expect(doc.openapi).toBe(OPENAPI_VERSION);
+  });
+
+  it("documents every admin operation, the dead letters among them", () => {
+    const names = adminOperations().map((o) => o.name);
+    expect(names.length).toBeGreaterThanOrEqual(30);
+    for (const n of ["GET /v1/admin/dead-letters", "GET /v1/admin/dead-letters/{id}", "POST /v1/admin/dead-letters/{id}/requeue", "DELETE /v1/admin/dead-letters/{id}"]) {
+      expect(names).toContain(n);
+    }
+  });
+
+  it("gives every admin operation a summary, the admin key as security, and 400/401/404 problem+json responses", () => {
+    expect(doc.components.securitySchemes.adminKey).toMatchObject({ type: "http", scheme: "bearer" });
+    for (const { name, op } of adminOperations()) {
+      expect(op.summary, name).toEqual(expect.any(String));
+      expect(op.security, name).toEqual([{ adminKey: [] }]);
+      for (const status of ["400", "401", "404"]) {
+        const schema = op.responses?.[status]?.content?.["application/problem+json"]?.schema;
+        expect(schema, `${name} ${status}`).toMatchObject({ properties: { title: { type: "string" }, status: { type: "integer" } } });
+      }
+    }
+  });
+
+  it("answers its errors with the documented problem+json, fields intact", async () => {
+    const r = await app.inject({ method: "GET", url: "/v1/admin/dead-letters?limit=0", headers: { authorization: `Bearer correoadmin_${"0123456789abcdef"}_${"A".repeat(43)}` } });
+    expect(r.statusCode).toBe(503); // the admin key cannot be checked: PostgreSQL is unreachable
+    expect(r.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(r.json()).toMatchObject({ type: "about:blank", title: "Service Unavailable", status: 503, detail: expect.any(String) });
+    const anon = await app.inject({ method: "GET", url: "/v1/admin/domains" });
+    expect(anon.statusCode).toBe(401);
+    expect(anon.json()).toMatchObject({ title: "Unauthorized", status: 401, detail: expect.any(String) });
+  });
+});
