@@ -286,6 +286,8 @@ function checkManifests(label: string, render: () => KubeObject[], opts: { image
         if (opts.images === "base") expect(image, d.metadata.name).toBe(`correo/${d.metadata.name}`);
         else expect(image, d.metadata.name).toMatch(new RegExp(`/correo/${d.metadata.name}:[\\w.-]+$`));
         expect(selects(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${d.metadata.name} selects its own pods`).toBe(true);
+        // The autoscaler owns the count; `replicas` would reset it at every apply.
+        expect(d.spec.replicas, `${d.metadata.name} leaves replicas to its autoscaler`).toBeUndefined();
         expect(pod.securityContext?.runAsNonRoot, d.metadata.name).toBe(true);
         expect(pod.containers[0]!.securityContext?.allowPrivilegeEscalation, d.metadata.name).toBe(false);
         for (const mount of pod.containers[0]!.volumeMounts ?? []) {
