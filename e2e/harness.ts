@@ -8,6 +8,7 @@ import {
   repoRoot,
   spawnProcess,
   spawnService,
+  waitForHttp,
   type IsolatedInfra,
   type IsolationOptions,
   type RunningProcess,
@@ -258,4 +259,70 @@ export async function pop3(correo: Correo, user: string, password: string, actio
   if (arg !== undefined) args.push(String(arg));
   const { stdout } = await run("python3", args, { timeout: 30_000 });
   return JSON.parse(stdout);
+}
+
+/** One copy of every service: its own listener ports and ops ports, the others' database, prefix and Redis. */
+export interface CorreoCopy {
+  env: Record<string, string>;
+  ports: Correo["ports"];
+  process(name: ServiceName): RunningProcess;
+}
+
+export interface CorreoCopies {
+  infra: IsolatedInfra;
+  copies: CorreoCopy[];
+  stop(): Promise<void>;
+}
+
+/**
+ * `count` copies of each of the five services at once, as an operator scales Correo out:
+ * one database, one broker prefix and one Redis prefix for all of them (the state they
+ * share), and per copy its own listener ports and ops port (what must differ on one host).
+ */
+export async function startCorreoCopies(suite: string, count: number, options: Omit<SupervisedOptions, "urls" | "tablespace"> = {}): Promise<CorreoCopies> {
+  const infra = await isolatedInfra(suite);
+  const copies: CorreoCopy[] = [];
+  const procs: RunningProcess[] = [];
+  const killOnExit = () => procs.forEach((p) => p.child.kill("SIGKILL"));
+  process.once("exit", killOnExit);
+  const stopAll = async () => {
+    process.off("exit", killOnExit);
+    await Promise.all(procs.map((p) => p.stop(10_000)));
+  };
+  await readyOrCleanUp(
+    infra,
+    async () => {
+      const base = await correoEnvironment(infra, options.env);
+      const prepare = spawnProcess("migrate", [join(repoRoot, "scripts", "dist", "migrate.js")], base.env);
+      if ((await prepare.exited) !== 0) throw new Error(`migrate failed:\n${prepare.output().slice(-4000)}`);
+      await options.prepare?.(infra);
+      for (let i = 0; i < count; i++) {
+        const { env, ports } = i === 0 ? base : await correoEnvironment(infra, options.env);
+        const mine = new Map<ServiceName, RunningProcess>();
+        for (const name of services) {
+          const proc = spawnProcess(`${name}#${i + 1}`, [join(repoRoot, "services", name, "dist", "main.js")], { ...env, OPS_PORT: String(ports.ops[name]) });
+          mine.set(name, proc);
+          procs.push(proc);
+        }
+        copies.push({ env, ports, process: (name) => mine.get(name)! });
+      }
+      await Promise.all(
+        copies.flatMap((copy) =>
+          services.map((name) => {
+            const proc = copy.process(name);
+            return waitForHttp(`http://127.0.0.1:${copy.ports.ops[name]}/readyz`, 90_000, proc);
+          }),
+        ),
+      );
+    },
+    stopAll,
+  );
+  return {
+    infra,
+    copies,
+    async stop() {
+      await stopAll();
+      await infra.cleanup();
+    },
+  };
 }

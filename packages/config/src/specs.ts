@@ -135,7 +135,7 @@ export const serviceSpecs = {
       "how long an attempt holds its deliveries and connection slot unless its copy renews them (every few seconds while it runs): a copy that dies mid-attempt has them retried within this",
       "30s",
     ),
-    destinationConcurrency: positiveInt("RELAY_DESTINATION_CONCURRENCY", "SMTP connections at once per destination domain, over all copies", 10),
+    destinationConcurrency: positiveInt("RELAY_DESTINATION_CONCURRENCY", "SMTP transactions at once per destination domain, over all copies (each copy also keeps up to this many connections open per host)", 10),
     parkAfter: positiveInt("RELAY_PARK_AFTER", "attempts in a row with no host answering before a destination is parked", 3),
     connectionIdle: duration("RELAY_CONNECTION_IDLE", "how long an idle SMTP connection is kept for the next message", "10s"),
     dsnInterval: duration("RELAY_DSN_INTERVAL", "how often deliveries owed a DSN are looked for", "2s"),

@@ -52,6 +52,8 @@ beforeAll(async () => {
   await addDomain(infra.pool, "example.test");
   await addAccount(infra.pool, "ana@example.test", PASSWORD);
   await addAccount(infra.pool, "rate@example.test", PASSWORD);
+  await addAccount(infra.pool, "rate-burst@example.test", PASSWORD);
+  await addAccount(infra.pool, "rate-back@example.test", PASSWORD);
   await addAccount(infra.pool, "fail-store@example.test", PASSWORD);
   service = await spawnSubmission(infra, ports, {
     MAX_MESSAGE_SIZE: "200000",
@@ -436,6 +438,29 @@ code, msg = s.docmd("NOOP"); s.quit(); print(code)
     const t = transport(ports.submission, false, "rate@example.test");
     for (let i = 0; i < 3; i++) await t.sendMail({ from: "rate@example.test", to: "x@elsewhere.test", text: `n${i}` });
     await expect(t.sendMail({ from: "rate@example.test", to: "x@elsewhere.test", text: "one too many" })).rejects.toMatchObject({
+      response: expect.stringMatching(/^450 4\.7\.1 /),
+    });
+  });
+
+  it("holds SMTP_MESSAGES_PER_HOUR for sessions of one account submitting at once: the budget is taken at MAIL FROM", async () => {
+    const from = "rate-burst@example.test";
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => transport(ports.submission, false, from).sendMail({ from, to: "x@elsewhere.test", text: `burst ${i}` })),
+    );
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected").map((o) => String(o.reason.response).slice(0, 9));
+    expect(refused).toEqual(["450 4.7.1", "450 4.7.1", "450 4.7.1"]);
+  });
+
+  it("gives a message taken at MAIL FROM back to the budget when its transaction ends without an accept", async () => {
+    const from = "rate-back@example.test";
+    for (let i = 0; i < 3; i++) {
+      await expect(transport(ports.submission, false, from).sendMail({ from, to: "x@elsewhere.test", text: "x".repeat(250_000) })).rejects.toMatchObject({
+        response: expect.stringMatching(/^552 /),
+      });
+    }
+    for (let i = 0; i < 3; i++) await transport(ports.submission, false, from).sendMail({ from, to: "x@elsewhere.test", text: `n${i}` });
+    await expect(transport(ports.submission, false, from).sendMail({ from, to: "x@elsewhere.test", text: "one too many" })).rejects.toMatchObject({
       response: expect.stringMatching(/^450 4\.7\.1 /),
     });
   });

@@ -17,6 +17,22 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return n`;
 
+/**
+ * Takes one message of an hour's budget unless it is spent: returns the count before;
+ * at ARGV[1] (the limit) or above, nothing is taken. KEYS[1] the hour's counter; ARGV[2] its TTL (ms).
+ */
+const TAKE_MESSAGE = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then return n end
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return n`;
+
+/** Gives a taken message back, unless the hour's counter expired meanwhile (no negative count without a TTL). */
+const RETURN_MESSAGE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
+return 0`;
+
 export interface SmtpCountersOptions {
   /** How long a connection lease lives unless its copy renews it; a copy that dies loses its share after this. */
   leaseTtlMs?: number;
@@ -38,6 +54,8 @@ export class SmtpCounters {
   /** This process's id in lease members. */
   readonly copyId = randomUUID();
   private readonly leases = new Map<string, string>(); // member → its key
+  /** Session → the hour counter it took a message from and has not had accepted yet. */
+  private readonly taken = new Map<string, string>();
   private readonly leaseTtlMs: number;
   private readonly renewal: NodeJS.Timeout;
 
@@ -99,12 +117,35 @@ export class SmtpCounters {
     return this.key("sent", accountId, hour);
   }
 
-  async messagesThisHour(accountId: number): Promise<number> {
-    return Number((await this.redis.get(this.hourKey(accountId))) ?? 0);
+  /**
+   * Takes one message of the account's hourly budget for the transaction `sessionId`
+   * starts (at MAIL FROM), atomically over every copy: a check now and a count after the
+   * accept let sessions on several copies all pass the check before any counted. Returns
+   * how many the account had sent or taken this hour before; at `limit` or above, nothing
+   * was taken. A session's earlier message not accepted is given back first.
+   */
+  async takeMessage(sessionId: string, accountId: number, limit: number): Promise<number> {
+    await this.returnMessage(sessionId);
+    const k = this.hourKey(accountId);
+    const before = Number(await this.redis.eval(TAKE_MESSAGE, 1, k, limit, 3_600_000 * 2));
+    if (before < limit) this.taken.set(sessionId, k);
+    return before;
   }
 
-  async recordMessage(accountId: number): Promise<void> {
-    const k = this.hourKey(accountId);
-    await this.redis.multi().incr(k).pexpire(k, 3_600_000 * 2).exec();
+  /** The message taken for `sessionId` was accepted: it stays counted. */
+  messageAccepted(sessionId: string): void {
+    this.taken.delete(sessionId);
+  }
+
+  /**
+   * The transaction of `sessionId` ended without an accepted message (RSET, a refused
+   * DATA, the client left): gives its message back to the budget. A copy that dies keeps
+   * what it took until the hour's counter expires: the budget errs on the strict side.
+   */
+  async returnMessage(sessionId: string): Promise<void> {
+    const k = this.taken.get(sessionId);
+    if (k === undefined) return;
+    this.taken.delete(sessionId);
+    await this.redis.eval(RETURN_MESSAGE, 1, k);
   }
 }

@@ -127,8 +127,13 @@ export class SmtpTransaction {
       if (syntax.verdict !== "accept") return this.finish("mail", syntax, done);
       const user = session.user as SessionUser;
       const owned = address.address !== "" && (await canSendAs(this.deps.pool, user.accountId, address.address));
-      const sentThisHour = await this.deps.counters.messagesThisHour(user.accountId);
-      this.finish("mail", decideSubmissionSender(address.address, { owned, sentThisHour, messagesPerHour: this.deps.limits.messagesPerHour }), done);
+      const { messagesPerHour } = this.deps.limits;
+      const sender = decideSubmissionSender(address.address, { owned, sentThisHour: 0, messagesPerHour });
+      if (sender.verdict !== "accept") return this.finish("mail", sender, done);
+      // The message is taken from the hourly budget now, over all copies, and given back
+      // if the transaction ends without it accepted.
+      const sentThisHour = await this.deps.counters.takeMessage(session.id, user.accountId, messagesPerHour);
+      this.finish("mail", decideSubmissionSender(address.address, { owned, sentThisHour, messagesPerHour }), done);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, "MAIL FROM could not be checked");
       this.refuse("mail", replies.temporaryLookupFailure(), done);
@@ -231,14 +236,14 @@ export class SmtpTransaction {
       throw replies.notStored();
     }
     accepted().add(1, { way: this.way });
-    if (user && this.kind !== "mx") {
-      await this.deps.counters.recordMessage(user.accountId).catch((err: Error) => this.deps.log.warn({ err: err.message }, "message rate counter not updated"));
-    }
+    if (user && this.kind !== "mx") this.deps.counters.messageAccepted(session.id);
     this.deps.log.info({ session: session.id, messageId: id, recipients: recipients.length, size: raw.length, listener: this.kind }, "message accepted");
     return id;
   }
 
   forget(session: SMTPServerSession): void {
     this.sessionAuthFailures.delete(session.id);
+    // A message taken at MAIL and never accepted goes back to the account's hourly budget.
+    this.deps.counters.returnMessage(session.id).catch((err: Error) => this.deps.log.warn({ err: err.message }, "message rate budget not given back"));
   }
 }
