@@ -44,14 +44,14 @@ const row = async (id: string) =>
   (await infra.pool.query<{ next_attempt_at: Date; held_at: Date | null; state: string }>("SELECT next_attempt_at, held_at, state FROM deliveries WHERE id = $1", [id])).rows[0]!;
 
 describe("correo queue with Redis unreachable", () => {
-  it("lists and shows the queue from PostgreSQL, warning that no retry is attempted until Redis is back", async () => {
+  it("lists and shows the queue from PostgreSQL, warns that no retry is attempted until Redis is back, and exits 69", async () => {
     const id = await deferred("a@list.test");
     const list = await runCli(["queue", "list", "--domain", "list.test", "--json"], redisDown);
-    expect(list.code).toBe(0);
+    expect(list.code).toBe(69);
     expect(list.json().queue.map((d: any) => d.id)).toEqual([id]);
     expect(list.stderr).toMatch(/warning: Redis is unreachable at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): relay-queue takes due retries from its schedule there, so none is attempted until it is back/);
     const human = await runCli(["queue", "show", id], redisDown);
-    expect(human).toMatchObject({ code: 0, stdout: expect.stringContaining(`delivery    ${id}`), stderr: expect.stringContaining("Redis is unreachable") });
+    expect(human).toMatchObject({ code: 69, stdout: expect.stringContaining(`delivery    ${id}`), stderr: expect.stringContaining("Redis is unreachable") });
   });
 
   it.each(["retry", "release"])("queue %s exits 69 and changes nothing", async (verb) => {
@@ -67,14 +67,14 @@ describe("correo queue with Redis unreachable", () => {
     expect(json.json().error).toMatchObject({ code: "unavailable", message: expect.stringMatching(/Redis is unreachable/) });
   });
 
-  it("holds and deletes in PostgreSQL, which relay-queue reads before every attempt", async () => {
+  it("holds and deletes in PostgreSQL, which relay-queue reads before every attempt, and exits 69 for the unreachable schedule", async () => {
     const id = await deferred("a@hold.test");
     const held = await runCli(["queue", "hold", id, "--json"], redisDown);
-    expect(held).toMatchObject({ code: 0, stderr: expect.stringContaining("the change is in PostgreSQL") });
+    expect(held).toMatchObject({ code: 69, stderr: expect.stringContaining("the change is in PostgreSQL") });
     expect(held.json()).toEqual({ deliveries: [id] });
     expect((await row(id)).held_at).not.toBeNull();
     const deleted = await runCli(["queue", "delete", id, "--json"], redisDown);
-    expect(deleted.code).toBe(0);
+    expect(deleted.code).toBe(69);
     expect((await row(id)).state).toBe("bounced");
   });
 });

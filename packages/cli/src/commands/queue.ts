@@ -22,12 +22,14 @@ import { flag, UsageError, type Command, type CommandContext, type FlagSpec } fr
  * `correo queue …`: the relay's queue (remote deliveries not yet final), after Postfix's
  * mailq / postqueue -f / postsuper -h -H -d. PostgreSQL holds the queue; the Redis
  * schedule is only where relay-queue takes due retries from. So:
- * - list and show read PostgreSQL alone, and say so when Redis is unreachable (then no
- *   retry is attempted until it is back, whatever "next" says);
+ * Redis unreachable is an error (exit 69) for every verb, after it has done what
+ * PostgreSQL alone can:
+ * - list and show print what PostgreSQL holds and warn that no retry is attempted
+ *   until Redis is back, whatever "next" says;
  * - retry and release need Redis — making a delivery due means putting it in the
- *   schedule — and exit 69 with nothing changed when it is unreachable;
- * - hold and delete are complete in PostgreSQL: relay-queue re-reads each delivery
- *   before an attempt and skips held and deleted ones.
+ *   schedule — and change nothing;
+ * - hold and delete are complete in PostgreSQL (relay-queue re-reads each delivery
+ *   before an attempt and skips held and deleted ones), and say so.
  */
 
 function target(ctx: CommandContext): Target {
@@ -71,15 +73,20 @@ const unscheduled = (err: InfraUnreachableError, kind: keyof typeof WITHOUT_SCHE
   `correo: warning: ${err.infra} is unreachable at ${redact(err.url)} (${err.reason}): ` +
   `relay-queue takes due retries from its schedule there, so none is attempted until it is back; ${WITHOUT_SCHEDULE[kind]}.\n`;
 
-async function pgOnly<T>(kind: keyof typeof WITHOUT_SCHEDULE, fn: (schedule: RetrySchedule | undefined) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the schedule when Redis answers, else without it: PostgreSQL alone
+ * serves the verb, the warning says what that means, and the command exits 69 (an
+ * unreachable dependency is an error, here as everywhere in the CLI) after printing.
+ */
+async function pgOnly<T>(kind: keyof typeof WITHOUT_SCHEDULE, fn: (schedule: RetrySchedule | undefined) => Promise<T>): Promise<{ result: T; exitCode: number }> {
   const s = await openSchedule();
   if (s instanceof InfraUnreachableError) {
     const result = await fn(undefined);
     process.stderr.write(unscheduled(s, kind));
-    return result;
+    return { result, exitCode: 69 };
   }
   try {
-    return await fn(s.schedule);
+    return { result: await fn(s.schedule), exitCode: 0 };
   } finally {
     s.close();
   }
@@ -103,6 +110,7 @@ function action(
     async run(ctx) {
       const t = target(ctx);
       let ids: string[];
+      let exitCode = 0;
       if (needsSchedule) {
         const s = await openSchedule();
         if (s instanceof InfraUnreachableError) {
@@ -114,11 +122,12 @@ function action(
           s.close();
         }
       } else {
-        ids = await pgOnly("change", (s) => run(ctx, t, s));
+        ({ result: ids, exitCode } = await pgOnly("change", (s) => run(ctx, t, s)));
       }
       const done = { retry: "due now", hold: "held", release: "released", delete: "deleted" }[verb];
       // The same document as POST /v1/admin/queue/{verb}.
       ctx.out.result({ deliveries: ids }, () => `${ids.length} deliver${ids.length === 1 ? "y" : "ies"} ${done}\n`);
+      return exitCode;
     },
   };
 }
@@ -146,13 +155,14 @@ export const queueCommands: Record<string, Command> = {
         if (ms === undefined) throw new UsageError(`--older-than must be a duration like 90s, 15m, 2h or 5d, got '${older}'`);
         filter.olderThanMs = ms;
       }
-      const queue = await pgOnly("read", () => listQueue(ctx.pool, filter, new Date()));
+      const { result: queue, exitCode } = await pgOnly("read", () => listQueue(ctx.pool, filter, new Date()));
       ctx.out.result({ queue: queue.map(queuedDoc) }, () =>
         table(
           queue.map((d) => ({ ...d, age: age(d.createdAt), next: d.held ? "held" : d.nextAttemptAt })),
           ["id", "recipient", "envelopeFrom", "age", "attempts", "next", "lastResponse"],
         ),
       );
+      return exitCode;
     },
   },
   show: {
@@ -162,7 +172,7 @@ export const queueCommands: Record<string, Command> = {
     async run(ctx) {
       const id = ctx.args[0];
       if (!id) throw new UsageError("missing <delivery-id>");
-      const delivery = await pgOnly("read", () => showDelivery(ctx.pool, id));
+      const { result: delivery, exitCode } = await pgOnly("read", () => showDelivery(ctx.pool, id));
       if (!delivery) throw new DirectoryError("not_found", `no delivery ${id}`);
       ctx.out.result({ delivery: deliveryDetailDoc(delivery) }, () =>
         [
@@ -175,6 +185,7 @@ export const queueCommands: Record<string, Command> = {
           table(delivery.events, ["at", "event", "detail"]),
         ].join("\n"),
       );
+      return exitCode;
     },
   },
   retry: action("retry", "try deferred deliveries now (one, or every one of a domain); needs Redis", true, (ctx, t, s) => retryNow(ctx.pool, t, new Date(), s)),
