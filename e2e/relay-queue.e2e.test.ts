@@ -147,6 +147,10 @@ describe("relay queue, end to end", () => {
       });
     const heldList = (await (await api("GET", "/v1/admin/queue?domain=held.test&held=only")).json()) as any;
     expect(heldList.queue).toHaveLength(2);
+    // limit is query text: it must be read as a number, and out of range is a 400.
+    const one = (await (await api("GET", "/v1/admin/queue?domain=held.test&held=only&limit=1")).json()) as any;
+    expect(one.queue).toHaveLength(1);
+    expect((await api("GET", "/v1/admin/queue?limit=0")).status).toBe(400);
     const bad = await api("GET", "/v1/admin/queue?older_than=soon");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).errors[0].field).toBe("querystring.older_than");

@@ -34,7 +34,8 @@ const ListQuery = Type.Object(
     older_than: Type.Optional(Type.String({ description: "only deliveries accepted at least this long ago: 90s, 15m, 2h, 5d" })),
     reason: Type.Optional(Type.String({ description: "substring of the last reply, e.g. 4.4.1 or greylist" })),
     held: Type.Optional(Type.Union([Type.Literal("no"), Type.Literal("only"), Type.Literal("any")], { default: "no" })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+    // Query text is not coerced to numbers by this API: a pattern, as /v1/messages does.
+    limit: Type.Optional(Type.String({ pattern: "^([1-9][0-9]{0,3}|10000)$", description: "at most this many deliveries, 1-10000" })),
   },
   { additionalProperties: false },
 );
@@ -77,7 +78,7 @@ export async function queueRoutes(app: FastifyInstance, { pool }: { pool: Pool }
           ...(olderThanMs !== undefined ? { olderThanMs } : {}),
           ...(q.reason ? { reason: q.reason } : {}),
           held: q.held ?? "no",
-          ...(q.limit ? { limit: q.limit } : {}),
+          ...(q.limit ? { limit: Number(q.limit) } : {}),
         },
         new Date(),
       );
