@@ -73,21 +73,20 @@ describe("SMTP connection leases", () => {
     await first.kill(); // SIGKILL: no session closes cleanly, nothing is given back
     for (const s of held) s.destroy();
     await startCopy();
-    // The dead copy's leases lapse: the address is served again.
-    const back = await eventually(async () => {
-      const g = await greet();
-      if (g.reply.startsWith("220 ")) return g;
-      g.socket.destroy();
-      return undefined;
-    }, 30_000, "a connection accepted after the copy that held them died");
+    // The dead copy's leases lapse, each within the lease TTL of its last renewal (on a
+    // loaded machine not all in the same instant): the address is served again, up to
+    // its whole limit.
+    const accepted = () =>
+      eventually(async () => {
+        const g = await greet();
+        if (g.reply.startsWith("220 ")) return g;
+        g.socket.destroy();
+        return undefined;
+      }, 30_000, "a connection accepted after the copy that held them died");
+    const live: Socket[] = [];
+    for (let i = 0; i < LIMIT; i++) live.push((await accepted()).socket);
 
     // And the limit still holds for live connections, renewed past the lease TTL.
-    const live = [back.socket];
-    for (let i = 1; i < LIMIT; i++) {
-      const { socket, reply } = await greet();
-      expect(reply).toMatch(/^220 /);
-      live.push(socket);
-    }
     await new Promise((r) => setTimeout(r, 4000)); // longer than SMTP_CONNECTION_LEASE: only renewal keeps them
     const refused = await greet();
     expect(refused.reply).toMatch(/^421 4\.7\.0 Too many connections/);
