@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
   let config;
   try {
     config = loadConfig({ databaseUrl: infraSpec.databaseUrl });
-    await probePostgres(config.databaseUrl);
+    if (cmd.database !== false) await probePostgres(config.databaseUrl);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof InfraUnreachableError) {
       fail(err instanceof ConfigError ? "config" : "unavailable", err.message);
@@ -80,10 +80,11 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  await ensureDatabase(config.databaseUrl);
+  if (cmd.database !== false) await ensureDatabase(config.databaseUrl);
+  // A pg pool connects on its first query: for a verb without a database, never.
   const pool = createPool(config.databaseUrl, 2);
   try {
-    await migrate(pool);
+    if (cmd.database !== false) await migrate(pool);
     return (await cmd.run({ pool, out, args, flags })) ?? 0;
   } catch (err) {
     if (err instanceof InfraUnreachableError) {

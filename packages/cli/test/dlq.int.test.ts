@@ -121,4 +121,10 @@ describe("correo dlq", () => {
     expect(down.stderr).toMatch(/RabbitMQ is unreachable/);
     expect((await correo(["dlq", "list", "--limit", "many"])).code).toBe(2);
   });
+
+  it("needs no PostgreSQL: with it unreachable, dlq list still answers from RabbitMQ", async () => {
+    const r = await correo(["dlq", "list", "--json"], { DATABASE_URL: "postgres://postgres@127.0.0.1:1/correo" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ offset: 0, limit: 50, dead_letters: expect.any(Array) });
+  });
 });

@@ -49,6 +49,7 @@ const notFound = (v: string) => new DirectoryError("not_found", `no dead letter 
 export const dlqCommands: Record<string, Command> = {
   list: {
     usage: "dlq list [--limit <50>] [--offset <0>]",
+    database: false,
     summary: "list dead-lettered events, oldest first",
     flags: {
       limit: { type: "string", value: "<n>", help: "how many to list, 1 to 1000 (default 50)" },
@@ -68,6 +69,7 @@ export const dlqCommands: Record<string, Command> = {
   },
   show: {
     usage: "dlq show <id>",
+    database: false,
     flags: {},
     summary: "one dead letter with its full event body and headers",
     async run(ctx) {
@@ -91,6 +93,7 @@ export const dlqCommands: Record<string, Command> = {
   },
   requeue: {
     usage: "dlq requeue <id>",
+    database: false,
     flags: {},
     summary: "publish a dead letter again to its original routing key, then remove it",
     async run(ctx) {
@@ -102,6 +105,7 @@ export const dlqCommands: Record<string, Command> = {
   },
   drop: {
     usage: "dlq drop <id>",
+    database: false,
     flags: {},
     summary: "remove a dead letter for good",
     async run(ctx) {

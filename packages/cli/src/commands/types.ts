@@ -25,6 +25,11 @@ export interface Command {
    * (exit 2) with the nearest declared one as a suggestion.
    */
   flags: Record<string, FlagSpec>;
+  /**
+   * false: the verb needs no PostgreSQL (dlq talks to RabbitMQ alone), so the CLI
+   * neither probes nor migrates it first and `ctx.pool` is never connected.
+   */
+  database?: false;
   /** Resolves to the exit code when it is not 0 (doctor: 1 when something is to change). */
   run(ctx: CommandContext): Promise<void | number>;
 }
