@@ -4,23 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { context, createLogger, startTelemetry, trace, tracer } from "@correo/telemetry";
 import { eventually, forceCloseConnections, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import type { MessageSubmitted } from "@correo/contracts";
+import { submitted } from "./events.js";
 import { Broker } from "../src/index.js";
 
 const log = createLogger("test", "silent");
 let infra: IsolatedInfra;
 const brokers: Broker[] = [];
-
-function submitted(recipient = "bob@example.test"): MessageSubmitted {
-  return {
-    type: "message.submitted",
-    version: 1,
-    messageId: randomUUID(),
-    blobId: "b".repeat(64),
-    envelopeFrom: "alice@example.test",
-    deliveries: [{ deliveryId: randomUUID(), recipient }],
-    submittedAt: new Date().toISOString(),
-  };
-}
 
 // Small, so that the poison test needs only three attempts; every broker of a prefix must agree on it.
 const deliveryLimit = 3;

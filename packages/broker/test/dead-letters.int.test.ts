@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@correo/telemetry";
 import { eventually, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import type { MessageSubmitted } from "@correo/contracts";
+import { submitted } from "./events.js";
 import { Broker, DeadLetterQueue, DeadLetterQueueBusyError, DeadLetterUnroutableError } from "../src/index.js";
 
 const log = createLogger("test", "silent");
@@ -13,18 +13,6 @@ let dlq: DeadLetterQueue;
 /** While true, the routing consumer fails every event: they reach the delivery limit and are dead-lettered. */
 let failing = true;
 const consumed: MessageSubmitted[] = [];
-
-function submitted(): MessageSubmitted {
-  return {
-    type: "message.submitted",
-    version: 1,
-    messageId: randomUUID(),
-    blobId: "b".repeat(64),
-    envelopeFrom: "alice@example.test",
-    deliveries: [{ deliveryId: randomUUID(), recipient: "bob@example.test" }],
-    submittedAt: new Date().toISOString(),
-  };
-}
 
 /** Dead letters ready in the queue. */
 async function deadLetterCount(): Promise<number> {

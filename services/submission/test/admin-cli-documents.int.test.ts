@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { Broker, DeadLetterQueue } from "@correo/broker";
-import { Outbox, systemClock } from "@correo/spool";
+import { Broker } from "@correo/broker";
 import { createLogger } from "@correo/telemetry";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { buildHttpApi } from "../src/http/app.js";
+import { testHttpApi } from "./test-api.js";
 import { runCli } from "../../../packages/cli/test/run-cli.js";
 
 /**
@@ -40,17 +39,7 @@ beforeAll(async () => {
   infra = await isolatedInfra("cli-json");
   const log = createLogger("test", "silent");
   const broker = new Broker({ url: infra.amqpUrl, prefix: infra.prefix, logger: log });
-  app = buildHttpApi({
-    logger: log,
-    pool: infra.pool,
-    outbox: new Outbox(infra.pool, broker, log),
-    clock: systemClock,
-    hostname: "mx.correo.test",
-    maxMessageSize: 1024 * 1024,
-    maxRecipients: 100,
-    deadLetters: new DeadLetterQueue({ url: infra.amqpUrl, prefix: infra.prefix }),
-    redriveAfterMs: 120_000,
-  });
+  app = testHttpApi({ logger: log, pool: infra.pool, broker, amqpUrl: infra.amqpUrl, prefix: infra.prefix });
   await app.ready();
   adminKey = (await doc("adminkey", "create", "--description", "cli-json")).admin_key.token;
 });

@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { Broker, DeadLetterQueue } from "@correo/broker";
+import { Broker } from "@correo/broker";
 import type { MessageSubmitted } from "@correo/contracts";
 import { createAdminKey } from "@correo/directory";
-import { Outbox, systemClock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import { eventually, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { buildHttpApi } from "../src/http/app.js";
+import { testHttpApi } from "./test-api.js";
 
 /**
  * The admin API's dead-letter routes against the real RabbitMQ: an event refused as
@@ -42,17 +41,7 @@ beforeAll(async () => {
     if (failing) throw new Error("failing on purpose");
     consumed.push(event);
   });
-  app = buildHttpApi({
-    logger: log,
-    pool: infra.pool,
-    outbox: new Outbox(infra.pool, broker, log),
-    clock: systemClock,
-    hostname: "mx.correo.test",
-    maxMessageSize: 1024 * 1024,
-    maxRecipients: 100,
-    redriveAfterMs: 120_000,
-    deadLetters: new DeadLetterQueue({ url: infra.amqpUrl, prefix: infra.prefix }),
-  });
+  app = testHttpApi({ logger: log, pool: infra.pool, broker, amqpUrl: infra.amqpUrl, prefix: infra.prefix });
   await app.ready();
   auth = { authorization: `Bearer ${(await createAdminKey(infra.pool, "dead-letters test")).token}` };
 });
@@ -135,17 +124,7 @@ describe("admin API: dead letters", () => {
   });
 
   it("answers 503 with Retry-After when RabbitMQ is unreachable", async () => {
-    const down = buildHttpApi({
-      logger: log,
-      pool: infra.pool,
-      outbox: new Outbox(infra.pool, broker, log),
-      clock: systemClock,
-      hostname: "mx.correo.test",
-      maxMessageSize: 1024,
-      maxRecipients: 1,
-      redriveAfterMs: 1000,
-      deadLetters: new DeadLetterQueue({ url: "amqp://guest:guest@127.0.0.1:1", prefix: infra.prefix }),
-    });
+    const down = testHttpApi({ logger: log, pool: infra.pool, broker, amqpUrl: "amqp://guest:guest@127.0.0.1:1", prefix: infra.prefix });
     await down.ready();
     const r = await down.inject({ method: "GET", url: "/v1/admin/dead-letters", headers: auth });
     await down.close();

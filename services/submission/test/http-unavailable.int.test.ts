@@ -1,11 +1,10 @@
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Broker, DeadLetterQueue } from "@correo/broker";
+import { Broker } from "@correo/broker";
 import { createPool, type Pool } from "@correo/db";
-import { Outbox, systemClock } from "@correo/spool";
 import { createLogger } from "@correo/telemetry";
 import type { FastifyInstance } from "fastify";
-import { buildHttpApi } from "../src/http/app.js";
+import { testHttpApi } from "./test-api.js";
 
 /**
  * README: with PostgreSQL unreachable, the HTTP API answers 503 with Retry-After
@@ -25,17 +24,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => probe.close(() => r()));
   pool = createPool(`postgres://postgres@127.0.0.1:${closedPort}/correo_unreachable`);
   const broker = new Broker({ url: "amqp://guest:guest@127.0.0.1:1", prefix: "t_unreachable", logger: log });
-  app = buildHttpApi({
-    logger: log,
-    pool,
-    outbox: new Outbox(pool, broker, log),
-    clock: systemClock,
-    hostname: "mx.correo.test",
-    maxMessageSize: 1024 * 1024,
-    maxRecipients: 100,
-    redriveAfterMs: 120_000,
-    deadLetters: new DeadLetterQueue({ url: "amqp://guest:guest@127.0.0.1:1", prefix: "t_unreachable" }),
-  });
+  app = testHttpApi({ logger: log, pool, broker, amqpUrl: "amqp://guest:guest@127.0.0.1:1", prefix: "t_unreachable" });
   await app.ready();
 });
 
