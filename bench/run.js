@@ -470,6 +470,7 @@ async function main() {
       const ms = performance.now() - t0;
       const cpu = correo.meter.delta(c0, correo.meter.sample());
       row(`HTTP POST /v1/messages, ${SESSIONS} clients (keep-alive): accepted${h.failed ? ` (${h.failed} failed)` : ""}`, "msg/s", rate(HTTP_N - h.failed, ms), undefined, true, per1000(cpu.total, HTTP_N));
+      cpuNotes.push(`HTTP POST, Correo CPU s by group: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
       row("HTTP POST /v1/messages: p50 / p99", "ms", pct(h.lat, 50), undefined, false);
       rows[rows.length - 1].unit = `ms (p99 ${fmt(pct(h.lat, 99), 1)} ms)`;
     }
