@@ -12,7 +12,8 @@ import { topology as makeTopology, type Topology } from "./topology.js";
  * AMQP has no random access into a queue. Each operation takes the queue's lock (an
  * exclusive queue `<prefix>.dead-letter.lock`, which RabbitMQ releases by itself when
  * the holder's connection dies), then `basic.get`s dead letters without acking them
- * until it has what it needs, and hands back every one it did not act on. Nothing is
+ * until it has what it needs, and hands back every one it did not act on (a quorum
+ * queue puts them behind any event dead-lettered meanwhile). Nothing is
  * acked before its effect is confirmed: a requeue publishes with publisher confirms
  * (mandatory, so an unroutable event is refused, not lost) and only then acks the dead
  * letter. A crash in between leaves the event both republished and still dead-lettered
