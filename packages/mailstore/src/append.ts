@@ -117,7 +117,7 @@ WITH target AS (
      SET state = 'delivered', next_attempt_at = NULL, last_response = 'stored in ' || $2 || ' as UID ' || msg.uid,
          attempts = d.attempts + 1, updated_at = $7
     FROM msg
-   WHERE $11::uuid IS NOT NULL AND d.id = $11::uuid AND d.state NOT IN ('delivered', 'bounced', 'expired')
+   WHERE $11::uuid IS NOT NULL AND d.id = $11::uuid AND d.state NOT IN ('delivered', 'bounced', 'expired', 'suppressed')
   RETURNING d.id, d.last_response
 ), timeline AS (
   INSERT INTO delivery_events (delivery_id, at, event, detail) SELECT id, $7, 'delivered', last_response FROM delivered

@@ -47,7 +47,7 @@ export async function transitionAndAnnounce(db: Queryable, outbox: Outbox, chang
           SET state = c.state, route = coalesce(c.route, d.route), next_attempt_at = c.next_attempt_at,
               last_response = coalesce(c.response, d.last_response), attempts = d.attempts + c.attempt, updated_at = c.at
          FROM change c
-        WHERE d.id = c.id AND d.state NOT IN ('delivered', 'bounced', 'expired') AND (c.expected IS NULL OR d.state = c.expected)
+        WHERE d.id = c.id AND d.state NOT IN ('delivered', 'bounced', 'expired', 'suppressed') AND (c.expected IS NULL OR d.state = c.expected)
        RETURNING d.id, c.event, c.response, c.at
      ), timeline AS (
        INSERT INTO delivery_events (delivery_id, at, event, detail) SELECT id, at, event, response FROM moved

@@ -1,10 +1,11 @@
 import type { Queryable } from "@correo/db";
 
-export type DeliveryState = "queued" | "routed" | "deferred" | "delivered" | "bounced" | "expired";
+export type DeliveryState = "queued" | "routed" | "deferred" | "delivered" | "bounced" | "expired" | "suppressed";
 export type DeliveryRoute = "local" | "remote";
-export type DeliveryEvent = "accepted" | "routed" | "deferred" | "delivered" | "bounced" | "expired";
+export type DeliveryEvent = "accepted" | "routed" | "deferred" | "delivered" | "bounced" | "expired" | "suppressed" | "complained";
 
-export const FINAL_STATES: readonly DeliveryState[] = ["delivered", "bounced", "expired"];
+/** Suppressed (issue 15): the recipient is on the sending domain's suppression list; never attempted, no DSN. */
+export const FINAL_STATES: readonly DeliveryState[] = ["delivered", "bounced", "expired", "suppressed"];
 
 export interface Delivery {
   id: string;
@@ -70,7 +71,7 @@ export async function transition(db: Queryable, deliveryId: string, t: Transitio
        UPDATE deliveries
           SET state = $2, route = coalesce($3, route), next_attempt_at = $4,
               last_response = coalesce($5, last_response), attempts = attempts + $6, updated_at = $7
-        WHERE id = $1 AND state NOT IN ('delivered', 'bounced', 'expired')
+        WHERE id = $1 AND state NOT IN ('delivered', 'bounced', 'expired', 'suppressed')
        RETURNING id
      )
      INSERT INTO delivery_events (delivery_id, at, event, detail) SELECT id, $7, $8, $5 FROM moved`,
@@ -107,7 +108,7 @@ export async function recordOutcomes(db: Queryable, outcomes: Outcome[], at: Dat
           SET state = o.state, next_attempt_at = o.next_attempt_at, last_response = o.response,
               attempts = d.attempts + 1, updated_at = $5, remote_mta = coalesce($6, d.remote_mta), leased_until = NULL
          FROM outcome o
-        WHERE d.id = o.id AND d.state NOT IN ('delivered', 'bounced', 'expired')
+        WHERE d.id = o.id AND d.state NOT IN ('delivered', 'bounced', 'expired', 'suppressed')
        RETURNING d.id, o.state, o.response
      )
      INSERT INTO delivery_events (delivery_id, at, event, detail)
@@ -145,7 +146,7 @@ export async function overdueDeliveries(
 export async function postpone(db: Queryable, ids: string[], until: Date): Promise<void> {
   await db.query(
     `UPDATE deliveries SET next_attempt_at = $2
-      WHERE id = ANY($1::uuid[]) AND state NOT IN ('delivered', 'bounced', 'expired')`,
+      WHERE id = ANY($1::uuid[]) AND state NOT IN ('delivered', 'bounced', 'expired', 'suppressed')`,
     [ids, until],
   );
 }

@@ -92,7 +92,7 @@ export const AcceptedResponse = Type.Object({
 
 const DeliveryEvent = Type.Object({
   at: Type.String(),
-  event: Type.String({ description: "accepted, routed, deferred, delivered, bounced or expired" }),
+  event: Type.String({ description: "accepted, routed, deferred, delivered, bounced, expired, suppressed or complained" }),
   detail: Type.Union([Type.String(), Type.Null()], { description: "the remote reply, the mailbox, or the reason" }),
 });
 
@@ -131,7 +131,7 @@ export const MessageListResponse = Type.Object({
 });
 
 export const DeliveryStateName = Type.Union(
-  ["queued", "routed", "deferred", "delivered", "bounced", "expired"].map((s) => Type.Literal(s)),
+  ["queued", "routed", "deferred", "delivered", "bounced", "expired", "suppressed"].map((s) => Type.Literal(s)),
 );
 
 export const ListMessagesQuery = Type.Object(
