@@ -36,6 +36,8 @@ export interface PrivateRspamd {
   /** Base URL of its normal worker (what RSPAMD_URL names). */
   url: string;
   port: number;
+  /** Its main process (the workers are its children), for CPU figures. */
+  pid: number;
   /** rspamd's log so far, for failure messages. */
   log(): string;
   stop(): Promise<void>;
@@ -175,5 +177,5 @@ export async function startRspamd(options: { port?: number; timeoutMs?: number }
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, port, log, stop };
+  return { url, port, pid: child.pid!, log, stop };
 }
