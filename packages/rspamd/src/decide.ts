@@ -69,6 +69,7 @@ function milterEdits(answer: RspamdAnswer): { add: HeaderField[]; remove: string
   const add = answer.addHeaders
     .filter((h) => FIELD_NAME.test(h.name) && !ours.has(h.name.toLowerCase()))
     .map((h) => ({ name: h.name, value: oneLine(h.value) }));
+  // rspamd's remove_headers value picks an instance (0 all, 1 the first, -1 the last); all go.
   const remove = answer.removeHeaders.filter((n) => FIELD_NAME.test(n) && !ours.has(n.toLowerCase()));
   return { add, remove };
 }
@@ -90,7 +91,7 @@ export function decideSpam(result: RspamdAnswer | "timeout" | "error", policy: S
   const { score } = answer;
   switch (answer.action) {
     case "reject":
-      return { outcome: "reject", action: "reject", score, why: `spam score ${score2(score)} at or above ${score2(answer.requiredScore)}` };
+      return { outcome: "reject", action: "reject", score, why: `rspamd says reject (score ${score2(score)}, required ${score2(answer.requiredScore)})` };
     case "soft reject":
     case "greylist":
       return { outcome: "defer", action: answer.action, score, why: answer.action === "greylist" ? "greylisted" : "rspamd asked to try again later" };
