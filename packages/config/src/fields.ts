@@ -65,6 +65,23 @@ export function url(variable: string, description: string, protocols: string[], 
   });
 }
 
+/** A URL, or unset (undefined): for an optional peer whose absence switches a feature off. */
+export function optionalUrl(variable: string, description: string, protocols: string[]): Field<string | undefined> {
+  const given = url(variable, description, protocols);
+  return field(variable, description, "", (raw) => (raw === "" ? { ok: true, value: undefined } : given.parse(raw)));
+}
+
+const FLAG_VALUES: Record<string, boolean> = { true: true, yes: true, on: true, "1": true, false: false, no: false, off: false, "0": false };
+
+/** A yes/no switch: true, yes, on, 1 or false, no, off, 0. */
+export function flag(variable: string, description: string, fallback: boolean): Field<boolean> {
+  return field(variable, description, String(fallback), (raw) => {
+    const value = FLAG_VALUES[raw.trim().toLowerCase()];
+    if (value === undefined) return { ok: false, problem: `must be true or false (also yes/no, on/off, 1/0), got '${raw}'` };
+    return { ok: true, value };
+  });
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses durations written like `90s`, `15m`, `2h`, `5d` (or `250ms`) into milliseconds. */

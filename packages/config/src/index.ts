@@ -5,6 +5,8 @@ export {
   port,
   positiveInt,
   url,
+  optionalUrl,
+  flag,
   duration,
   durationOrOff,
   parseDuration,

@@ -2,10 +2,12 @@ import { hostname as osHostname } from "node:os";
 import {
   duration,
   durationOrOff,
+  flag,
   hostname,
   namePrefix,
   oneOf,
   optionalText,
+  optionalUrl,
   port,
   positiveInt,
   text,
@@ -61,6 +63,17 @@ const authCacheSpec = {
   authCacheSize: positiveInt("AUTH_CACHE_SIZE", "verified logins each process remembers, least recently used dropped first", 10000),
 } as const;
 
+/**
+ * Issue 14: spam scoring at the MX by rspamd over its HTTP protocol (POST /checkv2) at
+ * the end of DATA; off while RSPAMD_URL is unset. What each action does: @correo/rspamd's decideSpam.
+ */
+const rspamdSpec = {
+  rspamdUrl: optionalUrl("RSPAMD_URL", "rspamd's normal worker or proxy, e.g. http://127.0.0.1:11333; unset: no spam scoring", ["http", "https"]),
+  rspamdTimeout: duration("RSPAMD_TIMEOUT", "how long the MX waits for rspamd's answer at the end of DATA", "2s"),
+  rspamdFailClosed: flag("RSPAMD_FAIL_CLOSED", "when rspamd does not answer in time or fails: true defers the message (451 4.7.1), false accepts it unscored", false),
+  rspamdPassword: optionalText("RSPAMD_PASSWORD", "sent as rspamd's Password header (a proxy or controller that asks for one)"),
+} as const;
+
 function redriveAfter() {
   return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
 }
@@ -104,6 +117,7 @@ export const serviceSpecs = {
     smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
     smtpMessagesPerHour: positiveInt("SMTP_MESSAGES_PER_HOUR", "messages one account may submit per hour", 500),
     postmasterAddress: postmasterAddress(),
+    ...rspamdSpec,
   },
   routing: {
     ...infraSpec,

@@ -67,3 +67,26 @@ describe("parseDuration", () => {
     );
   });
 });
+
+describe("rspamd settings (issue 14)", () => {
+  it("leave spam scoring off by default, with a 2 s timeout, failing open", () => {
+    const c = loadConfig(serviceSpecs.submission, {});
+    expect(c.rspamdUrl).toBeUndefined();
+    expect(c.rspamdTimeout).toBe(2000);
+    expect(c.rspamdFailClosed).toBe(false);
+    expect(c.rspamdPassword).toBeUndefined();
+  });
+
+  it("read RSPAMD_URL as an http(s) URL and RSPAMD_FAIL_CLOSED as a switch", () => {
+    const c = loadConfig(serviceSpecs.submission, { RSPAMD_URL: "http://127.0.0.1:11333", RSPAMD_FAIL_CLOSED: "yes", RSPAMD_TIMEOUT: "500ms" });
+    expect(c.rspamdUrl).toBe("http://127.0.0.1:11333");
+    expect(c.rspamdFailClosed).toBe(true);
+    expect(c.rspamdTimeout).toBe(500);
+  });
+
+  it("refuse a URL of another scheme and a switch that is neither true nor false, naming both", () => {
+    expect(() => loadConfig(serviceSpecs.submission, { RSPAMD_URL: "tcp://127.0.0.1:11333", RSPAMD_FAIL_CLOSED: "maybe" })).toThrow(
+      /RSPAMD_URL must use http:\/\/ or https:\/\/, got 'tcp:\/\/127.0.0.1:11333'[\s\S]*RSPAMD_FAIL_CLOSED must be true or false \(also yes\/no, on\/off, 1\/0\), got 'maybe'/,
+    );
+  });
+});

@@ -33,6 +33,10 @@ export const metricNames = {
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",
   relayDestinationsParked: "correo.relay.destinations_parked",
+  // Issue 14: spam scoring by rspamd at the MX (packages/rspamd, services/submission/src/smtp/spam-check.ts).
+  rspamdChecks: "correo.rspamd.checks",
+  rspamdFailures: "correo.rspamd.failures",
+  rspamdDuration: "correo.rspamd.duration",
 } as const;
 
 export function meter(): Meter {

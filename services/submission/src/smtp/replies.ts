@@ -45,6 +45,12 @@ export const replies = {
   nulInHeader: () => reply(554, "5.6.0", "Message refused: its header contains a NUL byte"),
   // RFC 5321 §6.3: a loop is assumed after too many Received: headers.
   mailLoop: (hops: number) => reply(554, "5.4.6", `Message refused: ${hops} Received: headers, mail loop detected`),
+  // Issue 14, rspamd at the end of DATA. RFC 3463 X.7.1: delivery not authorized, message refused.
+  spamRejected: () => reply(550, "5.7.1", "Message refused as spam"),
+  // rspamd's soft reject / greylist: RFC 5321 §4.2.5, a 4yz the sender's MTA retries.
+  spamDeferred: () => reply(451, "4.7.1", "Message deferred by the spam filter, try again later"),
+  // RSPAMD_FAIL_CLOSED and rspamd gave no answer.
+  spamCheckUnavailable: () => reply(451, "4.7.1", "Spam check unavailable, try again later"),
   // DESIGN: any failure to store durably is a temporary failure, nothing kept.
   notStored: () => reply(451, "4.3.0", "Message not stored, try again later"),
   accepted: (id: string) => reply(250, "2.6.0", `Message accepted, queued as ${id}`),
