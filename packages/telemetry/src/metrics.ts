@@ -33,6 +33,9 @@ export const metricNames = {
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",
   relayDestinationsParked: "correo.relay.destinations_parked",
+  // Issue 14: the MX's authentication checks (by method and result) and its verdicts.
+  inboundAuthResults: "correo.inbound.auth_results",
+  inboundAuthVerdicts: "correo.inbound.auth_verdicts",
 } as const;
 
 export function meter(): Meter {

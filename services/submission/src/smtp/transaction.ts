@@ -12,6 +12,8 @@ import { decideInboundSender, decideSubmissionSender, senderSyntax } from "./pol
 import { decideRecipient, precheckRecipient } from "./policy/rcpt.js";
 import { receivedHeader } from "../received.js";
 import { replies, replyError, type Reply } from "./replies.js";
+import { checkInboundTrust, inboundTrustMetricsAtZero, type InboundTrust } from "./inbound-trust.js";
+import { trustVerdict } from "./policy/trust.js";
 import type { Verdict } from "./verdict.js";
 
 /** Which way in: MX (other servers, no AUTH) or submission (clients, AUTH required; 587 or 465). */
@@ -45,6 +47,8 @@ export interface TransactionDeps {
   limits: SmtpLimits;
   /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
   postmaster?: string | undefined;
+  /** MX only: SPF, DKIM, DMARC, ARC and iprev at the end of DATA (VERIFY_INBOUND=on); unset: none. */
+  trust?: InboundTrust | undefined;
   log: Logger;
 }
 
@@ -73,6 +77,7 @@ export class SmtpTransaction {
     private readonly deps: TransactionDeps,
   ) {
     atZero(accepted(), [{ way: this.way }]);
+    if (kind === "mx" && deps.trust) inboundTrustMetricsAtZero();
   }
 
   private get way(): string {
@@ -209,7 +214,8 @@ export class SmtpTransaction {
       }
       if (!headerValue(headers, "Date")) added.push(`Date: ${rfc5322Date(now)}`);
     }
-    const raw = prependHeaders(received, added);
+    const { message, inboundAuth } = await this.authenticateInbound(received, session, recipients, messageId);
+    const raw = prependHeaders(message, added);
     const user = session.user as SessionUser | undefined;
     const dsn = session.envelope.dsn;
     const submission: Submission = {
@@ -227,6 +233,7 @@ export class SmtpTransaction {
           .filter((r) => r.dsn && (r.dsn.notify || r.dsn.orcpt))
           .map((r) => [r.address, { notify: r.dsn!.notify as ("NEVER" | "SUCCESS" | "FAILURE" | "DELAY")[] | undefined, orcpt: r.dsn!.orcpt }]),
       ),
+      inboundAuth,
     };
     let id: string;
     try {
@@ -239,6 +246,38 @@ export class SmtpTransaction {
     if (user && this.kind !== "mx") this.deps.counters.messageAccepted(session.id);
     this.deps.log.info({ session: session.id, messageId: id, recipients: recipients.length, size: raw.length, listener: this.kind }, "message accepted");
     return id;
+  }
+
+  /**
+   * MX only (issue 14): forged Authentication-Results out, ours in, and the verdict —
+   * refused (550 5.7.1) or deferred (451 4.7.0) before anything is stored, junk filed
+   * by routing. Submission listeners and VERIFY_INBOUND=off pass the message through.
+   */
+  private async authenticateInbound(
+    received: Buffer,
+    session: SMTPServerSession,
+    recipients: string[],
+    messageId: string,
+  ): Promise<{ message: Buffer; inboundAuth?: Submission["inboundAuth"] }> {
+    const trust = this.deps.trust;
+    if (this.kind !== "mx" || !trust) return { message: received };
+    let outcome;
+    try {
+      outcome = await checkInboundTrust(this.deps.pool, trust, received, {
+        ip: session.remoteAddress,
+        helo: session.hostNameAppearsAs || "",
+        mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+        recipients,
+      });
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, session: session.id }, "inbound authentication could not be checked");
+      throw replies.temporaryLookupFailure();
+    }
+    const { decision, summary } = outcome;
+    this.deps.log.info({ session: session.id, messageId, verdict: decision.action, basis: decision.basis, mode: outcome.mode, forgedRemoved: outcome.forgedRemoved, auth: summary }, "inbound authentication");
+    const verdict = trustVerdict(decision);
+    if (verdict.verdict !== "accept") throw verdict.reply;
+    return { message: outcome.raw, inboundAuth: { summary, quarantine: decision.action === "junk" } };
   }
 
   forget(session: SMTPServerSession): void {
