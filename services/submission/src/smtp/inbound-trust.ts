@@ -39,7 +39,13 @@ const results = () => counter(metricNames.inboundAuthResults, "Authentication ch
 const verdicts = () => counter(metricNames.inboundAuthVerdicts, "Verdicts of the MX on inbound mail's authentication, by verdict and basis");
 
 export function inboundTrustMetricsAtZero(): void {
-  atZero(verdicts(), ["accept", "junk", "reject", "defer"].map((verdict) => ({ verdict, basis: "authenticated" })));
+  // Each verdict with its usual basis, so that the dashboard's series exist from the start.
+  atZero(verdicts(), [
+    { verdict: "accept", basis: "authenticated" },
+    { verdict: "junk", basis: "dmarc-quarantine" },
+    { verdict: "reject", basis: "dmarc-reject" },
+    { verdict: "defer", basis: "temperror" },
+  ]);
 }
 
 /**
