@@ -140,3 +140,13 @@ export function oneOf<const T extends string>(variable: string, description: str
     return { ok: true, value: raw as T };
   });
 }
+
+/** Comma-separated domain names (e.g. TRUSTED_ARC_SEALERS), lower-cased; empty: none. */
+export function domainList(variable: string, description: string): Field<string[]> {
+  return field(variable, description, "", (raw) => {
+    const names = raw.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+    const bad = names.find((n) => !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/.test(n));
+    if (bad !== undefined) return { ok: false, problem: `must be domain names separated by commas, got '${bad}'` };
+    return { ok: true, value: names };
+  });
+}

@@ -13,6 +13,7 @@ export {
   hostname,
   namePrefix,
   oneOf,
+  domainList,
 } from "./fields.js";
 export { loadConfig, variablesOf, ConfigError, type ConfigOf, type ConfigProblem, type Spec } from "./load.js";
-export { infraSpec, serviceSpecs, serviceNames, type ServiceName } from "./specs.js";
+export { infraSpec, serviceSpecs, serviceNames, INBOUND_POLICIES, type InboundPolicy, type ServiceName } from "./specs.js";

@@ -1,5 +1,6 @@
 import { hostname as osHostname } from "node:os";
 import {
+  domainList,
   duration,
   durationOrOff,
   flag,
@@ -91,6 +92,25 @@ function postmasterAddress() {
   );
 }
 
+/**
+ * What a hosted domain does with inbound mail that fails authentication (issue 14):
+ * enforce (DMARC p=reject and SPF -all without DMARC refused with 550 5.7.1,
+ * p=quarantine to Junk), quarantine-only (both to Junk), report-only (only recorded).
+ * The value set of INBOUND_AUTH_POLICY and of domains.inbound_policy.
+ */
+export const INBOUND_POLICIES = ["enforce", "quarantine-only", "report-only"] as const;
+export type InboundPolicy = (typeof INBOUND_POLICIES)[number];
+
+/** SPF, DKIM, DMARC, ARC and iprev at the MX (packages/trust). */
+const inboundTrustSpec = {
+  verifyInbound: oneOf("VERIFY_INBOUND", "verify SPF, DKIM, DMARC, ARC and iprev of mail received by the MX (never on submission)", ["on", "off"] as const, "on"),
+  authservId: optionalText("AUTHSERV_ID", "authserv-id of the Authentication-Results field the MX adds (RFC 8601 §2.5); unset: CORREO_HOSTNAME"),
+  inboundAuthPolicy: oneOf("INBOUND_AUTH_POLICY", "policy of hosted domains without their own (correo domain policy): enforce, quarantine-only or report-only", INBOUND_POLICIES, "enforce"),
+  trustedArcSealers: domainList("TRUSTED_ARC_SEALERS", "domains whose ARC seal may turn a DMARC fail into a pass (RFC 8617 §7.2), comma-separated; empty: none"),
+  inboundDnsTimeout: duration("INBOUND_DNS_TIMEOUT", "budget of one DNS lookup of the checks; past it the method is temperror", "3s"),
+  dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),
+} as const;
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -118,6 +138,7 @@ export const serviceSpecs = {
     smtpMessagesPerHour: positiveInt("SMTP_MESSAGES_PER_HOUR", "messages one account may submit per hour", 500),
     postmasterAddress: postmasterAddress(),
     ...rspamdSpec,
+    ...inboundTrustSpec,
   },
   routing: {
     ...infraSpec,

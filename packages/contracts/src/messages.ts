@@ -42,6 +42,12 @@ export const DeliveryLocal = Type.Object(
 );
 export type DeliveryLocal = Static<typeof DeliveryLocal>;
 
+/**
+ * The `mailbox` of a delivery.local for mail the MX filed as junk (issue 14); the mailbox
+ * service creates the folder, special-use \Junk (RFC 6154), for an account without it.
+ */
+export const JUNK_MAILBOX = "Junk";
+
 export const DeliveryRemote = Type.Object(
   {
     type: Type.Literal("delivery.remote"),

@@ -15,6 +15,7 @@ export const domainDoc = (d: Domain & { accounts?: number; aliases?: string[] })
   name: d.name,
   unicode_name: d.unicodeName,
   catch_all: d.catchAll,
+  inbound_policy: d.inboundPolicy,
   ...(d.accounts === undefined ? {} : { accounts: d.accounts }),
   ...(d.aliases === undefined ? {} : { alias_domains: d.aliases }),
   created_at: d.createdAt,

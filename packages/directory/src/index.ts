@@ -28,6 +28,8 @@ export {
   resolveHostedDomain,
   removeDomain,
   setCatchAll,
+  setInboundPolicy,
+  inboundPolicies,
   addDomainAlias,
   removeDomainAlias,
   listDomainAliases,

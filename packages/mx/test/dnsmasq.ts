@@ -24,6 +24,8 @@ export interface ZoneSpec {
   ptr?: Record<string, string>;
   /** Domains (outside .test) whose every answer is SERVFAIL. */
   servfail?: string[];
+  /** Domains forwarded to a server that never answers: every lookup under them times out. */
+  silent?: string[];
 }
 
 export interface Dnsmasq {
@@ -87,7 +89,7 @@ async function startOnce(name: string, dir: string, lines: string[]): Promise<{ 
   writeFileSync(conf, lines.join("\n") + "\n");
   const child = spawn(
     "dnsmasq",
-    ["--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", `--conf-file=${conf}`, `--pid-file=`],
+    ["--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--local-ttl=60", `--conf-file=${conf}`, `--pid-file=`],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let err = "";
@@ -118,6 +120,12 @@ export async function startDnsmasq(zone: ZoneSpec): Promise<Dnsmasq> {
       children.push(upstream.child);
       lines.push(`server=127.0.0.1#${upstream.port}`, "dnssec", ROOT_TRUST_ANCHOR, "dnssec-check-unsigned");
     }
+    // A UDP socket that reads queries and never answers: dnsmasq forwards the silent domains to it.
+    const blackhole = zone.silent?.length ? createSocket("udp4") : undefined;
+    if (blackhole) {
+      await new Promise<void>((resolve) => blackhole.bind(0, "127.0.0.1", () => resolve()));
+      for (const d of zone.silent!) lines.push(`server=/${d}/127.0.0.1#${blackhole.address().port}`);
+    }
     const main = await startOne("zone", dir, lines);
     children.push(main.child);
     return {
@@ -133,6 +141,7 @@ export async function startDnsmasq(zone: ZoneSpec): Promise<Dnsmasq> {
               }),
           ),
         );
+        if (blackhole) blackhole.close();
         rmSync(dir, { recursive: true, force: true });
       },
     };

@@ -26,6 +26,11 @@ export interface Submission {
   /** The HTTP API's tags and metadata, for filtering GET /v1/messages. */
   tags?: string[];
   metadata?: Record<string, string>;
+  /**
+   * The MX's authentication verdict (issue 14): one line for the "accepted" events of the
+   * timeline, and whether routing files the message in Junk (messages.quarantine).
+   */
+  inboundAuth?: { summary: string; quarantine: boolean };
 }
 
 export interface Accepted {
@@ -95,8 +100,8 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
        INSERT INTO blobs (id, size, content) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING
      ), message AS (
        INSERT INTO messages (id, blob_id, envelope_from, header_message_id, subject, size, source, api_key_id,
-                             account_id, dsn_ret, dsn_envid, created_at, traceparent, tags, metadata)
-       VALUES ($4, $1, $5, $6, $7, $2, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                             account_id, dsn_ret, dsn_envid, created_at, traceparent, tags, metadata, quarantine)
+       VALUES ($4, $1, $5, $6, $7, $2, $8, $9, $10, $11, $12, $13, $14, $15, $16, $26)
      ), delivery AS (
        INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, created_at, updated_at,
                                dsn_notify, original_recipient)
@@ -131,10 +136,11 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
       deliveries.map((d) => d.recipient),
       params.map((p) => (p?.notify ?? []).join(",")),
       params.map((p) => p?.orcpt ?? null),
-      `accepted via ${sub.source}`,
+      sub.inboundAuth ? `accepted via ${sub.source}; ${sub.inboundAuth.summary}` : `accepted via ${sub.source}`,
       draft.routingKey,
       draft.payload,
       JSON.stringify(draft.headers),
+      sub.inboundAuth?.quarantine ?? false,
     ],
   });
   return { messageId, blobId, deliveries, pending: outbox.pending(rows[0]!.id, draft) };

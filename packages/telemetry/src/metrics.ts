@@ -37,6 +37,9 @@ export const metricNames = {
   rspamdChecks: "correo.rspamd.checks",
   rspamdFailures: "correo.rspamd.failures",
   rspamdDuration: "correo.rspamd.duration",
+  // Issue 14: the MX's authentication checks (by method and result) and its verdicts.
+  inboundAuthResults: "correo.inbound.auth_results",
+  inboundAuthVerdicts: "correo.inbound.auth_verdicts",
 } as const;
 
 export function meter(): Meter {

@@ -66,6 +66,8 @@ export function routable(d: Delivery): boolean {
 /** What routing reads and resolves before it takes a connection for the transaction. */
 interface Plan {
   acceptedAt: Date;
+  /** messages.quarantine: the MX filed the message as junk; local recipients get it in Junk. */
+  quarantine: boolean;
   /** Every recipient the message already has (keys), for alias de-duplication. */
   claimed: Set<string>;
   /** The directory's answer per recipient address (as written). */
@@ -102,7 +104,7 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
     deps.log.warn({ messageId: event.messageId }, "message.submitted for a message no longer in the spool; ignored");
     return;
   }
-  const plan: Plan = { acceptedAt: read.acceptedAt, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map() };
+  const plan: Plan = { acceptedAt: read.acceptedAt, quarantine: read.quarantine, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map() };
   let wanted: Delivery[] = read.deliveries.filter(routable);
   // A delivery the locked read finds in a state the first read did not (another copy
   // moved it meanwhile) may need answers the plan lacks: look them up and try again.
@@ -126,8 +128,8 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
 
 /** The deliveries of the event, when the message was accepted, and every recipient it has: one read. */
 async function readMessage(db: Queryable, messageId: string, ids: string[]) {
-  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; all_recipients: string[] }>(
-    `SELECT d.*, m.created_at AS accepted_at,
+  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; quarantine: boolean; all_recipients: string[] }>(
+    `SELECT d.*, m.created_at AS accepted_at, m.quarantine,
             (SELECT array_agg(x.recipient) FROM deliveries x WHERE x.message_id = m.id) AS all_recipients
        FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id AND d.id = ANY($2::uuid[])
       WHERE m.id = $1
@@ -138,6 +140,7 @@ async function readMessage(db: Queryable, messageId: string, ids: string[]) {
   if (!first) return undefined;
   return {
     acceptedAt: first.accepted_at,
+    quarantine: first.quarantine,
     claimed: new Set((first.all_recipients ?? []).map(keyOf)),
     deliveries: rows.filter((r) => r.id !== null).map(toDelivery),
   };
@@ -225,7 +228,7 @@ async function routeWork(
   const decisions: Record<string, string> = {};
   for (let i = 0; i < work.length; i++) {
     const { delivery: d, known } = work[i]!;
-    const verdict = decideRoute({ recipient: d.recipient, status: known ?? plan.statuses.get(d.recipient)! });
+    const verdict = decideRoute({ recipient: d.recipient, status: known ?? plan.statuses.get(d.recipient)!, quarantine: plan.quarantine });
     let outcome: string;
     switch (verdict.kind) {
       case "local":

@@ -66,6 +66,10 @@ export const replies = {
   serverBusy: () => reply(421, "4.3.2", "Too many connections, try again later"),
   rateLimited: (limit: number) => reply(450, "4.7.1", `Message rate limit of ${limit} per hour reached, try again later`),
   temporaryLookupFailure: () => reply(451, "4.3.0", "Temporary lookup failure, try again later"),
+  // Issue 14, RFC 7489 §6.6.2 / RFC 7208 §8.4: the sender's domain asks receivers to refuse; X.7.1 "delivery not authorized".
+  authenticationRefused: (reason: string) => reply(550, "5.7.1", `Message refused: ${reason}`),
+  // RFC 8601 §2.7 temperror, RFC 3463 X.7.0: try again once DNS answers.
+  authenticationDeferred: (reason: string) => reply(451, "4.7.0", `Message deferred: ${reason}, try again later`),
 } as const;
 
 /** The line as a client reads it, e.g. "554 5.7.1 Relay access denied". */

@@ -5,13 +5,16 @@ import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo
 import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import type { LoginThrottle } from "@correo/login-throttle";
 import type { SmtpCounters } from "./limits.js";
-import { headerValue, prependHeaders, rfc5322Date } from "../message-headers.js";
+import { headerValue, prependHeaders, readHeaderSection, rfc5322Date } from "../message-headers.js";
 import { decideAuth } from "./policy/auth.js";
 import { inspectMessage, MAX_RECEIVED_HEADERS } from "./policy/data.js";
 import { decideInboundSender, decideSubmissionSender, senderSyntax } from "./policy/mail.js";
 import { decideRecipient, precheckRecipient } from "./policy/rcpt.js";
 import { receivedHeader } from "../received.js";
 import { replies, replyError, type Reply } from "./replies.js";
+import { checkInboundTrust, inboundTrustMetricsAtZero, type InboundTrust } from "./inbound-trust.js";
+import { trustVerdict } from "./policy/trust.js";
+import type { SpamCheck } from "./spam-check.js";
 import type { Verdict } from "./verdict.js";
 
 /** Which way in: MX (other servers, no AUTH) or submission (clients, AUTH required; 587 or 465). */
@@ -45,6 +48,10 @@ export interface TransactionDeps {
   limits: SmtpLimits;
   /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
   postmaster?: string | undefined;
+  /** MX only: SPF, DKIM, DMARC, ARC and iprev at the end of DATA (VERIFY_INBOUND=on); unset: none. */
+  trust?: InboundTrust | undefined;
+  /** MX only: rspamd's verdict at the end of DATA (RSPAMD_URL); unset: no spam scoring. */
+  spamCheck?: SpamCheck | undefined;
   log: Logger;
 }
 
@@ -73,6 +80,7 @@ export class SmtpTransaction {
     private readonly deps: TransactionDeps,
   ) {
     atZero(accepted(), [{ way: this.way }]);
+    if (kind === "mx" && deps.trust) inboundTrustMetricsAtZero();
   }
 
   private get way(): string {
@@ -181,8 +189,9 @@ export class SmtpTransaction {
   /** Checks and durably accepts one message; resolves with its id or rejects with the reply. */
   private async store(received: Buffer, session: SMTPServerSession): Promise<string> {
     const { limits, clock, hostname } = this.deps;
-    const { verdict, headers } = inspectMessage(received, { maxLineLength: limits.maxLineLength, maxReceived: MAX_RECEIVED_HEADERS });
-    if (verdict.verdict !== "accept") throw verdict.reply;
+    const inspected = inspectMessage(received, { maxLineLength: limits.maxLineLength, maxReceived: MAX_RECEIVED_HEADERS });
+    if (inspected.verdict.verdict !== "accept") throw inspected.verdict.reply;
+    let headers = inspected.headers;
     const now = clock.now();
     const recipients = session.envelope.rcptTo.map((r) => r.address);
     // One id for the message: the Received: line names the spool's message id ("queued as").
@@ -209,7 +218,11 @@ export class SmtpTransaction {
       }
       if (!headerValue(headers, "Date")) added.push(`Date: ${rfc5322Date(now)}`);
     }
-    const raw = prependHeaders(received, added);
+    const authenticated = await this.authenticateInbound(received, session, recipients, messageId);
+    const { message, inboundAuth } = await this.scoreSpam(authenticated, session, messageId);
+    // rspamd may have rewritten the Subject: the stored one is the one delivered.
+    if (message !== authenticated.message) headers = readHeaderSection(message);
+    const raw = prependHeaders(message, added);
     const user = session.user as SessionUser | undefined;
     const dsn = session.envelope.dsn;
     const submission: Submission = {
@@ -227,6 +240,7 @@ export class SmtpTransaction {
           .filter((r) => r.dsn && (r.dsn.notify || r.dsn.orcpt))
           .map((r) => [r.address, { notify: r.dsn!.notify as ("NEVER" | "SUCCESS" | "FAILURE" | "DELAY")[] | undefined, orcpt: r.dsn!.orcpt }]),
       ),
+      inboundAuth,
     };
     let id: string;
     try {
@@ -239,6 +253,63 @@ export class SmtpTransaction {
     if (user && this.kind !== "mx") this.deps.counters.messageAccepted(session.id);
     this.deps.log.info({ session: session.id, messageId: id, recipients: recipients.length, size: raw.length, listener: this.kind }, "message accepted");
     return id;
+  }
+
+  /**
+   * MX only (issue 14): forged Authentication-Results out, ours in, and the verdict —
+   * refused (550 5.7.1) or deferred (451 4.7.0) before anything is stored, junk filed
+   * by routing. Submission listeners and VERIFY_INBOUND=off pass the message through.
+   */
+  private async authenticateInbound(
+    received: Buffer,
+    session: SMTPServerSession,
+    recipients: string[],
+    messageId: string,
+  ): Promise<{ message: Buffer; inboundAuth?: Submission["inboundAuth"] }> {
+    const trust = this.deps.trust;
+    if (this.kind !== "mx" || !trust) return { message: received };
+    let outcome;
+    try {
+      outcome = await checkInboundTrust(this.deps.pool, trust, received, {
+        ip: session.remoteAddress,
+        helo: session.hostNameAppearsAs || "",
+        mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+        recipients,
+      });
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, session: session.id }, "inbound authentication could not be checked");
+      throw replies.temporaryLookupFailure();
+    }
+    const { decision, summary } = outcome;
+    this.deps.log.info({ session: session.id, messageId, verdict: decision.action, basis: decision.basis, mode: outcome.mode, forgedRemoved: outcome.forgedRemoved, auth: summary }, "inbound authentication");
+    const verdict = trustVerdict(decision);
+    if (verdict.verdict !== "accept") throw verdict.reply;
+    return { message: outcome.raw, inboundAuth: { summary, quarantine: decision.action === "junk" } };
+  }
+
+  /**
+   * MX only (issue 14 item 4): rspamd's verdict on the authenticated message — refused
+   * (550 5.7.1) or deferred (451 4.7.1) before anything is stored, junk filed like a
+   * DMARC quarantine, X-Spam-* headers set. Off while RSPAMD_URL is unset.
+   */
+  private async scoreSpam(
+    authenticated: { message: Buffer; inboundAuth?: Submission["inboundAuth"] },
+    session: SMTPServerSession,
+    messageId: string,
+  ): Promise<{ message: Buffer; inboundAuth?: Submission["inboundAuth"] }> {
+    const spamCheck = this.deps.spamCheck;
+    if (this.kind !== "mx" || !spamCheck) return authenticated;
+    const spam = await spamCheck.check(authenticated.message, session, messageId);
+    if (spam.verdict.verdict !== "accept") throw spam.verdict.reply;
+    const scored = spam.score === undefined ? `spam=${spam.action}` : `spam=${spam.action} (score ${spam.score})`;
+    const before = authenticated.inboundAuth;
+    return {
+      message: spam.message,
+      inboundAuth: {
+        summary: before ? `${before.summary}; ${scored}` : scored,
+        quarantine: (before?.quarantine ?? false) || spam.junk,
+      },
+    };
   }
 
   forget(session: SMTPServerSession): void {
