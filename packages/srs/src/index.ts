@@ -1,0 +1,11 @@
+export {
+  srsForward,
+  srsReverse,
+  isSrsAddress,
+  timestampOf,
+  DEFAULT_MAX_AGE_DAYS,
+  type SrsOptions,
+  type SrsResult,
+  type SrsRefusal,
+  type SrsRefusalReason,
+} from "./srs.js";
