@@ -11,6 +11,8 @@ export {
   hostname,
   namePrefix,
   oneOf,
+  secretList,
+  optionalHostname,
 } from "./fields.js";
 export { loadConfig, variablesOf, ConfigError, type ConfigOf, type ConfigProblem, type Spec } from "./load.js";
 export { infraSpec, serviceSpecs, serviceNames, type ServiceName } from "./specs.js";

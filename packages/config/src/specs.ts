@@ -5,9 +5,11 @@ import {
   hostname,
   namePrefix,
   oneOf,
+  optionalHostname,
   optionalText,
   port,
   positiveInt,
+  secretList,
   text,
   url,
 } from "./fields.js";
@@ -78,6 +80,16 @@ function postmasterAddress() {
   );
 }
 
+/**
+ * SRS (packages/srs) for mail an alias forwards to outside addresses: routing rewrites the
+ * envelope sender, the MX takes bounces to those addresses back. Off while either is unset.
+ */
+const srsSpec = {
+  srsSecrets: secretList("SRS_SECRETS", "SRS secrets, comma-separated: the first signs, all verify (rotation); unset: SRS off"),
+  srsDomain: optionalHostname("SRS_DOMAIN", "hosted domain (whose MX this is) on the right of SRS addresses; unset: SRS off"),
+  srsMaxAge: duration("SRS_MAX_AGE", "how long an SRS address takes bounces back, whole days (libsrs2: 21 days)", "21d"),
+} as const;
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -104,9 +116,11 @@ export const serviceSpecs = {
     smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
     smtpMessagesPerHour: positiveInt("SMTP_MESSAGES_PER_HOUR", "messages one account may submit per hour", 500),
     postmasterAddress: postmasterAddress(),
+    ...srsSpec,
   },
   routing: {
     ...infraSpec,
+    ...srsSpec,
     opsPort: opsPort(9102),
     outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
@@ -140,6 +154,8 @@ export const serviceSpecs = {
     connectionIdle: duration("RELAY_CONNECTION_IDLE", "how long an idle SMTP connection is kept for the next message", "10s"),
     dsnInterval: duration("RELAY_DSN_INTERVAL", "how often deliveries owed a DSN are looked for", "2s"),
     redriveAfter: redriveAfter(),
+    // RFC 8601 §2.5: the name our Authentication-Results carry, whose results an ARC seal repeats.
+    authservId: optionalText("AUTHSERV_ID", "authserv-id of Correo's Authentication-Results headers; unset: CORREO_HOSTNAME"),
   },
   mailbox: {
     ...infraSpec,

@@ -3,6 +3,7 @@ export {
   srsReverse,
   isSrsAddress,
   timestampOf,
+  srsSettings,
   DEFAULT_MAX_AGE_DAYS,
   type SrsOptions,
   type SrsResult,

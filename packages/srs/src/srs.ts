@@ -29,7 +29,7 @@ export type SrsRefusalReason = "not-srs" | "malformed" | "forged" | "expired";
 export interface SrsRefusal {
   ok: false;
   reason: SrsRefusalReason;
-  /** What is wrong, for the SMTP reply and the log. */
+  /** What is wrong, written to follow the address: `<address> ${detail}` (SMTP reply, log). */
   detail: string;
 }
 
@@ -116,7 +116,7 @@ function checkOptions(options: SrsOptions): void {
 export function srsForward(sender: string, options: SrsOptions, now: Date): SrsResult {
   checkOptions(options);
   const parts = splitAddress(sender);
-  if (!parts) return refuse("malformed", `<${sender}> is not local@domain; only a mailbox can be rewritten`);
+  if (!parts) return refuse("malformed", "is not local@domain; only a mailbox can be rewritten");
   const { local, domain } = parts;
   if (domain.toLowerCase() === options.domain.toLowerCase()) return { ok: true, address: sender };
   const secret = options.secrets[0]!;
@@ -131,7 +131,7 @@ export function srsForward(sender: string, options: SrsOptions, now: Date): SrsR
     const fields = local.slice(5).split("=");
     const host = fields[1];
     const tail = fields.slice(2).join("=");
-    if (fields.length < 3 || !host || tail === "") return refuse("malformed", `<${sender}> starts with SRS1 but lacks the hash, host and SRS0 tail`);
+    if (fields.length < 3 || !host || tail === "") return refuse("malformed", "is SRS1 but lacks the hash, host or SRS0 tail");
     return { ok: true, address: `SRS1=${hash(secret, [host, tail])}=${host}=${tail}@${options.domain}` };
   }
   const stamp = timestampOf(now);
@@ -147,27 +147,33 @@ export function srsForward(sender: string, options: SrsOptions, now: Date): SrsR
 export function srsReverse(address: string, options: SrsOptions, now: Date): SrsResult {
   checkOptions(options);
   const parts = splitAddress(address);
-  if (!parts) return refuse("malformed", `<${address}> is not local@domain`);
-  if (parts.domain.toLowerCase() !== options.domain.toLowerCase()) return refuse("not-srs", `<${address}> is not of the SRS domain ${options.domain}`);
+  if (!parts) return refuse("malformed", "is not local@domain");
+  if (parts.domain.toLowerCase() !== options.domain.toLowerCase()) return refuse("not-srs", `is not of the SRS domain ${options.domain}`);
   const tag = tagOf(parts.local);
-  if (!tag) return refuse("not-srs", `<${address}> does not start with SRS0= or SRS1=`);
+  if (!tag) return refuse("not-srs", "does not start with SRS0= or SRS1=");
   const fields = parts.local.slice(5).split("=");
   if (tag === "SRS1") {
     const [given, host] = fields;
     const tail = fields.slice(2).join("=");
-    if (fields.length < 3 || !given || !host || tail === "") return refuse("malformed", `SRS1 address <${address}> lacks its hash, host or SRS0 tail`);
-    if (!hashMatches(options, given, [host, tail])) return refuse("forged", `SRS1 address <${address}> carries a hash none of our secrets made`);
+    if (fields.length < 3 || !given || !host || tail === "") return refuse("malformed", "is SRS1 but lacks its hash, host or SRS0 tail");
+    if (!hashMatches(options, given, [host, tail])) return refuse("forged", "carries an SRS1 hash that none of our secrets made");
     return { ok: true, address: `SRS0${tail}@${host}` };
   }
   const [given, stamp, domain] = fields;
   const local = fields.slice(3).join("=");
   if (fields.length < 4 || !given || !stamp || !domain || local === "") {
-    return refuse("malformed", `SRS0 address <${address}> lacks its hash, timestamp, domain or local part`);
+    return refuse("malformed", "is SRS0 but lacks its hash, timestamp, domain or local part");
   }
   const age = ageInDays(stamp, now);
-  if (age === undefined) return refuse("malformed", `SRS0 address <${address}> has the timestamp "${stamp}", not two base32 characters`);
-  if (!hashMatches(options, given, [stamp, domain, local])) return refuse("forged", `SRS0 address <${address}> carries a hash none of our secrets made`);
+  if (age === undefined) return refuse("malformed", `has the timestamp "${stamp}", not two base32 characters`);
+  if (!hashMatches(options, given, [stamp, domain, local])) return refuse("forged", "carries a hash that none of our secrets made");
   const maxAge = options.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS;
-  if (age > maxAge) return refuse("expired", `SRS0 address <${address}> is ${age} days old; the limit is ${maxAge}`);
+  if (age > maxAge) return refuse("expired", `is ${age} days old; the limit is ${maxAge}`);
   return { ok: true, address: `${local}@${domain}` };
+}
+
+/** SRS_SECRETS, SRS_DOMAIN and SRS_MAX_AGE (ms) as options; undefined (SRS off) unless both secrets and domain are set. */
+export function srsSettings(s: { srsSecrets: readonly string[]; srsDomain: string | undefined; srsMaxAge: number }): SrsOptions | undefined {
+  if (s.srsSecrets.length === 0 || !s.srsDomain) return undefined;
+  return { secrets: s.srsSecrets, domain: s.srsDomain, maxAgeDays: Math.floor(s.srsMaxAge / DAY_MS) };
 }

@@ -72,7 +72,7 @@ describe("SRS reverse", () => {
     expect(srsReverse(srs0, options, days(22))).toEqual({
       ok: false,
       reason: "expired",
-      detail: `SRS0 address <${srs0}> is 22 days old; the limit is 21`,
+      detail: "is 22 days old; the limit is 21",
     });
     expect(srsReverse(srs0, { ...options, maxAgeDays: 3 }, days(4))).toMatchObject({ ok: false, reason: "expired" });
   });
@@ -90,12 +90,12 @@ describe("SRS reverse", () => {
     ["a changed original domain", "SRS0=ZRgv=JV=Origin.Exampl=Ana.Perez@fwd.example", options, "forged", /none of our secrets/],
     ["a changed timestamp", "SRS0=ZRgv=JW=Origin.Example=Ana.Perez@fwd.example", options, "forged", /none of our secrets/],
     ["a hash cut short", "SRS0=ZRg=JV=Origin.Example=Ana.Perez@fwd.example", options, "forged", /none of our secrets/],
-    ["a forged SRS1", "SRS1=AAAA=other.example==abcd=AB=orig.example=bob@fwd.example", options, "forged", /SRS1 .* none of our secrets/],
-    ["no local part after the domain", "SRS0=ZRgv=JV=Origin.Example@fwd.example", options, "malformed", /lacks its hash, timestamp, domain or local part/],
+    ["a forged SRS1", "SRS1=AAAA=other.example==abcd=AB=orig.example=bob@fwd.example", options, "forged", /SRS1 hash that none of our secrets/],
+    ["no local part after the domain", "SRS0=ZRgv=JV=Origin.Example@fwd.example", options, "malformed", /is SRS0 but lacks its hash, timestamp, domain or local part/],
     ["an empty hash", "SRS0==JV=Origin.Example=Ana@fwd.example", options, "malformed", /lacks/],
     ["a timestamp of three characters", "SRS0=ZRgv=JVA=Origin.Example=Ana@fwd.example", options, "malformed", /timestamp "JVA", not two base32/],
     ["a timestamp outside base32", "SRS0=ZRgv=J1=Origin.Example=Ana@fwd.example", options, "malformed", /timestamp "J1"/],
-    ["an SRS1 without its tail", "SRS1=mJwO=other.example@fwd.example", options, "malformed", /SRS1 .* lacks/],
+    ["an SRS1 without its tail", "SRS1=mJwO=other.example@fwd.example", options, "malformed", /is SRS1 but lacks/],
     ["another domain", "SRS0=ZRgv=JV=Origin.Example=Ana.Perez@other.example", options, "not-srs", /not of the SRS domain fwd\.example/],
     ["no SRS tag", "ana@fwd.example", options, "not-srs", /does not start with SRS0= or SRS1=/],
     ["SRS2", "SRS2=ZRgv=JV=Origin.Example=Ana@fwd.example", options, "not-srs", /does not start/],

@@ -221,6 +221,8 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
         WHERE d.id = ANY($1::uuid[]) AND d.held_at IS NULL AND d.route = 'remote'
           AND (d.state = 'routed' OR (d.state = 'deferred' AND d.next_attempt_at <= $2))
           AND (d.leased_until IS NULL OR d.leased_until <= $2)
+          -- The event's MAIL FROM must be the delivery's: its own (SRS forwarding) or the message's.
+          AND coalesce(d.envelope_from, (SELECT x.envelope_from FROM messages x WHERE x.id = d.message_id)) = $7
        RETURNING d.*, d.state = 'deferred' AS was_deferred
      ), ordered AS (
        SELECT c.*, row_number() OVER (ORDER BY c.recipient) AS n FROM claimed c
@@ -237,7 +239,7 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
        LEFT JOIN blobs b ON b.id = m.blob_id
        LEFT JOIN relay_destinations dest ON dest.domain = $6
       ORDER BY o.n`,
-    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain],
+    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain, event.envelopeFrom],
   );
   const first = rows[0];
   if (!first) return undefined;
