@@ -1,6 +1,6 @@
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { DeliveryRemote } from "@correo/contracts";
-import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
+import { fromDomain, sealForwarded, signMessage, type SigningKey, type TxtResolver } from "@correo/dkim";
 import { normalizeDomain, parseAddress, type Transport } from "@correo/directory";
 import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
@@ -48,6 +48,12 @@ export interface RelayDeps {
   signingKey?(domain: string): Promise<SigningKey | undefined>;
   policy: RelayPolicy;
   random: Random;
+  /**
+   * ARC sealing of mail an alias forwards (deliveries with an SRS sender of their own):
+   * AUTHSERV_ID, whose Authentication-Results the seal repeats, and the DNS that checks
+   * the chain already in the message. Unset: forwarded mail goes out unsealed.
+   */
+  arc?: { authservId: string; resolver: TxtResolver };
   log: Logger;
 }
 
@@ -321,7 +327,9 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed)
   if (route.kind === "bounce") return { verdicts: all({ outcome: "bounced", reply: route.reply }), answered: true, failure: "" };
   if (route.kind === "defer") return { verdicts: all({ outcome: "deferred", reply: route.reply }), answered: false, failure: route.reply };
   if (!claimed.raw) throw new Error(`blob ${event.blobId} of message ${event.messageId} is missing from the spool`);
-  const raw = await sign(deps, event, claimed.raw, claimed.senderKey);
+  const signed = await sign(deps, event, claimed.raw, claimed.senderKey);
+  // Forwarded (an SRS sender of its own): the envelope sender's domain is SRS_DOMAIN, whose key seals.
+  const raw = due.some((d) => d.envelopeFrom !== null) ? await seal(deps, event, signed, claimed.senderKey) : signed;
   const result = await deps.send({
     targets: route.targets,
     envelopeFrom: event.envelopeFrom,
@@ -351,6 +359,27 @@ async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderK
     deps.log.error({ err: (err as Error).message, domain }, "DKIM signing failed; sending unsigned");
     return raw;
   }
+}
+
+/**
+ * ARC-seals a message we forward (RFC 8617) with the SRS domain's DKIM key, so that the
+ * final hop, which sees SPF fail for the original sender, can trust our results. Without
+ * a key, or when sealing fails, the message goes unsealed and the log says why.
+ */
+async function seal(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, key: SigningKey | undefined): Promise<Buffer> {
+  if (!deps.arc) return raw;
+  if (!key) {
+    deps.log.warn({ messageId: event.messageId, envelopeFrom: event.envelopeFrom }, "no DKIM key for the SRS domain; forwarded message sent without an ARC seal");
+    return raw;
+  }
+  try {
+    const out = await sealForwarded(raw, key, { ...deps.arc, signTime: deps.clock.now() });
+    if (out.sealed) return out.raw;
+    deps.log.warn({ messageId: event.messageId, reason: out.reason }, "forwarded message sent without an ARC seal");
+  } catch (err) {
+    deps.log.error({ err: (err as Error).message, messageId: event.messageId }, "ARC sealing failed; sending unsealed");
+  }
+  return raw;
 }
 
 /** What each recipient's verdict means now: its state, reply and next attempt. */
