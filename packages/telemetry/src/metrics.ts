@@ -33,6 +33,10 @@ export const metricNames = {
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",
   relayDestinationsParked: "correo.relay.destinations_parked",
+  // Issue 14: forwarding — SRS envelope senders (routing), SRS bounces at the MX, ARC seals (relay-queue).
+  srsRewrites: "correo.srs.rewrites",
+  srsBounces: "correo.srs.bounces",
+  arcSeals: "correo.arc.seals",
 } as const;
 
 export function meter(): Meter {

@@ -62,6 +62,7 @@ type FinalOutcome = "delivered" | "bounced" | "expired";
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
 const throttled = () => counter(metricNames.relayThrottled, "Remote deliveries put back because their destination had no free connection slot");
 const parked = () => counter(metricNames.relayDestinationsParked, "Destinations parked after hosts stopped answering");
+const arcSeals = () => counter(metricNames.arcSeals, "Forwarded messages ARC-sealed, or sent unsealed, by outcome");
 
 /** This module's counters at 0 for the outcomes it records (see atZero). */
 export function remoteDeliveryMetricsAtZero(): void {
@@ -69,6 +70,7 @@ export function remoteDeliveryMetricsAtZero(): void {
   atZero(completed(), outcomes.map((outcome) => ({ outcome, route: "remote" })));
   atZero(throttled());
   atZero(parked());
+  atZero(arcSeals(), ["sealed", "no-key", "chain-failed", "error"].map((outcome) => ({ outcome })));
 }
 
 /** How soon a delivery put back for lack of a connection slot comes again (plus jitter). */
@@ -369,14 +371,17 @@ async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderK
 async function seal(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, key: SigningKey | undefined): Promise<Buffer> {
   if (!deps.arc) return raw;
   if (!key) {
+    arcSeals().add(1, { outcome: "no-key" });
     deps.log.warn({ messageId: event.messageId, envelopeFrom: event.envelopeFrom }, "no DKIM key for the SRS domain; forwarded message sent without an ARC seal");
     return raw;
   }
   try {
     const out = await sealForwarded(raw, key, { ...deps.arc, signTime: deps.clock.now() });
+    arcSeals().add(1, { outcome: out.sealed ? "sealed" : "chain-failed" });
     if (out.sealed) return out.raw;
     deps.log.warn({ messageId: event.messageId, reason: out.reason }, "forwarded message sent without an ARC seal");
   } catch (err) {
+    arcSeals().add(1, { outcome: "error" });
     deps.log.error({ err: (err as Error).message, messageId: event.messageId }, "ARC sealing failed; sending unsealed");
   }
   return raw;

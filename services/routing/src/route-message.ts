@@ -45,11 +45,13 @@ export interface RouterDeps {
 }
 
 const routed = () => counter(metricNames.deliveriesRouted, "Routing decisions, by route");
+const srsRewrites = () => counter(metricNames.srsRewrites, "Forwarded deliveries given an SRS envelope sender");
 
 /** Routing decisions at 0 for every verdict (see atZero). */
 export function routingMetricsAtZero(): void {
   const kinds: RouteVerdict["kind"][] = ["local", "remote", "expand", "bounce"];
   atZero(routed(), kinds.map((route) => ({ route })));
+  atZero(srsRewrites());
 }
 
 /** A delivery this pass routes, with what is already known about its recipient. */
@@ -363,6 +365,7 @@ async function addAliasTargets(pass: Pass, d: Delivery, expansion: Expansion): P
     const envelopeFrom = sender?.kind === "rewrite" ? sender.envelopeFrom : null;
     const child = await addChildDelivery(pass.db, d, leaf.address, pass.now, pass.nextAttemptAt, envelopeFrom);
     if (!child) continue;
+    if (envelopeFrom) srsRewrites().add(1);
     added.push(leaf.address);
     pass.work.push({ delivery: child, known: leaf.status });
   }

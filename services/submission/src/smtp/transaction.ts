@@ -63,6 +63,7 @@ type Done = (err?: Error | null) => void;
 const rejections = () => counter(metricNames.smtpRejections, "SMTP commands refused, by stage and reply code");
 const authFailures = () => counter(metricNames.protocolAuthFailures, "Failed authentications, by protocol");
 const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted, by way in");
+const srsBounces = () => counter(metricNames.srsBounces, "RCPT TO an SRS address of ours, by outcome");
 
 /**
  * The stages of one SMTP transaction (Haraka's hooks): each asks a pure policy for a
@@ -161,6 +162,7 @@ export class SmtpTransaction {
     const syntaxOnly = pre.verdict === "reject" && pre.reply.code === 501;
     if (pre.verdict !== "accept" && !(srs && syntaxOnly)) return this.finish("rcpt", pre, done);
     if (srs) {
+      srsBounces().add(1, { outcome: srs.outcome });
       if (srs.routeTo) this.srsRoutes.set(session.id, (this.srsRoutes.get(session.id) ?? new Map<string, string>()).set(address.address, srs.routeTo));
       return this.finish("rcpt", srs.verdict, done);
     }

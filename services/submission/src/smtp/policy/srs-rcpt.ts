@@ -10,20 +10,20 @@ import { accept, reject, type Verdict } from "../verdict.js";
  * forwarder's SRS0 address) — a remote delivery that the hash authorizes, so no open
  * relay. A forged or expired one is refused with its reason.
  */
-export type SrsRecipient = { verdict: Verdict; routeTo?: string };
+export type SrsRecipient = { verdict: Verdict; outcome: "accepted" | "forged" | "expired" | "malformed"; routeTo?: string };
 
 export function decideSrsRecipient(address: string, srs: SrsOptions | undefined, now: Date): SrsRecipient | undefined {
   if (!srs) return undefined;
   const result = srsReverse(address, srs, now);
-  if (result.ok) return { verdict: accept, routeTo: result.address };
+  if (result.ok) return { verdict: accept, outcome: "accepted", routeTo: result.address };
   switch (result.reason) {
     case "not-srs":
       return undefined;
     case "forged":
-      return { verdict: reject(replies.srsRefused(address, "forged", "its hash was not made with this server's secrets")) };
+      return { outcome: "forged", verdict: reject(replies.srsRefused(address, "forged", "its hash was not made with this server's secrets")) };
     case "expired":
-      return { verdict: reject(replies.srsRefused(address, "expired", `it ${result.detail}`)) };
+      return { outcome: "expired", verdict: reject(replies.srsRefused(address, "expired", `it ${result.detail}`)) };
     case "malformed":
-      return { verdict: reject(replies.srsRefused(address, "malformed", `it ${result.detail}`)) };
+      return { outcome: "malformed", verdict: reject(replies.srsRefused(address, "malformed", `it ${result.detail}`)) };
   }
 }
