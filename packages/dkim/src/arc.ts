@@ -1,9 +1,17 @@
+import { Resolver } from "node:dns/promises";
 import { arc, sealMessage } from "mailauth/lib/arc";
 import { dkimVerify } from "mailauth/lib/dkim/verify";
 import type { SigningKey } from "./sign.js";
 
 /** A DNS TXT lookup as mailauth calls it: (name, "TXT") → records, each an array of strings. */
 export type TxtResolver = (name: string, rrtype: string) => Promise<unknown>;
+
+/** TXT lookups through `servers` (ip or ip:port, as DNS_SERVERS lists them; default the system's), for the ARC keys. */
+export function txtResolver(servers?: string[], timeoutMs = 5000): TxtResolver {
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+  if (servers?.length) resolver.setServers(servers);
+  return (name, rrtype) => resolver.resolve(name, rrtype);
+}
 
 export interface SealOptions {
   /** AUTHSERV_ID: whose Authentication-Results the seal repeats (RFC 8601 §2.5). */

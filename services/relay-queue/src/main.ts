@@ -1,6 +1,5 @@
 import "./instrument.js";
-import { findDkimKey } from "@correo/dkim";
-import { Resolver } from "node:dns/promises";
+import { findDkimKey, txtResolver } from "@correo/dkim";
 import { createDns, parseDnsServers } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
@@ -62,7 +61,7 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
     },
     random: Math.random,
     // RFC 8617: forwarded mail is ARC-sealed; RFC 8601 §2.5: the authserv-id defaults to our host name.
-    arc: { authservId: config.authservId ?? config.hostname, resolver: txtResolver(config.dnsServers) },
+    arc: { authservId: config.authservId ?? config.hostname, resolver: txtResolver(config.dnsServers ? parseDnsServers(config.dnsServers) : undefined) },
     log,
   };
   const dsn = {
@@ -112,10 +111,3 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   every(RECENT_INTERVAL_MS, "recent changes reconcile", () => reconcileRecent({ pool, schedule, now: systemClock.now() }, 3 * RECENT_INTERVAL_MS));
   every(config.dsnInterval, "DSN sweep", () => sweepDsns(dsn));
 });
-
-/** The keys of ARC sets already in a message (RFC 8617 §5.2): mailauth asks TXT records of DNS_SERVERS. */
-function txtResolver(servers: string | undefined): (name: string, rrtype: string) => Promise<unknown> {
-  const resolver = new Resolver({ timeout: 5000, tries: 2 });
-  if (servers) resolver.setServers(parseDnsServers(servers));
-  return (name, rrtype) => resolver.resolve(name, rrtype);
-}

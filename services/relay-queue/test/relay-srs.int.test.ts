@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticate } from "mailauth";
 import { addTransport } from "@correo/directory";
-import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "@correo/dkim";
+import { dkimTxtRecord, generateDkimKey, saveDkimKey, txtResolver, type TxtResolver } from "@correo/dkim";
+import { parseDnsServers } from "@correo/mx";
 import { srsForward, srsReverse } from "@correo/srs";
 import { getBlob, loadDeliveries } from "@correo/spool";
 import { eventually, freePort } from "@correo/testkit";
@@ -9,24 +10,24 @@ import type { DeliveryRemote } from "@correo/contracts";
 import { deliverRemote } from "../src/deliver.js";
 import { sweepDsns } from "../src/dsn-sweeper.js";
 import { publishDue } from "../src/schedule.js";
+import { startDnsmasq, type Dnsmasq } from "../../../packages/mx/test/dnsmasq.js";
 import { FakeMx } from "./fake-mx.js";
 import { log, MINUTE, startCopy, startWorld, type RelayCopy, type World } from "./relay-world.js";
 
 /**
  * Issue 14 items 3 and 4 at the relay: a delivery an alias forwards goes out with its own
  * SRS MAIL FROM and an ARC set that mailauth verifies with the SRS domain's published
- * key; its DSN still goes to the original sender.
+ * key (a dnsmasq zone, asked by the resolver relay-queue's main uses); its DSN still goes
+ * to the original sender.
  */
 let world: World;
 let copy: RelayCopy;
 let mx: FakeMx;
 const key = generateDkimKey();
 const txt = dkimTxtRecord("hosted.test", "correo1", key.publicKey);
-/** The published zone of the final hop's resolver: only our DKIM/ARC key. */
-const resolver = async (name: string, type: string) => {
-  if (type === "TXT" && name === txt.name) return [[txt.value]];
-  throw Object.assign(new Error(`no ${type} record for ${name}`), { code: "ENOTFOUND" });
-};
+let dnsmasq: Dnsmasq;
+/** DNS as the relay and the final hop ask it: our DKIM/ARC key published in the dnsmasq zone. */
+let resolver: TxtResolver;
 const srs = { secrets: ["relay-test-secret"], domain: "hosted.test" };
 
 /** What the MX wrote on the way in (wt-trust's header; written here until that lands). */
@@ -54,6 +55,8 @@ async function arcVerdict(raw: string) {
 }
 
 beforeAll(async () => {
+  dnsmasq = await startDnsmasq({ txt: { [txt.name]: [txt.value] } });
+  resolver = txtResolver(parseDnsServers(dnsmasq.server), 2000);
   world = await startWorld("relay-srs");
   copy = await startCopy(world.infra, world.clock);
   copy.deps.arc = { authservId: "mx.hosted.test", resolver };
@@ -68,6 +71,7 @@ afterAll(async () => {
   await copy?.close();
   await mx?.close();
   await world?.close();
+  await dnsmasq?.stop();
 });
 
 describe("relaying forwarded mail", () => {
