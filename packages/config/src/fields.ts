@@ -150,3 +150,19 @@ export function domainList(variable: string, description: string): Field<string[
     return { ok: true, value: names };
   });
 }
+
+/** A comma-separated list of secrets (unset: none). Problems never echo a secret. */
+export function secretList(variable: string, description: string): Field<string[]> {
+  return field(variable, description, "", (raw) => {
+    if (raw === "") return { ok: true, value: [] };
+    const secrets = raw.split(",").map((s) => s.trim());
+    const empty = secrets.findIndex((s) => s === "");
+    if (empty >= 0) return { ok: false, problem: `has an empty secret at position ${empty + 1} of ${secrets.length} (a stray comma?)` };
+    return { ok: true, value: secrets };
+  });
+}
+
+export function optionalHostname(variable: string, description: string): Field<string | undefined> {
+  const named = hostname(variable, description, "");
+  return field(variable, description, "", (raw) => (raw === "" ? { ok: true, value: undefined } : named.parse(raw)));
+}

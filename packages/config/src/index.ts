@@ -14,6 +14,8 @@ export {
   namePrefix,
   oneOf,
   domainList,
+  secretList,
+  optionalHostname,
 } from "./fields.js";
 export { loadConfig, variablesOf, ConfigError, type ConfigOf, type ConfigProblem, type Spec } from "./load.js";
 export { infraSpec, serviceSpecs, serviceNames, INBOUND_POLICIES, type InboundPolicy, type ServiceName } from "./specs.js";

@@ -7,10 +7,12 @@ import {
   hostname,
   namePrefix,
   oneOf,
+  optionalHostname,
   optionalText,
   optionalUrl,
   port,
   positiveInt,
+  secretList,
   text,
   url,
 } from "./fields.js";
@@ -101,14 +103,29 @@ function postmasterAddress() {
 export const INBOUND_POLICIES = ["enforce", "quarantine-only", "report-only"] as const;
 export type InboundPolicy = (typeof INBOUND_POLICIES)[number];
 
+/** The MX writes Authentication-Results with it; relay-queue seals (ARC) what carries it. */
+function authservId() {
+  return optionalText("AUTHSERV_ID", "authserv-id of Correo's Authentication-Results headers (RFC 8601 §2.5): the MX adds them, the relay's ARC seal quotes them; unset: CORREO_HOSTNAME");
+}
+
 /** SPF, DKIM, DMARC, ARC and iprev at the MX (packages/trust). */
 const inboundTrustSpec = {
   verifyInbound: oneOf("VERIFY_INBOUND", "verify SPF, DKIM, DMARC, ARC and iprev of mail received by the MX (never on submission)", ["on", "off"] as const, "on"),
-  authservId: optionalText("AUTHSERV_ID", "authserv-id of the Authentication-Results field the MX adds (RFC 8601 §2.5); unset: CORREO_HOSTNAME"),
+  authservId: authservId(),
   inboundAuthPolicy: oneOf("INBOUND_AUTH_POLICY", "policy of hosted domains without their own (correo domain policy): enforce, quarantine-only or report-only", INBOUND_POLICIES, "enforce"),
   trustedArcSealers: domainList("TRUSTED_ARC_SEALERS", "domains whose ARC seal may turn a DMARC fail into a pass (RFC 8617 §7.2), comma-separated; empty: none"),
   inboundDnsTimeout: duration("INBOUND_DNS_TIMEOUT", "budget of one DNS lookup of the checks; past it the method is temperror", "3s"),
   dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),
+} as const;
+
+/**
+ * SRS (packages/srs) for mail an alias forwards to outside addresses: routing rewrites the
+ * envelope sender, the MX takes bounces to those addresses back. Off while either is unset.
+ */
+const srsSpec = {
+  srsSecrets: secretList("SRS_SECRETS", "SRS secrets, comma-separated: the first signs, all verify (rotation); unset: SRS off"),
+  srsDomain: optionalHostname("SRS_DOMAIN", "hosted domain (whose MX this is) on the right of SRS addresses; unset: SRS off"),
+  srsMaxAge: duration("SRS_MAX_AGE", "how long an SRS address takes bounces back, whole days (libsrs2: 21 days)", "21d"),
 } as const;
 
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
@@ -139,9 +156,11 @@ export const serviceSpecs = {
     postmasterAddress: postmasterAddress(),
     ...rspamdSpec,
     ...inboundTrustSpec,
+    ...srsSpec,
   },
   routing: {
     ...infraSpec,
+    ...srsSpec,
     opsPort: opsPort(9102),
     outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
@@ -175,6 +194,8 @@ export const serviceSpecs = {
     connectionIdle: duration("RELAY_CONNECTION_IDLE", "how long an idle SMTP connection is kept for the next message", "10s"),
     dsnInterval: duration("RELAY_DSN_INTERVAL", "how often deliveries owed a DSN are looked for", "2s"),
     redriveAfter: redriveAfter(),
+    // RFC 8601 §2.5: the name our Authentication-Results carry, whose results an ARC seal repeats.
+    authservId: authservId(),
   },
   mailbox: {
     ...infraSpec,

@@ -36,6 +36,18 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads SRS settings: off by default, secrets as a list, and a stray comma refused without echoing a secret", () => {
+    const off = loadConfig(serviceSpecs.routing, {});
+    expect([off.srsSecrets, off.srsDomain, off.srsMaxAge]).toEqual([[], undefined, 21 * 86_400_000]);
+    const on = loadConfig(serviceSpecs.submission, { SRS_SECRETS: "new-one, old-one", SRS_DOMAIN: "Fwd.Example.com", SRS_MAX_AGE: "7d" });
+    expect([on.srsSecrets, on.srsDomain, on.srsMaxAge]).toEqual([["new-one", "old-one"], "fwd.example.com", 7 * 86_400_000]);
+    expect(() => loadConfig(serviceSpecs.routing, { SRS_SECRETS: "hunter2,,x" })).toThrow(
+      /SRS_SECRETS has an empty secret at position 2 of 3 \(a stray comma\?\)/,
+    );
+    expect(() => loadConfig(serviceSpecs.routing, { SRS_SECRETS: "hunter2,,x" })).not.toThrow(/hunter2/);
+    expect(() => loadConfig(serviceSpecs.routing, { SRS_DOMAIN: "not a domain" })).toThrow(/SRS_DOMAIN must be a host name/);
+  });
+
   it("rejects a prefix that could not name a queue", () => {
     expect(() => loadConfig(serviceSpecs.routing, { CORREO_PREFIX: "Bad Prefix!" })).toThrow(/CORREO_PREFIX/);
   });

@@ -54,7 +54,9 @@ export const DeliveryRemote = Type.Object(
     version: Type.Literal(1),
     messageId: Uuid,
     blobId: BlobId,
-    envelopeFrom: EnvelopeSender,
+    // One event per (message, domain, reverse-path): a delivery an alias forwards carries
+    // its own SRS sender (deliveries.envelope_from), the others the message's.
+    envelopeFrom: Type.String({ maxLength: 320, description: "MAIL FROM of these deliveries: the message's, or an SRS address for forwarded ones; empty for <>" }),
     domain: Type.String({ minLength: 1 }),
     deliveries: Type.Array(Type.Object({ deliveryId: Uuid, recipient: Address }, { additionalProperties: false }), {
       minItems: 1,

@@ -40,6 +40,10 @@ export const metricNames = {
   // Issue 14: the MX's authentication checks (by method and result) and its verdicts.
   inboundAuthResults: "correo.inbound.auth_results",
   inboundAuthVerdicts: "correo.inbound.auth_verdicts",
+  // Issue 14: forwarding — SRS envelope senders (routing), SRS bounces at the MX, ARC seals (relay-queue).
+  srsRewrites: "correo.srs.rewrites",
+  srsBounces: "correo.srs.bounces",
+  arcSeals: "correo.arc.seals",
 } as const;
 
 export function meter(): Meter {

@@ -1,6 +1,6 @@
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { DeliveryRemote } from "@correo/contracts";
-import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
+import { fromDomain, sealForwarded, signMessage, type SigningKey, type TxtResolver } from "@correo/dkim";
 import { normalizeDomain, parseAddress, type Transport } from "@correo/directory";
 import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
@@ -48,6 +48,12 @@ export interface RelayDeps {
   signingKey?(domain: string): Promise<SigningKey | undefined>;
   policy: RelayPolicy;
   random: Random;
+  /**
+   * ARC sealing of mail an alias forwards (deliveries with an SRS sender of their own):
+   * AUTHSERV_ID, whose Authentication-Results the seal repeats, and the DNS that checks
+   * the chain already in the message. Unset: forwarded mail goes out unsealed.
+   */
+  arc?: { authservId: string; resolver: TxtResolver };
   log: Logger;
 }
 
@@ -56,6 +62,7 @@ type FinalOutcome = "delivered" | "bounced" | "expired";
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
 const throttled = () => counter(metricNames.relayThrottled, "Remote deliveries put back because their destination had no free connection slot");
 const parked = () => counter(metricNames.relayDestinationsParked, "Destinations parked after hosts stopped answering");
+const arcSeals = () => counter(metricNames.arcSeals, "Forwarded messages ARC-sealed, or sent unsealed, by outcome");
 
 /** This module's counters at 0 for the outcomes it records (see atZero). */
 export function remoteDeliveryMetricsAtZero(): void {
@@ -63,6 +70,7 @@ export function remoteDeliveryMetricsAtZero(): void {
   atZero(completed(), outcomes.map((outcome) => ({ outcome, route: "remote" })));
   atZero(throttled());
   atZero(parked());
+  atZero(arcSeals(), ["sealed", "no-key", "chain-failed", "error"].map((outcome) => ({ outcome })));
 }
 
 /** How soon a delivery put back for lack of a connection slot comes again (plus jitter). */
@@ -221,6 +229,8 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
         WHERE d.id = ANY($1::uuid[]) AND d.held_at IS NULL AND d.route = 'remote'
           AND (d.state = 'routed' OR (d.state = 'deferred' AND d.next_attempt_at <= $2))
           AND (d.leased_until IS NULL OR d.leased_until <= $2)
+          -- The event's MAIL FROM must be the delivery's: its own (SRS forwarding) or the message's.
+          AND coalesce(d.envelope_from, (SELECT x.envelope_from FROM messages x WHERE x.id = d.message_id)) = $7
        RETURNING d.*, d.state = 'deferred' AS was_deferred
      ), ordered AS (
        SELECT c.*, row_number() OVER (ORDER BY c.recipient) AS n FROM claimed c
@@ -237,7 +247,7 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
        LEFT JOIN blobs b ON b.id = m.blob_id
        LEFT JOIN relay_destinations dest ON dest.domain = $6
       ORDER BY o.n`,
-    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain],
+    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain, event.envelopeFrom],
   );
   const first = rows[0];
   if (!first) return undefined;
@@ -319,7 +329,9 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed)
   if (route.kind === "bounce") return { verdicts: all({ outcome: "bounced", reply: route.reply }), answered: true, failure: "" };
   if (route.kind === "defer") return { verdicts: all({ outcome: "deferred", reply: route.reply }), answered: false, failure: route.reply };
   if (!claimed.raw) throw new Error(`blob ${event.blobId} of message ${event.messageId} is missing from the spool`);
-  const raw = await sign(deps, event, claimed.raw, claimed.senderKey);
+  const signed = await sign(deps, event, claimed.raw, claimed.senderKey);
+  // Forwarded (an SRS sender of its own): the envelope sender's domain is SRS_DOMAIN, whose key seals.
+  const raw = due.some((d) => d.envelopeFrom !== null) ? await seal(deps, event, signed, claimed.senderKey) : signed;
   const result = await deps.send({
     targets: route.targets,
     envelopeFrom: event.envelopeFrom,
@@ -349,6 +361,30 @@ async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderK
     deps.log.error({ err: (err as Error).message, domain }, "DKIM signing failed; sending unsigned");
     return raw;
   }
+}
+
+/**
+ * ARC-seals a message we forward (RFC 8617) with the SRS domain's DKIM key, so that the
+ * final hop, which sees SPF fail for the original sender, can trust our results. Without
+ * a key, or when sealing fails, the message goes unsealed and the log says why.
+ */
+async function seal(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, key: SigningKey | undefined): Promise<Buffer> {
+  if (!deps.arc) return raw;
+  if (!key) {
+    arcSeals().add(1, { outcome: "no-key" });
+    deps.log.warn({ messageId: event.messageId, envelopeFrom: event.envelopeFrom }, "no DKIM key for the SRS domain; forwarded message sent without an ARC seal");
+    return raw;
+  }
+  try {
+    const out = await sealForwarded(raw, key, { ...deps.arc, signTime: deps.clock.now() });
+    arcSeals().add(1, { outcome: out.sealed ? "sealed" : "chain-failed" });
+    if (out.sealed) return out.raw;
+    deps.log.warn({ messageId: event.messageId, reason: out.reason }, "forwarded message sent without an ARC seal");
+  } catch (err) {
+    arcSeals().add(1, { outcome: "error" });
+    deps.log.error({ err: (err as Error).message, messageId: event.messageId }, "ARC sealing failed; sending unsealed");
+  }
+  return raw;
 }
 
 /** What each recipient's verdict means now: its state, reply and next attempt. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { withTransaction, type Pool, type PoolClient, type Queryable } from "@correo/db";
 import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
-import { addressKey, resolveRecipient, type RecipientStatus } from "@correo/directory";
+import { addressKey, parseAddress, resolveHostedDomain, resolveRecipient, type RecipientStatus } from "@correo/directory";
 import { describeRoute, type Route } from "@correo/mx";
 import {
   toDelivery,
@@ -15,9 +15,11 @@ import {
   type PendingEvent,
 } from "@correo/spool";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
+import type { SrsOptions } from "@correo/srs";
 import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import { decideRoute, replyText, type RouteVerdict } from "./decide.js";
 import { defaultLimits, expandAlias, type Expansion, type ExpansionLimits } from "./expand.js";
+import { forwardSender } from "./forward-sender.js";
 
 export interface RouterDeps {
   pool: Pool;
@@ -37,15 +39,19 @@ export interface RouterDeps {
   limits?: ExpansionLimits;
   /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
   postmaster?: string | undefined;
+  /** SRS_SECRETS / SRS_DOMAIN: the envelope sender of deliveries an alias forwards outside; undefined: SRS off. */
+  srs?: SrsOptions | undefined;
   log: Logger;
 }
 
 const routed = () => counter(metricNames.deliveriesRouted, "Routing decisions, by route");
+const srsRewrites = () => counter(metricNames.srsRewrites, "Forwarded deliveries given an SRS envelope sender");
 
 /** Routing decisions at 0 for every verdict (see atZero). */
 export function routingMetricsAtZero(): void {
   const kinds: RouteVerdict["kind"][] = ["local", "remote", "expand", "bounce"];
   atZero(routed(), kinds.map((route) => ({ route })));
+  atZero(srsRewrites());
 }
 
 /** A delivery this pass routes, with what is already known about its recipient. */
@@ -68,6 +74,8 @@ interface Plan {
   acceptedAt: Date;
   /** messages.quarantine: the MX filed the message as junk; local recipients get it in Junk. */
   quarantine: boolean;
+  /** The message's envelope sender ("" for <>). */
+  sender: string;
   /** Every recipient the message already has (keys), for alias de-duplication. */
   claimed: Set<string>;
   /** The directory's answer per recipient address (as written). */
@@ -75,6 +83,8 @@ interface Plan {
   expansions: Map<string, Expansion>;
   /** The next hop per remote domain. */
   routes: Map<string, Route>;
+  /** Whether the envelope sender's domain is hosted here; asked only when an alias leads outside. */
+  senderHosted?: boolean;
 }
 
 const keyOf = (address: string) => addressKey(address) ?? address.toLowerCase();
@@ -104,7 +114,9 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
     deps.log.warn({ messageId: event.messageId }, "message.submitted for a message no longer in the spool; ignored");
     return;
   }
-  const plan: Plan = { acceptedAt: read.acceptedAt, quarantine: read.quarantine, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map() };
+  const plan: Plan = {
+    acceptedAt: read.acceptedAt, quarantine: read.quarantine, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map(), sender: event.envelopeFrom,
+  };
   let wanted: Delivery[] = read.deliveries.filter(routable);
   // A delivery the locked read finds in a state the first read did not (another copy
   // moved it meanwhile) may need answers the plan lacks: look them up and try again.
@@ -155,6 +167,7 @@ async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): P
     return s;
   };
   const domains = new Set<string>();
+  let forwardsOutside = false;
   for (const d of deliveries) {
     const status = await statusOf(d.recipient);
     // A routed delivery only gets its event again: its route was chosen before.
@@ -162,7 +175,16 @@ async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): P
     if (status.kind !== "alias" || plan.expansions.has(d.recipient)) continue;
     const expansion = await expandAlias({ address: d.recipient, targets: status.targets }, statusOf, deps.limits ?? defaultLimits);
     plan.expansions.set(d.recipient, expansion);
-    for (const leaf of expansion.leaves) if (leaf.status.kind === "not-hosted") domains.add(leaf.status.domain);
+    for (const leaf of expansion.leaves) {
+      if (leaf.status.kind !== "not-hosted") continue;
+      domains.add(leaf.status.domain);
+      forwardsOutside = true;
+    }
+  }
+  // SRS needs to know whether we are the sender's host already (then no rewrite).
+  if (forwardsOutside && deps.srs && plan.senderHosted === undefined && plan.sender !== "") {
+    const domain = parseAddress(plan.sender)?.domain;
+    plan.senderHosted = domain !== undefined && (await resolveHostedDomain(deps.pool, domain)) !== undefined;
   }
   // DNS before the transaction, so that no row stays locked while a resolver answers.
   const lookups = [...domains].filter((domain) => !plan.routes.has(domain));
@@ -199,8 +221,8 @@ interface Pass {
   claimed: Set<string>;
   changes: Change[];
   events: Announcement[];
-  /** Remote deliveries per destination domain. */
-  remote: Map<string, { deliveryId: string; recipient: string }[]>;
+  /** Remote deliveries per destination domain and envelope sender (a forwarded delivery's SRS one, else the message's). */
+  remote: Map<string, { domain: string; envelopeFrom: string; group: { deliveryId: string; recipient: string }[] }>;
 }
 
 type ChangeOf = Omit<Change, "deliveryId" | "at">;
@@ -324,7 +346,11 @@ function routeRemote(pass: Pass, d: Delivery, verdict: Verdict<"remote">, route:
       response: `remote domain ${verdict.domain} via ${describeRoute(route)}`,
     });
   }
-  pass.remote.set(verdict.domain, [...(pass.remote.get(verdict.domain) ?? []), { deliveryId: d.id, recipient: d.recipient }]);
+  const envelopeFrom = d.envelopeFrom ?? pass.event.envelopeFrom;
+  const key = `${verdict.domain} ${envelopeFrom}`;
+  const entry = pass.remote.get(key) ?? { domain: verdict.domain, envelopeFrom, group: [] };
+  entry.group.push({ deliveryId: d.id, recipient: d.recipient });
+  pass.remote.set(key, entry);
   return verdict.kind;
 }
 
@@ -335,8 +361,14 @@ async function addAliasTargets(pass: Pass, d: Delivery, expansion: Expansion): P
     const key = keyOf(leaf.address);
     if (pass.claimed.has(key)) continue; // already a recipient of this message: one copy
     pass.claimed.add(key);
-    const child = await addChildDelivery(pass.db, d, leaf.address, pass.now, pass.nextAttemptAt);
+    const sender =
+      leaf.status.kind === "not-hosted"
+        ? forwardSender({ sender: pass.event.envelopeFrom, senderHosted: pass.plan.senderHosted ?? false, srs: pass.deps.srs, now: pass.now })
+        : undefined;
+    const envelopeFrom = sender?.kind === "rewrite" ? sender.envelopeFrom : null;
+    const child = await addChildDelivery(pass.db, d, leaf.address, pass.now, pass.nextAttemptAt, envelopeFrom);
     if (!child) continue;
+    if (envelopeFrom) srsRewrites().add(1);
     added.push(leaf.address);
     pass.work.push({ delivery: child, known: leaf.status });
   }
@@ -360,16 +392,16 @@ function expanded(pass: Pass, d: Delivery, verdict: Verdict<"expand">, expansion
   return `expanded to ${added.length}`;
 }
 
-/** Remote recipients of one destination travel together (one SMTP transaction). */
+/** Remote recipients of one destination and one envelope sender travel together (one SMTP transaction). */
 function announceRemote(pass: Pass): void {
   const { event } = pass;
-  for (const [domain, group] of pass.remote) {
+  for (const { domain, envelopeFrom, group } of pass.remote.values()) {
     announce(pass, group.map((g) => g.deliveryId), {
       type: "delivery.remote",
       version: 1,
       messageId: event.messageId,
       blobId: event.blobId,
-      envelopeFrom: event.envelopeFrom,
+      envelopeFrom,
       domain,
       deliveries: group,
     });
@@ -424,20 +456,28 @@ async function deferRecipient(
  * A delivery of the same message for one final recipient of an alias. It inherits the
  * alias's DSN request, and its ORCPT names the address the sender used (RFC 3461 §4.2).
  */
-async function addChildDelivery(db: Queryable, parent: Delivery, recipient: string, now: Date, nextAttemptAt: Date): Promise<Delivery | undefined> {
+async function addChildDelivery(
+  db: Queryable,
+  parent: Delivery,
+  recipient: string,
+  now: Date,
+  nextAttemptAt: Date,
+  envelopeFrom: string | null,
+): Promise<Delivery | undefined> {
   const id = randomUUID();
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, dsn_notify, original_recipient, created_at, updated_at)
-     SELECT $1, p.message_id, $3, 'queued', $4, p.dsn_notify, coalesce(p.original_recipient, 'rfc822;' || p.recipient), $5, $5
+    `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, dsn_notify, original_recipient, created_at, updated_at, envelope_from)
+     SELECT $1, p.message_id, $3, 'queued', $4, p.dsn_notify, coalesce(p.original_recipient, 'rfc822;' || p.recipient), $5, $5, $6
        FROM deliveries p WHERE p.id = $2
      ON CONFLICT (message_id, recipient) DO NOTHING RETURNING id`,
-    [id, parent.id, recipient, nextAttemptAt, now],
+    [id, parent.id, recipient, nextAttemptAt, now, envelopeFrom],
   );
   if (!rows[0]) return undefined;
+  const via = envelopeFrom ? `; forwarded with envelope sender <${envelopeFrom}> (SRS)` : "";
   await db.query("INSERT INTO delivery_events (delivery_id, at, event, detail) VALUES ($1, $2, 'accepted', $3)", [
     id,
     now,
-    `expanded from <${parent.recipient}>`,
+    `expanded from <${parent.recipient}>${via}`,
   ]);
-  return { id, messageId: parent.messageId, recipient, state: "queued", route: null, attempts: 0, nextAttemptAt, lastResponse: null };
+  return { id, messageId: parent.messageId, recipient, state: "queued", route: null, attempts: 0, nextAttemptAt, lastResponse: null, envelopeFrom };
 }

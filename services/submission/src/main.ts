@@ -12,6 +12,7 @@ import { SmtpCounters } from "./smtp/limits.js";
 import { startMxListener } from "./smtp/mx-listener.js";
 import { startSubmissionListener } from "./smtp/submission-listener.js";
 import type { SmtpLimits } from "./smtp/transaction.js";
+import { srsSettings } from "@correo/srs";
 
 void runService("submission", async ({ config, log, pool, broker, redis, onStop }) => {
   const outbox = new Outbox(pool, broker, log);
@@ -62,6 +63,7 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     redriveAfterMs: config.redriveAfter,
     limits,
     postmaster: config.postmasterAddress,
+    srs: srsSettings(config),
     log,
     host: config.listenHost,
     tls,

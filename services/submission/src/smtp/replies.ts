@@ -25,6 +25,11 @@ export const replies = {
   unknownUser: (address: string) => reply(550, "5.1.1", `<${shown(address)}>: recipient address rejected: user unknown`),
   mailboxDisabled: (address: string) => reply(550, "5.2.1", `<${shown(address)}>: mailbox disabled`),
   badRecipientSyntax: (address: string) => reply(553, "5.1.3", `<${shown(address)}>: not a valid address`),
+  // Bounces to an SRS address of ours whose hash or age fails (packages/srs): RFC 3463
+  // X.7.1, delivery not authorized — the address is ours, what it claims is not; X.1.1
+  // when it does not even read as SRS (no such mailbox).
+  srsRefused: (address: string, reason: "forged" | "expired" | "malformed", why: string) =>
+    reply(550, reason === "malformed" ? "5.1.1" : "5.7.1", `<${shown(address)}>: ${reason} SRS address refused: ${why}`),
   // RFC 5321 §4.1.2 syntax, RFC 3463 X.1.7 / X.1.3: the reason is parseMailbox's.
   senderSyntax: (address: string, why: string) => reply(501, "5.1.7", `<${shown(address)}>: syntax error in the sender address: it ${why}`),
   recipientSyntax: (address: string, why: string) => reply(501, "5.1.3", `<${shown(address)}>: syntax error in the recipient address: it ${why}`),

@@ -10,6 +10,8 @@ import { decideAuth } from "./policy/auth.js";
 import { inspectMessage, MAX_RECEIVED_HEADERS } from "./policy/data.js";
 import { decideInboundSender, decideSubmissionSender, senderSyntax } from "./policy/mail.js";
 import { decideRecipient, precheckRecipient } from "./policy/rcpt.js";
+import { decideSrsRecipient } from "./policy/srs-rcpt.js";
+import type { SrsOptions } from "@correo/srs";
 import { receivedHeader } from "../received.js";
 import { replies, replyError, type Reply } from "./replies.js";
 import { checkInboundTrust, inboundTrustMetricsAtZero, type InboundTrust } from "./inbound-trust.js";
@@ -52,6 +54,8 @@ export interface TransactionDeps {
   trust?: InboundTrust | undefined;
   /** MX only: rspamd's verdict at the end of DATA (RSPAMD_URL); unset: no spam scoring. */
   spamCheck?: SpamCheck | undefined;
+  /** SRS_SECRETS / SRS_DOMAIN: bounces to our SRS addresses are taken back (packages/srs); undefined: SRS off. */
+  srs?: SrsOptions | undefined;
   log: Logger;
 }
 
@@ -66,6 +70,7 @@ type Done = (err?: Error | null) => void;
 const rejections = () => counter(metricNames.smtpRejections, "SMTP commands refused, by stage and reply code");
 const authFailures = () => counter(metricNames.protocolAuthFailures, "Failed authentications, by protocol");
 const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted, by way in");
+const srsBounces = () => counter(metricNames.srsBounces, "RCPT TO an SRS address of ours, by outcome");
 
 /**
  * The stages of one SMTP transaction (Haraka's hooks): each asks a pure policy for a
@@ -74,6 +79,8 @@ const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted,
  */
 export class SmtpTransaction {
   private readonly sessionAuthFailures = new Map<string, number>();
+  /** Per session: SRS recipients accepted at RCPT and the address each is delivered to. */
+  private readonly srsRoutes = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly kind: ListenerKind,
@@ -155,8 +162,18 @@ export class SmtpTransaction {
       maxRecipients: this.deps.limits.maxRecipients,
       smtpUtf8: session.envelope.smtpUtf8 === true,
     };
+    // A bounce to one of our SRS addresses: its hash and age decide, not the directory.
+    const srs = decideSrsRecipient(address.address, this.deps.srs, this.deps.clock.now());
     const pre = precheckRecipient(address.address, ctx);
-    if (pre.verdict !== "accept") return this.finish("rcpt", pre, done);
+    // An SRS address may outgrow the 64-octet local part, which RFC 5321 §4.5.3.1 asks
+    // servers not to enforce where they can: its hash vouches for it, not the syntax check.
+    const syntaxOnly = pre.verdict === "reject" && pre.reply.code === 501;
+    if (pre.verdict !== "accept" && !(srs && syntaxOnly)) return this.finish("rcpt", pre, done);
+    if (srs) {
+      srsBounces().add(1, { outcome: srs.outcome });
+      if (srs.routeTo) this.srsRoutes.set(session.id, (this.srsRoutes.get(session.id) ?? new Map<string, string>()).set(address.address, srs.routeTo));
+      return this.finish("rcpt", srs.verdict, done);
+    }
     try {
       // RFC 5321 §4.5.1: <Postmaster> and postmaster@ every hosted domain are always accepted.
       const status = await resolveRecipient(this.deps.pool, address.address, { postmaster: this.deps.postmaster });
@@ -193,7 +210,8 @@ export class SmtpTransaction {
     if (inspected.verdict.verdict !== "accept") throw inspected.verdict.reply;
     let headers = inspected.headers;
     const now = clock.now();
-    const recipients = session.envelope.rcptTo.map((r) => r.address);
+    const srsRoutes = this.srsRoutes.get(session.id);
+    const recipients = session.envelope.rcptTo.map((r) => srsRoutes?.get(r.address) ?? r.address);
     // One id for the message: the Received: line names the spool's message id ("queued as").
     const messageId = crypto.randomUUID();
     const added: string[] = [
@@ -242,6 +260,13 @@ export class SmtpTransaction {
       ),
       inboundAuth,
     };
+    // An SRS recipient is delivered to the address it encodes; RFC 3461 §4.2: ORCPT keeps the one the client named.
+    for (const [srsAddress, routeTo] of srsRoutes ?? []) {
+      if (!session.envelope.rcptTo.some((r) => r.address === srsAddress)) continue;
+      const given = submission.recipientParams![srsAddress];
+      delete submission.recipientParams![srsAddress];
+      submission.recipientParams![routeTo] = { ...given, orcpt: given?.orcpt ?? `rfc822;${srsAddress}` };
+    }
     let id: string;
     try {
       id = (await acceptMessage(this.deps.pool, this.deps.outbox, submission, { clock, redriveAfterMs: this.deps.redriveAfterMs })).messageId;
@@ -314,6 +339,7 @@ export class SmtpTransaction {
 
   forget(session: SMTPServerSession): void {
     this.sessionAuthFailures.delete(session.id);
+    this.srsRoutes.delete(session.id);
     // A message taken at MAIL and never accepted goes back to the account's hourly budget.
     this.deps.counters.returnMessage(session.id).catch((err: Error) => this.deps.log.warn({ err: err.message }, "message rate budget not given back"));
   }
