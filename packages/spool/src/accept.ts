@@ -36,20 +36,15 @@ export interface Submission {
   test?: boolean;
 }
 
-/**
- * One recipient's delivery as accepted: `queued` for routing, or `suppressed` (final, no
- * attempt, no DSN) when the address is on the sending domain's suppression list.
- */
-export interface AcceptedDelivery {
-  deliveryId: string;
-  recipient: string;
-  state: "queued" | "suppressed";
-}
-
 export interface Accepted {
   messageId: string;
   blobId: string;
-  deliveries: AcceptedDelivery[];
+  deliveries: { deliveryId: string; recipient: string }[];
+  /**
+   * The deliveries created `suppressed` (final, no attempt, no DSN) because their address
+   * is on the sending domain's suppression list; every other one is `queued`.
+   */
+  suppressed: string[];
 }
 
 export interface AcceptOptions {
@@ -62,7 +57,12 @@ export interface AcceptOptions {
 export interface AcceptedInTransaction {
   messageId: string;
   blobId: string;
-  deliveries: AcceptedDelivery[];
+  deliveries: { deliveryId: string; recipient: string }[];
+  /**
+   * The deliveries created `suppressed` (final, no attempt, no DSN) because their address
+   * is on the sending domain's suppression list; every other one is `queued`.
+   */
+  suppressed: string[];
   pending: PendingEvent;
 }
 
@@ -75,9 +75,9 @@ export interface AcceptedInTransaction {
  */
 export async function acceptMessage(pool: Pool, outbox: Outbox, sub: Submission, opts: AcceptOptions): Promise<Accepted> {
   // One statement is one transaction: no BEGIN/COMMIT round trips around it.
-  const { messageId, blobId, deliveries, pending } = await acceptInTransaction(pool, outbox, sub, opts);
+  const { messageId, blobId, deliveries, suppressed, pending } = await acceptInTransaction(pool, outbox, sub, opts);
   outbox.announce([pending]);
-  return { messageId, blobId, deliveries };
+  return { messageId, blobId, deliveries, suppressed };
 }
 
 /**
@@ -177,11 +177,5 @@ export async function acceptInTransaction(db: Queryable, outbox: Outbox, sub: Su
       sub.test ?? false,
     ],
   });
-  const suppressed = new Set(rows[0]!.suppressed);
-  return {
-    messageId,
-    blobId,
-    deliveries: deliveries.map((d) => ({ ...d, state: suppressed.has(d.deliveryId) ? "suppressed" : "queued" })),
-    pending: outbox.pending(rows[0]!.id, draft),
-  };
+  return { messageId, blobId, deliveries, suppressed: rows[0]!.suppressed, pending: outbox.pending(rows[0]!.id, draft) };
 }

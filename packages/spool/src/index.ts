@@ -8,7 +8,6 @@ export {
   type Accepted,
   type AcceptedInTransaction,
   type AcceptOptions,
-  type AcceptedDelivery,
 } from "./accept.js";
 export { loadMessage, type StoredMessage } from "./messages.js";
 export { transitionAndAnnounce, type Announcement, type Change } from "./announce.js";

@@ -72,12 +72,17 @@ export const ApiKeyDoc = Type.Object({
   key_id: Type.String(),
   domain: Type.String(),
   description: Nullable(Type.String()),
+  test_mode: Type.Boolean({ description: "messages sent with the key are recorded delivered and never leave the system" }),
   created_at: Time,
   revoked_at: Nullable(Time),
   token: Type.Optional(Type.String({ description: "the key itself; shown only when created" })),
 });
 export const CreateApiKey = Type.Object(
-  { domain: DomainName, description: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    domain: DomainName,
+    description: Type.Optional(Type.String({ maxLength: 200 })),
+    test_mode: Type.Optional(Type.Boolean({ description: "test mode: accepted, routed and recorded as delivered, never sent", default: false })),
+  },
   { additionalProperties: false },
 );
 export type CreateApiKey = Static<typeof CreateApiKey>;
