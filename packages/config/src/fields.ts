@@ -123,3 +123,12 @@ export function oneOf<const T extends string>(variable: string, description: str
     return { ok: true, value: raw as T };
   });
 }
+
+/** An e-mail address (local-part@domain, no spaces or angle brackets), or unset. */
+export function optionalAddress(variable: string, description: string): Field<string | undefined> {
+  return field(variable, description, "", (raw) => {
+    if (raw === "") return { ok: true, value: undefined };
+    if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(raw)) return { ok: false, problem: `must be an e-mail address (local-part@domain), got '${raw}'` };
+    return { ok: true, value: raw.toLowerCase() };
+  });
+}

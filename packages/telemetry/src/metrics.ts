@@ -33,6 +33,8 @@ export const metricNames = {
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",
   relayDestinationsParked: "correo.relay.destinations_parked",
+  // Issue 15: ARF complaints read by routing at COMPLAINTS_ADDRESS, by outcome.
+  complaintsReceived: "correo.complaints.received",
 } as const;
 
 export function meter(): Meter {

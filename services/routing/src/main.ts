@@ -22,6 +22,7 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
     deferral: { minBackoffMs: config.minBackoff, maxBackoffMs: config.maxBackoff, maxLifetimeMs: config.maxLifetime },
     random: Math.random,
     postmaster: config.postmasterAddress,
+    complaintsAddress: config.complaintsAddress,
     log,
   };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));
