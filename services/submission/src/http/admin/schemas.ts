@@ -3,7 +3,7 @@ import { problemJsonSchema } from "@correo/http-problem";
 
 // Admin API documents, snake_case like the rest of the HTTP API.
 const Address = Type.String({ minLength: 3, maxLength: 320, description: "an e-mail address; IDN domains in U- or A-labels" });
-const DomainName = Type.String({ minLength: 1, maxLength: 253, description: "a domain name; IDN in U- or A-labels" });
+export const DomainName = Type.String({ minLength: 1, maxLength: 253, description: "a domain name; IDN in U- or A-labels" });
 const Time = Type.String({ format: "date-time" });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
