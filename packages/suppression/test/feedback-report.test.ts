@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseFeedbackReport } from "../src/feedback-report.js";
 
-const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name));
 
 describe("parseFeedbackReport (RFC 5965)", () => {
   it("reads the feedback fields and the returned message's identifiers", async () => {

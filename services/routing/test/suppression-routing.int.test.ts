@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker } from "@correo/broker";
 import { addAccount, addDomain } from "@correo/directory";
@@ -15,7 +16,7 @@ let broker: Broker;
 let outbox: Outbox;
 let deps: RouterDeps;
 const published: (DeliveryLocal | DeliveryRemote)[] = [];
-const arf = readFileSync(new URL("../../../packages/suppression/test/fixtures/arf-abuse.eml", import.meta.url));
+const arf = readFileSync(join(__dirname, "..", "..", "..", "packages", "suppression", "test", "fixtures", "arf-abuse.eml"));
 
 async function submit(sub: Omit<Submission, "source"> & { source?: Submission["source"] }): Promise<MessageSubmitted> {
   const a = await acceptMessage(infra.pool, outbox, { source: "http", ...sub }, { clock: systemClock, redriveAfterMs: 60_000 });

@@ -80,9 +80,9 @@ describe("/v1/suppressions (the API key's domain)", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await http("GET", `/v1/suppressions?limit=2${cursor ? `&cursor=${cursor}` : ""}`)).json();
+      const page: { data: { address: string }[]; next_cursor: string | null } = (await http("GET", `/v1/suppressions?limit=2${cursor ? `&cursor=${cursor}` : ""}`)).json();
       expect(page.data.length).toBeLessThanOrEqual(2);
-      seen.push(...page.data.map((e: any) => e.address));
+      seen.push(...page.data.map((e) => e.address));
       cursor = page.next_cursor;
     } while (cursor);
     expect(seen).toEqual(["c3@remote.example", "c2@remote.example", "c1@remote.example", "bob@remote.example"]);
