@@ -121,7 +121,7 @@ describe("test mode", () => {
     const sent = await send(["dave@sink.test"], testToken);
     const id = sent.recipients[0]!.delivery_id;
     await eventually(async () => (await stateOf(id)) === "delivered", 30_000, "recorded delivered");
-    const status = await (await fetch(`http://127.0.0.1:${correo.ports.http}/v1/messages/${sent.id}`, { headers: { authorization: `Bearer ${testToken}` } })).json();
+    const status = (await (await fetch(`http://127.0.0.1:${correo.ports.http}/v1/messages/${sent.id}`, { headers: { authorization: `Bearer ${testToken}` } })).json()) as any;
     expect(status.test).toBe(true);
     expect(status.recipients[0].last_response).toContain("test mode");
     // A real message sent after it reaches the sink; the test one never does.
