@@ -28,6 +28,7 @@ beforeAll(async () => {
   correo = await startCorreo("e2e-suppress", { COMPLAINTS_ADDRESS: "fbl@hosted.test", RELAY_MIN_BACKOFF: "1h" });
   await correo.cli(["domain", "add", "hosted.test"]);
   await correo.cli(["account", "add", "fbl@hosted.test", "--password-stdin"], "fbl-secret-1\n");
+  await correo.cli(["account", "add", "ana@hosted.test", "--password-stdin"], "ana-secret-1\n");
   token = (await correo.cli(["apikey", "create", "--domain", "hosted.test"])).api_key.token;
   testToken = (await correo.cli(["apikey", "create", "--domain", "hosted.test", "--test"])).api_key.token;
   mx = new FakeMx();
@@ -87,6 +88,38 @@ describe("hard bounces from a real SMTP peer", () => {
     await eventually(async () => (await stateOf(second.recipients[1]!.delivery_id)) === "bounced", 30_000, "policy@ attempted again");
     expect(await stateOf(second.recipients[0]!.delivery_id)).toBe("suppressed");
     expect(mx.for("gone@peer.test").length).toBe(before);
+  });
+});
+
+describe("SMTP submission", () => {
+  it("answers 250 for a message to a suppressed address and records that recipient suppressed on the timeline (Python's smtplib, STARTTLS + AUTH)", async () => {
+    // Python's smtplib as a mail client: STARTTLS (the local certificate is self-signed), AUTH,
+    // then the transaction step by step, printing each reply.
+    const script = [
+      "import smtplib, ssl, sys",
+      "ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE",
+      "s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)",
+      "s.starttls(context=ctx)",
+      "s.login('ana@hosted.test', 'ana-secret-1')",
+      "print(s.mail('ana@hosted.test')[0])",
+      "print(s.rcpt('gone@peer.test')[0])",
+      "print(s.rcpt('fresh@peer.test')[0])",
+      "code, reply = s.data(b'From: ana@hosted.test\\r\\nTo: gone@peer.test, fresh@peer.test\\r\\nSubject: por SMTP\\r\\n\\r\\nhola\\r\\n')",
+      "print(code, reply.decode())",
+      "s.quit()",
+    ].join("\n");
+    const { stdout } = await run("python3", ["-c", script, correo.env.SMTP_SUBMISSION_PORT!], { timeout: 30_000 });
+    const lines = stdout.trim().split("\n");
+    expect(lines.slice(0, 3)).toEqual(["250", "250", "250"]);
+    expect(lines[3]).toMatch(/^250 2\.6\.0 .*queued as [0-9a-f-]{36}/);
+    const info = { response: lines[3]! };
+    const id = /queued as ([0-9a-f-]{36})/.exec(info.response)![1];
+    const { rows } = await correo.infra.pool.query(
+      `SELECT d.recipient, d.state, d.dsn_state, array_agg(e.event ORDER BY e.id) AS events
+         FROM deliveries d JOIN delivery_events e ON e.delivery_id = d.id WHERE d.message_id = $1 AND d.recipient = 'gone@peer.test' GROUP BY d.id`,
+      [id],
+    );
+    expect(rows).toEqual([{ recipient: "gone@peer.test", state: "suppressed", dsn_state: "none", events: ["accepted", "suppressed"] }]);
   });
 });
 
