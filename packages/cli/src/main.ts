@@ -8,6 +8,7 @@ import { accountCommands } from "./commands/account.js";
 import { adminkeyCommands } from "./commands/adminkey.js";
 import { aliasCommands } from "./commands/alias.js";
 import { apikeyCommands } from "./commands/apikey.js";
+import { suppressionCommands } from "./commands/suppression.js";
 import { domainCommands } from "./commands/domain.js";
 import { transportCommands } from "./commands/transport.js";
 import { queueCommands } from "./commands/queue.js";
@@ -31,6 +32,7 @@ const table: CommandTable = {
     queue: queueCommands,
     dkim: dkimCommands,
     dlq: dlqCommands,
+    suppression: suppressionCommands,
   },
   commands: {
     doctor: doctorCommand,
@@ -45,6 +47,7 @@ const table: CommandTable = {
     queue: "the relay's queue: deferred remote deliveries",
     dkim: "DKIM signing keys and their DNS records",
     dlq: "the dead-letter queue: events no consumer could handle",
+    suppression: "a domain's suppression list: addresses its mail is not sent to",
   },
 };
 

@@ -166,3 +166,12 @@ export function optionalHostname(variable: string, description: string): Field<s
   const named = hostname(variable, description, "");
   return field(variable, description, "", (raw) => (raw === "" ? { ok: true, value: undefined } : named.parse(raw)));
 }
+
+/** An e-mail address (local-part@domain, no spaces or angle brackets), or unset. */
+export function optionalAddress(variable: string, description: string): Field<string | undefined> {
+  return field(variable, description, "", (raw) => {
+    if (raw === "") return { ok: true, value: undefined };
+    if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(raw)) return { ok: false, problem: `must be an e-mail address (local-part@domain), got '${raw}'` };
+    return { ok: true, value: raw.toLowerCase() };
+  });
+}

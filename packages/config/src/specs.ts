@@ -10,6 +10,7 @@ import {
   optionalHostname,
   optionalText,
   optionalUrl,
+  optionalAddress,
   port,
   positiveInt,
   secretList,
@@ -165,6 +166,11 @@ export const serviceSpecs = {
     outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
     postmasterAddress: postmasterAddress(),
+    // Issue 15: ARF complaints (RFC 5965) arrive here; routing reads them (docs/operations.md).
+    complaintsAddress: optionalAddress(
+      "COMPLAINTS_ADDRESS",
+      "a hosted address (account or alias) where mailbox providers send ARF feedback reports; routing records each as a complaint and suppresses the address; unset: reports are ordinary mail",
+    ),
     redriveAfter: redriveAfter(),
     // Routing resolves MX at decision time with the relay's resolver and retry policy.
     dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),

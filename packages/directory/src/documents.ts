@@ -38,6 +38,7 @@ export const apiKeyDoc = (k: ApiKey & { token?: string }) => ({
   key_id: k.keyId,
   domain: k.domain,
   description: k.description,
+  test_mode: k.testMode,
   created_at: k.createdAt,
   revoked_at: k.revokedAt,
   ...(k.token === undefined ? {} : { token: k.token }),

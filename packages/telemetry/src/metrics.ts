@@ -44,6 +44,8 @@ export const metricNames = {
   srsRewrites: "correo.srs.rewrites",
   srsBounces: "correo.srs.bounces",
   arcSeals: "correo.arc.seals",
+  // Issue 15: ARF complaints read by routing at COMPLAINTS_ADDRESS, by outcome.
+  complaintsReceived: "correo.complaints.received",
 } as const;
 
 export function meter(): Meter {

@@ -5,6 +5,7 @@ import { normalizeDomain, parseAddress, type Transport } from "@correo/directory
 import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
+import { classifyBounce, suppressHardBounces } from "@correo/suppression";
 import type { Verdict } from "./classify.js";
 import { destinationAnswered, destinationFailed } from "./destinations.js";
 import type { AttemptLeases } from "./leases.js";
@@ -125,9 +126,9 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
       // destination's health goes in the same transaction as the outcomes.
       recorded =
         answered && destinationHealthy
-          ? await record(deps.pool, outcomes, finished, host)
+          ? await record({ pool: deps.pool }, outcomes, finished, host)
           : await withTransaction(deps.pool, async (db) => {
-              const out = await record(db, outcomes, finished, host);
+              const out = await record({ tx: db }, outcomes, finished, host);
               if (answered) await destinationAnswered(db, event.domain, finished);
               else {
                 const until = await destinationFailed(db, event.domain, failure, finished, deps.policy.parkAfterFailures, deps.policy);
@@ -402,9 +403,26 @@ function outcomesOf(deps: RelayDeps, due: Delivery[], verdicts: Map<string, Verd
   });
 }
 
-/** Records the outcomes (RFC 3464 Remote-MTA: the host that gave the replies). */
-async function record(db: Queryable, outcomes: Outcome[], now: Date, host: string | undefined): Promise<Recorded[]> {
-  const moved = await recordOutcomes(db, outcomes, now, host);
+/**
+ * Records the outcomes (RFC 3464 Remote-MTA: the host that gave the replies). A hard
+ * bounce (classifyBounce: 5.1.x, 5.2.1, …) also lists its recipient on the message's
+ * sending domain's suppression list, in the same transaction as the bounce; without
+ * one, the outcomes stay a single statement.
+ */
+async function record(on: { pool: Pool } | { tx: Queryable }, outcomes: Outcome[], now: Date, host: string | undefined): Promise<Recorded[]> {
+  const hard = outcomes.flatMap((o) => {
+    if (o.state !== "bounced") return [];
+    const v = classifyBounce(o.response);
+    return v.suppress ? [{ deliveryId: o.deliveryId, detail: host ? `${o.response} (remote MTA ${host})` : o.response }] : [];
+  });
+  const db = "pool" in on ? on.pool : on.tx;
+  const write = async (tx: Queryable) => {
+    const out = await recordOutcomes(tx, outcomes, now, host);
+    // Only those this attempt moved: a redelivered event must not list anew.
+    await suppressHardBounces(tx, hard.filter((h) => out.has(h.deliveryId)), now);
+    return out;
+  };
+  const moved = hard.length === 0 ? await recordOutcomes(db, outcomes, now, host) : "pool" in on ? await withTransaction(on.pool, write) : await write(on.tx);
   return outcomes
     .filter((o) => moved.has(o.deliveryId))
     .map((o) => ({ id: o.deliveryId, state: o.state as Recorded["state"], nextAttemptAt: o.nextAttemptAt }));

@@ -27,6 +27,7 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
     random: Math.random,
     postmaster: config.postmasterAddress,
     srs,
+    complaintsAddress: config.complaintsAddress,
     log,
   };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));

@@ -3,7 +3,9 @@ import { withTransaction, type Pool, type PoolClient, type Queryable } from "@co
 import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
 import { addressKey, parseAddress, resolveHostedDomain, resolveRecipient, type RecipientStatus } from "@correo/directory";
 import { describeRoute, type Route } from "@correo/mx";
+import { parseFeedbackReport, recordComplaint } from "@correo/suppression";
 import {
+  getBlob,
   toDelivery,
   transitionAndAnnounce,
   type Announcement,
@@ -41,17 +43,21 @@ export interface RouterDeps {
   postmaster?: string | undefined;
   /** SRS_SECRETS / SRS_DOMAIN: the envelope sender of deliveries an alias forwards outside; undefined: SRS off. */
   srs?: SrsOptions | undefined;
+  /** COMPLAINTS_ADDRESS: where ARF feedback reports arrive (issue 15); unset, they are ordinary mail. */
+  complaintsAddress?: string | undefined;
   log: Logger;
 }
 
 const routed = () => counter(metricNames.deliveriesRouted, "Routing decisions, by route");
 const srsRewrites = () => counter(metricNames.srsRewrites, "Forwarded deliveries given an SRS envelope sender");
+const complaints = () => counter(metricNames.complaintsReceived, "ARF feedback reports read at COMPLAINTS_ADDRESS, by outcome (recorded, unmatched)");
 
 /** Routing decisions at 0 for every verdict (see atZero). */
 export function routingMetricsAtZero(): void {
-  const kinds: RouteVerdict["kind"][] = ["local", "remote", "expand", "bounce"];
+  const kinds: (RouteVerdict["kind"] | "test")[] = ["local", "remote", "expand", "bounce", "test"];
   atZero(routed(), kinds.map((route) => ({ route })));
   atZero(srsRewrites());
+  atZero(complaints(), [{ outcome: "recorded" }, { outcome: "unmatched" }]);
 }
 
 /** A delivery this pass routes, with what is already known about its recipient. */
@@ -118,6 +124,8 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
     acceptedAt: read.acceptedAt, quarantine: read.quarantine, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map(), sender: event.envelopeFrom,
   };
   let wanted: Delivery[] = read.deliveries.filter(routable);
+  if (read.test) return deps.outbox.announce(await deliverInTestMode(deps, wanted, now));
+  await readComplaint(deps, event, wanted, now);
   // A delivery the locked read finds in a state the first read did not (another copy
   // moved it meanwhile) may need answers the plan lacks: look them up and try again.
   for (let pass = 0; ; pass++) {
@@ -140,8 +148,8 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
 
 /** The deliveries of the event, when the message was accepted, and every recipient it has: one read. */
 async function readMessage(db: Queryable, messageId: string, ids: string[]) {
-  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; quarantine: boolean; all_recipients: string[] }>(
-    `SELECT d.*, m.created_at AS accepted_at, m.quarantine,
+  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; quarantine: boolean; test: boolean; all_recipients: string[] }>(
+    `SELECT d.*, m.created_at AS accepted_at, m.quarantine, m.test,
             (SELECT array_agg(x.recipient) FROM deliveries x WHERE x.message_id = m.id) AS all_recipients
        FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id AND d.id = ANY($2::uuid[])
       WHERE m.id = $1
@@ -153,6 +161,7 @@ async function readMessage(db: Queryable, messageId: string, ids: string[]) {
   return {
     acceptedAt: first.accepted_at,
     quarantine: first.quarantine,
+    test: first.test,
     claimed: new Set((first.all_recipients ?? []).map(keyOf)),
     deliveries: rows.filter((r) => r.id !== null).map(toDelivery),
   };
@@ -480,4 +489,50 @@ async function addChildDelivery(
     `expanded from <${parent.recipient}>${via}`,
   ]);
   return { id, messageId: parent.messageId, recipient, state: "queued", route: null, attempts: 0, nextAttemptAt, lastResponse: null, envelopeFrom };
+}
+
+/**
+ * Test mode (issue 15 item 5): a message sent with a test-mode API key is routed here and
+ * no further. Each delivery ends `delivered`, recorded as if sent, with a detail that says
+ * why; no event goes to the relay or the mailbox, so nothing leaves the system (no SMTP
+ * connection, no mailbox append). Routing is the one place every message passes and the
+ * last before any side effect. One statement, each change guarded by the state read.
+ */
+async function deliverInTestMode(deps: RouterDeps, wanted: Delivery[], now: Date): Promise<PendingEvent[]> {
+  const response = "250 2.0.0 test mode: accepted and recorded as delivered, not sent (API key in test mode)";
+  const changes: Change[] = wanted.map((d) => ({ deliveryId: d.id, at: now, state: "delivered", event: "delivered", response, expectedState: d.state }));
+  for (const _ of changes) routed().add(1, { route: "test" });
+  const pending = await transitionAndAnnounce(deps.pool, deps.outbox, changes, []);
+  if (changes.length > 0) deps.log.info({ messageId: wanted[0]!.messageId, recipients: changes.length }, "test mode: recorded as delivered, not sent");
+  return pending;
+}
+
+/**
+ * A message to COMPLAINTS_ADDRESS is read as an ARF report (RFC 5965) before it is routed
+ * on (to that address's mailbox, which keeps the reports): its complaint is recorded on
+ * the original delivery's timeline ('complained') and its recipient suppressed, in one
+ * statement. Routing does it because it is the first stage after the MX's 250 that sees
+ * each recipient, once, with the spool at hand, and decides no matter where (or whether)
+ * the address has a mailbox; the MX answers before any parsing. Idempotent (one
+ * 'complained' row per delivery, one entry per address), and only for a queued delivery,
+ * so a re-drive does not parse again. A report that is not one, or matches nothing, is logged.
+ */
+async function readComplaint(deps: RouterDeps, event: MessageSubmitted, wanted: Delivery[], now: Date): Promise<void> {
+  const target = deps.complaintsAddress;
+  if (!target || !wanted.some((d) => d.state === "queued" && keyOf(d.recipient) === target)) return;
+  const raw = await getBlob(deps.pool, event.blobId);
+  if (!raw) return;
+  const parsed = await parseFeedbackReport(raw);
+  if (parsed.kind !== "report") {
+    deps.log.warn({ messageId: event.messageId, why: parsed.why }, "mail to the complaints address is not an ARF report; routed as ordinary mail");
+    return;
+  }
+  const outcome = await recordComplaint(deps.pool, parsed.report, now);
+  if (outcome.kind === "recorded") {
+    complaints().add(1, { outcome: "recorded" });
+    deps.log.info({ report: event.messageId, messageId: outcome.messageId, recipient: outcome.recipient, domain: outcome.domain, listed: outcome.listed }, "complaint recorded");
+  } else {
+    complaints().add(1, { outcome: "unmatched" });
+    deps.log.warn({ report: event.messageId, why: outcome.why }, "complaint matches no delivery of this system");
+  }
 }

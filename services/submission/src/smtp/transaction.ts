@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { Pool } from "@correo/db";
-import { authenticate, canSendAs, resolveRecipient, type AuthCache } from "@correo/directory";
+import { authenticate, canSendAs, parseAddress, resolveRecipient, type AuthCache } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
 import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import type { LoginThrottle } from "@correo/login-throttle";
@@ -250,6 +250,9 @@ export class SmtpTransaction {
       recipients,
       source: "smtp",
       accountId: this.kind === "mx" ? undefined : user?.accountId,
+      // Issue 15: an authenticated submission is checked against, and feeds, the list of
+      // its sender's domain (the account's, for the null sender); MX mail has none.
+      sendingDomain: this.kind === "mx" || !user ? undefined : (parseAddress(session.envelope.mailFrom ? session.envelope.mailFrom.address : "")?.domain ?? parseAddress(user.address)?.domain),
       headerMessageId: headerMessageId?.slice(0, 998),
       subject: headerValue(headers, "Subject")?.slice(0, 998),
       dsn: dsn && (dsn.ret || dsn.envid) ? { ret: (dsn.ret as "FULL" | "HDRS" | null) ?? undefined, envid: dsn.envid ?? undefined } : undefined,

@@ -4,7 +4,7 @@ import { INBOUND_POLICIES, type InboundPolicy } from "@correo/config";
 
 // Admin API documents, snake_case like the rest of the HTTP API.
 const Address = Type.String({ minLength: 3, maxLength: 320, description: "an e-mail address; IDN domains in U- or A-labels" });
-const DomainName = Type.String({ minLength: 1, maxLength: 253, description: "a domain name; IDN in U- or A-labels" });
+export const DomainName = Type.String({ minLength: 1, maxLength: 253, description: "a domain name; IDN in U- or A-labels" });
 const Time = Type.String({ format: "date-time" });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -87,12 +87,17 @@ export const ApiKeyDoc = Type.Object({
   key_id: Type.String(),
   domain: Type.String(),
   description: Nullable(Type.String()),
+  test_mode: Type.Boolean({ description: "messages sent with the key are recorded delivered and never leave the system" }),
   created_at: Time,
   revoked_at: Nullable(Time),
   token: Type.Optional(Type.String({ description: "the key itself; shown only when created" })),
 });
 export const CreateApiKey = Type.Object(
-  { domain: DomainName, description: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    domain: DomainName,
+    description: Type.Optional(Type.String({ maxLength: 200 })),
+    test_mode: Type.Optional(Type.Boolean({ description: "test mode: accepted, routed and recorded as delivered, never sent", default: false })),
+  },
   { additionalProperties: false },
 );
 export type CreateApiKey = Static<typeof CreateApiKey>;
