@@ -94,7 +94,8 @@ function displayName(list: EnvelopeAddress[] | null): string {
   const a = list?.[0];
   if (!a) return "";
   if (a.name) return a.name;
-  return a.host === null ? (a.mailbox ?? "") : `${a.mailbox ?? ""}@${a.host}`;
+  // A mailbox without a domain (`From: d`, host "") is its local part alone.
+  return a.host === null || a.host === "" ? (a.mailbox ?? "") : `${a.mailbox ?? ""}@${a.host}`;
 }
 
 /** RFC 5256 §3 DATE: the sent date, adjusted to UTC; the INTERNALDATE when Date: is missing or unparsable. */

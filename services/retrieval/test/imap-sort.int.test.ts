@@ -100,10 +100,9 @@ describe("SORT (RFC 5256)", () => {
   });
 });
 
-// SORT=DISPLAY is not advertised (see docs/imap-conformance.md), but the keys work.
 describe("DISPLAYFROM, DISPLAYTO (RFC 5957)", () => {
-  it("SORT=DISPLAY is not advertised", async () => {
-    expect(await run("c CAPABILITY")).not.toContain("SORT=DISPLAY");
+  it("SORT=DISPLAY is advertised", async () => {
+    expect(await run("c CAPABILITY")).toMatch(/^\* CAPABILITY [^\r]* SORT=DISPLAY[ \r]/m);
   });
 
   it.each([
