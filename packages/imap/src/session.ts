@@ -13,6 +13,9 @@ import { SYSTEM_FLAGS, type ChangeNotifier, type ImapStorage, type ImapUser } fr
 import { commandTable } from "./commands/index.js";
 import { atom } from "./encoder.js";
 import { ArgumentError } from "./commands/arguments.js";
+import { inputsFor } from "./commands/sort-input.js";
+import { changeItems, contextChanges, numberIn, type SearchContext } from "./context.js";
+import { sortMessages } from "./sort.js";
 
 export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
 
@@ -77,6 +80,8 @@ export interface SelectedMailbox {
   recent: Set<number>;
   /** The keywords the last untagged FLAGS listed (RFC 3501 §7.2.6), lower case → as shown. */
   keywords: Map<string, string>;
+  /** RFC 5267 §4.3: the results kept up to date, by correlator (tag). */
+  contexts: Map<string, SearchContext>;
   dirty: boolean;
   unwatch: () => void;
 }
@@ -141,7 +146,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "WITHIN");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN");
     return caps;
   }
 
@@ -192,7 +197,10 @@ export class ImapSession {
       this.opts.observer?.error?.(error, parsed.name);
       completion = { status: "NO", code: "SERVERBUG", text: "internal error; try again" };
     }
-    if (this.selected && completion.status !== "BAD") await this.reportChanges(!spec.noExpungeUpdates || this.selectedUidCommand(parsed.name));
+    if (this.selected && completion.status !== "BAD") {
+      await this.reportChanges(!spec.noExpungeUpdates || this.selectedUidCommand(parsed.name));
+      await this.updateContexts();
+    }
     if (this.state === "logout") {
       await this.write(statusLine(parsed.tag, completion));
       return "close";
@@ -206,10 +214,10 @@ export class ImapSession {
   }
 
   /** Selects a mailbox (SELECT/EXAMINE): watches it for changes by anyone. */
-  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords"> & { keywords: readonly string[] }): void {
+  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords" | "contexts"> & { keywords: readonly string[] }): void {
     this.unselect();
     const keywords = new Map(sel.keywords.map((k) => [k.toLowerCase(), k]));
-    const selected: SelectedMailbox = { ...sel, keywords, dirty: false, reported: new Map(), unwatch: () => undefined };
+    const selected: SelectedMailbox = { ...sel, keywords, contexts: new Map(), dirty: false, reported: new Map(), unwatch: () => undefined };
     if (this.opts.notifier) {
       selected.unwatch = this.opts.notifier.watch(sel.mailboxId, () => {
         selected.dirty = true;
@@ -285,6 +293,7 @@ export class ImapSession {
     let pendingExpunge = false;
     if (changes.expunged.length) {
       if (allowExpunge) {
+        await this.beforeExpunge(changes.expunged);
         for (const uid of changes.expunged) {
           const seq = sequenceNumberOf(sel.uids, uid);
           if (!seq) continue;
@@ -325,6 +334,52 @@ export class ImapSession {
       return;
     }
     sel.knownModseq = Math.max(sel.knownModseq, changes.highestModseq);
+  }
+
+  /**
+   * RFC 5267 §4.3: before the EXPUNGE responses for `uids` go out, each context that holds
+   * some of them reports their removal, while their sequence numbers still name them.
+   */
+  async beforeExpunge(uids: readonly number[]): Promise<void> {
+    const sel = this.selected;
+    if (!sel?.contexts.size) return;
+    const gone = new Set(uids);
+    for (const ctx of sel.contexts.values()) {
+      const after = ctx.result.filter((u) => !gone.has(u));
+      if (after.length === ctx.result.length) continue;
+      await this.sendContextChanges(ctx, ctx.result, after);
+    }
+  }
+
+  /** RFC 5267 §4.3: every context evaluated again; what changed goes out as REMOVEFROM, then ADDTO. */
+  async updateContexts(): Promise<void> {
+    const sel = this.selected;
+    if (!sel?.contexts.size) return;
+    for (const ctx of [...sel.contexts.values()]) {
+      const after = await this.evaluateContext(ctx);
+      if (this.selected !== sel || sel.contexts.get(ctx.tag) !== ctx) return;
+      await this.sendContextChanges(ctx, ctx.result, after);
+    }
+  }
+
+  /** A context's result now: the UIDs its criteria match that this session knows, in mailbox or sort order. */
+  async evaluateContext(ctx: SearchContext): Promise<number[]> {
+    const sel = this.selected!;
+    if (ctx.sort) {
+      const { inputs } = await inputsFor(this, ctx.criteria, false);
+      return sortMessages(inputs, ctx.sort).map((m) => m.uid);
+    }
+    const found = await this.storage.search(sel.mailboxId, ctx.criteria);
+    return found.filter((u) => sequenceNumberOf(sel.uids, u) > 0).sort((a, b) => a - b);
+  }
+
+  private async sendContextChanges(ctx: SearchContext, before: readonly number[], after: number[]): Promise<void> {
+    const { removed, added } = contextChanges(before, after);
+    ctx.result = after;
+    const number = numberIn(ctx, this.selected!.uids);
+    const head: ImapValue[] = [atom("ESEARCH"), [atom("TAG"), ctx.tag], ...(ctx.uid ? [atom("UID")] : [])];
+    if (removed.length) await this.send([...head, ...changeItems("REMOVEFROM", removed, Boolean(ctx.sort), number)]);
+    if (added.length) await this.send([...head, ...changeItems("ADDTO", added, Boolean(ctx.sort), number)]);
   }
 
   async end(): Promise<void> {

@@ -10,7 +10,10 @@ export const IDLE_POLL_MS = 30_000;
 export const idle: CommandHandler = async ({ session }) => {
   await session.continue("idling");
   const push = async () => {
-    if (session.selected) await session.reportChanges(true, true);
+    if (!session.selected) return;
+    await session.reportChanges(true, true);
+    // RFC 5267 §4.3: contexts are kept current while idling too.
+    await session.updateContexts();
   };
   await push();
   let wake: () => void = () => undefined;

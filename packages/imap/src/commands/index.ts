@@ -2,6 +2,7 @@
 import type { CommandSpec } from "../session.js";
 import { append } from "./append.js";
 import { authenticate } from "./authenticate.js";
+import { cancelupdate } from "./cancelupdate.js";
 import { capability } from "./capability.js";
 import { close } from "./close.js";
 import { copy } from "./copy.js";
@@ -61,6 +62,7 @@ export const commandTable: Record<string, CommandSpec> = {
   "UID SORT": { states: [...selected], handler: sort },
   THREAD: { states: [...selected], handler: thread, noExpungeUpdates: true },
   "UID THREAD": { states: [...selected], handler: thread },
+  CANCELUPDATE: { states: [...selected], handler: cancelupdate },
   FETCH: { states: [...selected], handler: fetch, noExpungeUpdates: true },
   "UID FETCH": { states: [...selected], handler: fetch },
   STORE: { states: [...selected], handler: store, noExpungeUpdates: true },
