@@ -16,6 +16,8 @@ import { ArgumentError } from "./commands/arguments.js";
 import { inputsFor } from "./commands/sort-input.js";
 import { changeItems, contextChanges, numberIn, type SearchContext } from "./context.js";
 import { sortMessages } from "./sort.js";
+import { NOTIFY_POLL_MS, pushNotifications, pushStatus, type NotifyState } from "./notifications.js";
+import type { NotifyRequest } from "./syntax/notify.js";
 
 export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
 
@@ -127,6 +129,12 @@ export class ImapSession {
   readonly storage: ImapStorage;
   readonly opts: SessionOptions;
   private ended = false;
+  /** RFC 5465: what NOTIFY SET asked for; undefined before it and after NOTIFY NONE. */
+  notify: NotifyState | undefined;
+  /** A command is running: notifications wait for its end (or IDLE's push). */
+  private busy = false;
+  private notifyPending = false;
+  private pushing: Promise<void> = Promise.resolve();
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -146,7 +154,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
     return caps;
   }
 
@@ -169,6 +177,17 @@ export class ImapSession {
 
   /** Handles one framed line; resolves once its responses are written. Returns "close" after LOGOUT. */
   async handleLine(line: FramedLine): Promise<"close" | undefined> {
+    await this.pushing;
+    this.busy = true;
+    try {
+      return await this.runLine(line);
+    } finally {
+      this.busy = false;
+      if (this.notifyPending) this.notifyWake();
+    }
+  }
+
+  private async runLine(line: FramedLine): Promise<"close" | undefined> {
     const parsed = parseCommand(line);
     if (parsed instanceof ParseError) {
       await this.write(statusLine(parsed.tag ?? "*", { status: "BAD", text: parsed.message }));
@@ -222,6 +241,7 @@ export class ImapSession {
       selected.unwatch = this.opts.notifier.watch(sel.mailboxId, () => {
         selected.dirty = true;
         this.onChange?.();
+        if (this.notify?.selected) this.notifyWake();
       });
     }
     this.selected = selected;
@@ -382,9 +402,68 @@ export class ImapSession {
     if (added.length) await this.send([...head, ...changeItems("ADDTO", added, Boolean(ctx.sort), number)]);
   }
 
+  /**
+   * RFC 5465 §3: NOTIFY SET replaces what the session watched, NOTIFY NONE (undefined) ends it.
+   * With STATUS, every non-selected mailbox under a message event gets its STATUS now (§3.1).
+   */
+  async setNotify(request: NotifyRequest<string>): Promise<void> {
+    this.notify?.stop();
+    this.notify = undefined;
+    if (request.none) return;
+    const user = this.user!;
+    const selected = request.groups.find((g) => g.filter.kind === "selected");
+    const state: NotifyState = {
+      status: request.status,
+      groups: request.groups.filter((g) => g.filter.kind !== "selected"),
+      ...(selected && selected.filter.kind === "selected" ? { selected: { delayed: selected.filter.delayed, events: selected.events } } : {}),
+      told: new Map(),
+      mailboxes: new Map(),
+      subscriptions: new Set(),
+      stop: () => undefined,
+    };
+    const [boxes, subscriptions] = await Promise.all([this.storage.listMailboxes(user), this.storage.listSubscriptions(user)]);
+    state.mailboxes = new Map(boxes.map((b) => [b.name, b]));
+    state.subscriptions = new Set(subscriptions);
+    await pushStatus(this, state, boxes, request.status ? "initial" : "baseline");
+    const unwatch = this.opts.notifier?.watchAccount?.(user.id, () => this.notifyWake()) ?? (() => undefined);
+    const poll = setInterval(() => this.notifyWake(), NOTIFY_POLL_MS);
+    poll.unref?.();
+    state.stop = () => {
+      unwatch();
+      clearInterval(poll);
+    };
+    this.notify = state;
+  }
+
+  /** Something may have changed for NOTIFY: tell the client now, or when the running command ends (IDLE pushes at once). */
+  notifyWake(): void {
+    if (!this.notify || this.ended) return;
+    if (this.busy) {
+      this.notifyPending = true;
+      this.onChange?.();
+      return;
+    }
+    this.notifyPending = false;
+    this.pushing = this.pushing.then(() => this.notifyPush());
+  }
+
+  /** One NOTIFY push (RFC 5465 §5); errors are reported, never thrown at the connection. */
+  async notifyPush(): Promise<void> {
+    const state = this.notify;
+    if (!state || this.ended) return;
+    this.notifyPending = false;
+    try {
+      await pushNotifications(this, state);
+    } catch (error) {
+      this.opts.observer?.error?.(error, "NOTIFY");
+    }
+  }
+
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.notify?.stop();
+    this.notify = undefined;
     this.unselect();
   }
 }

@@ -17,6 +17,7 @@ import { logout } from "./logout.js";
 import { create, remove, rename, subscribe } from "./mailboxes.js";
 import { namespace } from "./namespace.js";
 import { noop } from "./noop.js";
+import { notify } from "./notify.js";
 import { search } from "./search.js";
 import { select } from "./select.js";
 import { sort } from "./sort.js";
@@ -51,6 +52,7 @@ export const commandTable: Record<string, CommandSpec> = {
   STATUS: { states: [...authed], handler: status },
   APPEND: { states: [...authed], handler: append },
   IDLE: { states: [...authed], handler: idle },
+  NOTIFY: { states: [...authed], handler: notify },
   CHECK: { states: [...selected], handler: noop },
   CLOSE: { states: [...selected], handler: close },
   UNSELECT: { states: [...selected], handler: close },
