@@ -213,6 +213,20 @@ describe("a forwarding chain through two Correos (SRS, ARC)", () => {
     const fresh = srsForward("alice@origin.test", { secrets: [SRS_SECRET], domain: "fwd.test" }, now);
     expect(await rcptAtA((fresh as { address: string }).address)).toMatch(/^250/);
   });
+
+  it("is counted at A: two SRS rewrites by routing, two seals by the relay, the MX's SRS bounces by outcome", async () => {
+    const metrics = async (service: string) => (await fetch(`http://127.0.0.1:${a.ports.ops[service]}/metrics`)).text();
+    const value = (text: string, name: string, outcome?: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*${outcome ? `outcome="${outcome}"` : ""}[^}]*\\})? (\\d+)`, "m").exec(text)?.[1]);
+    expect(value(await metrics("routing"), "correo_srs_rewrites_total")).toBe(2);
+    expect(value(await metrics("relay-queue"), "correo_arc_seals_total", "sealed")).toBe(2);
+    expect(value(await metrics("relay-queue"), "correo_arc_seals_total", "no-key")).toBe(0);
+    const mx = await metrics("submission");
+    // B's DSN and the fresh address of the test before; then one forged, one expired.
+    expect(value(mx, "correo_srs_bounces_total", "accepted")).toBe(2);
+    expect(value(mx, "correo_srs_bounces_total", "forged")).toBe(1);
+    expect(value(mx, "correo_srs_bounces_total", "expired")).toBe(1);
+  });
 });
 
 describe("the same chain into a B that does not trust fwd.test's seal", () => {
