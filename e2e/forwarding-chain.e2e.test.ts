@@ -62,6 +62,9 @@ beforeAll(async () => {
   });
   await a.cli(["domain", "add", "fwd.test"]);
   const dkim = (await a.cli(["dkim", "generate", "fwd.test"])).record as { name: string; value: string };
+  // corp.test: another domain A hosts and signs for (its key published), without DMARC.
+  await a.cli(["domain", "add", "corp.test"]);
+  const corpKey = (await a.cli(["dkim", "generate", "corp.test"])).record as { name: string; value: string };
   await a.cli(["alias", "add", "list@fwd.test", "bob@final.test"]);
   await a.cli(["alias", "add", "old-list@fwd.test", "gone@final.test"]);
   await a.cli(["transport", "add", "final.test", `127.0.0.1:${b.env.SMTP_MX_PORT}`]);
@@ -88,6 +91,7 @@ beforeAll(async () => {
         "_dmarc.origin.test": ["v=DMARC1; p=reject"],
         "fwd.test": ["v=spf1 ip4:127.0.0.1 -all"],
         [dkim.name.replace(/\.$/, "")]: [dkim.value],
+        [corpKey.name.replace(/\.$/, "")]: [corpKey.value],
       },
     },
     { port: dnsPort },
@@ -226,6 +230,21 @@ describe("a forwarding chain through two Correos (SRS, ARC)", () => {
     expect(value(mx, "correo_srs_bounces_total", "accepted")).toBe(2);
     expect(value(mx, "correo_srs_bounces_total", "forged")).toBe(1);
     expect(value(mx, "correo_srs_bounces_total", "expired")).toBe(1);
+  });
+  it("does not DKIM-sign, with a hosted domain's key, mail from outside that claims that domain in From: and is forwarded (only ARC-sealed)", async () => {
+    // RFC 6376 §1.1: a signature says the signer takes responsibility for the message; A
+    // did not author this one, it only forwards it (RFC 8617 §1: ARC is how a forwarder speaks).
+    const raw = Buffer.from(
+      "From: The CEO <ceo@corp.test>\r\nTo: <list@fwd.test>\r\nSubject: Wire the money\r\nDate: Wed, 02 Dec 2026 14:00:00 +0000\r\n" +
+        "Message-ID: <spoof-1@corp.test>\r\n\r\nUrgent.\r\n",
+    );
+    const sent = await sendToMx(a, raw, { from: "mallory@elsewhere.test", to: ["list@fwd.test"], ip: "127.0.0.66", helo: "spoof.elsewhere.test" });
+    expect(sent.ok).toBe(true);
+    const m = await storedMessage(b, await storedAtB("bob@final.test", "Wire the money"));
+    const header = unfold(m.raw);
+    expect(header.filter((l) => /^DKIM-Signature:/i.test(l))).toEqual([]);
+    expect(header.find((l) => /^Authentication-Results: mx\.final\.test;/.test(l))).toMatch(/dkim=none/);
+    expect(header.some((l) => /^ARC-Seal: i=1; .*d=fwd\.test/.test(l))).toBe(true);
   });
 });
 
