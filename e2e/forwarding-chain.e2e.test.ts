@@ -20,6 +20,8 @@ import { startCorreo, type Correo } from "./harness.js";
  * Bounces travel back the same way: B's DSN goes to the SRS address, A's MX decodes it and
  * relays it to alice's MX (a fake MX the test reads, through A's transport for origin.test).
  * Both relays connect from 127.0.0.1, which the zone names mx.fwd.test (forward-confirmed).
+ * A forwards what it did not author sealed, never DKIM-signed with a hosted domain's key
+ * (corp.test: a forged From: of it must not leave with its signature).
  */
 const SENDER_IP = "127.0.0.10";
 const SRS_SECRET = "chain-test-secret-1";
@@ -250,7 +252,7 @@ describe("a forwarding chain through two Correos (SRS, ARC)", () => {
 
 describe("the same chain into a B that does not trust fwd.test's seal", () => {
   beforeAll(async () => {
-    // B again on its own database and ports, without TRUSTED_ARC_SEALERS.
+    // B restarted on the same database and ports with TRUSTED_ARC_SEALERS unset (pnpm start reads it at start).
     await b.start.stop(15_000);
     const env = { ...b.env };
     delete env.TRUSTED_ARC_SEALERS;
