@@ -73,18 +73,19 @@ function zoneLines(zone: ZoneSpec): string[] {
  * dnsmasq takes the port over UDP and TCP; a port free over UDP may be taken over TCP
  * (or by a parallel suite) by the time it binds, so a bind clash is retried on another port.
  */
-async function startOne(name: string, dir: string, lines: string[]): Promise<{ port: number; child: ChildProcess }> {
+async function startOne(name: string, dir: string, lines: string[], fixedPort?: number): Promise<{ port: number; child: ChildProcess }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(name, dir, lines);
+      return await startOnce(name, dir, lines, fixedPort);
     } catch (err) {
-      if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+      // A port the caller chose is not traded for another: its Correo already points at it.
+      if (fixedPort !== undefined || attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
     }
   }
 }
 
-async function startOnce(name: string, dir: string, lines: string[]): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freeUdpPort();
+async function startOnce(name: string, dir: string, lines: string[], fixedPort?: number): Promise<{ port: number; child: ChildProcess }> {
+  const port = fixedPort ?? (await freeUdpPort());
   const conf = join(dir, `${name}.conf`);
   writeFileSync(conf, lines.join("\n") + "\n");
   const child = spawn(
@@ -106,7 +107,14 @@ async function startOnce(name: string, dir: string, lines: string[]): Promise<{ 
   return { port, child };
 }
 
-export async function startDnsmasq(zone: ZoneSpec): Promise<Dnsmasq> {
+/** A free UDP port on 127.0.0.1 for `startDnsmasq(zone, { port })`, to name in DNS_SERVERS before the zone is known. */
+export const freeDnsPort = freeUdpPort;
+
+/**
+ * `port`: listen there instead of a free port of its own choosing, for a zone that holds
+ * what a server configured with DNS_SERVERS makes after it starts (a DKIM key it generates).
+ */
+export async function startDnsmasq(zone: ZoneSpec, options: { port?: number } = {}): Promise<Dnsmasq> {
   const dir = mkdtempSync(join(tmpdir(), "correo-dns-"));
   const children: ChildProcess[] = [];
   try {
@@ -126,7 +134,7 @@ export async function startDnsmasq(zone: ZoneSpec): Promise<Dnsmasq> {
       await new Promise<void>((resolve) => blackhole.bind(0, "127.0.0.1", () => resolve()));
       for (const d of zone.silent!) lines.push(`server=/${d}/127.0.0.1#${blackhole.address().port}`);
     }
-    const main = await startOne("zone", dir, lines);
+    const main = await startOne("zone", dir, lines, options.port);
     children.push(main.child);
     return {
       server: `127.0.0.1:${main.port}`,

@@ -196,6 +196,11 @@ interface Claimed {
   transport: Transport | undefined;
   /** The DKIM key of the envelope sender's domain, if it has one. */
   senderKey: SigningKey | undefined;
+  /**
+   * Whether the message was submitted here (HTTP API, SMTP AUTH, our own DSNs) rather
+   * than received at the MX from another server: only those are DKIM-signed.
+   */
+  submittedHere: boolean;
 }
 
 interface ClaimRow extends DeliveryRow {
@@ -205,6 +210,7 @@ interface ClaimRow extends DeliveryRow {
   blob: Buffer | null;
   transport: { host: string; port: number; tls_policy: Transport["tlsPolicy"]; auth_username: string | null; auth_password: string | null } | null;
   sender_key: SigningKey | null;
+  submitted_here: boolean;
   was_deferred: boolean;
 }
 
@@ -236,7 +242,7 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
      ), ordered AS (
        SELECT c.*, row_number() OVER (ORDER BY c.recipient) AS n FROM claimed c
      )
-     SELECT o.*, m.created_at AS accepted_at, dest.failures AS dest_failures, dest.parked_until AS dest_parked_until,
+     SELECT o.*, m.created_at AS accepted_at, (m.source <> 'smtp' OR m.account_id IS NOT NULL) AS submitted_here, dest.failures AS dest_failures, dest.parked_until AS dest_parked_until,
             CASE WHEN o.n = 1 THEN b.content END AS blob,
             CASE WHEN o.n = 1 THEN (SELECT json_build_object('host', t.host, 'port', t.port, 'tls_policy', t.tls_policy,
                                                               'auth_username', t.auth_username, 'auth_password', t.auth_password)
@@ -274,6 +280,7 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
         }
       : undefined,
     senderKey: first.sender_key ?? undefined,
+    submittedHere: first.submitted_here,
   };
 }
 
@@ -330,7 +337,9 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed)
   if (route.kind === "bounce") return { verdicts: all({ outcome: "bounced", reply: route.reply }), answered: true, failure: "" };
   if (route.kind === "defer") return { verdicts: all({ outcome: "deferred", reply: route.reply }), answered: false, failure: route.reply };
   if (!claimed.raw) throw new Error(`blob ${event.blobId} of message ${event.messageId} is missing from the spool`);
-  const signed = await sign(deps, event, claimed.raw, claimed.senderKey);
+  // Mail from another server (an alias forwarding it on) is not ours to sign: a hosted
+  // From: domain's key would turn a forged From: into a valid signature of that domain.
+  const signed = claimed.submittedHere ? await sign(deps, event, claimed.raw, claimed.senderKey) : claimed.raw;
   // Forwarded (an SRS sender of its own): the envelope sender's domain is SRS_DOMAIN, whose key seals.
   const raw = due.some((d) => d.envelopeFrom !== null) ? await seal(deps, event, signed, claimed.senderKey) : signed;
   const result = await deps.send({
@@ -346,7 +355,10 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed)
   return { verdicts: result.verdicts, answered: result.host !== undefined, failure, ...(result.host ? { host: result.host } : {}) };
 }
 
-/** DKIM-signs mail from a hosted domain that has a key (RFC 6376); unsigned when it has none. */
+/**
+ * DKIM-signs mail submitted here from a hosted domain that has a key (RFC 6376 §1.1: the
+ * signer takes responsibility for the message); unsigned when it has none.
+ */
 async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderKey: SigningKey | undefined): Promise<Buffer> {
   if (!deps.signingKey) return raw;
   const senderDomain = parseAddress(event.envelopeFrom)?.domain;
