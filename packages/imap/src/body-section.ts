@@ -4,6 +4,7 @@
  */
 import { atom, type ImapValue } from "./encoder.js";
 import type { BodyPart, Envelope, EnvelopeAddress } from "./storage.js";
+import { decodeTransferEncoding, type Decoded } from "./transfer-decoding.js";
 
 export function envelopeValue(e: Envelope): ImapValue {
   const addrs = (list: EnvelopeAddress[] | null): ImapValue => (list ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null);
@@ -88,6 +89,17 @@ export function sectionBytes(raw: Buffer, root: BodyPart, spec: SectionSpec): Bu
   const header = raw.subarray(message.headerStart, message.bodyStart);
   if (spec.text === "HEADER") return header;
   return filterHeader(header, spec.fields, spec.text === "HEADER.FIELDS.NOT");
+}
+
+/**
+ * RFC 3516 §4.3 BINARY[section-part]: the part's body with its content-transfer encoding
+ * removed; `[]` is the whole message as stored. Undefined when the part does not exist.
+ */
+export function binaryContent(raw: Buffer, root: BodyPart, path: readonly number[]): Decoded | undefined {
+  if (path.length === 0) return { bytes: raw };
+  const part = sectionPart(root, path);
+  if (!part) return undefined;
+  return decodeTransferEncoding(raw.subarray(part.bodyStart, part.end), part.encoding);
 }
 
 /** The header fields named (or all but those), each with its folded lines, then the empty line. */

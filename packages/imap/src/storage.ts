@@ -105,6 +105,8 @@ export interface AppendMessage {
   raw: Buffer;
   flags: readonly string[];
   internalDate: Date | undefined;
+  /** Sent as a literal8 (RFC 3516 §4.2): may hold binary parts, which the store keeps base64-encoded. */
+  binary?: boolean;
 }
 
 export interface FlagState {

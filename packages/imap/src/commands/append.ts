@@ -7,7 +7,8 @@ import { ArgumentError, dateTime, flagList, mailboxName } from "./arguments.js";
 /**
  * RFC 3501 §6.3.11 APPEND (LITERAL+ by the framer) and RFC 3502 MULTIAPPEND: one or more
  * `[flags] [date-time] literal` groups, stored all together or not at all; answers APPENDUID
- * with the UID set (RFC 4315 §3); UTF8 (…) of RFC 6855; APPENDLIMIT (RFC 7889).
+ * with the UID set (RFC 4315 §3); UTF8 (…) of RFC 6855; APPENDLIMIT (RFC 7889); a message
+ * as a literal8 `~{n}` (RFC 3516 §4.2 BINARY).
  */
 export const append: CommandHandler = async ({ session, args }) => {
   if (args.length < 2) return { status: "BAD", text: "APPEND takes a mailbox, optional flags and date, and a message literal" };
@@ -31,7 +32,7 @@ export const append: CommandHandler = async ({ session, args }) => {
     }
     if (!message || message.type !== "string") return { status: "BAD", text: "APPEND needs each message as a literal, after its optional flags and date" };
     i++;
-    messages.push({ raw: message.bytes, flags, internalDate: date, empty: message.bytes.length === 0 });
+    messages.push({ raw: message.bytes, flags, internalDate: date, empty: message.bytes.length === 0, ...(message.binary ? { binary: true } : {}) });
   }
   // RFC 3502 §6.3.11: a zero-length literal cancels the whole command; nothing is stored.
   if (messages.some((m) => m.empty)) return { status: "NO", text: messages.length > 1 ? "a message is empty: none was appended" : "the message is empty" };
@@ -39,7 +40,7 @@ export const append: CommandHandler = async ({ session, args }) => {
   // the listener's framer refuses it with NO [TOOBIG]); the command stores nothing.
   const limit = session.opts.appendLimit;
   if (limit !== undefined && messages.some((m) => m.raw.length > limit)) return { status: "NO", code: "TOOBIG", text: `a message is larger than the APPENDLIMIT of ${limit} octets` };
-  const result = await session.storage.append(session.user!, box, messages.map(({ raw, flags, internalDate }) => ({ raw, flags, internalDate })));
+  const result = await session.storage.append(session.user!, box, messages.map(({ empty: _, ...m }) => m));
   // The appending session sees its own messages (EXISTS) before the tagged OK, without
   // waiting for the change notification (RFC 3501 §6.3.11).
   if (session.selected?.name === box) session.selected.dirty = true;
