@@ -1,0 +1,71 @@
+/**
+ * The octets an IMAP URL names in the user's own mailboxes (RFC 5092 §3, RFC 4469 §5
+ * CATENATE's URL parts, RFC 4467 URLFETCH): the message, or its section, or a partial
+ * range of either, as FETCH BODY.PEEK[section]<partial> would give them.
+ */
+import { sectionBytes, sectionPart as sectionPartOf } from "../body-section.js";
+import type { Token } from "../parser.js";
+import type { ImapSession } from "../session.js";
+import { isRefusal, type BodyPart, type ImapUser } from "../storage.js";
+import { parseImapUrl, sectionWords, type ImapUrl } from "../syntax/imap-url.js";
+import { ArgumentError } from "./arguments.js";
+import { parseSection } from "./fetch.js";
+
+export type Resolved = { bytes: Buffer; url: ImapUrl; raw: Buffer; part: BodyPart | undefined } | { badUrl: string };
+
+/**
+ * Resolves `url` for `owner` (the session's user unless URLFETCH resolves a URLAUTH URL
+ * for its owner). A relative URL is the owner's; an absolute one must name the owner and
+ * this server.
+ */
+export async function resolveImapUrl(session: ImapSession, text: string, owner: ImapUser | undefined = session.user): Promise<Resolved> {
+  const url = parseImapUrl(text);
+  if ("error" in url) return { badUrl: url.error };
+  if (!owner) return { badUrl: "the URL names no user" };
+  if (url.user !== undefined && !sameUser(url.user, url.host, owner)) return { badUrl: `the URL is for ${url.user}, not for ${owner.address}` };
+  if (url.host !== undefined && !sameServer(session, url.host, owner)) return { badUrl: `the URL names another server, ${url.host}` };
+  const name = /^inbox$/i.test(url.mailbox) ? "INBOX" : url.mailbox;
+  const box = await session.storage.select(owner, name, { claimRecent: false });
+  if (isRefusal(box)) return { badUrl: `no mailbox ${url.mailbox}` };
+  if (url.uidValidity !== undefined && url.uidValidity !== box.uidValidity) return { badUrl: `the UIDVALIDITY of ${url.mailbox} is ${box.uidValidity}, not ${url.uidValidity}` };
+  const [message] = box.uids.includes(url.uid) ? await session.storage.fetch(box.mailboxId, [url.uid], { raw: true }) : [];
+  if (!message?.raw) return { badUrl: `no message with UID ${url.uid} in ${url.mailbox}` };
+  let bytes: Buffer | undefined = message.raw;
+  let part: BodyPart | undefined = message.bodyStructure;
+  if (url.section !== undefined) {
+    const words = sectionWords(url.section);
+    let spec;
+    try {
+      spec = words && parseSection(sectionTokens(words));
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+    }
+    if (!spec) return { badUrl: `invalid section ${url.section}` };
+    bytes = sectionBytes(message.raw, message.bodyStructure, spec);
+    if (!bytes) return { badUrl: `message UID ${url.uid} has no section ${url.section}` };
+    part = spec.text === "" ? sectionPartOf(message.bodyStructure, spec.path) : undefined;
+  }
+  if (url.partial) {
+    const [origin, length] = url.partial;
+    bytes = bytes.subarray(Math.min(origin, bytes.length), length === undefined ? undefined : origin + length);
+  }
+  return { bytes, url, raw: message.raw, part };
+}
+
+function sectionTokens(words: { word: string; fields?: string[] }): Token[] {
+  const first: Token = { type: "atom", value: words.word };
+  return words.fields ? [first, { type: "list", items: words.fields.map((f) => ({ type: "atom", value: f }) as Token) }] : [first];
+}
+
+/** `imap://fred%40example.com@host/` or, as imaptest and many clients write it, `imap://fred@example.com/`. */
+function sameUser(user: string, host: string | undefined, owner: ImapUser): boolean {
+  const address = owner.address.toLowerCase();
+  return user.toLowerCase() === address || (!user.includes("@") && `${user}@${host ?? ""}`.toLowerCase() === address);
+}
+
+/** The server part of an absolute URL names this server: its hostname, or the owner's mail domain. */
+function sameServer(session: ImapSession, host: string, owner: ImapUser): boolean {
+  const domain = owner.address.slice(owner.address.lastIndexOf("@") + 1).toLowerCase();
+  return host === session.opts.hostname.toLowerCase() || host === domain || host === "localhost" || host === "127.0.0.1";
+}
+
