@@ -23,6 +23,7 @@ import { starttls } from "./starttls.js";
 import { status } from "./status.js";
 import { store } from "./store.js";
 import { thread } from "./thread.js";
+import { genurlauth, resetkey, urlfetch } from "./urlauth.js";
 
 const any = ["not-authenticated", "authenticated", "selected"] as const;
 const authed = ["authenticated", "selected"] as const;
@@ -50,6 +51,9 @@ export const commandTable: Record<string, CommandSpec> = {
   STATUS: { states: [...authed], handler: status },
   APPEND: { states: [...authed], handler: append },
   IDLE: { states: [...authed], handler: idle },
+  GENURLAUTH: { states: [...authed], handler: genurlauth },
+  URLFETCH: { states: [...authed], handler: urlfetch },
+  RESETKEY: { states: [...authed], handler: resetkey },
   CHECK: { states: [...selected], handler: noop },
   CLOSE: { states: [...selected], handler: close },
   UNSELECT: { states: [...selected], handler: close },

@@ -11,7 +11,8 @@ import { parseImapUrl, sectionWords, type ImapUrl } from "../syntax/imap-url.js"
 import { ArgumentError } from "./arguments.js";
 import { parseSection } from "./fetch.js";
 
-export type Resolved = { bytes: Buffer; url: ImapUrl; raw: Buffer; part: BodyPart | undefined } | { badUrl: string };
+/** `mailbox`: the name as stored (INBOX in upper case). */
+export type Resolved = { bytes: Buffer; url: ImapUrl; mailbox: string; raw: Buffer; part: BodyPart | undefined } | { badUrl: string };
 
 /**
  * Resolves `url` for `owner` (the session's user unless URLFETCH resolves a URLAUTH URL
@@ -49,7 +50,7 @@ export async function resolveImapUrl(session: ImapSession, text: string, owner: 
     const [origin, length] = url.partial;
     bytes = bytes.subarray(Math.min(origin, bytes.length), length === undefined ? undefined : origin + length);
   }
-  return { bytes, url, raw: message.raw, part };
+  return { bytes, url, mailbox: name, raw: message.raw, part };
 }
 
 function sectionTokens(words: { word: string; fields?: string[] }): Token[] {
