@@ -16,6 +16,23 @@ const PASSWORD = "correct horse battery";
 const OWNER = "joe@imap.test";
 const OTHER = "fred@imap.test";
 const MESSAGE = "From: joe@imap.test\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nthe numbers\r\n";
+const ATTACHED = [
+  "From: joe@imap.test",
+  'Content-Type: multipart/mixed; boundary="b"',
+  "",
+  "--b",
+  "Content-Type: text/plain",
+  "Content-Transfer-Encoding: base64",
+  "",
+  "aGVsbG8gd29ybGQ=",
+  "--b",
+  "Content-Type: application/octet-stream",
+  "Content-Transfer-Encoding: base64",
+  "",
+  "AC3k",
+  "--b--",
+  "",
+].join("\r\n");
 
 let infra: IsolatedInfra;
 let listener: ImapListener;
@@ -45,7 +62,8 @@ async function authorize(rump: string, s: Session = joe): Promise<string> {
   return /\* GENURLAUTH "([^"]+)"/.exec(out)![1]!;
 }
 
-const fetched = async (s: Session, url: string) => (await s.run(`f URLFETCH "${url}"`)).split("\r\nf OK")[0]!;
+/** One URLFETCH argument: a URL (sent quoted) or a parenthesized RFC 5524 request (sent as is). */
+const fetched = async (s: Session, arg: string) => (await s.run(`f URLFETCH ${arg.startsWith("(") ? arg : `"${arg}"`}`)).split("\r\nf OK")[0]!;
 
 beforeAll(async () => {
   infra = await isolatedInfra("imapurlauth");
@@ -57,6 +75,7 @@ beforeAll(async () => {
   fred = await login(OTHER);
   expect(await joe.run("c CREATE Reports")).toContain("c OK");
   expect(await joe.run(`a APPEND Reports {${MESSAGE.length}+}\r\n${MESSAGE}`)).toContain("a OK");
+  expect(await joe.run(`a2 APPEND Reports {${ATTACHED.length}+}\r\n${ATTACHED}`)).toContain("a2 OK");
 });
 
 afterAll(async () => {
@@ -123,5 +142,34 @@ describe("URLAUTH (RFC 4467)", () => {
     expect(await fetched(fred, fresh)).toBe(`* URLFETCH "${fresh}" NIL`);
     expect(await joe.run("r3 RESETKEY Nowhere")).toMatch(/r3 NO \[NONEXISTENT\]/);
     expect(await joe.run("r4 RESETKEY Reports XSHA1")).toMatch(/r4 NO [^\r]*XSHA1/);
+  });
+});
+
+describe("URLAUTH=BINARY (RFC 5524)", () => {
+  it("is advertised", async () => {
+    expect(await joe.run("c CAPABILITY")).toMatch(/\* CAPABILITY [^\r]* URLAUTH=BINARY[ \r]/);
+  });
+
+  it("URLFETCH (url BINARY) decodes the part, BODY gives it as stored, BODYPARTSTRUCTURE describes it (§3)", async () => {
+    const url = await authorize("imap://joe@imap.test/Reports/;uid=2/;section=1;urlauth=authuser");
+    expect(await fetched(fred, `(${url} BODYPARTSTRUCTURE BODY BINARY)`)).toBe(
+      `* URLFETCH "${url}" (BODYPARTSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "BASE64" 11 0 NIL NIL NIL NIL) BODY {16}\r\naGVsbG8gd29ybGQ= BINARY {11}\r\nhello world)`,
+    );
+    expect(await fetched(fred, `(${url} BODYPARTSTRUCTURE)`)).toContain('(BODYPARTSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "BASE64" 16 0 NIL NIL NIL NIL))');
+  });
+
+  it("sends decoded octets with NULs as a literal8, and a whole message with every part decoded", async () => {
+    const part = await authorize("imap://joe@imap.test/Reports/;uid=2/;section=2;urlauth=authuser");
+    expect(await fetched(fred, `(${part} BINARY)`)).toBe(`* URLFETCH "${part}" (BINARY ~{3}\r\n\x00-\xe4)`);
+    const whole = await authorize("imap://joe@imap.test/Reports/;uid=2;urlauth=authuser");
+    const out = await fetched(fred, `(${whole} BINARY)`);
+    expect(out).toContain("Content-Transfer-Encoding: binary\r\n\r\nhello world\r\n--b\r\n");
+    expect(out).toContain("Content-Transfer-Encoding: binary\r\n\r\n\x00-\xe4\r\n--b--\r\n)");
+    expect(out).toMatch(/BINARY ~\{\d+\}\r\nFrom: joe@imap.test\r\n/);
+  });
+
+  it("answers NIL, not a list, for a URL it cannot fetch, and BAD for an unknown parameter", async () => {
+    expect(await fetched(fred, "(/Reports/;uid=2 BINARY)")).toBe('* URLFETCH "/Reports/;uid=2" NIL');
+    expect(await fred.run("u URLFETCH (/Reports/;uid=2 TEXT)")).toMatch(/u BAD [^\r]*unknown URLFETCH parameter TEXT/);
   });
 });

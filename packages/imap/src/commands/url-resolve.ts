@@ -11,8 +11,14 @@ import { parseImapUrl, sectionWords, type ImapUrl } from "../syntax/imap-url.js"
 import { ArgumentError } from "./arguments.js";
 import { parseSection } from "./fetch.js";
 
-/** `mailbox`: the name as stored (INBOX in upper case). */
-export type Resolved = { bytes: Buffer; url: ImapUrl; mailbox: string; raw: Buffer; part: BodyPart | undefined } | { badUrl: string };
+/**
+ * `mailbox`: the name as stored (INBOX in upper case). `part` and `region`: when the URL
+ * names a whole message or part (no HEADER/TEXT/MIME), that part and its octets in `raw`
+ * before any partial range.
+ */
+export type Resolved =
+  | { bytes: Buffer; url: ImapUrl; mailbox: string; raw: Buffer; part: BodyPart | undefined; region: [number, number] | undefined }
+  | { badUrl: string };
 
 /**
  * Resolves `url` for `owner` (the session's user unless URLFETCH resolves a URLAUTH URL
@@ -33,6 +39,7 @@ export async function resolveImapUrl(session: ImapSession, text: string, owner: 
   if (!message?.raw) return { badUrl: `no message with UID ${url.uid} in ${url.mailbox}` };
   let bytes: Buffer | undefined = message.raw;
   let part: BodyPart | undefined = message.bodyStructure;
+  let region: [number, number] | undefined = [0, message.raw.length];
   if (url.section !== undefined) {
     const words = sectionWords(url.section);
     let spec;
@@ -45,12 +52,15 @@ export async function resolveImapUrl(session: ImapSession, text: string, owner: 
     bytes = sectionBytes(message.raw, message.bodyStructure, spec);
     if (!bytes) return { badUrl: `message UID ${url.uid} has no section ${url.section}` };
     part = spec.text === "" ? sectionPartOf(message.bodyStructure, spec.path) : undefined;
+    region = part && spec.path.length ? [part.bodyStart, part.end] : part ? region : undefined;
   }
-  if (url.partial) {
-    const [origin, length] = url.partial;
-    bytes = bytes.subarray(Math.min(origin, bytes.length), length === undefined ? undefined : origin + length);
-  }
-  return { bytes, url, mailbox: name, raw: message.raw, part };
+  if (url.partial) bytes = partialRange(bytes, url.partial);
+  return { bytes, url, mailbox: name, raw: message.raw, part, region };
+}
+
+/** RFC 5092 §3 ;PARTIAL=origin[.length]: past the end is empty. */
+export function partialRange(bytes: Buffer, [origin, length]: [number, number | undefined]): Buffer {
+  return bytes.subarray(Math.min(origin, bytes.length), length === undefined ? undefined : origin + length);
 }
 
 function sectionTokens(words: { word: string; fields?: string[] }): Token[] {

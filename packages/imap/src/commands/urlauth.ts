@@ -4,13 +4,14 @@
  * users when the access identifier lets them; RESETKEY (§7.3) forgets keys, so every URL
  * made with them stops working.
  */
-import { atom } from "../encoder.js";
+import { binaryConverted, bodyStructureValue, convertedStructure } from "../body-section.js";
+import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
 import type { CommandHandler } from "../session.js";
 import { parseImapUrl } from "../syntax/imap-url.js";
 import { internalToken, tokenMatches, URLAUTH_MECHANISMS, urlauthVerdict } from "../urlauth.js";
 import { astring, ArgumentError, mailboxName } from "./arguments.js";
-import { resolveImapUrl } from "./url-resolve.js";
+import { partialRange, resolveImapUrl, type Resolved } from "./url-resolve.js";
 
 const badUrl = (url: string) => `BADURL ${url.replace(/[\]\r\n]/g, "")}`;
 
@@ -39,29 +40,73 @@ export const genurlauth: CommandHandler = async ({ session, args }) => {
   return { status: "OK", text: "GENURLAUTH completed" };
 };
 
-/** `URLFETCH url *(SP url)` → `* URLFETCH url nstring …`; NIL for each URL that cannot be fetched (§7.2). */
+/**
+ * `URLFETCH url *(SP url)` → `* URLFETCH url nstring …`, NIL for each URL that cannot be
+ * fetched (RFC 4467 §7.2). RFC 5524: `(url BODY / BINARY / BODYPARTSTRUCTURE …)` asks for
+ * the octets as stored, decoded (literal8 when they hold NULs), or the part's structure.
+ */
 export const urlfetch: CommandHandler = async ({ session, args }) => {
   if (args.length === 0) return { status: "BAD", text: "URLFETCH takes one or more URLs" };
-  const out: (string | Buffer | null)[] = [];
-  for (const arg of args) {
-    const text = astring(arg, "the URL");
-    out.push(text, await fetchOne(session, text));
+  const requests = args.map(fetchRequest);
+  const out: ImapValue[] = [];
+  for (const r of requests) {
+    const resolved = await fetchOne(session, r.url);
+    out.push(r.url);
+    if (!r.items) out.push(resolved ? resolved.bytes : null);
+    else if (!resolved) out.push(null);
+    else {
+      const data: ImapValue[] = [];
+      // RFC 5524 §3: metadata first, then the content.
+      if (r.items.has("BODYPARTSTRUCTURE")) {
+        const part = resolved.part && r.items.has("BINARY") ? convertedStructure(resolved.raw, resolved.part) : resolved.part;
+        data.push(atom("BODYPARTSTRUCTURE"), part ? bodyStructureValue(part, true) : null);
+      }
+      if (r.items.has("BODY")) data.push(atom("BODY"), resolved.bytes);
+      if (r.items.has("BINARY")) data.push(atom("BINARY"), binaryOf(resolved));
+      out.push(data);
+    }
   }
   await session.send([atom("URLFETCH"), ...out]);
   return { status: "OK", text: "URLFETCH completed" };
 };
 
-async function fetchOne(session: Parameters<CommandHandler>[0]["session"], text: string): Promise<Buffer | null> {
+const FETCH_ITEMS = new Set(["BODY", "BINARY", "BODYPARTSTRUCTURE"]);
+
+function fetchRequest(t: Token): { url: string; items?: Set<string> } {
+  if (t.type !== "list") return { url: astring(t, "the URL") };
+  const [first, ...rest] = t.items;
+  const items = new Set<string>();
+  for (const item of rest) {
+    const name = word(item, "a URLFETCH parameter");
+    if (!FETCH_ITEMS.has(name)) throw new ArgumentError(`unknown URLFETCH parameter ${name}: BODY, BINARY or BODYPARTSTRUCTURE`);
+    items.add(name);
+  }
+  if (items.size === 0) throw new ArgumentError("a parenthesized URLFETCH URL needs BODY, BINARY or BODYPARTSTRUCTURE");
+  return { url: astring(first, "the URL"), items };
+}
+
+/** RFC 5524 §3 BINARY: decoded content, NIL when an encoding is unknown. */
+function binaryOf(r: Extract<Resolved, { bytes: Buffer }>): ImapValue {
+  let bytes = r.bytes;
+  if (r.part && r.region) {
+    const converted = binaryConverted(r.raw, r.part, r.region[0], r.region[1]);
+    if ("unknownCte" in converted) return null;
+    bytes = r.url.partial ? partialRange(converted.bytes, r.url.partial) : converted.bytes;
+  }
+  return bytes.includes(0) ? { literal8: bytes } : bytes;
+}
+
+async function fetchOne(session: Parameters<CommandHandler>[0]["session"], text: string): Promise<Extract<Resolved, { bytes: Buffer }> | undefined> {
   const url = parseImapUrl(text);
-  if ("error" in url) return null;
+  if ("error" in url) return undefined;
   const verdict = urlauthVerdict(url, session.user!.address, new Date());
-  if (!verdict.allow) return null;
+  if (!verdict.allow) return undefined;
   const owner = verdict.owner.toLowerCase() === session.user!.address.toLowerCase() ? session.user! : await session.storage.findUser(verdict.owner);
-  if (!owner) return null;
+  if (!owner) return undefined;
   const key = await session.storage.mailboxAccessKey(owner, /^inbox$/i.test(url.mailbox) ? "INBOX" : url.mailbox, false);
-  if (!key || !tokenMatches(key, url)) return null;
+  if (!key || !tokenMatches(key, url)) return undefined;
   const resolved = await resolveImapUrl(session, text, owner);
-  return "badUrl" in resolved ? null : resolved.bytes;
+  return "badUrl" in resolved ? undefined : resolved;
 }
 
 /** `RESETKEY [mailbox *(SP mechanism)]`: one mailbox's key, or all of the user's (§7.3). */
