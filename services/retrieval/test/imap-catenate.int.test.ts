@@ -124,6 +124,12 @@ describe("CATENATE (RFC 4469)", () => {
     expect(await a.run(`z APPEND dst CATENATE (URL "/src/;uid=1" TEXT ${lit(big)})`)).toMatch(/z NO \[TOOBIG\]/);
   });
 
+  it("keeps a message joined from a literal8 TEXT part 8-bit clean, as a literal8 APPEND (RFC 3516 §4.2)", async () => {
+    const text = "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\xff";
+    expect(await a.run(`l8 APPEND dst CATENATE (TEXT ~{${text.length}+}\r\n${text})`)).toContain("l8 OK");
+    expect(await lastMessage()).toBe("Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAP8=\r\n");
+  });
+
   it("answers malformed CATENATE parts with BAD", async () => {
     expect(await a.run(`d1 APPEND dst CATENATE (TEXT "not a literal")`)).toMatch(/d1 BAD [^\r]*literal/);
     expect(await a.run(`d2 APPEND dst CATENATE (BODY ${lit("x")})`)).toMatch(/d2 BAD [^\r]*TEXT or URL/);

@@ -6,7 +6,8 @@ import { ArgumentError, dateTime, flagList, mailboxName } from "./arguments.js";
 import { resolveImapUrl } from "./url-resolve.js";
 
 /** One message of an APPEND: a literal, or RFC 4469 CATENATE's parts to join. */
-type Source = { literal: Token & { type: "string" } } | { catenate: ({ text: Buffer } | { url: string })[] };
+type CatPart = { text: Buffer; binary: boolean } | { url: string };
+type Source = { literal: Token & { type: "string" } } | { catenate: CatPart[] };
 
 /**
  * RFC 3501 §6.3.11 APPEND (LITERAL+ by the framer) and RFC 3502 MULTIAPPEND: one or more
@@ -70,7 +71,9 @@ export const append: CommandHandler = async ({ session, args }) => {
       if ("badUrl" in resolved) return { status: "NO", code: `BADURL ${part.url.replace(/[\]\r\n]/g, "")}`, text: resolved.badUrl };
       pieces.push(resolved.bytes);
     }
-    messages.push({ raw: Buffer.concat(pieces), flags: g.flags, internalDate: g.internalDate });
+    // A TEXT part sent as a literal8 (RFC 3516 §4.2) makes the joined message binary too.
+    const binary = g.source.catenate.some((p) => "text" in p && p.binary);
+    messages.push({ raw: Buffer.concat(pieces), flags: g.flags, internalDate: g.internalDate, ...(binary ? { binary: true } : {}) });
   }
   // RFC 3502 §6.3.11: a zero-length literal cancels the whole command; nothing is stored.
   if (messages.some((m) => m.raw.length === 0)) return { status: "NO", text: messages.length > 1 ? "a message is empty: none was appended" : "the message is empty" };
@@ -91,14 +94,14 @@ export const append: CommandHandler = async ({ session, args }) => {
 };
 
 /** RFC 4469 §5: "(" cat-part *(SP cat-part) ")", cat-part = "TEXT" SP literal / "URL" SP astring. */
-function catenateParts(t: Token | undefined): ({ text: Buffer } | { url: string })[] {
+function catenateParts(t: Token | undefined): CatPart[] {
   if (!t || t.type !== "list" || t.items.length === 0) throw new ArgumentError("CATENATE takes a list of TEXT literal and URL parts");
-  const parts: ({ text: Buffer } | { url: string })[] = [];
+  const parts: CatPart[] = [];
   for (let k = 0; k < t.items.length; k += 2) {
     const kind = t.items[k]!;
     const value = t.items[k + 1];
     const name = kind.type === "atom" && !kind.section ? kind.value.toUpperCase() : "";
-    if (name === "TEXT" && value?.type === "string" && value.literal) parts.push({ text: value.bytes });
+    if (name === "TEXT" && value?.type === "string" && value.literal) parts.push({ text: value.bytes, binary: value.binary === true });
     else if (name === "URL" && value && (value.type === "string" || (value.type === "atom" && !value.section))) parts.push({ url: value.value });
     else if (name === "TEXT") throw new ArgumentError("a CATENATE TEXT part must be a literal");
     else if (name === "URL") throw new ArgumentError("a CATENATE URL part must be a string");
