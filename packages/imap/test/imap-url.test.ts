@@ -1,4 +1,5 @@
 /** IMAP URLs (RFC 5092 §3, RFC 4467 §3) as CATENATE and URLAUTH read them: table tests. */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseImapUrl } from "../src/syntax/imap-url.js";
 
@@ -33,5 +34,21 @@ describe("parseImapUrl", () => {
     const r = parseImapUrl(url);
     expect(r).toHaveProperty("error");
     expect((r as { error: string }).error).toMatch(reason);
+  });
+});
+
+describe("parseImapUrl, property-based", () => {
+  it("reads back any mailbox name, UID and section it is given, %-encoded", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.constantFrom("1", "1.2.HEADER", "TEXT", "HEADER.FIELDS (TO CC)"), (name, uid, section) => {
+        const url = `/${encodeURIComponent(name)}/;UID=${uid}/;SECTION=${encodeURIComponent(section)}`;
+        expect(parseImapUrl(url)).toMatchObject({ mailbox: name, uid, section });
+      }),
+    );
+  });
+
+  it("never throws: any string is a URL or a reason", () => {
+    fc.assert(fc.property(fc.string(), (s) => void parseImapUrl(s)));
+    fc.assert(fc.property(fc.string(), (s) => void parseImapUrl(`imap://u@h/${s}`)));
   });
 });

@@ -2,6 +2,7 @@
  * Content-transfer decoding for FETCH BINARY (RFC 3516 §4.3, RFC 2045 §6.7 and §6.8):
  * table tests of what each encoding's octets decode to.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeBase64, decodeQuotedPrintable, decodeTransferEncoding } from "../src/transfer-decoding.js";
 import { encodeValue, parseCommand, CommandFramer } from "../src/index.js";
@@ -58,5 +59,49 @@ describe("literal8 (RFC 3516 §4.2)", () => {
     if (parsed instanceof Error) throw parsed;
     expect(parsed.args[1]).toMatchObject({ type: "string", literal: true, binary: true });
     expect(text((parsed.args[1] as { bytes: Buffer }).bytes)).toBe("x\x00y");
+  });
+});
+
+/** RFC 2045 §6.7 rules 1, 2 and 5: any octets, quoted-printable-encoded in 76-character lines. */
+function encodeQuotedPrintable(bytes: Uint8Array): string {
+  let out = "";
+  let line = "";
+  for (const c of bytes) {
+    const piece = (c >= 33 && c <= 126 && c !== 61) || c === 32 ? String.fromCharCode(c) : `=${c.toString(16).toUpperCase().padStart(2, "0")}`;
+    if (line.length + piece.length > 75) {
+      out += line + "=\r\n";
+      line = "";
+    }
+    line += piece;
+  }
+  // Rule 3: a space at the end of a line would be padding; encode it.
+  return out + line.replace(/ $/, "=20");
+}
+
+describe("decoding, property-based", () => {
+  it("base64 of any octets, in lines of any length, decodes to those octets", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 100 }), (bytes, width) => {
+        const b64 = Buffer.from(bytes).toString("base64");
+        const lines = b64.match(new RegExp(`.{1,${width}}`, "g")) ?? [];
+        expect(decodeBase64(Buffer.from(lines.join("\r\n") + "\r\n", "latin1"))).toEqual(Buffer.from(bytes));
+      }),
+    );
+  });
+
+  it("quoted-printable of any octets decodes to those octets", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(decodeQuotedPrintable(Buffer.from(encodeQuotedPrintable(bytes), "latin1"))).toEqual(Buffer.from(bytes));
+      }),
+    );
+  });
+
+  it("never throws on arbitrary input", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom("base64", "quoted-printable", "7bit", "x-foo"), (bytes, cte) => {
+        decodeTransferEncoding(Buffer.from(bytes), cte);
+      }),
+    );
   });
 });
