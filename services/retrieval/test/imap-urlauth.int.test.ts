@@ -86,8 +86,9 @@ afterAll(async () => {
 });
 
 describe("URLAUTH (RFC 4467)", () => {
-  it("is advertised once authenticated", async () => {
+  it("is advertised once authenticated, and SELECT names the mechanism (URLMECH)", async () => {
     expect(await joe.run("c CAPABILITY")).toMatch(/\* CAPABILITY [^\r]* URLAUTH[ \r]/);
+    expect(await fred.run("s EXAMINE INBOX")).toContain("* OK [URLMECH INTERNAL] ");
   });
 
   it("GENURLAUTH appends :INTERNAL: and a 256-bit token to the rump, the same for the same rump (§7.1)", async () => {
@@ -133,7 +134,7 @@ describe("URLAUTH (RFC 4467)", () => {
 
   it("RESETKEY of the mailbox makes its URLs fetch NIL, and new ones work (§7.3)", async () => {
     const url = await authorize("imap://joe@imap.test/Reports/;uid=1;urlauth=authuser");
-    expect(await joe.run("r RESETKEY Reports INTERNAL")).toContain("r OK");
+    expect(await joe.run("r RESETKEY Reports INTERNAL")).toContain("r OK [URLMECH INTERNAL]");
     expect(await fetched(fred, url)).toBe(`* URLFETCH "${url}" NIL`);
     const fresh = await authorize("imap://joe@imap.test/Reports/;uid=1;urlauth=authuser");
     expect(fresh).not.toBe(url);

@@ -13,6 +13,9 @@ import { internalToken, tokenMatches, URLAUTH_MECHANISMS, urlauthVerdict } from 
 import { astring, ArgumentError, mailboxName } from "./arguments.js";
 import { partialRange, resolveImapUrl, type Resolved } from "./url-resolve.js";
 
+/** RFC 4467 §7.3: RESETKEY's OK names the mechanisms, as the URLMECH response code. */
+const URLMECH = `URLMECH ${URLAUTH_MECHANISMS.join(" ")}`;
+
 const badUrl = (url: string) => `BADURL ${url.replace(/[\]\r\n]/g, "")}`;
 
 /** `GENURLAUTH url-rump mechanism *(SP url-rump mechanism)` → `* GENURLAUTH url…`. */
@@ -113,7 +116,7 @@ async function fetchOne(session: Parameters<CommandHandler>[0]["session"], text:
 export const resetkey: CommandHandler = async ({ session, args }) => {
   if (args.length === 0) {
     await session.storage.resetAccessKeys(session.user!);
-    return { status: "OK", text: "all mailbox access keys reset" };
+    return { status: "OK", code: URLMECH, text: "all mailbox access keys reset" };
   }
   const box = mailboxName(session, args[0]);
   for (const m of args.slice(1)) {
@@ -121,7 +124,7 @@ export const resetkey: CommandHandler = async ({ session, args }) => {
     if (!(URLAUTH_MECHANISMS as readonly string[]).includes(mechanism)) return { status: "NO", text: `unknown URLAUTH mechanism ${mechanism}` };
   }
   if (!(await session.storage.resetAccessKeys(session.user!, box))) return { status: "NO", code: "NONEXISTENT", text: `mailbox ${box} does not exist` };
-  return { status: "OK", text: `access key of ${box} reset` };
+  return { status: "OK", code: URLMECH, text: `access key of ${box} reset` };
 };
 
 function word(t: Token | undefined, what: string): string {
