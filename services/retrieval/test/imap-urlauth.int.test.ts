@@ -132,6 +132,16 @@ describe("URLAUTH (RFC 4467)", () => {
     expect(await joe.run(`b5 GENURLAUTH "imap://joe@imap.test/Reports/;uid=1;urlauth=authuser"`)).toMatch(/b5 BAD /);
   });
 
+  it("lets CATENATE join another user's message through a URLAUTH URL, and not once it is revoked (RFC 4469 §5)", async () => {
+    const url = await authorize("imap://joe@imap.test/Reports/;uid=1/;section=TEXT;urlauth=user+fred@imap.test");
+    expect(await fred.run(`k1 APPEND INBOX CATENATE (TEXT {16+}\r\nSubject: fwd\r\n\r\n URL "${url}")`)).toMatch(/k1 OK \[APPENDUID/);
+    expect(await fred.run("k2 EXAMINE INBOX")).toContain("k2 OK");
+    expect(await fred.run("k3 FETCH 1 BODY.PEEK[]")).toContain("BODY[] {29}\r\nSubject: fwd\r\n\r\nthe numbers\r\n)");
+    expect(await joe.run(`k4 APPEND INBOX CATENATE (URL "${url}")`)).toMatch(/k4 NO \[BADURL [^\]]+\] access user\+fred@imap.test does not admit joe@imap.test/);
+    expect(await joe.run("k5 RESETKEY Reports")).toContain("k5 OK");
+    expect(await fred.run(`k6 APPEND INBOX CATENATE (URL "${url}")`)).toMatch(/k6 NO \[BADURL [^\]]+\] [^\r]*does not match/);
+  });
+
   it("RESETKEY of the mailbox makes its URLs fetch NIL, and new ones work (§7.3)", async () => {
     const url = await authorize("imap://joe@imap.test/Reports/;uid=1;urlauth=authuser");
     expect(await joe.run("r RESETKEY Reports INTERNAL")).toContain("r OK [URLMECH INTERNAL]");

@@ -3,7 +3,7 @@ import { compactSet } from "../sequence.js";
 import type { CommandHandler } from "../session.js";
 import { isRefusal, type AppendMessage } from "../storage.js";
 import { ArgumentError, dateTime, flagList, mailboxName } from "./arguments.js";
-import { resolveImapUrl } from "./url-resolve.js";
+import { resolveAuthorizedUrl, resolveImapUrl } from "./url-resolve.js";
 
 /** One message of an APPEND: a literal, or RFC 4469 CATENATE's parts to join. */
 type CatPart = { text: Buffer; binary: boolean } | { url: string };
@@ -66,7 +66,8 @@ export const append: CommandHandler = async ({ session, args }) => {
         pieces.push(part.text);
         continue;
       }
-      const resolved = await resolveImapUrl(session, part.url);
+      // RFC 4469 §5: a URLAUTH-authorized URL may name another user's message (RFC 4467).
+      const resolved = /;urlauth=[^;]*:[^:;]+:[0-9a-f]+$/i.test(part.url) ? await resolveAuthorizedUrl(session, part.url) : await resolveImapUrl(session, part.url);
       // RFC 4469 §6: BADURL names the URL that could not be resolved; nothing is stored.
       if ("badUrl" in resolved) return { status: "NO", code: `BADURL ${part.url.replace(/[\]\r\n]/g, "")}`, text: resolved.badUrl };
       pieces.push(resolved.bytes);

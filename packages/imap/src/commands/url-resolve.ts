@@ -8,6 +8,7 @@ import type { Token } from "../parser.js";
 import type { ImapSession } from "../session.js";
 import { isRefusal, type BodyPart, type ImapUser } from "../storage.js";
 import { parseImapUrl, sectionWords, type ImapUrl } from "../syntax/imap-url.js";
+import { tokenMatches, urlauthVerdict } from "../urlauth.js";
 import { ArgumentError } from "./arguments.js";
 import { parseSection } from "./fetch.js";
 
@@ -56,6 +57,24 @@ export async function resolveImapUrl(session: ImapSession, text: string, owner: 
   }
   if (url.partial) bytes = partialRange(bytes, url.partial);
   return { bytes, url, mailbox: name, raw: message.raw, part, region };
+}
+
+/**
+ * A URLAUTH-authorized URL (RFC 4467 §3) for whoever its access identifier admits, the
+ * session's user included: the owner's message once the token matches the owner's
+ * mailbox key. Every refusal has its reason (URLFETCH shows none of them: NIL).
+ */
+export async function resolveAuthorizedUrl(session: ImapSession, text: string): Promise<Resolved> {
+  const url = parseImapUrl(text);
+  if ("error" in url) return { badUrl: url.error };
+  const requester = session.user!;
+  const verdict = urlauthVerdict(url, requester.address, new Date());
+  if (!verdict.allow) return { badUrl: verdict.why };
+  const owner = verdict.owner.toLowerCase() === requester.address.toLowerCase() ? requester : await session.storage.findUser(verdict.owner);
+  if (!owner) return { badUrl: `no user ${verdict.owner}` };
+  const key = await session.storage.mailboxAccessKey(owner, /^inbox$/i.test(url.mailbox) ? "INBOX" : url.mailbox, false);
+  if (!key || !tokenMatches(key, url)) return { badUrl: "the URL's authorization does not match (revoked by RESETKEY, or altered)" };
+  return resolveImapUrl(session, text, owner);
 }
 
 /** RFC 5092 §3 ;PARTIAL=origin[.length]: past the end is empty. */

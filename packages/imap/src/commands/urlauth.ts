@@ -9,9 +9,9 @@ import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
 import type { CommandHandler } from "../session.js";
 import { parseImapUrl } from "../syntax/imap-url.js";
-import { internalToken, tokenMatches, URLAUTH_MECHANISMS, urlauthVerdict } from "../urlauth.js";
+import { internalToken, URLAUTH_MECHANISMS } from "../urlauth.js";
 import { astring, ArgumentError, mailboxName } from "./arguments.js";
-import { partialRange, resolveImapUrl, type Resolved } from "./url-resolve.js";
+import { partialRange, resolveAuthorizedUrl, resolveImapUrl, type Resolved } from "./url-resolve.js";
 
 /** RFC 4467 §7.3: RESETKEY's OK names the mechanisms, as the URLMECH response code. */
 const URLMECH = `URLMECH ${URLAUTH_MECHANISMS.join(" ")}`;
@@ -100,15 +100,7 @@ function binaryOf(r: Extract<Resolved, { bytes: Buffer }>): ImapValue {
 }
 
 async function fetchOne(session: Parameters<CommandHandler>[0]["session"], text: string): Promise<Extract<Resolved, { bytes: Buffer }> | undefined> {
-  const url = parseImapUrl(text);
-  if ("error" in url) return undefined;
-  const verdict = urlauthVerdict(url, session.user!.address, new Date());
-  if (!verdict.allow) return undefined;
-  const owner = verdict.owner.toLowerCase() === session.user!.address.toLowerCase() ? session.user! : await session.storage.findUser(verdict.owner);
-  if (!owner) return undefined;
-  const key = await session.storage.mailboxAccessKey(owner, /^inbox$/i.test(url.mailbox) ? "INBOX" : url.mailbox, false);
-  if (!key || !tokenMatches(key, url)) return undefined;
-  const resolved = await resolveImapUrl(session, text, owner);
+  const resolved = await resolveAuthorizedUrl(session, text);
   return "badUrl" in resolved ? undefined : resolved;
 }
 
