@@ -2,6 +2,7 @@ export {
   MessageSubmitted,
   DeliveryLocal,
   DeliveryRemote,
+  DeliveryInbound,
   MailboxChanged,
   contracts,
   type EventType,
