@@ -6,7 +6,7 @@ import { getBlob, transitionAndAnnounce, type Announcement, type Change, type Cl
 import type { BackoffPolicy, Random, RetrySchedule } from "@correo/queue";
 import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 import { decideEndpoint, type EndpointAnswer, type EndpointVerdict } from "./endpoint-verdict.js";
-import { buildPayload } from "./payload.js";
+import { attachmentPath, buildPayload } from "@correo/inbound";
 
 export interface InboundDeps {
   pool: Pool;
@@ -34,10 +34,6 @@ export function inboundMetricsAtZero(): void {
   atZero(posts(), ["delivered", "retry", "fallback"].map((outcome) => ({ outcome })));
   atZero(completed(), ["delivered", "bounced"].map((outcome) => ({ outcome, route: "inbound" })));
 }
-
-/** Where an attachment too big to inline is fetched (served by the submission HTTP API). */
-export const attachmentPath = (routeId: string, deliveryId: string, index: number) =>
-  `/v1/inbound-routes/${routeId}/deliveries/${deliveryId}/attachments/${index}`;
 
 interface Claimed {
   state: DeliveryState;

@@ -4,6 +4,7 @@ import type { Logger } from "@correo/telemetry";
 import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { httpAcceptMetricsAtZero } from "./http-accept.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
+import { inboundAttachmentRoute, inboundRoutesApi } from "./inbound-routes.js";
 import { registerOpenApi } from "./openapi.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
@@ -28,6 +29,9 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   registerOpenApi(app);
   // Registered as an encapsulated plugin: its auth hook covers its routes only.
   void app.register(messagesRoutes, opts);
+  // Inbound routes (issue 15): managed with the API key; attachments through signed links, no key.
+  void app.register(inboundRoutesApi, { pool: opts.pool });
+  void app.register(inboundAttachmentRoute, { pool: opts.pool, clock: opts.clock });
   void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
   return app;
 }

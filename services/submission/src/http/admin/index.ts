@@ -10,6 +10,7 @@ import { domainRoutes } from "./domains.js";
 import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
 import { deadLetterRoutes } from "./dead-letters.js";
+import { inboundRouteAdminRoutes } from "./inbound-routes.js";
 
 /**
  * The admin API under /v1/admin/…: the directory, the relay queue and the dead-letter
@@ -28,4 +29,5 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
   await app.register(transportRoutes, opts);
   await app.register(queueRoutes, opts);
   await app.register(deadLetterRoutes, opts);
+  await app.register(inboundRouteAdminRoutes, opts);
 }
