@@ -144,7 +144,7 @@ export const serviceSpecs = {
     inboundPublicUrl: url(
       "INBOUND_PUBLIC_URL",
       "base URL of the submission HTTP API as route endpoints reach it, for the signed links to attachments too big to inline",
-      ["http:", "https:"],
+      ["http", "https"],
       "http://127.0.0.1:8080",
     ),
     inboundLinkTtl: duration("INBOUND_LINK_TTL", "how long a signed attachment link of an inbound route's POST stays valid", "7d"),
