@@ -399,7 +399,8 @@ function checkManifests(label: string, render: () => KubeObject[], opts: { image
     });
 
     it("gives every work queue of the topology a ScaledObject", () => {
-      const queues = ofKind<ScaledObjectObject>(objects, "ScaledObject").map((s) => s.spec.triggers[0]?.metadata.queueName);
+      // relay-queue scales on two queues (its SMTP one and inbound routes'): every trigger counts.
+      const queues = ofKind<ScaledObjectObject>(objects, "ScaledObject").flatMap((s) => s.spec.triggers.map((t) => t.metadata.queueName));
       const prefix = environmentOf(objects, deploymentOf("routing")!.spec.template.spec.containers[0]!).CORREO_PREFIX ?? "correo";
       expect(queues.sort()).toEqual(Object.values(topology(prefix).queues).map((q) => q.name).sort());
     });
