@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Queryable } from "@correo/db";
 import { addressKey, addressProblem, normalizeDomain, parseAddress, splitSubaddress } from "./address.js";
+import { HOSTED_DOMAIN_QUERY, toDomain, type Domain, type DomainRow } from "./domains.js";
 import { DirectoryError } from "./errors.js";
 
 /**
@@ -186,6 +187,25 @@ export async function routeFor(db: Queryable, address: string): Promise<InboundR
     [candidates],
   );
   return rows[0] && toRoute(rows[0]);
+}
+
+/**
+ * For recipientStatus, in one round trip (routing counts its statements per recipient):
+ * the route `address` reaches, if any, and the hosted domain its domain belongs to.
+ */
+export async function routeAndHostedDomain(db: Queryable, address: string, domain: string): Promise<{ route?: { id: string; pattern: string }; domain?: Domain }> {
+  const { rows } = await db.query<Partial<DomainRow> & { route_id: string | null; route_pattern: string | null }>(
+    `WITH route AS (
+       SELECT id, pattern FROM inbound_routes WHERE pattern = ANY($2::text[]) ORDER BY array_position($2::text[], pattern) LIMIT 1
+     ), hosted AS (${HOSTED_DOMAIN_QUERY})
+     SELECT (SELECT id FROM route) AS route_id, (SELECT pattern FROM route) AS route_pattern, h.* FROM (SELECT 1) one LEFT JOIN hosted h ON true`,
+    [domain, routeCandidates(address)],
+  );
+  const r = rows[0]!;
+  return {
+    ...(r.route_id && r.route_pattern ? { route: { id: r.route_id, pattern: r.route_pattern } } : {}),
+    ...(r.id != null ? { domain: toDomain(r as DomainRow) } : {}),
+  };
 }
 
 /** Removes the route `id` of `domain` (a route of another domain is not found). */

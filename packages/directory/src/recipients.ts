@@ -1,7 +1,6 @@
 import type { Queryable } from "@correo/db";
 import { addressKey, parseAddress, splitSubaddress } from "./address.js";
-import { resolveHostedDomain } from "./domains.js";
-import { routeFor } from "./inbound-routes.js";
+import { routeAndHostedDomain } from "./inbound-routes.js";
 
 /**
  * What the directory says about mail for one address, one step deep:
@@ -34,9 +33,8 @@ export type RecipientStatus =
 export async function recipientStatus(db: Queryable, address: string): Promise<RecipientStatus> {
   const parsed = parseAddress(address);
   if (!parsed) return { kind: "invalid" };
-  const route = await routeFor(db, address);
+  const { route, domain } = await routeAndHostedDomain(db, address, parsed.domain);
   if (route) return { kind: "inbound", routeId: route.id, pattern: route.pattern };
-  const domain = await resolveHostedDomain(db, parsed.domain);
   if (!domain) return { kind: "not-hosted", domain: parsed.domain };
   const { base, tag } = splitSubaddress(parsed.localPart);
   const candidates = tag === undefined ? [parsed.localPart] : [parsed.localPart, base];
