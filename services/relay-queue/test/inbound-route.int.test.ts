@@ -220,6 +220,15 @@ describe("an endpoint that keeps failing past the route's give-up time", () => {
     await eventually(async () => local.some((e) => e.deliveryId === event.deliveryId), 10_000, "delivery.local published");
     const account = (await world.infra.pool.query<{ id: number }>("SELECT id FROM accounts WHERE address = 'helpdesk@in.correo.test'")).rows[0]!;
     expect(local.find((e) => e.deliveryId === event.deliveryId)).toMatchObject({ accountId: account.id, mailbox: "INBOX", recipient: "order-17@tickets.in.correo.test" });
+
+    // The mailbox did not take it in time (lost event, full mailbox): routing's re-drive
+    // announces delivery.inbound again, and the fallback is what runs again, not a POST.
+    const posted = received.length;
+    world.clock.t += 3 * MINUTE;
+    await deliverInbound(deps(), event);
+    expect(received).toHaveLength(posted);
+    await eventually(async () => local.filter((e) => e.deliveryId === event.deliveryId).length === 2, 10_000, "delivery.local published again");
+    expect((await delivery(event.deliveryId)).nextAttemptAt!.getTime()).toBe(world.clock.t + 2 * MINUTE);
   });
 
   it("bounces with a DSN to the sender whose diagnostic names the endpoint's last answer", async () => {

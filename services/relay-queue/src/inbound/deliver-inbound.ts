@@ -62,6 +62,7 @@ export async function deliverInbound(deps: InboundDeps, event: DeliveryInbound):
   );
   const claimed = rows[0];
   if (!claimed) {
+    if (await redriveFallback(deps, event, now)) return;
     deps.log.info({ deliveryId: event.deliveryId }, "inbound delivery not due, leased or final; event ignored");
     return;
   }
@@ -107,6 +108,36 @@ export async function deliverInbound(deps: InboundDeps, event: DeliveryInbound):
   posts().add(1, { outcome: verdict.kind });
   await apply(deps, event, route, { ...base, at: after }, verdict, after);
   deps.log.info({ deliveryId: event.deliveryId, route: route.pattern, outcome: verdict.kind, response: verdict.response }, "inbound POST");
+}
+
+/**
+ * A delivery handed to its fallback mailbox is routed `local`; when the mailbox did not
+ * take it in time (its event lost, or a full mailbox answering 452), routing's re-drive
+ * sees the routed address again and announces delivery.inbound. Its fallback is what
+ * must run again: delivery.local to the fallback account, with a new next action time.
+ */
+async function redriveFallback(deps: InboundDeps, event: DeliveryInbound, now: Date): Promise<boolean> {
+  const { rows } = await deps.pool.query("SELECT 1 FROM deliveries WHERE id = $1 AND state = 'routed' AND route = 'local' AND next_attempt_at <= $2", [
+    event.deliveryId,
+    now,
+  ]);
+  if (!rows[0]) return false;
+  const route = (await findInboundRoute(deps.pool, event.routeId)) ?? (await routeFor(deps.pool, event.recipient));
+  const account = route?.fallback.kind === "mailbox" ? await findAccount(deps.pool, route.fallback.address) : undefined;
+  if (!account?.enabled) return false;
+  const next = new Date(now.getTime() + deps.redriveAfterMs);
+  const { rowCount } = await deps.pool.query(
+    "UPDATE deliveries SET next_attempt_at = $2, updated_at = $3 WHERE id = $1 AND state = 'routed' AND route = 'local'",
+    [event.deliveryId, next, now],
+  );
+  if (!rowCount) return false;
+  deps.outbox.announce(
+    await transitionAndAnnounce(deps.pool, deps.outbox, [], [
+      { event: { type: "delivery.local", version: 1, messageId: event.messageId, deliveryId: event.deliveryId, blobId: event.blobId, recipient: event.recipient, accountId: account.id, mailbox: "INBOX" } },
+    ]),
+  );
+  deps.log.info({ deliveryId: event.deliveryId, fallback: account.address }, "inbound fallback re-driven to its mailbox");
+  return true;
 }
 
 async function apply(deps: InboundDeps, event: DeliveryInbound, route: InboundRoute, base: Omit<Change, "state" | "event">, v: EndpointVerdict, now: Date) {
