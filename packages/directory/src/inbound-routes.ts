@@ -195,9 +195,13 @@ export async function routeFor(db: Queryable, address: string): Promise<InboundR
  */
 export async function routeAndHostedDomain(db: Queryable, address: string, domain: string): Promise<{ route?: { id: string; pattern: string }; domain?: Domain }> {
   const { rows } = await db.query<Partial<DomainRow> & { route_id: string | null; route_pattern: string | null }>(
-    `WITH route AS (
-       SELECT id, pattern FROM inbound_routes WHERE pattern = ANY($2::text[]) ORDER BY array_position($2::text[], pattern) LIMIT 1
-     ), hosted AS (${HOSTED_DOMAIN_QUERY})
+    // An alias domain stands for its domain (as for accounts): each candidate is also
+    // tried with the hosted domain's name, at the same rank.
+    `WITH hosted AS (${HOSTED_DOMAIN_QUERY}), route AS (
+       SELECT r.id, r.pattern FROM unnest($2::text[]) WITH ORDINALITY AS c(pattern, rank)
+         JOIN inbound_routes r ON r.pattern = c.pattern OR r.pattern = (SELECT regexp_replace(c.pattern, '@[^@]*$', '@' || h.name) FROM hosted h)
+        ORDER BY c.rank LIMIT 1
+     )
      SELECT (SELECT id FROM route) AS route_id, (SELECT pattern FROM route) AS route_pattern, h.* FROM (SELECT 1) one LEFT JOIN hosted h ON true`,
     [domain, routeCandidates(address)],
   );

@@ -34,6 +34,9 @@ describe("which route a recipient reaches", () => {
     expect(await recipientStatus(infra.pool, "ana@shop.test")).toEqual(inbound(wildcard));
     expect(await recipientStatus(infra.pool, "team@shop.test")).toEqual(inbound(wildcard));
     expect(await recipientStatus(infra.pool, "nobody@shop.test")).toEqual(inbound(wildcard));
+    // An alias domain stands for its domain, routes included.
+    expect(await recipientStatus(infra.pool, "Support@shop-alias.test")).toEqual(inbound(exact));
+    expect(await recipientStatus(infra.pool, "ana@shop-alias.test")).toEqual(inbound(wildcard));
   });
 
   it("routes a subdomain no one hosts by its own wildcard, and leaves other domains alone", async () => {
