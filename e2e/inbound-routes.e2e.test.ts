@@ -174,5 +174,15 @@ describe("an inbound route, driven by real SMTP clients", () => {
     expect(other.body.errors).toEqual([{ field: "body.pattern", message: expect.stringMatching(/not an address of in\.example\.test/) }]);
     const dup = await api("POST", "/v1/inbound-routes", { pattern: "SUPPORT@in.example.test", url: "https://app.test/hook" });
     expect(dup).toMatchObject({ status: 409, body: { errors: [{ field: "body.pattern" }] } });
+
+    const id = list.body.inbound_routes[1].id;
+    const rotated = await api("PATCH", `/v1/inbound-routes/${id}`, { rotate_secret: true, give_up_after_seconds: 3600 });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.inbound_route).toMatchObject({ id, give_up_after_seconds: 3600, secret: expect.stringMatching(/^whsec_/) });
+    expect(rotated.body.inbound_route.secret).not.toBe(secrets.get("support"));
+    expect((await api("PATCH", `/v1/inbound-routes/${id}`, {})).status).toBe(400);
+    expect((await api("PATCH", `/v1/inbound-routes/${id}`, { fallback: "mailbox:ghost@in.example.test" })).body.errors).toEqual([
+      { field: "body.fallback", message: "fallback mailbox ghost@in.example.test is not an enabled account" },
+    ]);
   });
 });

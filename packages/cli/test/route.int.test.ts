@@ -39,6 +39,10 @@ describe("correo route", () => {
     expect(table[0]).toMatch(/^ID\s+PATTERN\s+URL\s+INLINE\s+GIVEUP\s+FALLBACK$/);
 
     const id = added.json().inbound_route.id;
+    const rotated = await cli("route", "update", id, "--url", "https://app.test/in2", "--rotate-secret", "--json");
+    expect(rotated.json().inbound_route).toMatchObject({ url: "https://app.test/in2", give_up_after_seconds: 7200, secret: expect.stringMatching(/^whsec_/) });
+    expect(rotated.json().inbound_route.secret).not.toBe(added.json().inbound_route.secret);
+    expect(await cli("route", "update", id)).toMatchObject({ code: 2, stderr: expect.stringMatching(/nothing to change/) });
     expect((await cli("route", "show", id, "--json")).json().inbound_route).not.toHaveProperty("secret");
     expect(await cli("route", "remove", id)).toMatchObject({ code: 0, stdout: `route ${id} (*@in.example.test) removed\n` });
     expect(await cli("route", "remove", id)).toMatchObject({ code: 1, stderr: `correo: inbound route ${id} does not exist\n` });

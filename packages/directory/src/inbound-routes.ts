@@ -136,6 +136,43 @@ function integerIn(value: number | undefined, fallback: number, min: number, max
   return v;
 }
 
+export interface InboundRouteChange {
+  url?: string;
+  inlineLimitBytes?: number;
+  giveUpAfterSeconds?: number;
+  fallback?: string;
+  /** A new secret (returned once, like at creation); the old one stops signing at once. */
+  rotateSecret?: boolean;
+}
+
+const newSecret = () => `whsec_${randomBytes(24).toString("base64url")}`;
+
+async function checkedFallback(db: Queryable, text: string): Promise<RouteFallback> {
+  const fallback = parseFallback(text);
+  if (!fallback) throw new DirectoryError("invalid", `fallback '${text}' must be 'bounce' or 'mailbox:<address>'`, "fallback");
+  if (fallback.kind === "mailbox") {
+    const { rows } = await db.query("SELECT 1 FROM accounts WHERE lower(address) = lower($1) AND enabled", [fallback.address]);
+    if (!rows[0]) throw new DirectoryError("invalid", `fallback mailbox ${fallback.address} is not an enabled account`, "fallback");
+  }
+  return fallback;
+}
+
+/** Changes a route of `domain` (its pattern stays: a new pattern is a new route). Deliveries already deferred use the new values at their next attempt. */
+export async function updateInboundRoute(db: Queryable, domain: string, id: string, change: InboundRouteChange): Promise<InboundRoute> {
+  const route = await findInboundRoute(db, id);
+  if (!route || route.domain !== (normalizeDomain(domain) ?? domain)) throw new DirectoryError("not_found", `inbound route ${id} does not exist in ${domain}`, "id");
+  const url = change.url === undefined ? route.url : routeUrl(change.url);
+  const inline = integerIn(change.inlineLimitBytes ?? route.inlineLimitBytes, DEFAULT_INLINE_LIMIT_BYTES, 0, MAX_INLINE_LIMIT_BYTES, "inlineLimitBytes");
+  const giveUp = integerIn(change.giveUpAfterSeconds ?? route.giveUpAfterSeconds, DEFAULT_GIVE_UP_AFTER_SECONDS, MIN_GIVE_UP_AFTER_SECONDS, MAX_GIVE_UP_AFTER_SECONDS, "giveUpAfterSeconds");
+  const fallback = change.fallback === undefined ? route.fallback : await checkedFallback(db, change.fallback);
+  const secret = change.rotateSecret ? newSecret() : route.secret;
+  await db.query(
+    "UPDATE inbound_routes SET url = $2, inline_limit_bytes = $3, give_up_after_seconds = $4, fallback = $5, secret = $6 WHERE id = $1",
+    [id, url, inline, giveUp, fallbackText(fallback), secret],
+  );
+  return (await findInboundRoute(db, id))!;
+}
+
 /** A new route; its secret is generated here and returned once (the API shows it only now). */
 export async function addInboundRoute(db: Queryable, domain: string, input: InboundRouteInput): Promise<InboundRoute> {
   const name = normalizeDomain(domain);
@@ -145,13 +182,8 @@ export async function addInboundRoute(db: Queryable, domain: string, input: Inbo
   const url = routeUrl(input.url);
   const inline = integerIn(input.inlineLimitBytes, DEFAULT_INLINE_LIMIT_BYTES, 0, MAX_INLINE_LIMIT_BYTES, "inlineLimitBytes");
   const giveUp = integerIn(input.giveUpAfterSeconds, DEFAULT_GIVE_UP_AFTER_SECONDS, MIN_GIVE_UP_AFTER_SECONDS, MAX_GIVE_UP_AFTER_SECONDS, "giveUpAfterSeconds");
-  const fallback = parseFallback(input.fallback ?? "bounce");
-  if (!fallback) throw new DirectoryError("invalid", `fallback '${input.fallback}' must be 'bounce' or 'mailbox:<address>'`, "fallback");
-  if (fallback.kind === "mailbox") {
-    const { rows } = await db.query("SELECT 1 FROM accounts WHERE lower(address) = lower($1) AND enabled", [fallback.address]);
-    if (!rows[0]) throw new DirectoryError("invalid", `fallback mailbox ${fallback.address} is not an enabled account`, "fallback");
-  }
-  const secret = `whsec_${randomBytes(24).toString("base64url")}`;
+  const fallback = await checkedFallback(db, input.fallback ?? "bounce");
+  const secret = newSecret();
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO inbound_routes (domain_id, pattern, url, secret, inline_limit_bytes, give_up_after_seconds, fallback)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pattern) DO NOTHING RETURNING id`,

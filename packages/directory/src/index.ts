@@ -73,6 +73,7 @@ export {
   listInboundRoutes,
   findInboundRoute,
   removeInboundRoute,
+  updateInboundRoute,
   routeFor,
   routePattern,
   routeCandidates,
@@ -86,5 +87,6 @@ export {
   MAX_GIVE_UP_AFTER_SECONDS,
   type InboundRoute,
   type InboundRouteInput,
+  type InboundRouteChange,
   type RouteFallback,
 } from "./inbound-routes.js";

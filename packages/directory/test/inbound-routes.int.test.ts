@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { addAccount, addAlias, addDomain, addDomainAlias, addInboundRoute, DirectoryError, listInboundRoutes, recipientStatus, removeInboundRoute, type InboundRoute } from "../src/index.js";
+import {
+  addAccount,
+  addAlias,
+  addDomain,
+  addDomainAlias,
+  addInboundRoute,
+  DirectoryError,
+  listInboundRoutes,
+  recipientStatus,
+  removeInboundRoute,
+  updateInboundRoute,
+  type InboundRoute,
+} from "../src/index.js";
 
 /** Inbound routes against a real directory: precedence over accounts and aliases, and what is refused. */
 let infra: IsolatedInfra;
@@ -70,5 +82,24 @@ describe("adding a route", () => {
     expect(a.secret).toMatch(/^whsec_[A-Za-z0-9_-]{32}$/);
     expect(a.secret).not.toBe(b.secret);
     expect(a).toMatchObject({ inlineLimitBytes: 1048576, giveUpAfterSeconds: 86400, fallback: { kind: "bounce" } });
+  });
+});
+
+describe("changing a route", () => {
+  it("changes what is given, keeps the rest, and rotates the secret only when asked", async () => {
+    const r = await addInboundRoute(infra.pool, "other.test", { pattern: "c@other.test", url: "https://x.test/c" });
+    const moved = await updateInboundRoute(infra.pool, "other.test", r.id, { url: "https://y.test/c", giveUpAfterSeconds: 600 });
+    expect(moved).toMatchObject({ url: "https://y.test/c", giveUpAfterSeconds: 600, inlineLimitBytes: r.inlineLimitBytes, secret: r.secret, pattern: "c@other.test" });
+    const rotated = await updateInboundRoute(infra.pool, "other.test", r.id, { rotateSecret: true, fallback: "bounce" });
+    expect(rotated.secret).not.toBe(r.secret);
+    expect(rotated.secret).toMatch(/^whsec_/);
+  });
+
+  it("refuses a route of another domain, and bad values naming the field", async () => {
+    const r = await addInboundRoute(infra.pool, "other.test", { pattern: "d@other.test", url: "https://x.test/d" });
+    expect(await refused(updateInboundRoute(infra.pool, "shop.test", r.id, { url: "https://y.test/" }))).toMatchObject({ code: "not_found", field: "id" });
+    expect(await refused(updateInboundRoute(infra.pool, "other.test", r.id, { url: "mailto:x@y.test" }))).toMatchObject({ code: "invalid", field: "url" });
+    expect(await refused(updateInboundRoute(infra.pool, "other.test", r.id, { giveUpAfterSeconds: 5 }))).toMatchObject({ field: "giveUpAfterSeconds" });
+    expect(await refused(updateInboundRoute(infra.pool, "other.test", r.id, { fallback: "mailbox:nobody@other.test" }))).toMatchObject({ field: "fallback" });
   });
 });

@@ -84,7 +84,8 @@ describe("OpenAPI: inbound routes (issue 15)", () => {
   it("documents the key's routes, the admin's, and the signed attachment link, with examples", () => {
     const paths = doc.paths as Record<string, Record<string, any>>;
     expect(Object.keys(paths["/v1/inbound-routes"]!).sort()).toEqual(["get", "post"]);
-    expect(Object.keys(paths["/v1/inbound-routes/{id}"]!).sort()).toEqual(["delete", "get"]);
+    expect(Object.keys(paths["/v1/inbound-routes/{id}"]!).sort()).toEqual(["delete", "get", "patch"]);
+    expect(Object.keys(paths["/v1/admin/domains/{domain}/inbound-routes/{id}"]!).sort()).toEqual(["delete", "get", "patch"]);
     expect(Object.keys(paths["/v1/admin/domains/{domain}/inbound-routes"]!).sort()).toEqual(["get", "post"]);
     const create = paths["/v1/inbound-routes"]!.post;
     expect(create.security).toEqual([{ apiKey: [] }]);

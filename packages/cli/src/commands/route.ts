@@ -1,9 +1,32 @@
 import { parseDuration } from "@correo/config";
-import { addInboundRoute, findDomain, findInboundRoute, inboundRouteDoc, listDomains, listInboundRoutes, normalizeDomain, removeInboundRoute, DirectoryError } from "@correo/directory";
+import { updateInboundRoute, addInboundRoute, findDomain, findInboundRoute, inboundRouteDoc, listDomains, listInboundRoutes, normalizeDomain, removeInboundRoute, DirectoryError } from "@correo/directory";
 import type { Queryable } from "@correo/db";
 import { table } from "../output.js";
 import { formatSize, parseSize } from "../size.js";
-import { arg, flag, UsageError, type Command } from "./types.js";
+import { arg, flag, UsageError, type Command, type CommandContext, type FlagSpec } from "./types.js";
+
+const settingFlags: Record<string, FlagSpec> = {
+  "inline-limit": { type: "string", value: "<size>", help: "attachments up to this size are inline (base64), larger ones a signed link: 0, 512K, 1M (default), 25M at most" },
+  "give-up": { type: "string", value: "<duration>", help: "how long a failing endpoint is retried before the fallback: 90s, 15m, 2h, 1d (default), 30d at most" },
+  fallback: { type: "string", value: "bounce|mailbox:<address>", help: "then: bounce to the sender with a DSN (default), or deliver to that account's INBOX" },
+};
+
+/** --inline-limit, --give-up and --fallback, as the directory takes them. */
+function settings(ctx: CommandContext): { inlineLimitBytes?: number; giveUpAfterSeconds?: number; fallback?: string } {
+  const inline = flag(ctx, "inline-limit");
+  // 0: every attachment as a link.
+  const inlineBytes = inline === undefined ? undefined : inline.trim() === "0" ? 0 : parseSize(inline);
+  if (inline !== undefined && typeof inlineBytes !== "number") throw new UsageError(`--inline-limit '${inline}' is not a size (like 0, 512K or 1M)`);
+  const giveUp = flag(ctx, "give-up");
+  const giveUpMs = giveUp === undefined ? undefined : parseDuration(giveUp);
+  if (giveUp !== undefined && giveUpMs === undefined) throw new UsageError(`--give-up '${giveUp}' is not a duration (like 15m, 2h or 1d)`);
+  const fallback = flag(ctx, "fallback");
+  return {
+    ...(typeof inlineBytes === "number" ? { inlineLimitBytes: inlineBytes } : {}),
+    ...(giveUpMs === undefined ? {} : { giveUpAfterSeconds: Math.round(giveUpMs / 1000) }),
+    ...(fallback === undefined ? {} : { fallback }),
+  };
+}
 
 /**
  * The hosted domain a pattern belongs to: --domain, else the pattern's own domain or the
@@ -26,29 +49,14 @@ export const routeCommands: Record<string, Command> = {
     summary: "POST mail for an address (or every address of a domain) to <url> as signed JSON; prints the signing secret once",
     flags: {
       domain: { type: "string", value: "<domain>", help: "the hosted domain the route belongs to (default: the pattern's, or its nearest hosted parent)" },
-      "inline-limit": { type: "string", value: "<size>", help: "attachments up to this size are inline (base64), larger ones a signed link: 0, 512K, 1M (default), 25M at most" },
-      "give-up": { type: "string", value: "<duration>", help: "how long a failing endpoint is retried before the fallback: 90s, 15m, 2h, 1d (default), 30d at most" },
-      fallback: { type: "string", value: "bounce|mailbox:<address>", help: "then: bounce to the sender with a DSN (default), or deliver to that account's INBOX" },
+      ...settingFlags,
     },
     async run(ctx) {
       const pattern = arg(ctx, 0, "address|*@domain");
       const url = arg(ctx, 1, "url");
-      const inline = flag(ctx, "inline-limit");
-      // 0: every attachment as a link.
-      const inlineBytes = inline === undefined ? undefined : inline.trim() === "0" ? 0 : parseSize(inline);
-      if (inline !== undefined && typeof inlineBytes !== "number") throw new UsageError(`--inline-limit '${inline}' is not a size (like 0, 512K or 1M)`);
-      const giveUp = flag(ctx, "give-up");
-      const giveUpMs = giveUp === undefined ? undefined : parseDuration(giveUp);
-      if (giveUp !== undefined && giveUpMs === undefined) throw new UsageError(`--give-up '${giveUp}' is not a duration (like 15m, 2h or 1d)`);
-      const fallback = flag(ctx, "fallback");
+      const options = settings(ctx);
       const domain = await owningDomain(ctx.pool, pattern, flag(ctx, "domain"));
-      const r = await addInboundRoute(ctx.pool, domain, {
-        pattern,
-        url,
-        ...(typeof inlineBytes === "number" ? { inlineLimitBytes: inlineBytes } : {}),
-        ...(giveUpMs === undefined ? {} : { giveUpAfterSeconds: Math.round(giveUpMs / 1000) }),
-        ...(fallback === undefined ? {} : { fallback }),
-      });
+      const r = await addInboundRoute(ctx.pool, domain, { pattern, url, ...options });
       ctx.out.result(
         { inbound_route: inboundRouteDoc(r, { withSecret: true }) },
         () => `route ${r.id}: mail for ${r.pattern} is POSTed to ${r.url}\nsigning secret (shown once): ${r.secret}\n`,
@@ -76,6 +84,29 @@ export const routeCommands: Record<string, Command> = {
       const r = await findInboundRoute(ctx.pool, id);
       if (!r) throw new DirectoryError("not_found", `inbound route ${id} does not exist`, "id");
       ctx.out.result({ inbound_route: inboundRouteDoc(r) }, () => table([{ ...r, fallback: inboundRouteDoc(r).fallback }], ["id", "domain", "pattern", "url", "fallback"]));
+    },
+  },
+  update: {
+    usage: "route update <id> [--url <url>] [--inline-limit <size>] [--give-up <duration>] [--fallback bounce|mailbox:<address>] [--rotate-secret]",
+    summary: "change a route (its pattern stays), or give it a new signing secret, printed once",
+    flags: {
+      url: { type: "string", value: "<url>", help: "the endpoint to POST to from now on" },
+      ...settingFlags,
+      "rotate-secret": { type: "boolean", help: "a new signing secret; the old one stops signing at once" },
+    },
+    async run(ctx) {
+      const id = arg(ctx, 0, "id");
+      const url = flag(ctx, "url");
+      const rotate = ctx.flags["rotate-secret"] === true;
+      const change = { ...settings(ctx), ...(url === undefined ? {} : { url }), ...(rotate ? { rotateSecret: true } : {}) };
+      if (Object.keys(change).length === 0) throw new UsageError("nothing to change: give --url, --inline-limit, --give-up, --fallback or --rotate-secret");
+      const found = await findInboundRoute(ctx.pool, id);
+      if (!found) throw new DirectoryError("not_found", `inbound route ${id} does not exist`, "id");
+      const r = await updateInboundRoute(ctx.pool, found.domain, id, change);
+      ctx.out.result(
+        { inbound_route: inboundRouteDoc(r, { withSecret: rotate }) },
+        () => `route ${r.id} (${r.pattern}) updated${rotate ? `\nnew signing secret (shown once): ${r.secret}` : ""}\n`,
+      );
     },
   },
   remove: {

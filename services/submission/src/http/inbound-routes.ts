@@ -7,6 +7,7 @@ import {
   inboundRouteDoc,
   listInboundRoutes,
   removeInboundRoute,
+  updateInboundRoute,
   DEFAULT_GIVE_UP_AFTER_SECONDS,
   DEFAULT_INLINE_LIMIT_BYTES,
   MAX_GIVE_UP_AFTER_SECONDS,
@@ -65,6 +66,17 @@ export const CreateInboundRoute = Type.Object(
   { additionalProperties: false, examples: [{ pattern: "support@example.com", url: "https://app.example.com/hooks/mail", fallback: "mailbox:helpdesk@example.com" }] },
 );
 export type CreateInboundRoute = Static<typeof CreateInboundRoute>;
+export const UpdateInboundRoute = Type.Object(
+  {
+    url: Type.Optional(CreateInboundRoute.properties.url),
+    inline_limit_bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INLINE_LIMIT_BYTES })),
+    give_up_after_seconds: Type.Optional(Type.Integer({ minimum: MIN_GIVE_UP_AFTER_SECONDS, maximum: MAX_GIVE_UP_AFTER_SECONDS })),
+    fallback: Type.Optional(Type.String({ pattern: "^(bounce|mailbox:.+@.+)$" })),
+    rotate_secret: Type.Optional(Type.Boolean({ description: "true: a new secret, in this answer only; the old one stops signing at once" })),
+  },
+  { additionalProperties: false, minProperties: 1, examples: [{ url: "https://app.example.com/hooks/mail-v2", rotate_secret: true }] },
+);
+export type UpdateInboundRoute = Static<typeof UpdateInboundRoute>;
 export const RouteIdParams = Type.Object({ id: Type.String({ format: "uuid" }) });
 export type RouteIdParams = Static<typeof RouteIdParams>;
 
@@ -93,6 +105,22 @@ export const inboundRouteOps = (pool: Pool) => ({
     const route = await findInboundRoute(pool, id);
     if (!route || route.domain !== domain) return sendProblem(reply, problems.notFound(`no inbound route ${id} in ${domain}`, "params.id"));
     return reply.send({ inbound_route: inboundRouteDoc(route) });
+  },
+  async update(reply: FastifyReply, domain: string, id: string, body: UpdateInboundRoute) {
+    const r = await directoryCall(
+      reply,
+      "body",
+      () =>
+        updateInboundRoute(pool, domain, id, {
+          ...(body.url === undefined ? {} : { url: body.url }),
+          ...(body.inline_limit_bytes === undefined ? {} : { inlineLimitBytes: body.inline_limit_bytes }),
+          ...(body.give_up_after_seconds === undefined ? {} : { giveUpAfterSeconds: body.give_up_after_seconds }),
+          ...(body.fallback === undefined ? {} : { fallback: body.fallback }),
+          ...(body.rotate_secret ? { rotateSecret: true } : {}),
+        }),
+      { ...FIELDS, id: "params.id" },
+    );
+    return r.ok ? reply.send({ inbound_route: inboundRouteDoc(r.value, { withSecret: body.rotate_secret === true }) }) : r.reply;
   },
   async remove(reply: FastifyReply, domain: string, id: string) {
     const r = await directoryCall(reply, "params.id", () => removeInboundRoute(pool, domain, id), { id: "params.id" });
@@ -127,6 +155,19 @@ export async function inboundRoutesApi(app: FastifyInstance, opts: { pool: Pool 
     "/v1/inbound-routes/:id",
     { schema: { ...common, summary: "One inbound route (without its secret)", params: RouteIdParams, response: { 200: Single, ...problemResponses } } },
     (req, reply) => ops.get(reply, req.apiKey.domain, req.params.id),
+  );
+  app.patch<{ Params: RouteIdParams; Body: UpdateInboundRoute }>(
+    "/v1/inbound-routes/:id",
+    {
+      schema: {
+        ...common,
+        summary: "Change a route's URL, attachment limit, give-up time or fallback, or rotate its secret (shown once)",
+        params: RouteIdParams,
+        body: UpdateInboundRoute,
+        response: { 200: Single, ...problemResponses },
+      },
+    },
+    (req, reply) => ops.update(reply, req.apiKey.domain, req.params.id, req.body),
   );
   app.delete<{ Params: RouteIdParams }>(
     "/v1/inbound-routes/:id",

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { Pool } from "@correo/db";
 import { normalizeDomain } from "@correo/directory";
-import { CreateInboundRoute, InboundRouteDoc, inboundRouteOps } from "../inbound-routes.js";
+import { CreateInboundRoute, InboundRouteDoc, inboundRouteOps, UpdateInboundRoute } from "../inbound-routes.js";
 
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 253 }) });
 const DomainRouteParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 253 }), id: Type.String({ format: "uuid" }) });
@@ -26,6 +26,11 @@ export async function inboundRouteAdminRoutes(app: FastifyInstance, { pool }: { 
     "/v1/admin/domains/:domain/inbound-routes/:id",
     { schema: { tags, summary: "One inbound route", params: DomainRouteParams, response: { 200: Type.Object({ inbound_route: InboundRouteDoc }) } } },
     (req, reply) => ops.get(reply, name(req.params.domain), req.params.id),
+  );
+  app.patch<{ Params: { domain: string; id: string }; Body: UpdateInboundRoute }>(
+    "/v1/admin/domains/:domain/inbound-routes/:id",
+    { schema: { tags, summary: "Change an inbound route, or rotate its secret (shown once)", params: DomainRouteParams, body: UpdateInboundRoute, response: { 200: Type.Object({ inbound_route: InboundRouteDoc }) } } },
+    (req, reply) => ops.update(reply, name(req.params.domain), req.params.id, req.body),
   );
   app.delete<{ Params: { domain: string; id: string } }>(
     "/v1/admin/domains/:domain/inbound-routes/:id",
