@@ -7,6 +7,7 @@ import { addAccount, addDomain, addInboundRoute, type InboundRoute } from "@corr
 import { verifySignature, SIGNATURE_HEADER } from "@correo/signed-post";
 import { acceptMessage, getBlob, loadDeliveries, transition } from "@correo/spool";
 import { eventually, freePort } from "@correo/testkit";
+import { listQueue, retryNow } from "@correo/queue";
 import { deliverInbound, type InboundDeps } from "../src/inbound/deliver-inbound.js";
 import { sweepDsns } from "../src/dsn-sweeper.js";
 import { RetrySchedule } from "../src/schedule.js";
@@ -186,13 +187,19 @@ describe("an inbound route's endpoint", () => {
     expect(d).toMatchObject({ state: "deferred", attempts: 2 });
     expect(d.nextAttemptAt!.getTime() - world.clock.t).toBeGreaterThan(first); // doubling
 
-    world.clock.t = d.nextAttemptAt!.getTime();
+    // The relay's queue management sees it, and "retry now" makes it due at once.
+    const queued = await listQueue(world.infra.pool, { domain: "in.correo.test" }, world.clock.now());
+    expect(queued.map((q) => q.id)).toContain(event.deliveryId);
+    expect(await retryNow(world.infra.pool, { deliveryId: event.deliveryId }, world.clock.now(), schedule)).toEqual([event.deliveryId]);
+    expect(await schedule.score(event.deliveryId)).toBe(world.clock.t);
     await deliverInbound(deps(), event);
     d = await delivery(event.deliveryId);
     expect(d).toMatchObject({ state: "delivered", attempts: 3, nextAttemptAt: null });
     expect(received).toHaveLength(3);
     expect(received.every((r) => r.valid)).toBe(true);
-    expect((await timeline(event.deliveryId)).map((e) => e.event)).toEqual(["accepted", "routed", "deferred", "deferred", "delivered"]);
+    const events = await timeline(event.deliveryId);
+    expect(events.map((e) => e.event)).toEqual(["accepted", "routed", "deferred", "deferred", "deferred", "delivered"]);
+    expect(events[4]!.detail).toMatch(/administrator/); // the "retry now"
   });
 });
 
