@@ -106,7 +106,7 @@ export async function deliverInbound(deps: InboundDeps, event: DeliveryInbound):
     random: deps.random,
   });
   posts().add(1, { outcome: verdict.kind });
-  await apply(deps, event, route, { ...base, at: after }, verdict, after);
+  await apply(deps, event, route, { ...base, at: after }, verdict, after, claimed.accepted_at);
   deps.log.info({ deliveryId: event.deliveryId, route: route.pattern, outcome: verdict.kind, response: verdict.response }, "inbound POST");
 }
 
@@ -140,11 +140,19 @@ async function redriveFallback(deps: InboundDeps, event: DeliveryInbound, now: D
   return true;
 }
 
-async function apply(deps: InboundDeps, event: DeliveryInbound, route: InboundRoute, base: Omit<Change, "state" | "event">, v: EndpointVerdict, now: Date) {
+async function apply(
+  deps: InboundDeps,
+  event: DeliveryInbound,
+  route: InboundRoute,
+  base: Omit<Change, "state" | "event">,
+  v: EndpointVerdict,
+  now: Date,
+  acceptedAt: Date,
+) {
   if (v.kind === "delivered") {
     await record(deps, event, [{ ...base, state: "delivered", event: "delivered", response: v.response }], []);
     completed().add(1, { outcome: "delivered", route: "inbound" });
-    deliveryLatency().record(0, { route: "inbound" });
+    deliveryLatency().record((now.getTime() - acceptedAt.getTime()) / 1000, { route: "inbound" });
     return;
   }
   if (v.kind === "retry") {
