@@ -35,6 +35,19 @@ export const metricNames = {
   relayDestinationsParked: "correo.relay.destinations_parked",
   // Issue 15: POSTs to inbound routes' endpoints, by outcome (delivered, retry, fallback).
   inboundPosts: "correo.inbound.posts",
+  // Issue 14: spam scoring by rspamd at the MX (packages/rspamd, services/submission/src/smtp/spam-check.ts).
+  rspamdChecks: "correo.rspamd.checks",
+  rspamdFailures: "correo.rspamd.failures",
+  rspamdDuration: "correo.rspamd.duration",
+  // Issue 14: the MX's authentication checks (by method and result) and its verdicts.
+  inboundAuthResults: "correo.inbound.auth_results",
+  inboundAuthVerdicts: "correo.inbound.auth_verdicts",
+  // Issue 14: forwarding — SRS envelope senders (routing), SRS bounces at the MX, ARC seals (relay-queue).
+  srsRewrites: "correo.srs.rewrites",
+  srsBounces: "correo.srs.bounces",
+  arcSeals: "correo.arc.seals",
+  // Issue 15: ARF complaints read by routing at COMPLAINTS_ADDRESS, by outcome.
+  complaintsReceived: "correo.complaints.received",
 } as const;
 
 export function meter(): Meter {

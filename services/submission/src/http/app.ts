@@ -6,6 +6,7 @@ import { httpAcceptMetricsAtZero } from "./http-accept.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 import { inboundAttachmentRoute, inboundRoutesApi } from "./inbound-routes.js";
 import { registerOpenApi } from "./openapi.js";
+import { apiSuppressionRoutes } from "./suppressions-route.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
@@ -32,6 +33,7 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   // Inbound routes (issue 15): managed with the API key; attachments through signed links, no key.
   void app.register(inboundRoutesApi, { pool: opts.pool });
   void app.register(inboundAttachmentRoute, { pool: opts.pool, clock: opts.clock });
+  void app.register(apiSuppressionRoutes, opts); // /v1/suppressions: the API key's domain's list (issue 15)
   void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
   return app;
 }

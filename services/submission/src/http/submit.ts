@@ -46,13 +46,14 @@ export async function acceptBuiltMessage(
       apiKeyId: req.apiKey.id,
       idempotency: idemKey ? { key: idemKey, requestHash: requestFingerprint(req.method, req.routeOptions.url ?? req.url, req.body) } : undefined,
       // One id for the message: the Received: line's id is the spool's message id.
-      submission: { ...built.submission, messageId: id, raw },
+      // Issue 15: the key's domain's suppression list, and the key's test mode.
+      submission: { ...built.submission, messageId: id, raw, sendingDomain: req.apiKey.domain, test: req.apiKey.testMode },
       tags: built.tags,
       metadata: built.metadata,
       respond: (done) => ({
         id: done.messageId,
         message_id: built.submission.headerMessageId,
-        recipients: done.deliveries.map((d) => ({ address: d.recipient, delivery_id: d.deliveryId, status: "queued" })),
+        recipients: done.deliveries.map((d) => ({ address: d.recipient, delivery_id: d.deliveryId, status: done.suppressed.includes(d.deliveryId) ? "suppressed" : "queued" })),
       }),
     },
   );

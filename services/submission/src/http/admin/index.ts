@@ -11,6 +11,7 @@ import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
 import { deadLetterRoutes } from "./dead-letters.js";
 import { inboundRouteAdminRoutes } from "./inbound-routes.js";
+import { adminSuppressionRoutes } from "./suppressions.js";
 
 /**
  * The admin API under /v1/admin/…: the directory, the relay queue and the dead-letter
@@ -30,4 +31,5 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
   await app.register(queueRoutes, opts);
   await app.register(deadLetterRoutes, opts);
   await app.register(inboundRouteAdminRoutes, opts);
+  await app.register(adminSuppressionRoutes, opts);
 }
