@@ -118,8 +118,9 @@ describe("an inbound route, driven by real SMTP clients", () => {
       text: expect.stringContaining("Mi pedido no llegó."),
       delivery_id: d.id,
     });
-    // The MX's Authentication-Results when it adds one (issue 14), else null.
-    expect(body.authentication_results === null || typeof body.authentication_results === "string").toBe(true);
+    // The MX verifies (VERIFY_INBOUND=on by default, issue 14) and writes Authentication-Results; the payload carries it as written.
+    expect(body.authentication_results).toMatch(/\bspf=\w+/);
+    expect(body.headers.find(([name]: [string, string]) => name === "Authentication-Results")[1]).toBe(body.authentication_results);
     expect(body.headers.some(([name]: [string, string]) => name === "Received")).toBe(true);
 
     const attachment = body.attachments.find((a: any) => a.size === 5000);
