@@ -61,7 +61,7 @@ describe("metrics of a freshly started Correo", () => {
       "correo_delivery_failures_total",
       ["deferred", "bounced", "expired"].flatMap((outcome) => ["local", "remote"].map((route) => ({ outcome, route }))),
     );
-    expectZero(m, "correo_deliveries_routed_total", ["local", "remote", "expand", "bounce", "test"].map((route) => ({ route })));
+    expectZero(m, "correo_deliveries_routed_total", ["local", "remote", "expand", "bounce", "test", "inbound"].map((route) => ({ route })));
     expectZero(m, "correo_complaints_received_total", ["recorded", "unmatched"].map((outcome) => ({ outcome })));
     expectZero(m, "correo_outbox_left_for_sweeper_total");
     expectZero(m, "correo_outbox_republished_total");
@@ -74,6 +74,9 @@ describe("metrics of a freshly started Correo", () => {
     expectZero(relay, "correo_dsn_sent_total", ["failure", "delay", "success"].map((kind) => ({ kind })));
     expectZero(relay, "correo_relay_throttled_total");
     expectZero(relay, "correo_relay_destinations_parked_total");
+    // Inbound routes (issue 15): their POSTs and final outcomes.
+    expectZero(relay, "correo_inbound_posts_total", ["delivered", "retry", "fallback"].map((outcome) => ({ outcome })));
+    expectZero(relay, "correo_deliveries_completed_total", ["delivered", "bounced"].map((outcome) => ({ outcome, route: "inbound" })));
     const mailbox = await scrape("mailbox");
     expectZero(mailbox, "correo_broker_dead_lettered_total", eachType(["delivery.local"], "reason", ["invalid", "delivery-limit"]));
     expectZero(mailbox, "correo_deliveries_completed_total", ["delivered", "bounced"].map((outcome) => ({ outcome, route: "local" })));

@@ -379,14 +379,18 @@ function checkManifests(label: string, render: () => KubeObject[], opts: { image
         const spec = scaled[0]!.spec;
         expect(spec.scaleTargetRef.kind ?? "Deployment").toBe("Deployment");
         expect(spec.minReplicaCount, "timers run in every copy: not scaled to zero").toBeGreaterThanOrEqual(2);
-        expect(spec.triggers).toHaveLength(1);
-        const trigger = spec.triggers[0]!;
-        expect(trigger.type).toBe("rabbitmq");
+        // relay-queue consumes two queues (SMTP deliveries and inbound routes' POSTs): one trigger each.
+        const consumed: WorkQueue[] = name === "relay-queue" ? ["relay-queue", "inbound"] : [name as WorkQueue];
         const env = environmentOf(objects, container!);
         const prefix = env.CORREO_PREFIX ?? serviceSpecs[name].prefix.fallback!;
-        expect(trigger.metadata.queueName, "the queue topology.ts gives this service").toBe(topology(prefix).queues[name as WorkQueue].name);
-        expect(trigger.metadata.mode).toBe("QueueLength");
-        expect(Number(trigger.metadata.value)).toBeGreaterThan(0);
+        expect(spec.triggers.map((t) => t.metadata.queueName), "the queues topology.ts gives this service").toEqual(consumed.map((q) => topology(prefix).queues[q].name));
+        for (const t of spec.triggers) {
+          expect(t.type).toBe("rabbitmq");
+          expect(t.metadata.mode).toBe("QueueLength");
+          expect(Number(t.metadata.value)).toBeGreaterThan(0);
+          expect(t.authenticationRef?.name).toBe(spec.triggers[0]!.authenticationRef?.name);
+        }
+        const trigger = spec.triggers[0]!;
 
         // The broker URL from the Secret the service itself reads it from.
         const auth = ofKind<TriggerAuthObject>(objects, "TriggerAuthentication").find((a) => a.metadata.name === trigger.authenticationRef?.name);
@@ -399,7 +403,8 @@ function checkManifests(label: string, render: () => KubeObject[], opts: { image
     });
 
     it("gives every work queue of the topology a ScaledObject", () => {
-      const queues = ofKind<ScaledObjectObject>(objects, "ScaledObject").map((s) => s.spec.triggers[0]?.metadata.queueName);
+      // relay-queue scales on two queues (its SMTP one and inbound routes'): every trigger counts.
+      const queues = ofKind<ScaledObjectObject>(objects, "ScaledObject").flatMap((s) => s.spec.triggers.map((t) => t.metadata.queueName));
       const prefix = environmentOf(objects, deploymentOf("routing")!.spec.template.spec.containers[0]!).CORREO_PREFIX ?? "correo";
       expect(queues.sort()).toEqual(Object.values(topology(prefix).queues).map((q) => q.name).sort());
     });

@@ -1,7 +1,8 @@
 import type { EventType } from "@correo/contracts";
 
 /** The durable work queues, one per consuming service (competing consumers). */
-export type WorkQueue = "routing" | "relay-queue" | "mailbox";
+/** `inbound`: inbound-route deliveries (issue 15), consumed by relay-queue beside its SMTP queue. */
+export type WorkQueue = "routing" | "relay-queue" | "mailbox" | "inbound";
 
 export interface QueueSpec {
   name: string;
@@ -33,6 +34,7 @@ export function topology(prefix: string, deliveryLimit = 10): Topology {
       routing: { name: `${prefix}.routing`, bindings: ["message.submitted"] },
       "relay-queue": { name: `${prefix}.relay-queue`, bindings: ["delivery.remote"] },
       mailbox: { name: `${prefix}.mailbox`, bindings: ["delivery.local"] },
+      inbound: { name: `${prefix}.inbound`, bindings: ["delivery.inbound"] },
     },
     notificationQueuePrefix: `${prefix}.notify.`,
     deliveryLimit,

@@ -15,6 +15,7 @@ import { queueCommands } from "./commands/queue.js";
 import { dkimCommands } from "./commands/dkim.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { dlqCommands } from "./commands/dlq.js";
+import { routeCommands } from "./commands/route.js";
 import { Refused, UsageError } from "./commands/types.js";
 
 /**
@@ -32,6 +33,7 @@ const table: CommandTable = {
     queue: queueCommands,
     dkim: dkimCommands,
     dlq: dlqCommands,
+    route: routeCommands,
     suppression: suppressionCommands,
   },
   commands: {
@@ -47,6 +49,7 @@ const table: CommandTable = {
     queue: "the relay's queue: deferred remote deliveries",
     dkim: "DKIM signing keys and their DNS records",
     dlq: "the dead-letter queue: events no consumer could handle",
+    route: "inbound routes: mail for an address or *@domain POSTed to an HTTP endpoint as JSON",
     suppression: "a domain's suppression list: addresses its mail is not sent to",
   },
 };

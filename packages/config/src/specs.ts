@@ -200,6 +200,15 @@ export const serviceSpecs = {
     connectionIdle: duration("RELAY_CONNECTION_IDLE", "how long an idle SMTP connection is kept for the next message", "10s"),
     dsnInterval: duration("RELAY_DSN_INTERVAL", "how often deliveries owed a DSN are looked for", "2s"),
     redriveAfter: redriveAfter(),
+    // Inbound routes (issue 15): relay-queue POSTs routed mail to the routes' endpoints.
+    inboundPublicUrl: url(
+      "INBOUND_PUBLIC_URL",
+      "base URL of the submission HTTP API as route endpoints reach it, for the signed links to attachments too big to inline",
+      ["http", "https"],
+      "http://127.0.0.1:8080",
+    ),
+    inboundLinkTtl: duration("INBOUND_LINK_TTL", "how long a signed attachment link of an inbound route's POST stays valid", "7d"),
+    inboundPostTimeout: duration("INBOUND_POST_TIMEOUT", "how long an inbound route's endpoint may take to answer before the attempt counts as failed", "30s"),
     // RFC 8601 §2.5: the name our Authentication-Results carry, whose results an ARC seal repeats.
     authservId: authservId(),
   },

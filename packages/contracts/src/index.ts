@@ -3,6 +3,7 @@ export {
   DeliveryLocal,
   JUNK_MAILBOX,
   DeliveryRemote,
+  DeliveryInbound,
   MailboxChanged,
   contracts,
   type EventType,

@@ -66,6 +66,26 @@ export const DeliveryRemote = Type.Object(
 );
 export type DeliveryRemote = Static<typeof DeliveryRemote>;
 
+/**
+ * A delivery to an inbound route (issue 15): relay-queue POSTs the message as JSON to
+ * the route's endpoint. The route is named by id and read again at each attempt, so that
+ * an edited URL or secret applies to the retries.
+ */
+export const DeliveryInbound = Type.Object(
+  {
+    type: Type.Literal("delivery.inbound"),
+    version: Type.Literal(1),
+    messageId: Uuid,
+    deliveryId: Uuid,
+    blobId: BlobId,
+    envelopeFrom: EnvelopeSender,
+    recipient: Address,
+    routeId: Uuid,
+  },
+  { additionalProperties: false },
+);
+export type DeliveryInbound = Static<typeof DeliveryInbound>;
+
 export const MailboxChanged = Type.Object(
   {
     type: Type.Literal("mailbox.changed"),
@@ -85,6 +105,7 @@ export const contracts = {
   "message.submitted": MessageSubmitted,
   "delivery.local": DeliveryLocal,
   "delivery.remote": DeliveryRemote,
+  "delivery.inbound": DeliveryInbound,
   "mailbox.changed": MailboxChanged,
 } as const satisfies Record<string, TSchema>;
 

@@ -23,7 +23,7 @@ export interface DomainAlias {
   createdAt: Date;
 }
 
-interface DomainRow {
+export interface DomainRow {
   id: number;
   name: string;
   catch_all: string | null;
@@ -31,7 +31,7 @@ interface DomainRow {
   created_at: Date;
 }
 
-const toDomain = (r: DomainRow): Domain => ({
+export const toDomain = (r: DomainRow): Domain => ({
   id: r.id,
   name: r.name,
   unicodeName: domainUnicode(r.name),
@@ -90,15 +90,15 @@ export async function findDomain(db: Queryable, name: string): Promise<Domain | 
  * alias domain points at. `name` is an A-label (from parseAddress).
  */
 export async function resolveHostedDomain(db: Queryable, name: string): Promise<Domain | undefined> {
-  const { rows } = await db.query<DomainRow>(
-    `SELECT id, name, catch_all, inbound_policy, created_at FROM domains WHERE name = $1
-     UNION ALL
-     SELECT d.id, d.name, d.catch_all, d.inbound_policy, d.created_at FROM domain_aliases x JOIN domains d ON d.id = x.domain_id WHERE x.name = $1
-     LIMIT 1`,
-    [name],
-  );
+  const { rows } = await db.query<DomainRow>(HOSTED_DOMAIN_QUERY, [name]);
   return rows[0] && toDomain(rows[0]);
 }
+
+/** resolveHostedDomain's statement ($1 the A-label), for a caller that folds it into one round trip (inbound-routes.ts). */
+export const HOSTED_DOMAIN_QUERY = `SELECT id, name, catch_all, inbound_policy, created_at FROM domains WHERE name = $1
+     UNION ALL
+     SELECT d.id, d.name, d.catch_all, d.inbound_policy, d.created_at FROM domain_aliases x JOIN domains d ON d.id = x.domain_id WHERE x.name = $1
+     LIMIT 1`;
 
 export async function removeDomain(db: Queryable, name: string): Promise<void> {
   const domain = normalizeDomain(name) ?? name;

@@ -70,3 +70,25 @@ export {
 export { recipientStatus, canSendAs, type RecipientStatus } from "./recipients.js";
 export { resolveRecipient, postmasterForm, type PostmasterForm, type PostmasterOptions } from "./postmaster.js";
 export { domainDoc, domainAliasDoc, accountDoc, aliasDoc, apiKeyDoc, adminKeyDoc, transportDoc } from "./documents.js";
+export {
+  addInboundRoute,
+  listInboundRoutes,
+  findInboundRoute,
+  removeInboundRoute,
+  updateInboundRoute,
+  routeFor,
+  routePattern,
+  routeCandidates,
+  parseFallback,
+  fallbackText,
+  inboundRouteDoc,
+  DEFAULT_INLINE_LIMIT_BYTES,
+  DEFAULT_GIVE_UP_AFTER_SECONDS,
+  MAX_INLINE_LIMIT_BYTES,
+  MIN_GIVE_UP_AFTER_SECONDS,
+  MAX_GIVE_UP_AFTER_SECONDS,
+  type InboundRoute,
+  type InboundRouteInput,
+  type InboundRouteChange,
+  type RouteFallback,
+} from "./inbound-routes.js";

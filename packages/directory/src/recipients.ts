@@ -1,6 +1,6 @@
 import type { Queryable } from "@correo/db";
 import { addressKey, parseAddress, splitSubaddress } from "./address.js";
-import { resolveHostedDomain } from "./domains.js";
+import { routeAndHostedDomain } from "./inbound-routes.js";
 
 /**
  * What the directory says about mail for one address, one step deep:
@@ -10,7 +10,9 @@ import { resolveHostedDomain } from "./domains.js";
  *   mail for it is accepted and routing expands it further, loop-safe;
  * - `unknown`: a hosted domain with no such user (5.1.1);
  * - `not-hosted`: another domain's address (relay, only for authenticated senders);
- * - `invalid`: not an address (5.1.3).
+ * - `invalid`: not an address (5.1.3);
+ * - `inbound`: an inbound route takes it (POSTed as JSON to the route's URL), with or
+ *   without an account (issue 15; a route wins over an account or alias, see InboundRoute).
  */
 export type RecipientStatus =
   | { kind: "local"; accountId: number; address: string }
@@ -18,7 +20,8 @@ export type RecipientStatus =
   | { kind: "alias"; address: string; targets: string[]; catchAll: boolean }
   | { kind: "unknown"; domain: string }
   | { kind: "not-hosted"; domain: string }
-  | { kind: "invalid" };
+  | { kind: "invalid" }
+  | { kind: "inbound"; routeId: string; pattern: string };
 
 /**
  * Whether mail for `address` lands here, and where. In the order Postfix's virtual maps
@@ -30,7 +33,8 @@ export type RecipientStatus =
 export async function recipientStatus(db: Queryable, address: string): Promise<RecipientStatus> {
   const parsed = parseAddress(address);
   if (!parsed) return { kind: "invalid" };
-  const domain = await resolveHostedDomain(db, parsed.domain);
+  const { route, domain } = await routeAndHostedDomain(db, address, parsed.domain);
+  if (route) return { kind: "inbound", routeId: route.id, pattern: route.pattern };
   if (!domain) return { kind: "not-hosted", domain: parsed.domain };
   const { base, tag } = splitSubaddress(parsed.localPart);
   const candidates = tag === undefined ? [parsed.localPart] : [parsed.localPart, base];

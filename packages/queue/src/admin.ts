@@ -66,7 +66,8 @@ interface Row {
 const DOMAIN_OF = "lower(substring(d.recipient from '@([^@]*)$'))";
 const SELECT = `SELECT d.*, ${DOMAIN_OF} AS domain, m.envelope_from, m.subject
                   FROM deliveries d JOIN messages m ON m.id = d.message_id`;
-const QUEUED = "d.route = 'remote' AND d.state IN ('routed', 'deferred')";
+// Inbound routes' deliveries (issue 15) are the relay's too: same schedule, same management.
+const QUEUED = "d.route IN ('remote', 'inbound') AND d.state IN ('routed', 'deferred')";
 
 const toQueued = (r: Row): QueuedDelivery => ({
   id: r.id,

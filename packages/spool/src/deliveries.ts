@@ -1,7 +1,8 @@
 import type { Queryable } from "@correo/db";
 
 export type DeliveryState = "queued" | "routed" | "deferred" | "delivered" | "bounced" | "expired" | "suppressed";
-export type DeliveryRoute = "local" | "remote";
+/** `inbound`: an inbound route's HTTP endpoint (issue 15, migration 021). */
+export type DeliveryRoute = "local" | "remote" | "inbound";
 export type DeliveryEvent = "accepted" | "routed" | "deferred" | "delivered" | "bounced" | "expired" | "suppressed" | "complained";
 
 /** Suppressed (issue 15): the recipient is on the sending domain's suppression list; never attempted, no DSN. */

@@ -33,6 +33,8 @@ export const metricNames = {
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",
   relayDestinationsParked: "correo.relay.destinations_parked",
+  // Issue 15: POSTs to inbound routes' endpoints, by outcome (delivered, retry, fallback).
+  inboundPosts: "correo.inbound.posts",
   // Issue 14: spam scoring by rspamd at the MX (packages/rspamd, services/submission/src/smtp/spam-check.ts).
   rspamdChecks: "correo.rspamd.checks",
   rspamdFailures: "correo.rspamd.failures",

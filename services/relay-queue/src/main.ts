@@ -5,6 +5,7 @@ import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
 import { deliverRemote, remoteDeliveryMetricsAtZero, type RelayDeps } from "./deliver.js";
 import { dsnMetricsAtZero, sweepDsns } from "./dsn-sweeper.js";
+import { deliverInbound, inboundMetricsAtZero, type InboundDeps } from "./inbound/deliver-inbound.js";
 import { reconcileRecent, reconcileSchedule } from "./reconcile.js";
 import { nextHop } from "./route-policy.js";
 import { publishDue, RetrySchedule } from "./schedule.js";
@@ -27,6 +28,7 @@ const DRAIN_MS = 5000;
 void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop }) => {
   remoteDeliveryMetricsAtZero();
   dsnMetricsAtZero();
+  inboundMetricsAtZero();
   const schedule = new RetrySchedule(await redis(), config.prefix);
   const dns = createDns(config.dnsServers);
   const smtp = pooledSender({ maxConnections: config.destinationConcurrency, idleTimeoutMs: config.connectionIdle });
@@ -64,6 +66,22 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
     arc: { authservId: config.authservId ?? config.hostname, resolver: txtResolver(config.dnsServers ? parseDnsServers(config.dnsServers) : undefined) },
     log,
   };
+  // Inbound routes (issue 15) are here, not in the mailbox service: their retries, leases
+  // and bounces are the relay's (schedule, reconcile, DSN sweeper); only a fallback to a
+  // mailbox goes through the mailbox service's local path (delivery.local).
+  const inbound: InboundDeps = {
+    pool,
+    outbox,
+    clock: systemClock,
+    schedule,
+    policy: deps.policy,
+    random: Math.random,
+    publicUrl: config.inboundPublicUrl,
+    linkTtlMs: config.inboundLinkTtl,
+    postTimeoutMs: config.inboundPostTimeout,
+    redriveAfterMs: config.redriveAfter,
+    log,
+  };
   const dsn = {
     pool,
     outbox,
@@ -89,6 +107,16 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
     ["delivery.remote"],
     (event) => {
       const attempt = deliverRemote(deps, event);
+      active.add(attempt);
+      return attempt.finally(() => active.delete(attempt));
+    },
+    { prefetch: PREFETCH },
+  );
+  await broker.consume(
+    "inbound",
+    ["delivery.inbound"],
+    (event) => {
+      const attempt = deliverInbound(inbound, event);
       active.add(attempt);
       return attempt.finally(() => active.delete(attempt));
     },

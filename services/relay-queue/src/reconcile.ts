@@ -16,7 +16,7 @@ export async function reconcileSchedule(deps: { pool: Pool; schedule: RetrySched
     // Keyset pagination by id: stable while rows change state under us.
     const { rows } = await deps.pool.query<{ id: string; next_attempt_at: Date }>(
       `SELECT id, next_attempt_at FROM deliveries
-        WHERE state = 'deferred' AND route = 'remote' AND held_at IS NULL AND id > $1
+        WHERE state = 'deferred' AND route IN ('remote', 'inbound') AND held_at IS NULL AND id > $1
         ORDER BY id LIMIT $2`,
       [after, batch],
     );
@@ -37,7 +37,7 @@ export async function reconcileSchedule(deps: { pool: Pool; schedule: RetrySched
 export async function reconcileRecent(deps: { pool: Pool; schedule: RetrySchedule; now: Date }, windowMs: number): Promise<number> {
   const { rows } = await deps.pool.query<{ id: string; next_attempt_at: Date }>(
     `SELECT id, next_attempt_at FROM deliveries
-      WHERE state = 'deferred' AND route = 'remote' AND held_at IS NULL
+      WHERE state = 'deferred' AND route IN ('remote', 'inbound') AND held_at IS NULL
         AND next_attempt_at <= $1 AND updated_at >= $2
       LIMIT 1000`,
     [deps.now, new Date(deps.now.getTime() - windowMs)],

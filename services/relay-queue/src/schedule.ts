@@ -1,8 +1,8 @@
 import type { RetrySchedule } from "@correo/queue";
 import type { Broker } from "@correo/broker";
-import type { DeliveryRemote } from "@correo/contracts";
+import type { DeliveryInbound, DeliveryRemote } from "@correo/contracts";
 import type { Pool } from "@correo/db";
-import { parseAddress } from "@correo/directory";
+import { parseAddress, routeFor } from "@correo/directory";
 import { loadDeliveries, type Clock } from "@correo/spool";
 import { context, linkFromHeaders, SpanKind, trace, tracer, type Logger } from "@correo/telemetry";
 
@@ -31,7 +31,7 @@ export async function publishDue(deps: RedriveDeps, limit = 500): Promise<number
   const now = deps.clock.now();
   const ids = await deps.schedule.claimDue(now, limit);
   if (ids.length === 0) return 0;
-  const rows = (await loadDeliveries(deps.pool, ids)).filter((d) => d.state === "deferred" && d.route === "remote");
+  const rows = (await loadDeliveries(deps.pool, ids)).filter((d) => d.state === "deferred" && (d.route === "remote" || d.route === "inbound"));
   // Held deliveries stay out of the schedule until released (they are not put back).
   const held = new Set(
     (await deps.pool.query<{ id: string }>("SELECT id FROM deliveries WHERE id = ANY($1::uuid[]) AND held_at IS NOT NULL", [rows.map((d) => d.id)])).rows.map((r) => r.id),
@@ -47,9 +47,20 @@ export async function publishDue(deps: RedriveDeps, limit = 500): Promise<number
     [[...new Set(due.map((d) => d.messageId))]],
   );
   const byId = new Map(messages.map((m) => [m.id, m]));
-  const groups = new Map<string, { event: DeliveryRemote; ids: string[]; traceparent: string | null }>();
+  const groups = new Map<string, { event: DeliveryRemote | DeliveryInbound; ids: string[]; traceparent: string | null }>();
   for (const d of due) {
     const m = byId.get(d.messageId);
+    if (m && d.route === "inbound") {
+      // Inbound routes (issue 15): one POST per delivery; the route is looked up again
+      // (the worker bounces a delivery whose route is gone: the nil id finds none).
+      const routeId = (await routeFor(deps.pool, d.recipient))?.id ?? "00000000-0000-0000-0000-000000000000";
+      const event: DeliveryInbound = {
+        type: "delivery.inbound", version: 1, messageId: m.id, deliveryId: d.id, blobId: m.blob_id,
+        envelopeFrom: m.envelope_from, recipient: d.recipient, routeId,
+      };
+      groups.set(d.id, { event, ids: [d.id], traceparent: m.traceparent });
+      continue;
+    }
     const domain = parseAddress(d.recipient)?.domain;
     if (!m || !domain) continue;
     const envelopeFrom = d.envelopeFrom ?? m.envelope_from;
@@ -63,17 +74,17 @@ export async function publishDue(deps: RedriveDeps, limit = 500): Promise<number
       };
       groups.set(key, g);
     }
-    g.event.deliveries.push({ deliveryId: d.id, recipient: d.recipient });
+    (g.event as DeliveryRemote).deliveries.push({ deliveryId: d.id, recipient: d.recipient });
     g.ids.push(d.id);
   }
   let published = 0;
   for (const g of groups.values()) {
     // A retry is a new trace (it starts from a timer, maybe days later), linked to the
     // message's own trace so that an operator can walk from one to the other.
-    const span = tracer().startSpan("delivery.remote retry", {
+    const span = tracer().startSpan(`${g.event.type} retry`, {
       kind: SpanKind.PRODUCER,
       links: linkFromHeaders(g.traceparent ? { traceparent: g.traceparent } : undefined),
-      attributes: { "correo.message.id": g.event.messageId, "correo.recipient.domain": g.event.domain },
+      attributes: { "correo.message.id": g.event.messageId, "correo.recipient.domain": g.event.type === "delivery.remote" ? g.event.domain : g.event.recipient.slice(g.event.recipient.lastIndexOf("@") + 1) },
     });
     try {
       await context.with(trace.setSpan(context.active(), span), () => deps.broker.publish(g.event));

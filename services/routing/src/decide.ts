@@ -9,6 +9,7 @@ export type RouteVerdict =
   | { kind: "local"; accountId: number; account: string; mailbox: string }
   | { kind: "remote"; domain: string }
   | { kind: "expand"; alias: string; targets: string[]; catchAll: boolean }
+  | { kind: "inbound"; routeId: string; pattern: string }
   | { kind: "bounce"; code: number; enhanced: string; text: string };
 
 export interface RecipientFacts {
@@ -37,6 +38,9 @@ export function decideRoute(f: RecipientFacts): RouteVerdict {
       return { kind: "bounce", code: 550, enhanced: "5.2.1", text: `<${f.recipient}>: mailbox disabled` };
     case "alias":
       return { kind: "expand", alias: s.address, targets: s.targets, catchAll: s.catchAll };
+    case "inbound":
+      // An inbound route (issue 15): POSTed to its endpoint by relay-queue.
+      return { kind: "inbound", routeId: s.routeId, pattern: s.pattern };
     case "local":
       // Quotas are the mailbox's to enforce, under its row lock: over quota is a
       // temporary failure there (452 4.2.2), not a bounce decided here.

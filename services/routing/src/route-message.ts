@@ -54,7 +54,7 @@ const complaints = () => counter(metricNames.complaintsReceived, "ARF feedback r
 
 /** Routing decisions at 0 for every verdict (see atZero). */
 export function routingMetricsAtZero(): void {
-  const kinds: (RouteVerdict["kind"] | "test")[] = ["local", "remote", "expand", "bounce", "test"];
+  const kinds: (RouteVerdict["kind"] | "test")[] = ["local", "remote", "expand", "bounce", "inbound", "test"];
   atZero(routed(), kinds.map((route) => ({ route })));
   atZero(srsRewrites());
   atZero(complaints(), [{ outcome: "recorded" }, { outcome: "unmatched" }]);
@@ -265,6 +265,9 @@ async function routeWork(
       case "local":
         outcome = routeLocal(pass, d, verdict);
         break;
+      case "inbound":
+        outcome = routeInbound(pass, d, verdict);
+        break;
       case "remote": {
         // A routed delivery only gets its event again: its route was chosen before.
         const route = d.state === "routed" ? undefined : plan.routes.get(verdict.domain)!;
@@ -331,6 +334,34 @@ function routeLocal(pass: Pass, d: Delivery, verdict: Verdict<"local">): string 
     recipient: d.recipient,
     accountId: verdict.accountId,
     mailbox: verdict.mailbox,
+  });
+  return verdict.kind;
+}
+
+/**
+ * An inbound route: routed `inbound` and announced to relay-queue, which POSTs it and
+ * owns its retries from then on (a routed delivery only gets its event again).
+ */
+function routeInbound(pass: Pass, d: Delivery, verdict: Verdict<"inbound">): string {
+  if (d.state !== "routed") {
+    change(pass, d, {
+      state: "routed",
+      event: "routed",
+      route: "inbound",
+      nextAttemptAt: pass.nextAttemptAt,
+      response: `inbound route ${verdict.pattern} (${verdict.routeId})`,
+    });
+  }
+  const { event } = pass;
+  announce(pass, [d.id], {
+    type: "delivery.inbound",
+    version: 1,
+    messageId: event.messageId,
+    deliveryId: d.id,
+    blobId: event.blobId,
+    envelopeFrom: event.envelopeFrom,
+    recipient: d.recipient,
+    routeId: verdict.routeId,
   });
   return verdict.kind;
 }

@@ -17,6 +17,11 @@ describe("decideRoute", () => {
     expect(decideRoute(facts({ kind: "disabled", accountId: 7 }))).toMatchObject({ enhanced: "5.2.1" });
   });
 
+  it("hands a recipient an inbound route takes to that route (issue 15), account or not", () => {
+    const route = { kind: "inbound", routeId: "5b0c9a52-8d3e-4c1e-9f51-2f7a0b3c4d5e", pattern: "*@example.test" } as const;
+    expect(decideRoute(facts(route))).toEqual(route);
+  });
+
   it("relays other domains", () => {
     expect(decideRoute(facts({ kind: "not-hosted", domain: "elsewhere.test" }))).toEqual({ kind: "remote", domain: "elsewhere.test" });
   });

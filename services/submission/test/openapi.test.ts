@@ -80,6 +80,35 @@ describe("OpenAPI: the admin API", () => {
   });
 });
 
+describe("OpenAPI: inbound routes (issue 15)", () => {
+  it("documents the key's routes, the admin's, and the signed attachment link, with examples", () => {
+    const paths = doc.paths as Record<string, Record<string, any>>;
+    expect(Object.keys(paths["/v1/inbound-routes"]!).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(paths["/v1/inbound-routes/{id}"]!).sort()).toEqual(["delete", "get", "patch"]);
+    expect(Object.keys(paths["/v1/admin/domains/{domain}/inbound-routes/{id}"]!).sort()).toEqual(["delete", "get", "patch"]);
+    expect(Object.keys(paths["/v1/admin/domains/{domain}/inbound-routes"]!).sort()).toEqual(["get", "post"]);
+    const create = paths["/v1/inbound-routes"]!.post;
+    expect(create.security).toEqual([{ apiKey: [] }]);
+    const media = create.requestBody.content["application/json"];
+    const body = media.schema;
+    expect(body.required.sort()).toEqual(["pattern", "url"]);
+    expect(media.example).toMatchObject({ pattern: "support@example.com", url: expect.stringMatching(/^https:/) });
+    expect(body.properties.pattern.examples).toContain("*@in.example.com");
+    const created = create.responses["201"].content["application/json"];
+    expect(JSON.stringify(created)).toContain("whsec_");
+    const link = paths["/v1/inbound-routes/{id}/deliveries/{delivery}/attachments/{index}"]!.get;
+    expect(link.security).toBeUndefined();
+    expect(Object.keys(link.responses)).toEqual(expect.arrayContaining(["200", "403", "404", "410"]));
+  });
+
+  it("refuses an attachment link whose index is no number with 400 problem+json naming the field, before any lookup", async () => {
+    // PostgreSQL is unreachable here: only the schema can answer.
+    const r = await app.inject({ method: "GET", url: "/v1/inbound-routes/5b0c9a52-8d3e-4c1e-9f51-2f7a0b3c4d5e/deliveries/5b0c9a52-8d3e-4c1e-9f51-2f7a0b3c4d5e/attachments/x" });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ status: 400, errors: [{ field: expect.stringMatching(/index/) }] });
+  });
+});
+
 describe("OpenAPI: the suppression list (issue 15)", () => {
   it("documents /v1/suppressions for an API key, with examples, problem+json and the CSV export", () => {
     const paths = doc.paths as Record<string, Record<string, any>>;

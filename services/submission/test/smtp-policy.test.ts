@@ -90,6 +90,10 @@ describe("RCPT TO", () => {
     const catchAll: RecipientStatus = { kind: "alias", address: "@hosted.test", targets: ["ana@hosted.test"], catchAll: true };
     expect(line(decideRecipient("whoever@hosted.test", catchAll, mx))).toBe("accept");
   });
+  it("accepts an inbound route's address from other servers without any account (issue 15)", () => {
+    const route: RecipientStatus = { kind: "inbound", routeId: "5b0c9a52-8d3e-4c1e-9f51-2f7a0b3c4d5e", pattern: "support@hosted.test" };
+    expect(line(decideRecipient("support@hosted.test", route, mx))).toBe("accept");
+  });
   it("defers recipients over the limit with 452 4.5.3 (RFC 5321 §4.5.3.1.10)", () => {
     expect(line(precheckRecipient("ana@hosted.test", { ...mx, accepted: 100 }))).toBe("452 4.5.3");
     expect(line(precheckRecipient("ana@hosted.test", { ...mx, accepted: 99 }))).toBe("accept");

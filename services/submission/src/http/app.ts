@@ -4,6 +4,7 @@ import type { Logger } from "@correo/telemetry";
 import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { httpAcceptMetricsAtZero } from "./http-accept.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
+import { inboundAttachmentRoute, inboundRoutesApi } from "./inbound-routes.js";
 import { registerOpenApi } from "./openapi.js";
 import { apiSuppressionRoutes } from "./suppressions-route.js";
 
@@ -29,6 +30,9 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   registerOpenApi(app);
   // Registered as an encapsulated plugin: its auth hook covers its routes only.
   void app.register(messagesRoutes, opts);
+  // Inbound routes (issue 15): managed with the API key; attachments through signed links, no key.
+  void app.register(inboundRoutesApi, { pool: opts.pool });
+  void app.register(inboundAttachmentRoute, { pool: opts.pool, clock: opts.clock });
   void app.register(apiSuppressionRoutes, opts); // /v1/suppressions: the API key's domain's list (issue 15)
   void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
   return app;

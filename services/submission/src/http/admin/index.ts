@@ -10,6 +10,7 @@ import { domainRoutes } from "./domains.js";
 import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
 import { deadLetterRoutes } from "./dead-letters.js";
+import { inboundRouteAdminRoutes } from "./inbound-routes.js";
 import { adminSuppressionRoutes } from "./suppressions.js";
 
 /**
@@ -29,5 +30,6 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
   await app.register(transportRoutes, opts);
   await app.register(queueRoutes, opts);
   await app.register(deadLetterRoutes, opts);
+  await app.register(inboundRouteAdminRoutes, opts);
   await app.register(adminSuppressionRoutes, opts);
 }

@@ -42,6 +42,8 @@ export function decideRecipient(address: string, status: RecipientStatus, ctx: R
     case "local":
     // An alias or a domain's catch-all: routing expands it to its targets.
     case "alias":
+    // An inbound route (issue 15): accepted without an account, POSTed to its endpoint.
+    case "inbound":
       return accept;
     case "disabled":
       return reject(replies.mailboxDisabled(address));
