@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { Variables as TemplateVariables } from "../templates/schemas.js";
 
 // No CR or LF anywhere a header value comes from: that is how header injection works.
 // No NUL either: RFC 5322 §2.2 allows none in a field, and PostgreSQL text keeps none.
@@ -47,10 +48,21 @@ export const SendMessageBody = Type.Object(
         { maxItems: 100 },
       ),
     ),
+    template: Type.Optional(
+      Type.String({ pattern: "^[a-z0-9][a-z0-9_.-]{0,63}$", description: "a template's name (POST /v1/templates): its subject, text and html instead of these fields" }),
+    ),
+    variables: Type.Optional(TemplateVariables),
     tags: Type.Optional(Tags),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false, description: "a message for Correo to compose (MIME) and send" },
+  {
+    additionalProperties: false,
+    description: "a message for Correo to compose (MIME) and send: subject, text and html, or a template and its variables",
+    examples: [
+      { from: "Shop <orders@example.com>", to: "ana@example.net", subject: "Your order", text: "It is on its way." },
+      { from: "Shop <orders@example.com>", to: "Ana <ana@example.net>", template: "welcome", variables: { first_name: "Ana" }, tags: ["welcome"] },
+    ],
+  },
 );
 export type SendMessageBody = Static<typeof SendMessageBody>;
 

@@ -10,6 +10,8 @@ import { domainRoutes } from "./domains.js";
 import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
 import { deadLetterRoutes } from "./dead-letters.js";
+import { templateRoutes } from "../../templates/routes.js";
+import { DomainParams, DomainTemplateParams } from "../../templates/schemas.js";
 
 /**
  * The admin API under /v1/admin/…: the directory, the relay queue and the dead-letter
@@ -28,4 +30,14 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
   await app.register(transportRoutes, opts);
   await app.register(queueRoutes, opts);
   await app.register(deadLetterRoutes, opts);
+  await app.register(templateRoutes, {
+    pool: opts.pool,
+    // Not `prefix`: fastify would take that as the plugin's route prefix.
+    path: "/v1/admin/domains/:domain/templates",
+    collectionParams: DomainParams,
+    itemParams: DomainTemplateParams,
+    domainOf: (req) => (req.params as { domain: string }).domain,
+    tags: ["admin: templates"],
+    domainField: "params.domain",
+  });
 }
