@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value, type ValueError } from "@sinclair/typebox/value";
+import type { Outbox, PendingEvent } from "@correo/spool";
 import type { Logger } from "@correo/telemetry";
 import type { FieldError } from "./addresses.js";
 import { requestFingerprint } from "./idempotency.js";
@@ -149,6 +150,12 @@ export async function batchRoute(app: FastifyInstance, opts: MessagesRouteOption
       const key = req.apiKey;
       const templates = templateLookup(opts.pool, key.domain);
       const caller = { apiKeyId: key.id, clientAddress: req.ip, log: req.log as unknown as Logger };
+      // The items' events are committed with them (the outbox rows); they are handed to the
+      // publisher together once every item is done, so that it publishes and deletes them in
+      // one confirmed batch instead of racing the accepts with hundreds of small ones.
+      const committed: PendingEvent[] = [];
+      const holding: Outbox = Object.create(opts.outbox, { announce: { value: (events: PendingEvent[]) => void committed.push(...events) } });
+      const itemOpts = { ...opts, outbox: holding };
       const results: BatchItemResult[] = new Array(messages.length);
       await inParallel(messages.length, BATCH_CONCURRENCY, async (i) => {
         const at = `messages[${i}].`;
@@ -167,7 +174,7 @@ export async function batchRoute(app: FastifyInstance, opts: MessagesRouteOption
           // Same key space and fingerprint as POST /v1/messages with an Idempotency-Key:
           // the same message under the same key is one message, whichever route sent it.
           const idem = idemKey ? { key: idemKey, requestHash: requestFingerprint("POST", "/v1/messages", message) } : undefined;
-          const outcome = await acceptBuilt(opts, caller, r.built, idem);
+          const outcome = await acceptBuilt(itemOpts, caller, r.built, idem);
           if (outcome.kind === "problem" && outcome.problem.errors) {
             outcome.problem.errors = outcome.problem.errors.map((e) => ({ ...e, field: e.field.replace(/^headers\.idempotency-key$/, `${at}idempotency_key`) }));
           }
@@ -177,6 +184,7 @@ export async function batchRoute(app: FastifyInstance, opts: MessagesRouteOption
           results[i] = resultOf(i, { kind: "problem", problem: problems.unavailable("this message could not be stored; nothing was kept for it, try it again") });
         }
       });
+      opts.outbox.announce(committed);
       const accepted = results.filter((r) => r.status < 300).length;
       return reply.code(200).send({ accepted, failed: results.length - accepted, results });
     },

@@ -36,7 +36,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
 
   app.get(
     prefix,
-    { schema: { ...common, summary: "List the domain's templates", params: opts.collectionParams, response: { 200: Type.Object({ templates: Type.Array(TemplateDoc) }) } } },
+    { schema: { ...common, summary: "List the domain's templates", ...(opts.collectionParams && { params: opts.collectionParams }), response: { 200: Type.Object({ templates: Type.Array(TemplateDoc) }) } } },
     async (req, reply) => {
       const r = await directoryCall(reply, opts.domainField ?? "domain", () => listTemplates(pool, opts.domainOf(req)), domainFields);
       return r.ok ? { templates: r.value.map(templateDoc) } : r.reply;
@@ -45,7 +45,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
 
   app.post<{ Body: CreateTemplate }>(
     prefix,
-    { schema: { ...common, summary: "Create a template (Handlebars)", params: opts.collectionParams, body: CreateTemplate, response: { 201: Type.Object({ template: TemplateDoc }) } } },
+    { schema: { ...common, summary: "Create a template (Handlebars)", ...(opts.collectionParams && { params: opts.collectionParams }), body: CreateTemplate, response: { 201: Type.Object({ template: TemplateDoc }) } } },
     async (req, reply) => {
       const compiled = compileTemplate(req.body, "body");
       if (!compiled.ok) return sendProblem(reply, problems.invalid(compiled.errors));
