@@ -1,8 +1,7 @@
 import type { Queryable } from "@correo/db";
 import type { Clock } from "@correo/spool";
+import { compileTemplate, findTemplate, renderTemplate, type CompiledTemplate } from "@correo/templates";
 import { composeMessage } from "../compose.js";
-import { compileTemplate, renderTemplate, type CompiledTemplate } from "../templates/render.js";
-import { findTemplate } from "../templates/store.js";
 import { addressesOf, type FieldError } from "./addresses.js";
 import type { Problem } from "./problem.js";
 import type { SendMessageBody } from "./schemas.js";

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type, type TObject } from "@sinclair/typebox";
 import type { Pool } from "@correo/db";
+import { compileTemplate, createTemplate, deleteTemplate, getTemplate, listTemplates, renderTemplate, templateDoc, updateTemplate } from "@correo/templates";
 import { directoryCall } from "../http/admin/directory-problem.js";
 import { problems, sendProblem } from "../http/problem.js";
-import { compileTemplate, renderTemplate } from "./render.js";
-import { createTemplate, deleteTemplate, getTemplate, listTemplates, templateDoc, updateTemplate } from "./store.js";
 import { CreateTemplate, PreviewBody, PreviewResponse, TemplateDoc, UpdateTemplate } from "./schemas.js";
 
 export interface TemplateRoutesOptions {

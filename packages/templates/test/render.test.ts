@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileTemplate, renderTemplate, type TemplateSource } from "../src/templates/render.js";
+import { compileTemplate, renderTemplate, type TemplateSource } from "../src/render.js";
 
 function render(src: TemplateSource, variables: Record<string, unknown>) {
   const c = compileTemplate(src);

@@ -1,5 +1,4 @@
 import Handlebars from "handlebars";
-import type { FieldError } from "../http/addresses.js";
 
 /**
  * Message templates: Handlebars (the mustache syntax plus #if/#each/#with/#unless),
@@ -15,6 +14,13 @@ import type { FieldError } from "../http/addresses.js";
  *   naming it (`variables.first_name`); one that is only tested (#if, #unless) may be
  *   left out.
  */
+
+/** A field at fault, as the HTTP APIs' problem+json names it (`variables.first_name`, `body.html`). */
+export interface TemplateFieldError {
+  field: string;
+  message: string;
+}
+type FieldError = TemplateFieldError;
 
 export const TEMPLATE_PARTS = ["subject", "text", "html"] as const;
 export type TemplatePart = (typeof TEMPLATE_PARTS)[number];
