@@ -14,6 +14,7 @@ import { queueCommands } from "./commands/queue.js";
 import { dkimCommands } from "./commands/dkim.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { dlqCommands } from "./commands/dlq.js";
+import { templateCommands } from "./commands/template.js";
 import { Refused, UsageError } from "./commands/types.js";
 
 /**
@@ -31,6 +32,7 @@ const table: CommandTable = {
     queue: queueCommands,
     dkim: dkimCommands,
     dlq: dlqCommands,
+    template: templateCommands,
   },
   commands: {
     doctor: doctorCommand,
@@ -45,6 +47,7 @@ const table: CommandTable = {
     queue: "the relay's queue: deferred remote deliveries",
     dkim: "DKIM signing keys and their DNS records",
     dlq: "the dead-letter queue: events no consumer could handle",
+    template: "message templates of a domain (Handlebars), for POST /v1/messages",
   },
 };
 

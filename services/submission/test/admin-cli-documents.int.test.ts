@@ -70,6 +70,16 @@ describe("correo --json uses the admin API's documents", () => {
     expect((await doc("domain", "list")).domains[0]).toMatchObject({ name: "example.test", catch_all: "ana@example.test", alias_domains: ["example-alias.test"] });
   });
 
+  it("templates", async () => {
+    await doc("domain", "add", "templates.test");
+    const added = (await doc("template", "add", "templates.test", "welcome", "--subject", "Hi {{name}}", "--text", "Hi {{name}}")).template;
+    const listed = (await api("GET", "/v1/admin/domains/templates.test/templates")).templates;
+    expect(listed).toEqual([added]);
+    expect((await doc("template", "preview", "templates.test", "welcome", "--variables", '{"name":"Ana"}'))).toEqual(
+      await api("POST", "/v1/admin/domains/templates.test/templates/welcome/preview", { variables: { name: "Ana" } }),
+    );
+  });
+
   it("accounts", async () => {
     const added = (await doc("account", "add", "ana@example.test", "--password", "ana-secret-1", "--quota", "1M")).account;
     const created = (await api("POST", "/v1/admin/accounts", { address: "bea@example.test", password: "bea-secret-1" })).account;
