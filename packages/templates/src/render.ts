@@ -110,8 +110,28 @@ function pathAt(ast: AstNode, line: number, column: number): string | undefined 
 /** How many missing variables one answer names at most, per part. */
 const MAX_MISSING_NAMED = 50;
 
-/** Sets a missing `path` to "" in `vars` (a copy), creating the objects on the way; false where it cannot. */
-function fillIn(vars: Variables, path: string): boolean {
+/**
+ * A helper's argument (`{{#each order.items}}`) is looked up without strict mode's
+ * check, so a missing `order` surfaces as JavaScript's "Cannot read properties of
+ * undefined (reading 'items')", without a place: the path is found in the AST, the
+ * first one through `items` whose parent the variables lack.
+ */
+function parentMissing(ast: AstNode, vars: Variables, e: Error): { path: string; line?: number; column?: number } | undefined {
+  const reading = e instanceof TypeError ? /reading '([^']+)'/.exec(e.message)?.[1] : undefined;
+  if (reading === undefined) return undefined;
+  for (const n of walk(ast)) {
+    const parts = n.type === "PathExpression" && !n.depth ? (n.parts as string[] | undefined) : undefined;
+    if (!parts) continue;
+    for (let k = 1; k < parts.length; k++) {
+      const parent = parts.slice(0, k).join(".");
+      if (parts[k] === reading && valueAt(vars, parent) == null) return { path: parent, line: n.loc?.start.line, column: n.loc?.start.column };
+    }
+  }
+  return undefined;
+}
+
+/** Sets a missing `path` to `value` in `vars` (a copy), creating the objects on the way; false where it cannot. */
+function fillIn(vars: Variables, path: string, value: unknown = ""): boolean {
   const segs = path.split(/[./]/);
   let v: Record<string, unknown> = vars;
   for (const seg of segs.slice(0, -1)) {
@@ -120,8 +140,8 @@ function fillIn(vars: Variables, path: string): boolean {
     v = next as Record<string, unknown>;
   }
   const last = segs.at(-1)!;
-  if (Object.hasOwn(v, last)) return false;
-  v[last] = "";
+  if (Object.hasOwn(v, last) && v[last] != null) return false;
+  v[last] = value;
   return true;
 }
 
@@ -153,7 +173,13 @@ export function renderTemplate(template: CompiledTemplate, variables: Variables,
         break;
       } catch (err) {
         const e = err as Error & { lineNumber?: number; column?: number };
-        const path = e.lineNumber !== undefined && e.column !== undefined ? pathAt(ast, e.lineNumber, e.column) : undefined;
+        const located = e.lineNumber !== undefined && e.column !== undefined ? pathAt(ast, e.lineNumber, e.column) : undefined;
+        const missingParent = located === undefined ? parentMissing(ast, given, e) : undefined;
+        const path = located ?? missingParent?.path;
+        if (missingParent) {
+          e.lineNumber = missingParent.line;
+          e.column = missingParent.column;
+        }
         if (path === undefined) {
           errors.push({ field: `template.${part}`, message: `could not be rendered: ${e.message}` });
           break;
@@ -162,7 +188,7 @@ export function renderTemplate(template: CompiledTemplate, variables: Variables,
           errors.push({ field: `${field}.${path}`, message: `is used by the template (${where(part, e.lineNumber, e.column)}) but not given` });
         }
         // Inside #each or #with the path is relative to an item: named once, then stop.
-        if (!fillIn(given === variables ? (given = structuredClone(variables)) : given, path)) break;
+        if (!fillIn(given === variables ? (given = structuredClone(variables)) : given, path, missingParent ? {} : "")) break;
       }
     }
   }

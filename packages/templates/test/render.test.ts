@@ -94,3 +94,15 @@ describe("template compilation", () => {
     });
   }
 });
+
+describe("template rendering: helper arguments", () => {
+  it("names the missing parent of a helper's argument ({{#each order.items}} without order) as variables.order", () => {
+    const r = render({ subject: "s", text: "Hi {{name}}: {{#each order.items}}{{this}};{{/each}}" }, { name: "Bo" });
+    expect(r).toEqual({ ok: false, errors: [{ field: "variables.order", message: "is used by the template (text, line 1, column 22) but not given" }] });
+  });
+
+  it("lets the argument itself be left out when its parent is given ({{#each order.items}} with order: {})", () => {
+    const r = render({ subject: "s", text: "{{#each order.items}}{{this}};{{/each}}" }, { order: {} });
+    expect(r).toEqual({ ok: true, rendered: { subject: "s", text: "" } });
+  });
+});
