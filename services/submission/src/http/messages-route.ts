@@ -43,5 +43,6 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
     domainOf: (req) => req.apiKey.domain,
     tags: ["templates"],
     security: [{ apiKey: [] }],
+    problemResponses,
   });
 }

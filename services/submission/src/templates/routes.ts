@@ -16,6 +16,8 @@ export interface TemplateRoutesOptions {
   domainOf(req: FastifyRequest): string;
   tags: string[];
   security?: { [scheme: string]: string[] }[];
+  /** The problem+json responses to document (the admin API adds its own to every route). */
+  problemResponses?: Record<number, unknown>;
   /** The request field that names the domain, when it is in the request (admin: params.domain). */
   domainField?: string;
 }
@@ -35,7 +37,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
 
   app.get(
     prefix,
-    { schema: { ...common, summary: "List the domain's templates", ...(opts.collectionParams && { params: opts.collectionParams }), response: { 200: Type.Object({ templates: Type.Array(TemplateDoc) }) } } },
+    { schema: { ...common, summary: "List the domain's templates", ...(opts.collectionParams && { params: opts.collectionParams }), response: { ...opts.problemResponses, 200: Type.Object({ templates: Type.Array(TemplateDoc) }) } } },
     async (req, reply) => {
       const r = await directoryCall(reply, opts.domainField ?? "domain", () => listTemplates(pool, opts.domainOf(req)), domainFields);
       return r.ok ? { templates: r.value.map(templateDoc) } : r.reply;
@@ -44,7 +46,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
 
   app.post<{ Body: CreateTemplate }>(
     prefix,
-    { schema: { ...common, summary: "Create a template (Handlebars)", ...(opts.collectionParams && { params: opts.collectionParams }), body: CreateTemplate, response: { 201: Type.Object({ template: TemplateDoc }) } } },
+    { schema: { ...common, summary: "Create a template (Handlebars)", ...(opts.collectionParams && { params: opts.collectionParams }), body: CreateTemplate, response: { ...opts.problemResponses, 201: Type.Object({ template: TemplateDoc }) } } },
     async (req, reply) => {
       const compiled = compileTemplate(req.body, "body");
       if (!compiled.ok) return sendProblem(reply, problems.invalid(compiled.errors));
@@ -55,7 +57,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
 
   app.get<{ Params: Params }>(
     one,
-    { schema: { ...common, summary: "Show one template", params: opts.itemParams, response: { 200: Type.Object({ template: TemplateDoc }) } } },
+    { schema: { ...common, summary: "Show one template", params: opts.itemParams, response: { ...opts.problemResponses, 200: Type.Object({ template: TemplateDoc }) } } },
     async (req, reply) => {
       const r = await directoryCall(reply, "params.name", () => getTemplate(pool, opts.domainOf(req), req.params.name), { name: "params.name", ...domainFields });
       return r.ok ? { template: templateDoc(r.value) } : r.reply;
@@ -64,7 +66,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
 
   app.patch<{ Params: Params; Body: UpdateTemplate }>(
     one,
-    { schema: { ...common, summary: "Replace parts of a template", params: opts.itemParams, body: UpdateTemplate, response: { 200: Type.Object({ template: TemplateDoc }) } } },
+    { schema: { ...common, summary: "Replace parts of a template", params: opts.itemParams, body: UpdateTemplate, response: { ...opts.problemResponses, 200: Type.Object({ template: TemplateDoc }) } } },
     async (req, reply) => {
       // Only the parts sent are compiled here: the stored ones compiled when they were stored.
       const changed = { subject: req.body.subject ?? "x", text: req.body.text, html: req.body.html };
@@ -79,7 +81,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
     },
   );
 
-  app.delete<{ Params: Params }>(one, { schema: { ...common, summary: "Delete a template", params: opts.itemParams } }, async (req, reply) => {
+  app.delete<{ Params: Params }>(one, { schema: { ...common, summary: "Delete a template", params: opts.itemParams, response: { ...opts.problemResponses, 204: { type: "null", description: "deleted" } } } }, async (req, reply) => {
     const r = await directoryCall(reply, "params.name", () => deleteTemplate(pool, opts.domainOf(req), req.params.name), { name: "params.name", ...domainFields });
     return r.ok ? reply.code(204).send() : r.reply;
   });
@@ -93,7 +95,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
         description: "The same rendering as `POST /v1/messages` with `template`: a missing variable is a 400 naming it (`variables.first_name`).",
         params: opts.itemParams,
         body: PreviewBody,
-        response: { 200: PreviewResponse },
+        response: { ...opts.problemResponses, 200: PreviewResponse },
       },
     },
     async (req, reply) => {
