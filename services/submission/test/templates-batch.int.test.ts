@@ -220,6 +220,21 @@ describe("POST /v1/messages/batch", () => {
     expect((await rawOf(plain.id)).subject).toBe("plain");
   });
 
+  it("names the very element at fault in an item's schema error, as the single route does", async () => {
+    const r = await call("POST", "/v1/messages/batch", {
+      messages: [
+        { from: "shop@example.test", to: ["ok@remote.test", 2], text: "x" },
+        { from: "shop@example.test", to: 5, text: "x" },
+        { from: "shop@example.test", to: "ok@remote.test", subject: "a\r\nBcc: victim@remote.test", text: "x" },
+      ],
+    });
+    expect(r.body.results.map((x: Json) => x.problem.errors)).toEqual([
+      [{ field: "messages[0].to[1]", message: "expected string" }],
+      [{ field: "messages[1].to", message: "must be an address or a list of addresses" }],
+      [{ field: "messages[2].subject", message: "must be Subject header" }],
+    ]);
+  });
+
   it("replays an item with the same idempotency key and body; the same key with another body is 422 for that item only", async () => {
     const first = await call("POST", "/v1/messages/batch", { messages: [good("idem@remote.test", { idempotency_key: "batch-idem-1" })] });
     expect(first.body.results[0].status).toBe(202);

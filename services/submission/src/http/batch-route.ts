@@ -75,10 +75,20 @@ export const BatchResponse = Type.Object(
   },
 );
 
+/**
+ * For a union (`to`: one address or a list), the error of the branch that got furthest
+ * (`messages[0].to[1]: expected string`), as ajv reports it, rather than "expected union value".
+ */
+function deepest(e: ValueError): ValueError {
+  const branches = (e.errors ?? []).map((it) => it.First()).filter((x): x is ValueError => x !== undefined);
+  const best = branches.sort((a, b) => b.path.length - a.path.length)[0];
+  return best && best.path.length > e.path.length ? deepest(best) : e;
+}
+
 /** TypeBox's errors for one item as the API's field errors (`messages[3].to[0]`), one per field. */
 function itemFieldErrors(at: string, errors: Iterable<ValueError>): FieldError[] {
   const out = new Map<string, string>();
-  for (const e of errors) {
+  for (const e of [...errors].map(deepest)) {
     const path = e.path.split("/").slice(1).map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`)).join("");
     const field = `${at}${path}`;
     if (out.has(field)) continue;
@@ -86,6 +96,7 @@ function itemFieldErrors(at: string, errors: Iterable<ValueError>): FieldError[]
     const message = e.message === "Unexpected property" ? "is not a known field"
       : e.message === "Expected required property" ? "is required"
       : e.message.startsWith("Expected string to match") && described ? `must be ${described}`
+      : e.message === "Expected union value" ? (described ? `must be ${described}` : "is none of the forms it may take")
       : e.message.charAt(0).toLowerCase() + e.message.slice(1);
     out.set(field, message);
   }

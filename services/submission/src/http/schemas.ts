@@ -7,7 +7,7 @@ const HeaderText = (maxLength: number, description: string) =>
   Type.String({ maxLength, pattern: "^[^\\r\\n\\u0000]*$", description });
 // Addresses: the address parser refuses a NUL itself, saying which field and why.
 const AddressField = Type.String({ maxLength: 998, pattern: "^[^\\r\\n]*$", description: "an address, optionally with a display name: 'Ana <ana@example.com>'" });
-const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 1000 })]);
+const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 1000 })], { description: "an address or a list of addresses" });
 
 const Tags = Type.Array(Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" }), {
   maxItems: 20,
