@@ -77,6 +77,7 @@ export async function getTemplate(db: Queryable, domain: string, name: string): 
 
 export async function createTemplate(db: Queryable, domain: string, t: { name: string } & TemplateSource): Promise<StoredTemplate> {
   const d = await domainId(db, domain);
+  if ((t.text ?? null) === null && (t.html ?? null) === null) throw new DirectoryError("invalid", "a template needs text or html (or both)", "text");
   const { rows } = await db.query<Row>(
     `INSERT INTO templates (domain_id, name, subject, text_body, html_body) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (domain_id, name) DO NOTHING

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
+import fc from "fast-check";
 import { simpleParser } from "mailparser";
 import { Broker } from "@correo/broker";
 import { addDomain, createAdminKey, createApiKey } from "@correo/directory";
 import { createLogger } from "@correo/telemetry";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import { fuzzRun, isolatedInfra, type IsolatedInfra } from "@correo/testkit";
 import { testHttpApi } from "./test-api.js";
 
 /**
@@ -75,6 +76,12 @@ describe("templates: HTTP API (/v1/templates, the API key's domain)", () => {
     expect(r.body.errors[0].field).toBe("body.html");
     expect(r.body.errors[0].message).toMatch(/^does not compile: /);
     expect((await call("GET", "/v1/templates/broken")).status).toBe(404);
+  });
+
+  it("refuses a template with neither text nor html: 400 naming body.text", async () => {
+    const r = await call("POST", "/v1/templates", { name: "bodiless", subject: "{{x}}" });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([{ field: "body.text", message: "a template needs text or html (or both)" }]);
   });
 
   it("refuses an unknown helper on update too (400 body.text), leaving the template as it was", async () => {
@@ -285,5 +292,78 @@ describe("POST /v1/messages/batch", () => {
     expect(new Set(r.body.results.map((x: Json) => x.id)).size).toBe(500);
     expect(await messageCount()).toBe(before + 500);
     log.info({ ms }, "batch of 500");
+  });
+});
+
+describe("templates and batches under fuzzed input", () => {
+  const source = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom("{{", "}}", "{{#if a}}", "{{/if}}", "{{> p}}", "{{{x}}}", "{{a.b.c}}", "{{#each xs}}{{this}}{{/each}}", "{{lookup a 'b'}}", "{{!-- c --}}", "{{else}}", "{{@root.x}}", "{{../x}}", "{{x}}"),
+  ).chain((head) => fc.array(fc.oneof(fc.constant(head), fc.string({ maxLength: 8 }), fc.constantFrom("{{x}}", "{{#with a}}{{b}}{{/with}}")), { maxLength: 4 }).map((xs) => xs.join("")));
+  const variables = fc.oneof(
+    fc.dictionary(fc.constantFrom("x", "a", "xs", "first_name", "order", "__proto__", "constructor"), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+    fc.jsonValue({ maxDepth: 1 }),
+  );
+
+  it("stores a fuzzed template (201) or refuses it (400 naming a field), and previews it (200 or 400 naming a variable), never 5xx", async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(source, fc.option(source, { nil: undefined }), fc.option(source, { nil: undefined }), variables, async (subject, text, html, vars) => {
+        const name = `fuzz-${n++}`;
+        const created = await call("POST", "/v1/templates", { name, subject, text, html });
+        expect([201, 400], JSON.stringify(created.body)).toContain(created.status);
+        if (created.status === 400) {
+          for (const e of created.body.errors) expect(e.field).toMatch(/^body(\.(name|subject|text|html))?$/);
+          return;
+        }
+        const preview = await call("POST", `/v1/templates/${name}/preview`, { variables: vars });
+        // fastify refuses any body with a "__proto__" key, before the route (prototype poisoning).
+        if (JSON.stringify(vars).includes('"__proto__"')) return void expect(preview.status).toBe(400);
+        expect([200, 400], JSON.stringify(preview.body)).toContain(preview.status);
+        if (preview.status === 400) for (const e of preview.body.errors) expect(e.field).toMatch(/^(body(\.variables)?|variables\..+|template\.(subject|text|html))$/);
+        else expect(preview.body.subject).not.toMatch(/[\r\n]/);
+      }),
+      fuzzRun(1501, 60),
+    );
+  });
+
+  it("answers every fuzzed batch item on its own: 202 or a 4xx problem addressed to its index, and commits exactly the 202s", async () => {
+    const item = fc.record(
+      {
+        from: fc.oneof({ weight: 4, arbitrary: fc.constant("shop@example.test") }, fc.constantFrom("shop@other.test", "not an address", 7)),
+        to: fc.oneof({ weight: 4, arbitrary: fc.constant("x@remote.test") }, fc.constantFrom(["a@remote.test", 2], [], null, "bad@@remote")),
+        template: fc.oneof(fc.constant("welcome"), fc.constantFrom("nope", "", "UPPER")),
+        variables: fc.oneof({ weight: 3, arbitrary: fc.constant({ first_name: "F", order: { id: 1 } }) }, variables),
+        subject: fc.constantFrom("s", "a\r\nb"),
+        idempotency_key: fc.constantFrom("fz-1", "fz-2", ""),
+        tags: fc.constantFrom(["ok"], ["a b"]),
+        colour: fc.constant("red"),
+      },
+      { requiredKeys: ["from", "to"] },
+    );
+    const batch = fc.array(fc.oneof({ weight: 6, arbitrary: item }, fc.jsonValue({ maxDepth: 1 })), { minLength: 1, maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(batch, async (messages) => {
+        const before = await messageCount();
+        const r = await call("POST", "/v1/messages/batch", { messages });
+        if (JSON.stringify(messages).includes('"__proto__"')) return void expect(r.status).toBe(400);
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.results).toHaveLength(messages.length);
+        let fresh = 0;
+        r.body.results.forEach((res: Json, i: number) => {
+          expect(res.index).toBe(i);
+          if (res.status === 202) {
+            if (!res.idempotent_replayed) fresh++;
+            expect(res.id).toEqual(expect.any(String));
+          } else {
+            expect([400, 403, 422], JSON.stringify(res)).toContain(res.status);
+            expect(res.problem.status).toBe(res.status);
+            for (const e of res.problem.errors) expect(e.field.startsWith(`messages[${i}]`), e.field).toBe(true);
+          }
+        });
+        expect(await messageCount()).toBe(before + fresh);
+      }),
+      fuzzRun(1502, 60),
+    );
   });
 });

@@ -50,7 +50,7 @@ export async function templateRoutes(app: FastifyInstance, opts: TemplateRoutesO
     async (req, reply) => {
       const compiled = compileTemplate(req.body, "body");
       if (!compiled.ok) return sendProblem(reply, problems.invalid(compiled.errors));
-      const r = await directoryCall(reply, "body.name", () => createTemplate(pool, opts.domainOf(req), req.body), { name: "body.name", ...domainFields });
+      const r = await directoryCall(reply, "body.name", () => createTemplate(pool, opts.domainOf(req), req.body), { name: "body.name", text: "body.text", ...domainFields });
       return r.ok ? reply.code(201).send({ template: templateDoc(r.value) }) : r.reply;
     },
   );
