@@ -170,6 +170,15 @@ describe("POST /v1/messages with a template", () => {
     expect(rows[0].subject).toBe("Welcome, Ana <3");
   });
 
+  it("uses the template as it is now: an update is seen by the next send", async () => {
+    const send = () => call("POST", "/v1/messages", { from: "shop@example.test", to: "ana@remote.test", template: "welcome", variables: { first_name: "Ana", order: { id: 1 } } });
+    expect((await rawOf((await send()).body.id)).subject).toBe("Welcome, Ana");
+    await call("PATCH", "/v1/templates/welcome", { subject: "Updated for {{first_name}}" });
+    expect((await rawOf((await send()).body.id)).subject).toBe("Updated for Ana");
+    await call("PATCH", "/v1/templates/welcome", { subject: WELCOME.subject });
+    expect((await rawOf((await send()).body.id)).subject).toBe("Welcome, Ana");
+  });
+
   it("refuses template together with subject, text or html: 400 naming each", async () => {
     const r = await call("POST", "/v1/messages", { from: "shop@example.test", to: "ana@remote.test", template: "welcome", subject: "x", html: "<p>y</p>", variables: {} });
     expect(r.status).toBe(400);

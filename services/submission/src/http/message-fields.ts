@@ -1,6 +1,7 @@
 import type { Queryable } from "@correo/db";
 import type { Clock } from "@correo/spool";
-import { compileTemplate, findTemplate, renderTemplate, type CompiledTemplate } from "@correo/templates";
+import { createHash } from "node:crypto";
+import { compileTemplate, findTemplate, renderTemplate, type CompiledTemplate, type StoredTemplate } from "@correo/templates";
 import { composeMessage } from "../compose.js";
 import { addressesOf, type FieldError } from "./addresses.js";
 import type { Problem } from "./problem.js";
@@ -10,17 +11,31 @@ import { envelopeProblem, type BuiltMessage, type MessagesRouteOptions } from ".
 /** A domain's templates by name, compiled once per request (a batch reuses them). */
 export type TemplateCache = Map<string, Promise<CompiledTemplate | undefined>>;
 
+/**
+ * Compiled templates by their source, shared by the process's requests: the source is
+ * read from PostgreSQL every time (so an update is seen at once, by every copy), and
+ * only its compilation is reused. A bounded map; the oldest entry goes first.
+ */
+const compiled = new Map<string, CompiledTemplate>();
+const MAX_COMPILED = 1000;
+
+function compiledFor(t: StoredTemplate): CompiledTemplate {
+  const key = createHash("sha256").update(JSON.stringify([t.subject, t.text, t.html])).digest("base64");
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  const c = compileTemplate(t, "template");
+  // Stored templates compiled when they were stored; a failure here is a bug, not the caller's.
+  if (!c.ok) throw new Error(`stored template ${t.domain}/${t.name} does not compile: ${c.errors.map((e) => e.message).join("; ")}`);
+  if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, c.template);
+  return c.template;
+}
+
 export function templateLookup(db: Queryable, domain: string, cache: TemplateCache = new Map()) {
   return (name: string): Promise<CompiledTemplate | undefined> => {
     let hit = cache.get(name);
     if (!hit) {
-      hit = findTemplate(db, domain, name).then((t) => {
-        if (!t) return undefined;
-        const c = compileTemplate(t, "template");
-        // Stored templates compiled when they were stored; a failure here is a bug, not the caller's.
-        if (!c.ok) throw new Error(`stored template ${domain}/${name} does not compile: ${c.errors.map((e) => e.message).join("; ")}`);
-        return c.template;
-      });
+      hit = findTemplate(db, domain, name).then((t) => t && compiledFor(t));
       cache.set(name, hit);
     }
     return hit;
