@@ -20,7 +20,7 @@ const { isolatedInfra, freePort, spawnProcess, eventually } = require(join(root,
 const { serviceSpecs } = require(join(root, "packages/config/dist/index.js"));
 const dir = require(join(root, "packages/directory/dist/index.js"));
 const { MailStore } = require(join(root, "packages/mailstore/dist/index.js"));
-const { meter, correoGroups, anchorGroups, listener } = require("./cpu.js");
+const { meter, correoGroups, anchorGroups, listener, tree } = require("./cpu.js");
 
 // ---- options ----
 const argv = process.argv.slice(2).filter((a) => a !== "--");
@@ -38,6 +38,9 @@ const E2E_TIMEOUT_MS = Number(opt("timeout", 300)) * 1000;
 const ANCHORS_DIR = opt("anchors", process.env.BENCH_ANCHORS_DIR ?? join(root, "..", "shared", "anchors"));
 const ONLY = opt("only", "ingest,ingest-reuse,relay,latency,http,retrieval").split(",");
 const wantAnchor = !argv.includes("--no-anchor");
+// --cpu-tree=name:pid (repeatable): another process tree counted with Correo's CPU, e.g. a
+// resolver or rspamd that the system under test talks to (bench/inbound-trust.js).
+const extraTrees = argv.filter((a) => a.startsWith("--cpu-tree=")).map((a) => a.slice(11).split(":")).map(([name, pid]) => [name, Number(pid)]);
 const extraEnv = Object.fromEntries(argv.filter((a) => a.startsWith("--env=")).map((a) => a.slice(6).split(/=(.*)/s).slice(0, 2)));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const say = (s) => process.stderr.write(`bench: ${s}\n`);
@@ -71,6 +74,7 @@ async function startCorreo() {
     startPid: start.child.pid, pgPort: port(infra.databaseUrl, 5432), amqpPort: port(infra.amqpUrl, 5672), redisPort: port(infra.redisUrl, 6379),
     database: db.pathname.slice(1),
   });
+  for (const [name, pid] of extraTrees) groups[name] = () => tree(pid, true).map((p) => [p, true]);
   const pool = infra.pool;
   await dir.addDomain(pool, "bench.test");
   const accounts = {};

@@ -61,7 +61,8 @@ describe("metrics of a freshly started Correo", () => {
       "correo_delivery_failures_total",
       ["deferred", "bounced", "expired"].flatMap((outcome) => ["local", "remote"].map((route) => ({ outcome, route }))),
     );
-    expectZero(m, "correo_deliveries_routed_total", ["local", "remote", "expand", "bounce"].map((route) => ({ route })));
+    expectZero(m, "correo_deliveries_routed_total", ["local", "remote", "expand", "bounce", "test"].map((route) => ({ route })));
+    expectZero(m, "correo_complaints_received_total", ["recorded", "unmatched"].map((outcome) => ({ outcome })));
     expectZero(m, "correo_outbox_left_for_sweeper_total");
     expectZero(m, "correo_outbox_republished_total");
   });

@@ -16,9 +16,11 @@
 #                                               smtp-sink: the remote MX of relay-queue's tests and bench
 #   prometheus                                  e2e/observability-metrics runs its own on a free loopback
 #                                               port; the Debian daemon (and node exporter) are stopped
+#   rspamd                                      spam scoring tests: packages/testkit's startRspamd() runs a
+#                                               private one on loopback high ports; the Debian daemon is stopped
 set -euo pipefail
 
-packages=(postgresql redis-server rabbitmq-server docker-compose isync mutt dnsmasq fetchmail getmail6 swaks libnet-ssleay-perl libio-socket-ssl-perl postfix prometheus)
+packages=(postgresql redis-server rabbitmq-server docker-compose isync mutt dnsmasq fetchmail getmail6 swaks libnet-ssleay-perl libio-socket-ssl-perl postfix prometheus rspamd)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -46,3 +48,6 @@ if command -v postfix >/dev/null 2>&1; then "${sudo[@]}" postfix stop >/dev/null
 for daemon in prometheus prometheus-node-exporter; do
   "${sudo[@]}" service "$daemon" stop >/dev/null 2>&1 || true
 done
+# rspamd comes for the spam scoring tests, which run their own (startRspamd in packages/testkit):
+# the Debian daemon must not hold 11332-11334 or keep a worker busy.
+"${sudo[@]}" service rspamd stop >/dev/null 2>&1 || true

@@ -8,6 +8,7 @@ import { accountCommands } from "./commands/account.js";
 import { adminkeyCommands } from "./commands/adminkey.js";
 import { aliasCommands } from "./commands/alias.js";
 import { apikeyCommands } from "./commands/apikey.js";
+import { suppressionCommands } from "./commands/suppression.js";
 import { domainCommands } from "./commands/domain.js";
 import { transportCommands } from "./commands/transport.js";
 import { queueCommands } from "./commands/queue.js";
@@ -33,6 +34,7 @@ const table: CommandTable = {
     dkim: dkimCommands,
     dlq: dlqCommands,
     template: templateCommands,
+    suppression: suppressionCommands,
   },
   commands: {
     doctor: doctorCommand,
@@ -48,6 +50,7 @@ const table: CommandTable = {
     dkim: "DKIM signing keys and their DNS records",
     dlq: "the dead-letter queue: events no consumer could handle",
     template: "message templates of a domain (Handlebars), for POST /v1/messages",
+    suppression: "a domain's suppression list: addresses its mail is not sent to",
   },
 };
 

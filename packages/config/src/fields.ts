@@ -65,6 +65,23 @@ export function url(variable: string, description: string, protocols: string[], 
   });
 }
 
+/** A URL, or unset (undefined): for an optional peer whose absence switches a feature off. */
+export function optionalUrl(variable: string, description: string, protocols: string[]): Field<string | undefined> {
+  const given = url(variable, description, protocols);
+  return field(variable, description, "", (raw) => (raw === "" ? { ok: true, value: undefined } : given.parse(raw)));
+}
+
+const FLAG_VALUES: Record<string, boolean> = { true: true, yes: true, on: true, "1": true, false: false, no: false, off: false, "0": false };
+
+/** A yes/no switch: true, yes, on, 1 or false, no, off, 0. */
+export function flag(variable: string, description: string, fallback: boolean): Field<boolean> {
+  return field(variable, description, String(fallback), (raw) => {
+    const value = FLAG_VALUES[raw.trim().toLowerCase()];
+    if (value === undefined) return { ok: false, problem: `must be true or false (also yes/no, on/off, 1/0), got '${raw}'` };
+    return { ok: true, value };
+  });
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses durations written like `90s`, `15m`, `2h`, `5d` (or `250ms`) into milliseconds. */
@@ -121,5 +138,40 @@ export function oneOf<const T extends string>(variable: string, description: str
       return { ok: false, problem: `must be one of ${values.join(", ")}, got '${raw}'` };
     }
     return { ok: true, value: raw as T };
+  });
+}
+
+/** Comma-separated domain names (e.g. TRUSTED_ARC_SEALERS), lower-cased; empty: none. */
+export function domainList(variable: string, description: string): Field<string[]> {
+  return field(variable, description, "", (raw) => {
+    const names = raw.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+    const bad = names.find((n) => !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/.test(n));
+    if (bad !== undefined) return { ok: false, problem: `must be domain names separated by commas, got '${bad}'` };
+    return { ok: true, value: names };
+  });
+}
+
+/** A comma-separated list of secrets (unset: none). Problems never echo a secret. */
+export function secretList(variable: string, description: string): Field<string[]> {
+  return field(variable, description, "", (raw) => {
+    if (raw === "") return { ok: true, value: [] };
+    const secrets = raw.split(",").map((s) => s.trim());
+    const empty = secrets.findIndex((s) => s === "");
+    if (empty >= 0) return { ok: false, problem: `has an empty secret at position ${empty + 1} of ${secrets.length} (a stray comma?)` };
+    return { ok: true, value: secrets };
+  });
+}
+
+export function optionalHostname(variable: string, description: string): Field<string | undefined> {
+  const named = hostname(variable, description, "");
+  return field(variable, description, "", (raw) => (raw === "" ? { ok: true, value: undefined } : named.parse(raw)));
+}
+
+/** An e-mail address (local-part@domain, no spaces or angle brackets), or unset. */
+export function optionalAddress(variable: string, description: string): Field<string | undefined> {
+  return field(variable, description, "", (raw) => {
+    if (raw === "") return { ok: true, value: undefined };
+    if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(raw)) return { ok: false, problem: `must be an e-mail address (local-part@domain), got '${raw}'` };
+    return { ok: true, value: raw.toLowerCase() };
   });
 }

@@ -5,12 +5,17 @@ export {
   port,
   positiveInt,
   url,
+  optionalUrl,
+  flag,
   duration,
   durationOrOff,
   parseDuration,
   hostname,
   namePrefix,
   oneOf,
+  domainList,
+  secretList,
+  optionalHostname,
 } from "./fields.js";
 export { loadConfig, variablesOf, ConfigError, type ConfigOf, type ConfigProblem, type Spec } from "./load.js";
-export { infraSpec, serviceSpecs, serviceNames, type ServiceName } from "./specs.js";
+export { infraSpec, serviceSpecs, serviceNames, INBOUND_POLICIES, type InboundPolicy, type ServiceName } from "./specs.js";

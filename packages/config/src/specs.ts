@@ -1,13 +1,19 @@
 import { hostname as osHostname } from "node:os";
 import {
+  domainList,
   duration,
   durationOrOff,
+  flag,
   hostname,
   namePrefix,
   oneOf,
+  optionalHostname,
   optionalText,
+  optionalUrl,
+  optionalAddress,
   port,
   positiveInt,
+  secretList,
   text,
   url,
 } from "./fields.js";
@@ -61,6 +67,17 @@ const authCacheSpec = {
   authCacheSize: positiveInt("AUTH_CACHE_SIZE", "verified logins each process remembers, least recently used dropped first", 10000),
 } as const;
 
+/**
+ * Issue 14: spam scoring at the MX by rspamd over its HTTP protocol (POST /checkv2) at
+ * the end of DATA; off while RSPAMD_URL is unset. What each action does: @correo/rspamd's decideSpam.
+ */
+const rspamdSpec = {
+  rspamdUrl: optionalUrl("RSPAMD_URL", "rspamd's normal worker or proxy, e.g. http://127.0.0.1:11333; unset: no spam scoring", ["http", "https"]),
+  rspamdTimeout: duration("RSPAMD_TIMEOUT", "how long the MX waits for rspamd's answer at the end of DATA", "2s"),
+  rspamdFailClosed: flag("RSPAMD_FAIL_CLOSED", "when rspamd does not answer in time or fails: true defers the message (451 4.7.1), false accepts it unscored", false),
+  rspamdPassword: optionalText("RSPAMD_PASSWORD", "sent as rspamd's Password header (a proxy or controller that asks for one)"),
+} as const;
+
 function redriveAfter() {
   return duration("REDRIVE_AFTER", "how long a stage may take before an unfinished delivery is re-driven", "2m");
 }
@@ -77,6 +94,40 @@ function postmasterAddress() {
     "where mail for <Postmaster> and postmaster@ a hosted domain without its own goes; unset: postmaster@ the first hosted domain",
   );
 }
+
+/**
+ * What a hosted domain does with inbound mail that fails authentication (issue 14):
+ * enforce (DMARC p=reject and SPF -all without DMARC refused with 550 5.7.1,
+ * p=quarantine to Junk), quarantine-only (both to Junk), report-only (only recorded).
+ * The value set of INBOUND_AUTH_POLICY and of domains.inbound_policy.
+ */
+export const INBOUND_POLICIES = ["enforce", "quarantine-only", "report-only"] as const;
+export type InboundPolicy = (typeof INBOUND_POLICIES)[number];
+
+/** The MX writes Authentication-Results with it; relay-queue seals (ARC) what carries it. */
+function authservId() {
+  return optionalText("AUTHSERV_ID", "authserv-id of Correo's Authentication-Results headers (RFC 8601 §2.5): the MX adds them, the relay's ARC seal quotes them; unset: CORREO_HOSTNAME");
+}
+
+/** SPF, DKIM, DMARC, ARC and iprev at the MX (packages/trust). */
+const inboundTrustSpec = {
+  verifyInbound: oneOf("VERIFY_INBOUND", "verify SPF, DKIM, DMARC, ARC and iprev of mail received by the MX (never on submission)", ["on", "off"] as const, "on"),
+  authservId: authservId(),
+  inboundAuthPolicy: oneOf("INBOUND_AUTH_POLICY", "policy of hosted domains without their own (correo domain policy): enforce, quarantine-only or report-only", INBOUND_POLICIES, "enforce"),
+  trustedArcSealers: domainList("TRUSTED_ARC_SEALERS", "domains whose ARC seal may turn a DMARC fail into a pass (RFC 8617 §7.2), comma-separated; empty: none"),
+  inboundDnsTimeout: duration("INBOUND_DNS_TIMEOUT", "budget of one DNS lookup of the checks; past it the method is temperror", "3s"),
+  dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),
+} as const;
+
+/**
+ * SRS (packages/srs) for mail an alias forwards to outside addresses: routing rewrites the
+ * envelope sender, the MX takes bounces to those addresses back. Off while either is unset.
+ */
+const srsSpec = {
+  srsSecrets: secretList("SRS_SECRETS", "SRS secrets, comma-separated: the first signs, all verify (rotation); unset: SRS off"),
+  srsDomain: optionalHostname("SRS_DOMAIN", "hosted domain (whose MX this is) on the right of SRS addresses; unset: SRS off"),
+  srsMaxAge: duration("SRS_MAX_AGE", "how long an SRS address takes bounces back, whole days (libsrs2: 21 days)", "21d"),
+} as const;
 
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
@@ -104,13 +155,22 @@ export const serviceSpecs = {
     smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
     smtpMessagesPerHour: positiveInt("SMTP_MESSAGES_PER_HOUR", "messages one account may submit per hour", 500),
     postmasterAddress: postmasterAddress(),
+    ...rspamdSpec,
+    ...inboundTrustSpec,
+    ...srsSpec,
   },
   routing: {
     ...infraSpec,
+    ...srsSpec,
     opsPort: opsPort(9102),
     outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),
     postmasterAddress: postmasterAddress(),
+    // Issue 15: ARF complaints (RFC 5965) arrive here; routing reads them (docs/operations.md).
+    complaintsAddress: optionalAddress(
+      "COMPLAINTS_ADDRESS",
+      "a hosted address (account or alias) where mailbox providers send ARF feedback reports; routing records each as a complaint and suppresses the address; unset: reports are ordinary mail",
+    ),
     redriveAfter: redriveAfter(),
     // Routing resolves MX at decision time with the relay's resolver and retry policy.
     dnsServers: optionalText("DNS_SERVERS", "resolvers as ip[:port], comma-separated; default the system's"),
@@ -140,6 +200,8 @@ export const serviceSpecs = {
     connectionIdle: duration("RELAY_CONNECTION_IDLE", "how long an idle SMTP connection is kept for the next message", "10s"),
     dsnInterval: duration("RELAY_DSN_INTERVAL", "how often deliveries owed a DSN are looked for", "2s"),
     redriveAfter: redriveAfter(),
+    // RFC 8601 §2.5: the name our Authentication-Results carry, whose results an ARC seal repeats.
+    authservId: authservId(),
   },
   mailbox: {
     ...infraSpec,

@@ -36,6 +36,18 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads SRS settings: off by default, secrets as a list, and a stray comma refused without echoing a secret", () => {
+    const off = loadConfig(serviceSpecs.routing, {});
+    expect([off.srsSecrets, off.srsDomain, off.srsMaxAge]).toEqual([[], undefined, 21 * 86_400_000]);
+    const on = loadConfig(serviceSpecs.submission, { SRS_SECRETS: "new-one, old-one", SRS_DOMAIN: "Fwd.Example.com", SRS_MAX_AGE: "7d" });
+    expect([on.srsSecrets, on.srsDomain, on.srsMaxAge]).toEqual([["new-one", "old-one"], "fwd.example.com", 7 * 86_400_000]);
+    expect(() => loadConfig(serviceSpecs.routing, { SRS_SECRETS: "hunter2,,x" })).toThrow(
+      /SRS_SECRETS has an empty secret at position 2 of 3 \(a stray comma\?\)/,
+    );
+    expect(() => loadConfig(serviceSpecs.routing, { SRS_SECRETS: "hunter2,,x" })).not.toThrow(/hunter2/);
+    expect(() => loadConfig(serviceSpecs.routing, { SRS_DOMAIN: "not a domain" })).toThrow(/SRS_DOMAIN must be a host name/);
+  });
+
   it("rejects a prefix that could not name a queue", () => {
     expect(() => loadConfig(serviceSpecs.routing, { CORREO_PREFIX: "Bad Prefix!" })).toThrow(/CORREO_PREFIX/);
   });
@@ -64,6 +76,29 @@ describe("parseDuration", () => {
         const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
         return parseDuration(`${n}${unit}`) === n * factor;
       }),
+    );
+  });
+});
+
+describe("rspamd settings (issue 14)", () => {
+  it("leave spam scoring off by default, with a 2 s timeout, failing open", () => {
+    const c = loadConfig(serviceSpecs.submission, {});
+    expect(c.rspamdUrl).toBeUndefined();
+    expect(c.rspamdTimeout).toBe(2000);
+    expect(c.rspamdFailClosed).toBe(false);
+    expect(c.rspamdPassword).toBeUndefined();
+  });
+
+  it("read RSPAMD_URL as an http(s) URL and RSPAMD_FAIL_CLOSED as a switch", () => {
+    const c = loadConfig(serviceSpecs.submission, { RSPAMD_URL: "http://127.0.0.1:11333", RSPAMD_FAIL_CLOSED: "yes", RSPAMD_TIMEOUT: "500ms" });
+    expect(c.rspamdUrl).toBe("http://127.0.0.1:11333");
+    expect(c.rspamdFailClosed).toBe(true);
+    expect(c.rspamdTimeout).toBe(500);
+  });
+
+  it("refuse a URL of another scheme and a switch that is neither true nor false, naming both", () => {
+    expect(() => loadConfig(serviceSpecs.submission, { RSPAMD_URL: "tcp://127.0.0.1:11333", RSPAMD_FAIL_CLOSED: "maybe" })).toThrow(
+      /RSPAMD_URL must use http:\/\/ or https:\/\/, got 'tcp:\/\/127.0.0.1:11333'[\s\S]*RSPAMD_FAIL_CLOSED must be true or false \(also yes\/no, on\/off, 1\/0\), got 'maybe'/,
     );
   });
 });

@@ -1,6 +1,7 @@
 export {
   MessageSubmitted,
   DeliveryLocal,
+  JUNK_MAILBOX,
   DeliveryRemote,
   MailboxChanged,
   contracts,

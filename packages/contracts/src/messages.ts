@@ -42,13 +42,21 @@ export const DeliveryLocal = Type.Object(
 );
 export type DeliveryLocal = Static<typeof DeliveryLocal>;
 
+/**
+ * The `mailbox` of a delivery.local for mail the MX filed as junk (issue 14); the mailbox
+ * service creates the folder, special-use \Junk (RFC 6154), for an account without it.
+ */
+export const JUNK_MAILBOX = "Junk";
+
 export const DeliveryRemote = Type.Object(
   {
     type: Type.Literal("delivery.remote"),
     version: Type.Literal(1),
     messageId: Uuid,
     blobId: BlobId,
-    envelopeFrom: EnvelopeSender,
+    // One event per (message, domain, reverse-path): a delivery an alias forwards carries
+    // its own SRS sender (deliveries.envelope_from), the others the message's.
+    envelopeFrom: Type.String({ maxLength: 320, description: "MAIL FROM of these deliveries: the message's, or an SRS address for forwarded ones; empty for <>" }),
     domain: Type.String({ minLength: 1 }),
     deliveries: Type.Array(Type.Object({ deliveryId: Uuid, recipient: Address }, { additionalProperties: false }), {
       minItems: 1,

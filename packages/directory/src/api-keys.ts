@@ -8,6 +8,8 @@ export interface ApiKey {
   keyId: string;
   domain: string;
   description: string | null;
+  /** Test mode (issue 15): its messages are accepted and recorded delivered, never sent. */
+  testMode: boolean;
   createdAt: Date;
   revokedAt: Date | null;
 }
@@ -17,6 +19,7 @@ interface ApiKeyRow {
   key_id: string;
   domain: string;
   description: string | null;
+  test_mode: boolean;
   created_at: Date;
   revoked_at: Date | null;
   secret_hash: string;
@@ -27,6 +30,7 @@ const toApiKey = (r: ApiKeyRow): ApiKey => ({
   keyId: r.key_id,
   domain: r.domain,
   description: r.description,
+  testMode: r.test_mode,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,
 });
@@ -36,15 +40,16 @@ export async function createApiKey(
   db: Queryable,
   domain: string,
   description?: string,
+  opts: { testMode?: boolean } = {},
 ): Promise<ApiKey & { token: string }> {
   const name = normalizeDomain(domain);
   const d = name && (await db.query<{ id: number }>("SELECT id FROM domains WHERE name = $1", [name])).rows[0];
   if (!d) throw new DirectoryError("not_found", `domain ${domain} is not hosted here`, "domain");
   const { keyId, secret, token } = newApiKeyToken();
   const { rows } = await db.query<ApiKeyRow>(
-    `INSERT INTO api_keys (key_id, secret_hash, domain_id, description) VALUES ($1, $2, $3, $4)
+    `INSERT INTO api_keys (key_id, secret_hash, domain_id, description, test_mode) VALUES ($1, $2, $3, $4, $6)
      RETURNING *, $5::text AS domain`,
-    [keyId, hashSecret(secret), d.id, description ?? null, name],
+    [keyId, hashSecret(secret), d.id, description ?? null, name, opts.testMode ?? false],
   );
   return { ...toApiKey(rows[0]!), token };
 }
@@ -69,6 +74,16 @@ export async function listApiKeys(db: Queryable, domain?: string): Promise<ApiKe
     [domain ?? null],
   );
   return rows.map(toApiKey);
+}
+
+/** One key by its public id (revoked ones too). */
+export async function findApiKey(db: Queryable, keyId: string): Promise<ApiKey> {
+  const { rows } = await db.query<ApiKeyRow>(
+    "SELECT k.*, d.name AS domain FROM api_keys k JOIN domains d ON d.id = k.domain_id WHERE k.key_id = $1",
+    [keyId],
+  );
+  if (!rows[0]) throw new DirectoryError("not_found", `API key ${keyId} does not exist`);
+  return toApiKey(rows[0]);
 }
 
 export async function revokeApiKey(db: Queryable, keyId: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { INBOUND_POLICIES, type InboundPolicy } from "@correo/config";
 import type { Queryable } from "@correo/db";
 import { domainUnicode, normalizeDomain, parseAddress } from "./address.js";
 import { DirectoryError } from "./errors.js";
@@ -10,6 +11,8 @@ export interface Domain {
   unicodeName: string;
   /** Where mail for unknown local parts goes, or null: unknown users bounce 5.1.1. */
   catchAll: string | null;
+  /** What inbound mail failing authentication gets (issue 14); null: INBOUND_AUTH_POLICY. */
+  inboundPolicy: InboundPolicy | null;
   createdAt: Date;
 }
 
@@ -24,6 +27,7 @@ interface DomainRow {
   id: number;
   name: string;
   catch_all: string | null;
+  inbound_policy: InboundPolicy | null;
   created_at: Date;
 }
 
@@ -32,6 +36,7 @@ const toDomain = (r: DomainRow): Domain => ({
   name: r.name,
   unicodeName: domainUnicode(r.name),
   catchAll: r.catch_all,
+  inboundPolicy: r.inbound_policy,
   createdAt: r.created_at,
 });
 
@@ -54,7 +59,7 @@ export async function addDomain(db: Queryable, name: string, opts: { catchAll?: 
   if (alias.rows[0]) throw new DirectoryError("duplicate", `${domain} is already an alias domain; remove it first`);
   const { rows } = await db.query<DomainRow>(
     `INSERT INTO domains (name, catch_all) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING
-     RETURNING id, name, catch_all, created_at`,
+     RETURNING id, name, catch_all, inbound_policy, created_at`,
     [domain, catchAll],
   );
   const row = rows[0];
@@ -64,7 +69,7 @@ export async function addDomain(db: Queryable, name: string, opts: { catchAll?: 
 
 export async function listDomains(db: Queryable): Promise<(Domain & { accounts: number; aliases: string[] })[]> {
   const { rows } = await db.query<DomainRow & { accounts: number; aliases: string[] }>(
-    `SELECT d.id, d.name, d.catch_all, d.created_at,
+    `SELECT d.id, d.name, d.catch_all, d.inbound_policy, d.created_at,
             (SELECT count(*)::int FROM accounts a WHERE a.domain_id = d.id) AS accounts,
             coalesce((SELECT array_agg(x.name ORDER BY x.name) FROM domain_aliases x WHERE x.domain_id = d.id), '{}') AS aliases
        FROM domains d ORDER BY d.name`,
@@ -76,7 +81,7 @@ export async function listDomains(db: Queryable): Promise<(Domain & { accounts: 
 export async function findDomain(db: Queryable, name: string): Promise<Domain | undefined> {
   const domain = normalizeDomain(name);
   if (!domain) return undefined;
-  const { rows } = await db.query<DomainRow>("SELECT id, name, catch_all, created_at FROM domains WHERE name = $1", [domain]);
+  const { rows } = await db.query<DomainRow>("SELECT id, name, catch_all, inbound_policy, created_at FROM domains WHERE name = $1", [domain]);
   return rows[0] && toDomain(rows[0]);
 }
 
@@ -86,9 +91,9 @@ export async function findDomain(db: Queryable, name: string): Promise<Domain | 
  */
 export async function resolveHostedDomain(db: Queryable, name: string): Promise<Domain | undefined> {
   const { rows } = await db.query<DomainRow>(
-    `SELECT id, name, catch_all, created_at FROM domains WHERE name = $1
+    `SELECT id, name, catch_all, inbound_policy, created_at FROM domains WHERE name = $1
      UNION ALL
-     SELECT d.id, d.name, d.catch_all, d.created_at FROM domain_aliases x JOIN domains d ON d.id = x.domain_id WHERE x.name = $1
+     SELECT d.id, d.name, d.catch_all, d.inbound_policy, d.created_at FROM domain_aliases x JOIN domains d ON d.id = x.domain_id WHERE x.name = $1
      LIMIT 1`,
     [name],
   );
@@ -105,11 +110,41 @@ export async function removeDomain(db: Queryable, name: string): Promise<void> {
 export async function setCatchAll(db: Queryable, name: string, address: string | null): Promise<Domain> {
   const domain = domainName(name);
   const { rows } = await db.query<DomainRow>(
-    "UPDATE domains SET catch_all = $2 WHERE name = $1 RETURNING id, name, catch_all, created_at",
+    "UPDATE domains SET catch_all = $2 WHERE name = $1 RETURNING id, name, catch_all, inbound_policy, created_at",
     [domain, address === null ? null : catchAllAddress(address)],
   );
   if (!rows[0]) throw new DirectoryError("not_found", `domain ${domain} does not exist`);
   return toDomain(rows[0]);
+}
+
+/** Sets the domain's inbound policy, or (null) makes it follow INBOUND_AUTH_POLICY again. */
+export async function setInboundPolicy(db: Queryable, name: string, policy: string | null): Promise<Domain> {
+  const domain = domainName(name);
+  if (policy !== null && !(INBOUND_POLICIES as readonly string[]).includes(policy)) {
+    throw new DirectoryError("invalid", `inbound policy '${policy}' is not one of ${INBOUND_POLICIES.join(", ")} (or default)`, "inbound_policy");
+  }
+  const { rows } = await db.query<DomainRow>(
+    "UPDATE domains SET inbound_policy = $2 WHERE name = $1 RETURNING id, name, catch_all, inbound_policy, created_at",
+    [domain, policy],
+  );
+  if (!rows[0]) throw new DirectoryError("not_found", `domain ${domain} does not exist`);
+  return toDomain(rows[0]);
+}
+
+/**
+ * The inbound policy of the hosted domains of `domains` (A-labels, alias domains
+ * followed), null where the domain follows the default; domains not hosted are absent.
+ * One statement for all the recipients of a message.
+ */
+export async function inboundPolicies(db: Queryable, domains: string[]): Promise<Map<string, InboundPolicy | null>> {
+  const { rows } = await db.query<{ name: string; inbound_policy: InboundPolicy | null }>({
+    name: "directory.inbound-policies",
+    text: `SELECT d.name, d.inbound_policy FROM domains d WHERE d.name = ANY($1::text[])
+           UNION ALL
+           SELECT x.name, d.inbound_policy FROM domain_aliases x JOIN domains d ON d.id = x.domain_id WHERE x.name = ANY($1::text[])`,
+    values: [domains],
+  });
+  return new Map(rows.map((r) => [r.name, r.inbound_policy]));
 }
 
 /** Makes `alias` another name of the hosted domain `target`: user@alias reaches user@target. */

@@ -28,6 +28,8 @@ export {
   resolveHostedDomain,
   removeDomain,
   setCatchAll,
+  setInboundPolicy,
+  inboundPolicies,
   addDomainAlias,
   removeDomainAlias,
   listDomainAliases,
@@ -52,7 +54,7 @@ export {
   type AccountOptions,
 } from "./accounts.js";
 export { addAlias, listAliases, findAlias, removeAlias, MAX_ALIAS_TARGETS, type Alias } from "./aliases.js";
-export { createApiKey, verifyApiKey, listApiKeys, revokeApiKey, type ApiKey } from "./api-keys.js";
+export { createApiKey, verifyApiKey, listApiKeys, findApiKey, revokeApiKey, type ApiKey } from "./api-keys.js";
 export { createAdminKey, verifyAdminKey, listAdminKeys, revokeAdminKey, type AdminKey } from "./admin-keys.js";
 export {
   addTransport,

@@ -18,7 +18,7 @@ interface AjvError {
 export function fieldErrors(where: string, errors: readonly AjvError[]): FieldError[] {
   return errors.map((v) => {
     const path = v.instancePath.replace(/^\//, "").replace(/\//g, ".");
-    const params = v.params as { additionalProperty?: string; missingProperty?: string };
+    const params = v.params as { additionalProperty?: string; missingProperty?: string; allowedValues?: unknown[] };
     const extra = params.additionalProperty ?? params.missingProperty;
     const field = [where, path, extra].filter(Boolean).join(".");
     const described = v.parentSchema?.description;
@@ -28,7 +28,9 @@ export function fieldErrors(where: string, errors: readonly AjvError[]): FieldEr
         ? "is required"
         : v.keyword === "pattern" && described
           ? `must be ${described}`
-          : (v.message ?? "is invalid");
+          : v.keyword === "enum" && params.allowedValues
+            ? `must be one of ${params.allowedValues.map((a) => JSON.stringify(a)).join(", ")}`
+            : (v.message ?? "is invalid");
     return { field, message };
   });
 }

@@ -7,4 +7,7 @@ export { sectionBytes, bodyStructureValue, envelopeValue, filterHeader, type Sec
 export { ImapSession, commandNameOf, type SessionIO, type SessionOptions, type SessionObserver, type SessionState, type LoginGuard, type LoginAttemptOutcome } from "./session.js";
 export { IDLE_POLL_MS } from "./commands/idle.js";
 export * from "./storage.js";
-export { baseSubject, sortMessages, threadOrderedSubject, orderedSubjectThreadList, compareAsciiCasemap, sentTime, type SortCriterion, type SortInput } from "./sort.js";
+export { threadReferences, referencesThreadList, messageIds, referencesOf, type ThreadInput, type ThreadNode } from "./thread.js";
+export { baseSubject, baseSubjectInfo, sortMessages, threadOrderedSubject, orderedSubjectThreadList, compareAsciiCasemap, sentTime, type SortCriterion, type SortInput } from "./sort.js";
+export { parseNotify, filterMatches, eventsFor, statusItemsFor, NotifyError, type NotifyEvent, type NotifyRequest, type EventGroup, type MailboxFilter } from "./syntax/notify.js";
+export { NOTIFY_POLL_MS } from "./notifications.js";

@@ -13,6 +13,11 @@ import { SYSTEM_FLAGS, type ChangeNotifier, type ImapStorage, type ImapUser } fr
 import { commandTable } from "./commands/index.js";
 import { atom } from "./encoder.js";
 import { ArgumentError } from "./commands/arguments.js";
+import { inputsFor } from "./commands/sort-input.js";
+import { changeItems, contextChanges, numberIn, type SearchContext } from "./context.js";
+import { sortMessages } from "./sort.js";
+import { NOTIFY_POLL_MS, pushNotifications, pushStatus, type NotifyState } from "./notifications.js";
+import type { NotifyRequest } from "./syntax/notify.js";
 
 export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
 
@@ -77,6 +82,8 @@ export interface SelectedMailbox {
   recent: Set<number>;
   /** The keywords the last untagged FLAGS listed (RFC 3501 §7.2.6), lower case → as shown. */
   keywords: Map<string, string>;
+  /** RFC 5267 §4.3: the results kept up to date, by correlator (tag). */
+  contexts: Map<string, SearchContext>;
   dirty: boolean;
   unwatch: () => void;
 }
@@ -122,6 +129,12 @@ export class ImapSession {
   readonly storage: ImapStorage;
   readonly opts: SessionOptions;
   private ended = false;
+  /** RFC 5465: what NOTIFY SET asked for; undefined before it and after NOTIFY NONE. */
+  notify: NotifyState | undefined;
+  /** A command is running: notifications wait for its end (or IDLE's push). */
+  private busy = false;
+  private notifyPending = false;
+  private pushing: Promise<void> = Promise.resolve();
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -141,7 +154,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "THREAD=ORDEREDSUBJECT", "ESEARCH", "WITHIN");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
     return caps;
   }
 
@@ -164,6 +177,17 @@ export class ImapSession {
 
   /** Handles one framed line; resolves once its responses are written. Returns "close" after LOGOUT. */
   async handleLine(line: FramedLine): Promise<"close" | undefined> {
+    await this.pushing;
+    this.busy = true;
+    try {
+      return await this.runLine(line);
+    } finally {
+      this.busy = false;
+      if (this.notifyPending) this.notifyWake();
+    }
+  }
+
+  private async runLine(line: FramedLine): Promise<"close" | undefined> {
     const parsed = parseCommand(line);
     if (parsed instanceof ParseError) {
       await this.write(statusLine(parsed.tag ?? "*", { status: "BAD", text: parsed.message }));
@@ -192,7 +216,10 @@ export class ImapSession {
       this.opts.observer?.error?.(error, parsed.name);
       completion = { status: "NO", code: "SERVERBUG", text: "internal error; try again" };
     }
-    if (this.selected && completion.status !== "BAD") await this.reportChanges(!spec.noExpungeUpdates || this.selectedUidCommand(parsed.name));
+    if (this.selected && completion.status !== "BAD") {
+      await this.reportChanges(!spec.noExpungeUpdates || this.selectedUidCommand(parsed.name));
+      await this.updateContexts();
+    }
     if (this.state === "logout") {
       await this.write(statusLine(parsed.tag, completion));
       return "close";
@@ -206,14 +233,15 @@ export class ImapSession {
   }
 
   /** Selects a mailbox (SELECT/EXAMINE): watches it for changes by anyone. */
-  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords"> & { keywords: readonly string[] }): void {
+  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords" | "contexts"> & { keywords: readonly string[] }): void {
     this.unselect();
     const keywords = new Map(sel.keywords.map((k) => [k.toLowerCase(), k]));
-    const selected: SelectedMailbox = { ...sel, keywords, dirty: false, reported: new Map(), unwatch: () => undefined };
+    const selected: SelectedMailbox = { ...sel, keywords, contexts: new Map(), dirty: false, reported: new Map(), unwatch: () => undefined };
     if (this.opts.notifier) {
       selected.unwatch = this.opts.notifier.watch(sel.mailboxId, () => {
         selected.dirty = true;
         this.onChange?.();
+        if (this.notify?.selected) this.notifyWake();
       });
     }
     this.selected = selected;
@@ -285,6 +313,7 @@ export class ImapSession {
     let pendingExpunge = false;
     if (changes.expunged.length) {
       if (allowExpunge) {
+        await this.beforeExpunge(changes.expunged);
         for (const uid of changes.expunged) {
           const seq = sequenceNumberOf(sel.uids, uid);
           if (!seq) continue;
@@ -327,9 +356,114 @@ export class ImapSession {
     sel.knownModseq = Math.max(sel.knownModseq, changes.highestModseq);
   }
 
+  /**
+   * RFC 5267 §4.3: before the EXPUNGE responses for `uids` go out, each context that holds
+   * some of them reports their removal, while their sequence numbers still name them.
+   */
+  async beforeExpunge(uids: readonly number[]): Promise<void> {
+    const sel = this.selected;
+    if (!sel?.contexts.size) return;
+    const gone = new Set(uids);
+    for (const ctx of sel.contexts.values()) {
+      const after = ctx.result.filter((u) => !gone.has(u));
+      if (after.length === ctx.result.length) continue;
+      await this.sendContextChanges(ctx, ctx.result, after);
+    }
+  }
+
+  /** RFC 5267 §4.3: every context evaluated again; what changed goes out as REMOVEFROM, then ADDTO. */
+  async updateContexts(): Promise<void> {
+    const sel = this.selected;
+    if (!sel?.contexts.size) return;
+    for (const ctx of [...sel.contexts.values()]) {
+      const after = await this.evaluateContext(ctx);
+      if (this.selected !== sel || sel.contexts.get(ctx.tag) !== ctx) return;
+      await this.sendContextChanges(ctx, ctx.result, after);
+    }
+  }
+
+  /** A context's result now: the UIDs its criteria match that this session knows, in mailbox or sort order. */
+  async evaluateContext(ctx: SearchContext): Promise<number[]> {
+    const sel = this.selected!;
+    if (ctx.sort) {
+      const { inputs } = await inputsFor(this, ctx.criteria, false);
+      return sortMessages(inputs, ctx.sort).map((m) => m.uid);
+    }
+    const found = await this.storage.search(sel.mailboxId, ctx.criteria);
+    return found.filter((u) => sequenceNumberOf(sel.uids, u) > 0).sort((a, b) => a - b);
+  }
+
+  private async sendContextChanges(ctx: SearchContext, before: readonly number[], after: number[]): Promise<void> {
+    const { removed, added } = contextChanges(before, after);
+    ctx.result = after;
+    const number = numberIn(ctx, this.selected!.uids);
+    const head: ImapValue[] = [atom("ESEARCH"), [atom("TAG"), ctx.tag], ...(ctx.uid ? [atom("UID")] : [])];
+    if (removed.length) await this.send([...head, ...changeItems("REMOVEFROM", removed, Boolean(ctx.sort), number)]);
+    if (added.length) await this.send([...head, ...changeItems("ADDTO", added, Boolean(ctx.sort), number)]);
+  }
+
+  /**
+   * RFC 5465 §3: NOTIFY SET replaces what the session watched, NOTIFY NONE (undefined) ends it.
+   * With STATUS, every non-selected mailbox under a message event gets its STATUS now (§3.1).
+   */
+  async setNotify(request: NotifyRequest<string>): Promise<void> {
+    this.notify?.stop();
+    this.notify = undefined;
+    if (request.none) return;
+    const user = this.user!;
+    const selected = request.groups.find((g) => g.filter.kind === "selected");
+    const state: NotifyState = {
+      status: request.status,
+      groups: request.groups.filter((g) => g.filter.kind !== "selected"),
+      ...(selected && selected.filter.kind === "selected" ? { selected: { delayed: selected.filter.delayed, events: selected.events } } : {}),
+      told: new Map(),
+      mailboxes: new Map(),
+      subscriptions: new Set(),
+      stop: () => undefined,
+    };
+    const [boxes, subscriptions] = await Promise.all([this.storage.listMailboxes(user), this.storage.listSubscriptions(user)]);
+    state.mailboxes = new Map(boxes.map((b) => [b.name, b]));
+    state.subscriptions = new Set(subscriptions);
+    await pushStatus(this, state, boxes, request.status ? "initial" : "baseline");
+    const unwatch = this.opts.notifier?.watchAccount?.(user.id, () => this.notifyWake()) ?? (() => undefined);
+    const poll = setInterval(() => this.notifyWake(), NOTIFY_POLL_MS);
+    poll.unref?.();
+    state.stop = () => {
+      unwatch();
+      clearInterval(poll);
+    };
+    this.notify = state;
+  }
+
+  /** Something may have changed for NOTIFY: tell the client now, or when the running command ends (IDLE pushes at once). */
+  notifyWake(): void {
+    if (!this.notify || this.ended) return;
+    if (this.busy) {
+      this.notifyPending = true;
+      this.onChange?.();
+      return;
+    }
+    this.notifyPending = false;
+    this.pushing = this.pushing.then(() => this.notifyPush());
+  }
+
+  /** One NOTIFY push (RFC 5465 §5); errors are reported, never thrown at the connection. */
+  async notifyPush(): Promise<void> {
+    const state = this.notify;
+    if (!state || this.ended) return;
+    this.notifyPending = false;
+    try {
+      await pushNotifications(this, state);
+    } catch (error) {
+      this.opts.observer?.error?.(error, "NOTIFY");
+    }
+  }
+
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.notify?.stop();
+    this.notify = undefined;
     this.unselect();
   }
 }

@@ -39,22 +39,38 @@ const FWD = /^\[fwd:([\s\S]*)\]$/i;
 
 /** RFC 5256 §2.1: the base subject of an (already decoded) Subject value. */
 export function baseSubject(subject: string): string {
+  return baseSubjectInfo(subject).base;
+}
+
+/**
+ * RFC 5256 §2.1 with what §2.2 step 5 needs besides: whether the subject is a reply or a
+ * forward (extraction removed a subj-refwd, a "(fwd)" trailer or a "[fwd: ...]" wrapper).
+ */
+export function baseSubjectInfo(subject: string): { base: string; isReply: boolean } {
   // (1) Tabs and folding become spaces; runs of whitespace collapse to one space.
   let s = subject.replace(/\r?\n/g, "").replace(/[ \t]+/g, " ");
+  let isReply = false;
   for (;;) {
     // (2) Remove trailing subj-trailers, repeatedly.
-    while (TRAILER.test(s)) s = s.replace(TRAILER, "");
+    for (let t = TRAILER.exec(s); t; t = TRAILER.exec(s)) {
+      if (t[0] !== " ") isReply = true;
+      s = s.slice(0, t.index);
+    }
     // (3)-(5) Remove leading subj-leaders, and a subj-blob unless it is all that is left.
     for (;;) {
       const before = s;
-      while (LEADER.test(s)) s = s.replace(LEADER, "");
+      for (let l = LEADER.exec(s); l; l = LEADER.exec(s)) {
+        if (l[0] !== " ") isReply = true;
+        s = s.slice(l[0].length);
+      }
       const blob = LEADING_BLOB.exec(s);
       if (blob && blob[0].length < s.length) s = s.slice(blob[0].length);
       if (s === before) break;
     }
     // (6) "[fwd:" subject "]": unwrap and start over at (2).
     const fwd = FWD.exec(s);
-    if (!fwd) return s;
+    if (!fwd) return { base: s, isReply };
+    isReply = true;
     s = fwd[1]!;
   }
 }
@@ -78,7 +94,8 @@ function displayName(list: EnvelopeAddress[] | null): string {
   const a = list?.[0];
   if (!a) return "";
   if (a.name) return a.name;
-  return a.host === null ? (a.mailbox ?? "") : `${a.mailbox ?? ""}@${a.host}`;
+  // A mailbox without a domain (`From: d`, host "") is its local part alone.
+  return a.host === null || a.host === "" ? (a.mailbox ?? "") : `${a.mailbox ?? ""}@${a.host}`;
 }
 
 /** RFC 5256 §3 DATE: the sent date, adjusted to UTC; the INTERNALDATE when Date: is missing or unparsable. */

@@ -195,4 +195,8 @@ export interface ImapStorage {
 export interface ChangeNotifier {
   /** Calls `onChange` for each change of the mailbox until the returned function is called. */
   watch(mailboxId: number, onChange: () => void): () => void;
+  /** RFC 5465 NOTIFY: calls `onChange` for each change of any mailbox of the account (messages, names, subscriptions) until the returned function is called. */
+  watchAccount?(accountId: number, onChange: () => void): () => void;
+  /** A session of this process created, deleted, renamed or (un)subscribed a mailbox of the account. */
+  accountChanged?(accountId: number): void;
 }

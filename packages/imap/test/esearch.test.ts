@@ -23,7 +23,7 @@ describe("RFC 4731 SEARCH RETURN options", () => {
     expect(parseReturnOptions(args("a SEARCH ALL"))).toBeUndefined();
   });
   it("refuses an unknown option and a missing list", () => {
-    expect(() => parseReturnOptions(args("a SEARCH RETURN (MIN PARTIAL) ALL"))).toThrow(/unknown result option PARTIAL/);
+    expect(() => parseReturnOptions(args("a SEARCH RETURN (MIN FOO) ALL"))).toThrow(/unknown result option FOO/);
     expect(() => parseReturnOptions(args("a SEARCH RETURN MIN ALL"))).toThrow(/parenthesized list/);
   });
 });
@@ -45,5 +45,37 @@ describe("ESEARCH response items", () => {
     expect(text(esearchItems(new Set(["MIN", "MAX"] as const), [1, 2, 3], of))).toBe("* ESEARCH MIN 1 MAX 3 MODSEQ 20");
     expect(text(esearchItems(new Set(["ALL"] as const), [1, 2, 3], of))).toBe("* ESEARCH ALL 1:3 MODSEQ 40");
     expect(text(esearchItems(new Set(["COUNT"] as const), [1, 2, 3], of))).toBe("* ESEARCH COUNT 3 MODSEQ 40");
+  });
+});
+
+describe("RFC 5267 RETURN options: PARTIAL, UPDATE, CONTEXT", () => {
+  it("reads PARTIAL low:high, either end first, and UPDATE; CONTEXT is only a hint", () => {
+    const r = parseReturnOptions(args("a SEARCH RETURN (PARTIAL 4:2 UPDATE CONTEXT COUNT) ALL"))!;
+    expect(r.partial).toEqual([2, 4]);
+    expect(r.update).toBe(true);
+    expect([...r.options]).toEqual(["COUNT"]);
+  });
+  it("asks for nothing but the context with UPDATE alone (no implied ALL)", () => {
+    const r = parseReturnOptions(args("a SEARCH RETURN (UPDATE) SEEN"))!;
+    expect([...r.options]).toEqual([]);
+    expect(r.update).toBe(true);
+  });
+  it.each(["PARTIAL 1", "PARTIAL 1:*", "PARTIAL *:1", "PARTIAL 0:3", "PARTIAL", "PARTIAL 1:2 PARTIAL 3:4", "PARTIAL 1:2 ALL"])("refuses RETURN (%s) with a precise error", (opts) => {
+    expect(() => parseReturnOptions(args(`a SEARCH RETURN (${opts}) ALL`))).toThrow(/PARTIAL/);
+  });
+  it("names the command in its errors", () => {
+    expect(() => parseReturnOptions(args("a SORT RETURN (PARTIAL x) (ARRIVAL) UTF-8 ALL"), "SORT")).toThrow(/^SORT RETURN PARTIAL/);
+  });
+});
+
+describe("ESEARCH PARTIAL and ESORT items (RFC 5267 §3, §4.4)", () => {
+  it("gives the numbers at the positions asked, NIL when there are none", () => {
+    expect(text(esearchItems(new Set(), [1, 2, 4, 5], undefined, [2, 3]))).toBe("* ESEARCH PARTIAL (2:3 2,4)");
+    expect(text(esearchItems(new Set(), [1, 2, 4, 5], undefined, [2, 10]))).toBe("* ESEARCH PARTIAL (2:10 2,4:5)");
+    expect(text(esearchItems(new Set(), [1, 2, 3], undefined, [6, 6]))).toBe("* ESEARCH PARTIAL (6:6 NIL)");
+  });
+  it("keeps sort order in ALL and PARTIAL; MIN and MAX are the lowest and highest", () => {
+    expect(text(esearchItems(new Set(["MIN", "MAX", "ALL", "COUNT"] as const), [5, 3, 4, 2, 1]))).toBe("* ESEARCH MIN 1 MAX 5 ALL 5,3:4,2,1 COUNT 5");
+    expect(text(esearchItems(new Set(), [5, 3, 4, 2, 1], undefined, [2, 4]))).toBe("* ESEARCH PARTIAL (2:4 3:4,2)");
   });
 });

@@ -123,6 +123,18 @@ describe("DISPLAYFROM / DISPLAYTO (RFC 5957)", () => {
     const ts = [m(1, null, [{ name: null, adl: null, mailbox: "zgroup", host: null }]), m(2, null, [{ name: "Y", adl: null, mailbox: "a", host: "b" }])];
     expect(sortMessages(ts, [{ key: "DISPLAYTO", reverse: false }]).map((x) => x.seq)).toEqual([2, 1]);
   });
+
+  it("sorts a mailbox without a domain (`From: d`) by its local part alone (imaptest sort-display-from)", () => {
+    const ms = [
+      m(1, [{ name: "foo bar", adl: null, mailbox: "a", host: "b.c" }]),
+      m(2, [{ name: null, adl: null, mailbox: "b", host: "c.d" }]),
+      m(3, [{ name: null, adl: null, mailbox: "d", host: "" }]),
+      m(4, [{ name: "foo aar", adl: null, mailbox: "e", host: "f.g" }]),
+      m(5, [{ name: "foo car", adl: null, mailbox: "f", host: "g.h" }]),
+      m(6, [{ name: null, adl: null, mailbox: "d", host: "e" }]),
+    ];
+    expect(sortMessages(ms, [{ key: "DISPLAYFROM", reverse: false }]).map((x) => x.seq)).toEqual([2, 3, 6, 4, 1, 5]);
+  });
 });
 
 describe("THREAD=ORDEREDSUBJECT (RFC 5256 §4)", () => {

@@ -5,7 +5,7 @@ export { decodeTransfer, decodeWords, searchMessages, type SearchKey, type Searc
 export { accountQuota, wouldExceed } from "./quota.js";
 export { appendToMailbox, type AppendInput, type AppendOutcome } from "./append.js";
 export { messageFingerprint } from "./fingerprint.js";
-export { lockMailbox } from "./mailboxes.js";
+export { lockMailbox, createMailbox } from "./mailboxes.js";
 export {
   isRefusal,
   type AppendResult,

@@ -254,9 +254,15 @@ export function addresses(value: string | undefined): EnvelopeAddress[] | null {
   const routes = new RouteMarks();
   const parsed = addressparser(routes.mark(withoutAngleComments(value))) as ParsedAddress[];
   const out: EnvelopeAddress[] = [];
+  const bare = bareWords(value);
   const one = (a: ParsedAddress) => {
     const { adl, address } = routes.take((a.address ?? "").trim());
-    if (address === "") return;
+    if (address === "") {
+      // A lone local part (`From: d`, no "@" and no domain; RFC 5322 §3.4.1 wants one): a mailbox
+      // whose host is empty, as Dovecot reads it, not nothing. A comment alone stays no address.
+      if (a.name && bare.has(a.name)) out.push({ name: null, adl: null, mailbox: a.name, host: "" });
+      return;
+    }
     const at = address.lastIndexOf("@");
     out.push({
       name: a.name || null,
@@ -273,6 +279,13 @@ export function addresses(value: string | undefined): EnvelopeAddress[] | null {
     } else one(a);
   }
   return out.length ? out : null;
+}
+
+/** The words of an address list outside comments, quoted strings and angle-addrs that could be a dot-atom local part. */
+function bareWords(value: string): Set<string> {
+  let v = value.replace(/"(?:[^"\\]|\\.)*"/g, " ").replace(/<[^>]*>/g, " ");
+  for (let prev = ""; prev !== v; ) [prev, v] = [v, v.replace(/\([^()]*\)/g, " ")];
+  return new Set(v.split(/[\s,;:]+/).filter((w) => /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+$/.test(w)));
 }
 
 /**

@@ -37,6 +37,16 @@ describe("ENVELOPE address lists (RFC 3501 §7.4.2, RFC 5322 §3.4)", () => {
     expect([from!.mailbox, from!.host]).toEqual(["user-from", "domain.org"]);
   });
 
+  it("reads a lone local part (no domain) as a mailbox with an empty host, as Dovecot does", () => {
+    expect(envelopeOf("From: d").from).toEqual([{ name: null, adl: null, mailbox: "d", host: "" }]);
+    expect(envelopeOf("To: d, e@f.g").to).toEqual([
+      { name: null, adl: null, mailbox: "d", host: "" },
+      { name: null, adl: null, mailbox: "e", host: "f.g" },
+    ]);
+    // A display name with an address is no lone local part.
+    expect(envelopeOf("From: Ana <ana@example.org>").from).toEqual([{ name: "Ana", adl: null, mailbox: "ana", host: "example.org" }]);
+  });
+
   it("has no address list for a field of comments only", () => {
     expect(envelopeOf("From: a@example.org", "Cc: (nobody)").cc).toBeNull();
   });

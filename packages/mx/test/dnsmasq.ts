@@ -24,6 +24,8 @@ export interface ZoneSpec {
   ptr?: Record<string, string>;
   /** Domains (outside .test) whose every answer is SERVFAIL. */
   servfail?: string[];
+  /** Domains forwarded to a server that never answers: every lookup under them times out. */
+  silent?: string[];
 }
 
 export interface Dnsmasq {
@@ -71,23 +73,24 @@ function zoneLines(zone: ZoneSpec): string[] {
  * dnsmasq takes the port over UDP and TCP; a port free over UDP may be taken over TCP
  * (or by a parallel suite) by the time it binds, so a bind clash is retried on another port.
  */
-async function startOne(name: string, dir: string, lines: string[]): Promise<{ port: number; child: ChildProcess }> {
+async function startOne(name: string, dir: string, lines: string[], fixedPort?: number): Promise<{ port: number; child: ChildProcess }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(name, dir, lines);
+      return await startOnce(name, dir, lines, fixedPort);
     } catch (err) {
-      if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+      // A port the caller chose is not traded for another: its Correo already points at it.
+      if (fixedPort !== undefined || attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
     }
   }
 }
 
-async function startOnce(name: string, dir: string, lines: string[]): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freeUdpPort();
+async function startOnce(name: string, dir: string, lines: string[], fixedPort?: number): Promise<{ port: number; child: ChildProcess }> {
+  const port = fixedPort ?? (await freeUdpPort());
   const conf = join(dir, `${name}.conf`);
   writeFileSync(conf, lines.join("\n") + "\n");
   const child = spawn(
     "dnsmasq",
-    ["--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", `--conf-file=${conf}`, `--pid-file=`],
+    ["--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--local-ttl=60", `--conf-file=${conf}`, `--pid-file=`],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let err = "";
@@ -104,7 +107,14 @@ async function startOnce(name: string, dir: string, lines: string[]): Promise<{ 
   return { port, child };
 }
 
-export async function startDnsmasq(zone: ZoneSpec): Promise<Dnsmasq> {
+/** A free UDP port on 127.0.0.1 for `startDnsmasq(zone, { port })`, to name in DNS_SERVERS before the zone is known. */
+export const freeDnsPort = freeUdpPort;
+
+/**
+ * `port`: listen there instead of a free port of its own choosing, for a zone that holds
+ * what a server configured with DNS_SERVERS makes after it starts (a DKIM key it generates).
+ */
+export async function startDnsmasq(zone: ZoneSpec, options: { port?: number } = {}): Promise<Dnsmasq> {
   const dir = mkdtempSync(join(tmpdir(), "correo-dns-"));
   const children: ChildProcess[] = [];
   try {
@@ -118,7 +128,13 @@ export async function startDnsmasq(zone: ZoneSpec): Promise<Dnsmasq> {
       children.push(upstream.child);
       lines.push(`server=127.0.0.1#${upstream.port}`, "dnssec", ROOT_TRUST_ANCHOR, "dnssec-check-unsigned");
     }
-    const main = await startOne("zone", dir, lines);
+    // A UDP socket that reads queries and never answers: dnsmasq forwards the silent domains to it.
+    const blackhole = zone.silent?.length ? createSocket("udp4") : undefined;
+    if (blackhole) {
+      await new Promise<void>((resolve) => blackhole.bind(0, "127.0.0.1", () => resolve()));
+      for (const d of zone.silent!) lines.push(`server=/${d}/127.0.0.1#${blackhole.address().port}`);
+    }
+    const main = await startOne("zone", dir, lines, options.port);
     children.push(main.child);
     return {
       server: `127.0.0.1:${main.port}`,
@@ -133,6 +149,7 @@ export async function startDnsmasq(zone: ZoneSpec): Promise<Dnsmasq> {
               }),
           ),
         );
+        if (blackhole) blackhole.close();
         rmSync(dir, { recursive: true, force: true });
       },
     };

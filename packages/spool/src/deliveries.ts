@@ -16,6 +16,8 @@ export interface Delivery {
   attempts: number;
   nextAttemptAt: Date | null;
   lastResponse: string | null;
+  /** The reverse-path this delivery is relayed with when it is not the message's (SRS forwarding, migration 016); null: the message's. */
+  envelopeFrom: string | null;
 }
 
 /** A `deliveries` row as the driver returns it (`SELECT *`). */
@@ -28,6 +30,7 @@ export interface DeliveryRow {
   attempts: number;
   next_attempt_at: Date | null;
   last_response: string | null;
+  envelope_from?: string | null;
 }
 
 export const toDelivery = (r: DeliveryRow): Delivery => ({
@@ -39,6 +42,7 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
   attempts: r.attempts,
   nextAttemptAt: r.next_attempt_at,
   lastResponse: r.last_response,
+  envelopeFrom: r.envelope_from ?? null,
 });
 
 export async function loadDeliveries(db: Queryable, ids: string[]): Promise<Delivery[]> {

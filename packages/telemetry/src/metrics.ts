@@ -33,6 +33,19 @@ export const metricNames = {
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",
   relayDestinationsParked: "correo.relay.destinations_parked",
+  // Issue 14: spam scoring by rspamd at the MX (packages/rspamd, services/submission/src/smtp/spam-check.ts).
+  rspamdChecks: "correo.rspamd.checks",
+  rspamdFailures: "correo.rspamd.failures",
+  rspamdDuration: "correo.rspamd.duration",
+  // Issue 14: the MX's authentication checks (by method and result) and its verdicts.
+  inboundAuthResults: "correo.inbound.auth_results",
+  inboundAuthVerdicts: "correo.inbound.auth_verdicts",
+  // Issue 14: forwarding — SRS envelope senders (routing), SRS bounces at the MX, ARC seals (relay-queue).
+  srsRewrites: "correo.srs.rewrites",
+  srsBounces: "correo.srs.bounces",
+  arcSeals: "correo.arc.seals",
+  // Issue 15: ARF complaints read by routing at COMPLAINTS_ADDRESS, by outcome.
+  complaintsReceived: "correo.complaints.received",
 } as const;
 
 export function meter(): Meter {

@@ -9,3 +9,5 @@ export { recordStatements, type StatementRecorder } from "./statements.js";
 export { rawHttp, type RawHttpRequest, type RawHttpResponse } from "./raw-http.js";
 export { fuzzRun } from "./fuzz.js";
 export { RawWire } from "./raw-wire.js";
+export { startRspamd, canStartRspamd, GTUBE, rspamdTest, type PrivateRspamd } from "./rspamd.js";
+export { startBlackHole, type BlackHole } from "./black-hole.js";

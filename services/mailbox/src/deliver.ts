@@ -1,6 +1,6 @@
 import type { Pool } from "@correo/db";
-import type { DeliveryLocal } from "@correo/contracts";
-import { appendToMailbox, describeMessage, messageFingerprint, type AppendOutcome } from "@correo/mailstore";
+import { JUNK_MAILBOX, type DeliveryLocal } from "@correo/contracts";
+import { appendToMailbox, createMailbox, describeMessage, messageFingerprint, type AppendInput, type AppendOutcome } from "@correo/mailstore";
 import { transition, type Clock, type Outbox } from "@correo/spool";
 import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 
@@ -87,7 +87,7 @@ export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Pro
     windowMs !== null && spooled.header_message_id
       ? { headerMessageId: spooled.header_message_id, digest: messageFingerprint(raw), since: new Date(now.getTime() - windowMs) }
       : undefined;
-  const outcome = await appendToMailbox(deps.pool, deps.outbox, {
+  const input: AppendInput = {
     accountId: event.accountId,
     mailbox: event.mailbox,
     blobId: event.blobId,
@@ -95,7 +95,15 @@ export async function deliverLocal(deps: MailboxDeps, event: DeliveryLocal): Pro
     described,
     internalDate: now,
     delivery: { deliveryId: event.deliveryId, duplicateOf },
-  });
+  };
+  let outcome = await appendToMailbox(deps.pool, deps.outbox, input);
+  if (outcome.kind === "nonexistent" && event.mailbox === JUNK_MAILBOX) {
+    // Quarantined mail (issue 14) for an account without a Junk folder (deleted, or made
+    // before accounts had one): create it as RFC 6154 \Junk; "exists" means a concurrent
+    // delivery just did.
+    await createMailbox(deps.pool, event.accountId, JUNK_MAILBOX, "\\Junk");
+    outcome = await appendToMailbox(deps.pool, deps.outbox, input);
+  }
   await settle(deps, event, outcome, now, spooled.created_at);
 }
 

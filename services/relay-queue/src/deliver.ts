@@ -1,10 +1,11 @@
 import { withTransaction, type Pool, type Queryable } from "@correo/db";
 import type { DeliveryRemote } from "@correo/contracts";
-import { fromDomain, signMessage, type SigningKey } from "@correo/dkim";
+import { fromDomain, sealForwarded, signMessage, type SigningKey, type TxtResolver } from "@correo/dkim";
 import { normalizeDomain, parseAddress, type Transport } from "@correo/directory";
 import { recordOutcomes, toDelivery, transition, type Clock, type Delivery, type DeliveryRow, type Outcome } from "@correo/spool";
 import { atZero, counter, deliveryLatency, metricNames, type Logger } from "@correo/telemetry";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
+import { classifyBounce, suppressHardBounces } from "@correo/suppression";
 import type { Verdict } from "./classify.js";
 import { destinationAnswered, destinationFailed } from "./destinations.js";
 import type { AttemptLeases } from "./leases.js";
@@ -48,6 +49,12 @@ export interface RelayDeps {
   signingKey?(domain: string): Promise<SigningKey | undefined>;
   policy: RelayPolicy;
   random: Random;
+  /**
+   * ARC sealing of mail an alias forwards (deliveries with an SRS sender of their own):
+   * AUTHSERV_ID, whose Authentication-Results the seal repeats, and the DNS that checks
+   * the chain already in the message. Unset: forwarded mail goes out unsealed.
+   */
+  arc?: { authservId: string; resolver: TxtResolver };
   log: Logger;
 }
 
@@ -56,6 +63,7 @@ type FinalOutcome = "delivered" | "bounced" | "expired";
 const completed = () => counter(metricNames.deliveriesCompleted, "Deliveries that reached a final state, by outcome");
 const throttled = () => counter(metricNames.relayThrottled, "Remote deliveries put back because their destination had no free connection slot");
 const parked = () => counter(metricNames.relayDestinationsParked, "Destinations parked after hosts stopped answering");
+const arcSeals = () => counter(metricNames.arcSeals, "Forwarded messages ARC-sealed, or sent unsealed, by outcome");
 
 /** This module's counters at 0 for the outcomes it records (see atZero). */
 export function remoteDeliveryMetricsAtZero(): void {
@@ -63,6 +71,7 @@ export function remoteDeliveryMetricsAtZero(): void {
   atZero(completed(), outcomes.map((outcome) => ({ outcome, route: "remote" })));
   atZero(throttled());
   atZero(parked());
+  atZero(arcSeals(), ["sealed", "no-key", "chain-failed", "error"].map((outcome) => ({ outcome })));
 }
 
 /** How soon a delivery put back for lack of a connection slot comes again (plus jitter). */
@@ -117,9 +126,9 @@ export async function deliverRemote(deps: RelayDeps, event: DeliveryRemote): Pro
       // destination's health goes in the same transaction as the outcomes.
       recorded =
         answered && destinationHealthy
-          ? await record(deps.pool, outcomes, finished, host)
+          ? await record({ pool: deps.pool }, outcomes, finished, host)
           : await withTransaction(deps.pool, async (db) => {
-              const out = await record(db, outcomes, finished, host);
+              const out = await record({ tx: db }, outcomes, finished, host);
               if (answered) await destinationAnswered(db, event.domain, finished);
               else {
                 const until = await destinationFailed(db, event.domain, failure, finished, deps.policy.parkAfterFailures, deps.policy);
@@ -187,6 +196,11 @@ interface Claimed {
   transport: Transport | undefined;
   /** The DKIM key of the envelope sender's domain, if it has one. */
   senderKey: SigningKey | undefined;
+  /**
+   * Whether the message was submitted here (HTTP API, SMTP AUTH, our own DSNs) rather
+   * than received at the MX from another server: only those are DKIM-signed.
+   */
+  submittedHere: boolean;
 }
 
 interface ClaimRow extends DeliveryRow {
@@ -196,6 +210,7 @@ interface ClaimRow extends DeliveryRow {
   blob: Buffer | null;
   transport: { host: string; port: number; tls_policy: Transport["tlsPolicy"]; auth_username: string | null; auth_password: string | null } | null;
   sender_key: SigningKey | null;
+  submitted_here: boolean;
   was_deferred: boolean;
 }
 
@@ -221,11 +236,13 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
         WHERE d.id = ANY($1::uuid[]) AND d.held_at IS NULL AND d.route = 'remote'
           AND (d.state = 'routed' OR (d.state = 'deferred' AND d.next_attempt_at <= $2))
           AND (d.leased_until IS NULL OR d.leased_until <= $2)
+          -- The event's MAIL FROM must be the delivery's: its own (SRS forwarding) or the message's.
+          AND coalesce(d.envelope_from, (SELECT x.envelope_from FROM messages x WHERE x.id = d.message_id)) = $7
        RETURNING d.*, d.state = 'deferred' AS was_deferred
      ), ordered AS (
        SELECT c.*, row_number() OVER (ORDER BY c.recipient) AS n FROM claimed c
      )
-     SELECT o.*, m.created_at AS accepted_at, dest.failures AS dest_failures, dest.parked_until AS dest_parked_until,
+     SELECT o.*, m.created_at AS accepted_at, (m.source <> 'smtp' OR m.account_id IS NOT NULL) AS submitted_here, dest.failures AS dest_failures, dest.parked_until AS dest_parked_until,
             CASE WHEN o.n = 1 THEN b.content END AS blob,
             CASE WHEN o.n = 1 THEN (SELECT json_build_object('host', t.host, 'port', t.port, 'tls_policy', t.tls_policy,
                                                               'auth_username', t.auth_username, 'auth_password', t.auth_password)
@@ -237,7 +254,7 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
        LEFT JOIN blobs b ON b.id = m.blob_id
        LEFT JOIN relay_destinations dest ON dest.domain = $6
       ORDER BY o.n`,
-    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain],
+    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain, event.envelopeFrom],
   );
   const first = rows[0];
   if (!first) return undefined;
@@ -263,6 +280,7 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
         }
       : undefined,
     senderKey: first.sender_key ?? undefined,
+    submittedHere: first.submitted_here,
   };
 }
 
@@ -319,7 +337,11 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed)
   if (route.kind === "bounce") return { verdicts: all({ outcome: "bounced", reply: route.reply }), answered: true, failure: "" };
   if (route.kind === "defer") return { verdicts: all({ outcome: "deferred", reply: route.reply }), answered: false, failure: route.reply };
   if (!claimed.raw) throw new Error(`blob ${event.blobId} of message ${event.messageId} is missing from the spool`);
-  const raw = await sign(deps, event, claimed.raw, claimed.senderKey);
+  // Mail from another server (an alias forwarding it on) is not ours to sign: a hosted
+  // From: domain's key would turn a forged From: into a valid signature of that domain.
+  const signed = claimed.submittedHere ? await sign(deps, event, claimed.raw, claimed.senderKey) : claimed.raw;
+  // Forwarded (an SRS sender of its own): the envelope sender's domain is SRS_DOMAIN, whose key seals.
+  const raw = due.some((d) => d.envelopeFrom !== null) ? await seal(deps, event, signed, claimed.senderKey) : signed;
   const result = await deps.send({
     targets: route.targets,
     envelopeFrom: event.envelopeFrom,
@@ -333,7 +355,10 @@ async function attempt(deps: RelayDeps, event: DeliveryRemote, claimed: Claimed)
   return { verdicts: result.verdicts, answered: result.host !== undefined, failure, ...(result.host ? { host: result.host } : {}) };
 }
 
-/** DKIM-signs mail from a hosted domain that has a key (RFC 6376); unsigned when it has none. */
+/**
+ * DKIM-signs mail submitted here from a hosted domain that has a key (RFC 6376 §1.1: the
+ * signer takes responsibility for the message); unsigned when it has none.
+ */
 async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderKey: SigningKey | undefined): Promise<Buffer> {
   if (!deps.signingKey) return raw;
   const senderDomain = parseAddress(event.envelopeFrom)?.domain;
@@ -351,6 +376,30 @@ async function sign(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, senderK
   }
 }
 
+/**
+ * ARC-seals a message we forward (RFC 8617) with the SRS domain's DKIM key, so that the
+ * final hop, which sees SPF fail for the original sender, can trust our results. Without
+ * a key, or when sealing fails, the message goes unsealed and the log says why.
+ */
+async function seal(deps: RelayDeps, event: DeliveryRemote, raw: Buffer, key: SigningKey | undefined): Promise<Buffer> {
+  if (!deps.arc) return raw;
+  if (!key) {
+    arcSeals().add(1, { outcome: "no-key" });
+    deps.log.warn({ messageId: event.messageId, envelopeFrom: event.envelopeFrom }, "no DKIM key for the SRS domain; forwarded message sent without an ARC seal");
+    return raw;
+  }
+  try {
+    const out = await sealForwarded(raw, key, { ...deps.arc, signTime: deps.clock.now() });
+    arcSeals().add(1, { outcome: out.sealed ? "sealed" : "chain-failed" });
+    if (out.sealed) return out.raw;
+    deps.log.warn({ messageId: event.messageId, reason: out.reason }, "forwarded message sent without an ARC seal");
+  } catch (err) {
+    arcSeals().add(1, { outcome: "error" });
+    deps.log.error({ err: (err as Error).message, messageId: event.messageId }, "ARC sealing failed; sending unsealed");
+  }
+  return raw;
+}
+
 /** What each recipient's verdict means now: its state, reply and next attempt. */
 function outcomesOf(deps: RelayDeps, due: Delivery[], verdicts: Map<string, Verdict>, now: Date, lifetimeEnd: Date): Outcome[] {
   return due.map((d) => {
@@ -366,9 +415,26 @@ function outcomesOf(deps: RelayDeps, due: Delivery[], verdicts: Map<string, Verd
   });
 }
 
-/** Records the outcomes (RFC 3464 Remote-MTA: the host that gave the replies). */
-async function record(db: Queryable, outcomes: Outcome[], now: Date, host: string | undefined): Promise<Recorded[]> {
-  const moved = await recordOutcomes(db, outcomes, now, host);
+/**
+ * Records the outcomes (RFC 3464 Remote-MTA: the host that gave the replies). A hard
+ * bounce (classifyBounce: 5.1.x, 5.2.1, …) also lists its recipient on the message's
+ * sending domain's suppression list, in the same transaction as the bounce; without
+ * one, the outcomes stay a single statement.
+ */
+async function record(on: { pool: Pool } | { tx: Queryable }, outcomes: Outcome[], now: Date, host: string | undefined): Promise<Recorded[]> {
+  const hard = outcomes.flatMap((o) => {
+    if (o.state !== "bounced") return [];
+    const v = classifyBounce(o.response);
+    return v.suppress ? [{ deliveryId: o.deliveryId, detail: host ? `${o.response} (remote MTA ${host})` : o.response }] : [];
+  });
+  const db = "pool" in on ? on.pool : on.tx;
+  const write = async (tx: Queryable) => {
+    const out = await recordOutcomes(tx, outcomes, now, host);
+    // Only those this attempt moved: a redelivered event must not list anew.
+    await suppressHardBounces(tx, hard.filter((h) => out.has(h.deliveryId)), now);
+    return out;
+  };
+  const moved = hard.length === 0 ? await recordOutcomes(db, outcomes, now, host) : "pool" in on ? await withTransaction(on.pool, write) : await write(on.tx);
   return outcomes
     .filter((o) => moved.has(o.deliveryId))
     .map((o) => ({ id: o.deliveryId, state: o.state as Recorded["state"], nextAttemptAt: o.nextAttemptAt }));

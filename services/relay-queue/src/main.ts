@@ -1,6 +1,6 @@
 import "./instrument.js";
-import { findDkimKey } from "@correo/dkim";
-import { createDns } from "@correo/mx";
+import { findDkimKey, txtResolver } from "@correo/dkim";
+import { createDns, parseDnsServers } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
 import { deliverRemote, remoteDeliveryMetricsAtZero, type RelayDeps } from "./deliver.js";
@@ -60,6 +60,8 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
       parkAfterFailures: config.parkAfter,
     },
     random: Math.random,
+    // RFC 8617: forwarded mail is ARC-sealed; RFC 8601 §2.5: the authserv-id defaults to our host name.
+    arc: { authservId: config.authservId ?? config.hostname, resolver: txtResolver(config.dnsServers ? parseDnsServers(config.dnsServers) : undefined) },
     log,
   };
   const dsn = {

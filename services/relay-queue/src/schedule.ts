@@ -22,7 +22,8 @@ export interface RedriveDeps {
 
 /**
  * Claims the deliveries due now and publishes delivery.remote again, one event per
- * (message, domain) so that recipients of one destination share one SMTP transaction.
+ * (message, domain, envelope sender) so that recipients of one destination share one SMTP
+ * transaction, and a forwarded delivery keeps its own (SRS) MAIL FROM.
  * What cannot be published goes back into the set; the delivery row is not touched, so
  * a crash between claim and publish is repaired by the reconciler.
  */
@@ -51,11 +52,12 @@ export async function publishDue(deps: RedriveDeps, limit = 500): Promise<number
     const m = byId.get(d.messageId);
     const domain = parseAddress(d.recipient)?.domain;
     if (!m || !domain) continue;
-    const key = `${d.messageId} ${domain}`;
+    const envelopeFrom = d.envelopeFrom ?? m.envelope_from;
+    const key = `${d.messageId} ${domain} ${envelopeFrom}`;
     let g = groups.get(key);
     if (!g) {
       g = {
-        event: { type: "delivery.remote", version: 1, messageId: m.id, blobId: m.blob_id, envelopeFrom: m.envelope_from, domain, deliveries: [] },
+        event: { type: "delivery.remote", version: 1, messageId: m.id, blobId: m.blob_id, envelopeFrom, domain, deliveries: [] },
         ids: [],
         traceparent: m.traceparent,
       };

@@ -305,7 +305,7 @@ describe("DKIM", () => {
     const key = generateDkimKey();
     await saveDkimKey(world.infra.pool, "hosted.test", "correo1", key);
     const txt = dkimTxtRecord("hosted.test", "correo1", key.publicKey);
-    const event = await world.submit(["signed@remote.test"], { from: "ana@hosted.test" });
+    const event = await world.submit(["signed@remote.test"], { from: "ana@hosted.test", source: "http" });
     await deliverRemote(copyA.deps, event);
     const got = mx.for("signed@remote.test")[0]!;
     expect(got.raw).toMatch(/^DKIM-Signature: .*d=hosted\.test/s);
@@ -318,8 +318,20 @@ describe("DKIM", () => {
     });
     expect(result.results[0]?.status.result).toBe("pass");
     await world.infra.pool.query("DELETE FROM dkim_keys");
-    const unsigned = await world.submit(["unsigned@remote.test"], { from: "ana@hosted.test" });
+    const unsigned = await world.submit(["unsigned@remote.test"], { from: "ana@hosted.test", source: "http" });
     await deliverRemote(copyA.deps, unsigned);
     expect(mx.for("unsigned@remote.test")[0]!.raw).not.toContain("DKIM-Signature");
+  });
+
+  it("does not sign mail that came in at the MX (no account, no API key), even when its From: domain has a key", async () => {
+    // An alias forwarding a message from outside: signing it would vouch for a From: we never checked (RFC 6376 §1.1).
+    await saveDkimKey(world.infra.pool, "hosted.test", "correo1", generateDkimKey());
+    const fromOutside = await world.submit(["forwarded@remote.test"], { from: "ana@hosted.test" });
+    await deliverRemote(copyA.deps, fromOutside);
+    expect(mx.for("forwarded@remote.test")[0]!.raw).not.toContain("DKIM-Signature");
+    const submitted = await world.submit(["submitted@remote.test"], { from: "ana@hosted.test", source: "http" });
+    await deliverRemote(copyA.deps, submitted);
+    expect(mx.for("submitted@remote.test")[0]!.raw).toMatch(/^DKIM-Signature: .*d=hosted\.test/s);
+    await world.infra.pool.query("DELETE FROM dkim_keys");
   });
 });

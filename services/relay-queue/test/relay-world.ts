@@ -166,7 +166,7 @@ export async function startWorld(suite: string): Promise<World> {
       const accepted = await acceptMessage(
         infra.pool,
         outbox,
-        { ...sub, raw, envelopeFrom, recipients, source: "smtp" },
+        { ...sub, raw, envelopeFrom, recipients, source: sub.source ?? "smtp" },
         { clock, redriveAfterMs: 2 * MINUTE },
       );
       await routeRemote(infra.pool, clock, accepted.deliveries, domain);

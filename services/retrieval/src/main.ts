@@ -74,6 +74,6 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
 
   await broker.subscribeNotifications(["mailbox.changed"], async (event) => {
     log.debug({ accountId: event.accountId, mailboxId: event.mailboxId, uid: event.uid, change: event.change }, "mailbox changed");
-    watchers.changed(event.mailboxId);
+    watchers.changed(event.mailboxId, event.accountId);
   });
 });

@@ -1,3 +1,4 @@
+import { JUNK_MAILBOX } from "@correo/contracts";
 import type { RecipientStatus } from "@correo/directory";
 
 /**
@@ -13,7 +14,10 @@ export type RouteVerdict =
 export interface RecipientFacts {
   recipient: string;
   status: RecipientStatus;
+  /** The MX's verdict was "junk" (messages.quarantine, issue 14): local delivery goes to Junk. */
+  quarantine?: boolean;
 }
+
 
 export function decideRoute(f: RecipientFacts): RouteVerdict {
   const s = f.status;
@@ -36,7 +40,7 @@ export function decideRoute(f: RecipientFacts): RouteVerdict {
     case "local":
       // Quotas are the mailbox's to enforce, under its row lock: over quota is a
       // temporary failure there (452 4.2.2), not a bounce decided here.
-      return { kind: "local", accountId: s.accountId, account: s.address, mailbox: "INBOX" };
+      return { kind: "local", accountId: s.accountId, account: s.address, mailbox: f.quarantine ? JUNK_MAILBOX : "INBOX" };
   }
 }
 

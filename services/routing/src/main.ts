@@ -3,6 +3,7 @@ import { findTransport } from "@correo/directory";
 import { createDns, resolveRoute } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
+import { srsSettings } from "@correo/srs";
 import { routeMessage, routingMetricsAtZero, type RouterDeps } from "./route-message.js";
 import { startRedrive } from "./redrive.js";
 
@@ -13,6 +14,9 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
   onStop(() => outbox.stop());
 
   const dns = createDns(config.dnsServers);
+  const srs = srsSettings(config);
+  if (srs) log.info({ srsDomain: srs.domain, secrets: srs.secrets.length }, "SRS on: mail an alias forwards outside goes out with an SRS envelope sender");
+  else log.info("SRS off (SRS_SECRETS or SRS_DOMAIN unset): mail an alias forwards outside keeps its original envelope sender and may fail SPF at the next hop");
   const deps: RouterDeps = {
     pool,
     outbox,
@@ -22,6 +26,8 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
     deferral: { minBackoffMs: config.minBackoff, maxBackoffMs: config.maxBackoff, maxLifetimeMs: config.maxLifetime },
     random: Math.random,
     postmaster: config.postmasterAddress,
+    srs,
+    complaintsAddress: config.complaintsAddress,
     log,
   };
   await broker.consume("routing", ["message.submitted"], (event) => routeMessage(deps, event));

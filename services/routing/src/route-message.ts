@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { withTransaction, type Pool, type PoolClient, type Queryable } from "@correo/db";
 import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
-import { addressKey, resolveRecipient, type RecipientStatus } from "@correo/directory";
+import { addressKey, parseAddress, resolveHostedDomain, resolveRecipient, type RecipientStatus } from "@correo/directory";
 import { describeRoute, type Route } from "@correo/mx";
+import { parseFeedbackReport, recordComplaint } from "@correo/suppression";
 import {
+  getBlob,
   toDelivery,
   transitionAndAnnounce,
   type Announcement,
@@ -15,9 +17,11 @@ import {
   type PendingEvent,
 } from "@correo/spool";
 import { afterFailure, type BackoffPolicy, type Random } from "@correo/queue";
+import type { SrsOptions } from "@correo/srs";
 import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import { decideRoute, replyText, type RouteVerdict } from "./decide.js";
 import { defaultLimits, expandAlias, type Expansion, type ExpansionLimits } from "./expand.js";
+import { forwardSender } from "./forward-sender.js";
 
 export interface RouterDeps {
   pool: Pool;
@@ -37,15 +41,23 @@ export interface RouterDeps {
   limits?: ExpansionLimits;
   /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
   postmaster?: string | undefined;
+  /** SRS_SECRETS / SRS_DOMAIN: the envelope sender of deliveries an alias forwards outside; undefined: SRS off. */
+  srs?: SrsOptions | undefined;
+  /** COMPLAINTS_ADDRESS: where ARF feedback reports arrive (issue 15); unset, they are ordinary mail. */
+  complaintsAddress?: string | undefined;
   log: Logger;
 }
 
 const routed = () => counter(metricNames.deliveriesRouted, "Routing decisions, by route");
+const srsRewrites = () => counter(metricNames.srsRewrites, "Forwarded deliveries given an SRS envelope sender");
+const complaints = () => counter(metricNames.complaintsReceived, "ARF feedback reports read at COMPLAINTS_ADDRESS, by outcome (recorded, unmatched)");
 
 /** Routing decisions at 0 for every verdict (see atZero). */
 export function routingMetricsAtZero(): void {
-  const kinds: RouteVerdict["kind"][] = ["local", "remote", "expand", "bounce"];
+  const kinds: (RouteVerdict["kind"] | "test")[] = ["local", "remote", "expand", "bounce", "test"];
   atZero(routed(), kinds.map((route) => ({ route })));
+  atZero(srsRewrites());
+  atZero(complaints(), [{ outcome: "recorded" }, { outcome: "unmatched" }]);
 }
 
 /** A delivery this pass routes, with what is already known about its recipient. */
@@ -66,6 +78,10 @@ export function routable(d: Delivery): boolean {
 /** What routing reads and resolves before it takes a connection for the transaction. */
 interface Plan {
   acceptedAt: Date;
+  /** messages.quarantine: the MX filed the message as junk; local recipients get it in Junk. */
+  quarantine: boolean;
+  /** The message's envelope sender ("" for <>). */
+  sender: string;
   /** Every recipient the message already has (keys), for alias de-duplication. */
   claimed: Set<string>;
   /** The directory's answer per recipient address (as written). */
@@ -73,6 +89,8 @@ interface Plan {
   expansions: Map<string, Expansion>;
   /** The next hop per remote domain. */
   routes: Map<string, Route>;
+  /** Whether the envelope sender's domain is hosted here; asked only when an alias leads outside. */
+  senderHosted?: boolean;
 }
 
 const keyOf = (address: string) => addressKey(address) ?? address.toLowerCase();
@@ -102,8 +120,12 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
     deps.log.warn({ messageId: event.messageId }, "message.submitted for a message no longer in the spool; ignored");
     return;
   }
-  const plan: Plan = { acceptedAt: read.acceptedAt, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map() };
+  const plan: Plan = {
+    acceptedAt: read.acceptedAt, quarantine: read.quarantine, claimed: read.claimed, statuses: new Map(), expansions: new Map(), routes: new Map(), sender: event.envelopeFrom,
+  };
   let wanted: Delivery[] = read.deliveries.filter(routable);
+  if (read.test) return deps.outbox.announce(await deliverInTestMode(deps, wanted, now));
+  await readComplaint(deps, event, wanted, now);
   // A delivery the locked read finds in a state the first read did not (another copy
   // moved it meanwhile) may need answers the plan lacks: look them up and try again.
   for (let pass = 0; ; pass++) {
@@ -126,8 +148,8 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
 
 /** The deliveries of the event, when the message was accepted, and every recipient it has: one read. */
 async function readMessage(db: Queryable, messageId: string, ids: string[]) {
-  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; all_recipients: string[] }>(
-    `SELECT d.*, m.created_at AS accepted_at,
+  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; quarantine: boolean; test: boolean; all_recipients: string[] }>(
+    `SELECT d.*, m.created_at AS accepted_at, m.quarantine, m.test,
             (SELECT array_agg(x.recipient) FROM deliveries x WHERE x.message_id = m.id) AS all_recipients
        FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id AND d.id = ANY($2::uuid[])
       WHERE m.id = $1
@@ -138,6 +160,8 @@ async function readMessage(db: Queryable, messageId: string, ids: string[]) {
   if (!first) return undefined;
   return {
     acceptedAt: first.accepted_at,
+    quarantine: first.quarantine,
+    test: first.test,
     claimed: new Set((first.all_recipients ?? []).map(keyOf)),
     deliveries: rows.filter((r) => r.id !== null).map(toDelivery),
   };
@@ -152,6 +176,7 @@ async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): P
     return s;
   };
   const domains = new Set<string>();
+  let forwardsOutside = false;
   for (const d of deliveries) {
     const status = await statusOf(d.recipient);
     // A routed delivery only gets its event again: its route was chosen before.
@@ -159,7 +184,16 @@ async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): P
     if (status.kind !== "alias" || plan.expansions.has(d.recipient)) continue;
     const expansion = await expandAlias({ address: d.recipient, targets: status.targets }, statusOf, deps.limits ?? defaultLimits);
     plan.expansions.set(d.recipient, expansion);
-    for (const leaf of expansion.leaves) if (leaf.status.kind === "not-hosted") domains.add(leaf.status.domain);
+    for (const leaf of expansion.leaves) {
+      if (leaf.status.kind !== "not-hosted") continue;
+      domains.add(leaf.status.domain);
+      forwardsOutside = true;
+    }
+  }
+  // SRS needs to know whether we are the sender's host already (then no rewrite).
+  if (forwardsOutside && deps.srs && plan.senderHosted === undefined && plan.sender !== "") {
+    const domain = parseAddress(plan.sender)?.domain;
+    plan.senderHosted = domain !== undefined && (await resolveHostedDomain(deps.pool, domain)) !== undefined;
   }
   // DNS before the transaction, so that no row stays locked while a resolver answers.
   const lookups = [...domains].filter((domain) => !plan.routes.has(domain));
@@ -196,8 +230,8 @@ interface Pass {
   claimed: Set<string>;
   changes: Change[];
   events: Announcement[];
-  /** Remote deliveries per destination domain. */
-  remote: Map<string, { deliveryId: string; recipient: string }[]>;
+  /** Remote deliveries per destination domain and envelope sender (a forwarded delivery's SRS one, else the message's). */
+  remote: Map<string, { domain: string; envelopeFrom: string; group: { deliveryId: string; recipient: string }[] }>;
 }
 
 type ChangeOf = Omit<Change, "deliveryId" | "at">;
@@ -225,7 +259,7 @@ async function routeWork(
   const decisions: Record<string, string> = {};
   for (let i = 0; i < work.length; i++) {
     const { delivery: d, known } = work[i]!;
-    const verdict = decideRoute({ recipient: d.recipient, status: known ?? plan.statuses.get(d.recipient)! });
+    const verdict = decideRoute({ recipient: d.recipient, status: known ?? plan.statuses.get(d.recipient)!, quarantine: plan.quarantine });
     let outcome: string;
     switch (verdict.kind) {
       case "local":
@@ -321,7 +355,11 @@ function routeRemote(pass: Pass, d: Delivery, verdict: Verdict<"remote">, route:
       response: `remote domain ${verdict.domain} via ${describeRoute(route)}`,
     });
   }
-  pass.remote.set(verdict.domain, [...(pass.remote.get(verdict.domain) ?? []), { deliveryId: d.id, recipient: d.recipient }]);
+  const envelopeFrom = d.envelopeFrom ?? pass.event.envelopeFrom;
+  const key = `${verdict.domain} ${envelopeFrom}`;
+  const entry = pass.remote.get(key) ?? { domain: verdict.domain, envelopeFrom, group: [] };
+  entry.group.push({ deliveryId: d.id, recipient: d.recipient });
+  pass.remote.set(key, entry);
   return verdict.kind;
 }
 
@@ -332,8 +370,14 @@ async function addAliasTargets(pass: Pass, d: Delivery, expansion: Expansion): P
     const key = keyOf(leaf.address);
     if (pass.claimed.has(key)) continue; // already a recipient of this message: one copy
     pass.claimed.add(key);
-    const child = await addChildDelivery(pass.db, d, leaf.address, pass.now, pass.nextAttemptAt);
+    const sender =
+      leaf.status.kind === "not-hosted"
+        ? forwardSender({ sender: pass.event.envelopeFrom, senderHosted: pass.plan.senderHosted ?? false, srs: pass.deps.srs, now: pass.now })
+        : undefined;
+    const envelopeFrom = sender?.kind === "rewrite" ? sender.envelopeFrom : null;
+    const child = await addChildDelivery(pass.db, d, leaf.address, pass.now, pass.nextAttemptAt, envelopeFrom);
     if (!child) continue;
+    if (envelopeFrom) srsRewrites().add(1);
     added.push(leaf.address);
     pass.work.push({ delivery: child, known: leaf.status });
   }
@@ -357,16 +401,16 @@ function expanded(pass: Pass, d: Delivery, verdict: Verdict<"expand">, expansion
   return `expanded to ${added.length}`;
 }
 
-/** Remote recipients of one destination travel together (one SMTP transaction). */
+/** Remote recipients of one destination and one envelope sender travel together (one SMTP transaction). */
 function announceRemote(pass: Pass): void {
   const { event } = pass;
-  for (const [domain, group] of pass.remote) {
+  for (const { domain, envelopeFrom, group } of pass.remote.values()) {
     announce(pass, group.map((g) => g.deliveryId), {
       type: "delivery.remote",
       version: 1,
       messageId: event.messageId,
       blobId: event.blobId,
-      envelopeFrom: event.envelopeFrom,
+      envelopeFrom,
       domain,
       deliveries: group,
     });
@@ -421,20 +465,74 @@ async function deferRecipient(
  * A delivery of the same message for one final recipient of an alias. It inherits the
  * alias's DSN request, and its ORCPT names the address the sender used (RFC 3461 §4.2).
  */
-async function addChildDelivery(db: Queryable, parent: Delivery, recipient: string, now: Date, nextAttemptAt: Date): Promise<Delivery | undefined> {
+async function addChildDelivery(
+  db: Queryable,
+  parent: Delivery,
+  recipient: string,
+  now: Date,
+  nextAttemptAt: Date,
+  envelopeFrom: string | null,
+): Promise<Delivery | undefined> {
   const id = randomUUID();
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, dsn_notify, original_recipient, created_at, updated_at)
-     SELECT $1, p.message_id, $3, 'queued', $4, p.dsn_notify, coalesce(p.original_recipient, 'rfc822;' || p.recipient), $5, $5
+    `INSERT INTO deliveries (id, message_id, recipient, state, next_attempt_at, dsn_notify, original_recipient, created_at, updated_at, envelope_from)
+     SELECT $1, p.message_id, $3, 'queued', $4, p.dsn_notify, coalesce(p.original_recipient, 'rfc822;' || p.recipient), $5, $5, $6
        FROM deliveries p WHERE p.id = $2
      ON CONFLICT (message_id, recipient) DO NOTHING RETURNING id`,
-    [id, parent.id, recipient, nextAttemptAt, now],
+    [id, parent.id, recipient, nextAttemptAt, now, envelopeFrom],
   );
   if (!rows[0]) return undefined;
+  const via = envelopeFrom ? `; forwarded with envelope sender <${envelopeFrom}> (SRS)` : "";
   await db.query("INSERT INTO delivery_events (delivery_id, at, event, detail) VALUES ($1, $2, 'accepted', $3)", [
     id,
     now,
-    `expanded from <${parent.recipient}>`,
+    `expanded from <${parent.recipient}>${via}`,
   ]);
-  return { id, messageId: parent.messageId, recipient, state: "queued", route: null, attempts: 0, nextAttemptAt, lastResponse: null };
+  return { id, messageId: parent.messageId, recipient, state: "queued", route: null, attempts: 0, nextAttemptAt, lastResponse: null, envelopeFrom };
+}
+
+/**
+ * Test mode (issue 15 item 5): a message sent with a test-mode API key is routed here and
+ * no further. Each delivery ends `delivered`, recorded as if sent, with a detail that says
+ * why; no event goes to the relay or the mailbox, so nothing leaves the system (no SMTP
+ * connection, no mailbox append). Routing is the one place every message passes and the
+ * last before any side effect. One statement, each change guarded by the state read.
+ */
+async function deliverInTestMode(deps: RouterDeps, wanted: Delivery[], now: Date): Promise<PendingEvent[]> {
+  const response = "250 2.0.0 test mode: accepted and recorded as delivered, not sent (API key in test mode)";
+  const changes: Change[] = wanted.map((d) => ({ deliveryId: d.id, at: now, state: "delivered", event: "delivered", response, expectedState: d.state }));
+  for (const _ of changes) routed().add(1, { route: "test" });
+  const pending = await transitionAndAnnounce(deps.pool, deps.outbox, changes, []);
+  if (changes.length > 0) deps.log.info({ messageId: wanted[0]!.messageId, recipients: changes.length }, "test mode: recorded as delivered, not sent");
+  return pending;
+}
+
+/**
+ * A message to COMPLAINTS_ADDRESS is read as an ARF report (RFC 5965) before it is routed
+ * on (to that address's mailbox, which keeps the reports): its complaint is recorded on
+ * the original delivery's timeline ('complained') and its recipient suppressed, in one
+ * statement. Routing does it because it is the first stage after the MX's 250 that sees
+ * each recipient, once, with the spool at hand, and decides no matter where (or whether)
+ * the address has a mailbox; the MX answers before any parsing. Idempotent (one
+ * 'complained' row per delivery, one entry per address), and only for a queued delivery,
+ * so a re-drive does not parse again. A report that is not one, or matches nothing, is logged.
+ */
+async function readComplaint(deps: RouterDeps, event: MessageSubmitted, wanted: Delivery[], now: Date): Promise<void> {
+  const target = deps.complaintsAddress;
+  if (!target || !wanted.some((d) => d.state === "queued" && keyOf(d.recipient) === target)) return;
+  const raw = await getBlob(deps.pool, event.blobId);
+  if (!raw) return;
+  const parsed = await parseFeedbackReport(raw);
+  if (parsed.kind !== "report") {
+    deps.log.warn({ messageId: event.messageId, why: parsed.why }, "mail to the complaints address is not an ARF report; routed as ordinary mail");
+    return;
+  }
+  const outcome = await recordComplaint(deps.pool, parsed.report, now);
+  if (outcome.kind === "recorded") {
+    complaints().add(1, { outcome: "recorded" });
+    deps.log.info({ report: event.messageId, messageId: outcome.messageId, recipient: outcome.recipient, domain: outcome.domain, listed: outcome.listed }, "complaint recorded");
+  } else {
+    complaints().add(1, { outcome: "unmatched" });
+    deps.log.warn({ report: event.messageId, why: outcome.why }, "complaint matches no delivery of this system");
+  }
 }

@@ -34,3 +34,11 @@ describe("decideRoute", () => {
     expect(decideRoute(facts({ kind: "invalid" }))).toMatchObject({ enhanced: "5.1.3" });
   });
 });
+
+describe("quarantined mail (issue 14)", () => {
+  it("goes to the Junk folder of a local recipient, and to INBOX otherwise", () => {
+    const status = { kind: "local", accountId: 7, address: "bob@hosted.test" } as const;
+    expect(decideRoute({ recipient: "bob@hosted.test", status, quarantine: true })).toMatchObject({ kind: "local", mailbox: "Junk" });
+    expect(decideRoute({ recipient: "bob@hosted.test", status })).toMatchObject({ kind: "local", mailbox: "INBOX" });
+  });
+});

@@ -5,11 +5,14 @@ import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
 import { loadTlsCredentials } from "@correo/tls";
+import { createTrustResolver } from "@correo/trust";
+import { SpamCheck } from "./smtp/spam-check.js";
 import { buildHttpApi } from "./http/app.js";
 import { SmtpCounters } from "./smtp/limits.js";
 import { startMxListener } from "./smtp/mx-listener.js";
 import { startSubmissionListener } from "./smtp/submission-listener.js";
 import type { SmtpLimits } from "./smtp/transaction.js";
+import { srsSettings } from "@correo/srs";
 
 void runService("submission", async ({ config, log, pool, broker, redis, onStop }) => {
   const outbox = new Outbox(pool, broker, log);
@@ -60,20 +63,34 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     redriveAfterMs: config.redriveAfter,
     limits,
     postmaster: config.postmasterAddress,
+    srs: srsSettings(config),
     log,
     host: config.listenHost,
     tls,
     maxConnections: config.smtpMaxConnections,
   };
+  // Issue 14: SPF, DKIM, DMARC, ARC and iprev at the MX only, never on submission.
+  const trust =
+    config.verifyInbound === "on"
+      ? {
+          resolver: createTrustResolver({ servers: config.dnsServers, timeoutMs: config.inboundDnsTimeout }),
+          authservId: config.authservId ?? config.hostname,
+          defaultPolicy: config.inboundAuthPolicy,
+          trustedArcSealers: config.trustedArcSealers,
+        }
+      : undefined;
+  // Issue 14: rspamd's score at the MX's end of DATA, when RSPAMD_URL is set.
+  const spamCheck = SpamCheck.fromConfig(config, log);
+  if (spamCheck) onStop(() => spamCheck.close());
   const listeners = [
-    await startMxListener({ ...smtp, port: config.smtpMxPort }),
+    await startMxListener({ ...smtp, port: config.smtpMxPort, trust, spamCheck }),
     await startSubmissionListener({ ...smtp, port: config.smtpSubmissionPort }, false),
     await startSubmissionListener({ ...smtp, port: config.smtpsPort }, true),
   ];
   // Registered after redis(): stops run in reverse, so sessions end before Redis goes.
   onStop(() => Promise.all(listeners.map((l) => l.close())).then(() => undefined));
   log.info(
-    { smtpMxPort: listeners[0]!.port, smtpSubmissionPort: listeners[1]!.port, smtpsPort: listeners[2]!.port, tls: tls.source },
+    { smtpMxPort: listeners[0]!.port, smtpSubmissionPort: listeners[1]!.port, smtpsPort: listeners[2]!.port, tls: tls.source, verifyInbound: config.verifyInbound, inboundAuthPolicy: config.inboundAuthPolicy, rspamd: spamCheck ? config.rspamdUrl : "off" },
     "SMTP listeners up",
   );
 });

@@ -49,6 +49,32 @@ export function countHeader(section: HeaderSection, name: string): number {
   return section.fields.filter((f) => f.name.toLowerCase() === lower).length;
 }
 
+/**
+ * The message without the header fields named (any case), each with its continuation
+ * lines (RFC 5322 §2.2.3); the body and every other field stay byte for byte.
+ */
+export function removeHeaderFields(raw: Buffer, names: readonly string[]): Buffer {
+  if (names.length === 0) return raw;
+  const drop = new Set(names.map((n) => n.toLowerCase()));
+  const end = raw.indexOf(END);
+  const headerEnd = end < 0 ? raw.length : end + 2; // keep the CRLF of the last field with it
+  const kept: Buffer[] = [];
+  let dropping = false;
+  for (let at = 0; at < headerEnd; ) {
+    const eol = raw.indexOf("\r\n", at);
+    const next = eol < 0 || eol + 2 > headerEnd ? headerEnd : eol + 2;
+    const line = raw.subarray(at, next);
+    const continuation = line[0] === 0x20 || line[0] === 0x09;
+    if (!continuation) {
+      const colon = line.indexOf(":");
+      dropping = colon > 0 && drop.has(line.subarray(0, colon).toString("latin1").trim().toLowerCase());
+    }
+    if (!dropping) kept.push(line);
+    at = next;
+  }
+  return Buffer.concat([...kept, raw.subarray(headerEnd)]);
+}
+
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const two = (n: number) => String(n).padStart(2, "0");

@@ -80,6 +80,36 @@ describe("correo --json uses the admin API's documents", () => {
     );
   });
 
+  it("a domain's inbound policy (issue 14): the same document from `correo domain policy` and PUT …/inbound-policy", async () => {
+    const viaCli = (await doc("domain", "policy", "example.test", "quarantine-only")).domain;
+    expect(viaCli).toMatchObject({ name: "example.test", inbound_policy: "quarantine-only" });
+    expect((await doc("domain", "policy", "example.test")).domain).toEqual(viaCli);
+    const put = await app.inject({
+      method: "PUT",
+      url: "/v1/admin/domains/other.test/inbound-policy",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      payload: JSON.stringify({ policy: "report-only" }),
+    });
+    expect(Object.keys(put.json().domain).sort()).toEqual(Object.keys(viaCli).sort());
+    expect((await doc("domain", "policy", "example.test", "default")).domain.inbound_policy).toBeNull();
+    const bad = await app.inject({
+      method: "PUT",
+      url: "/v1/admin/domains/other.test/inbound-policy",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      payload: JSON.stringify({ policy: "strict" }),
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(bad.json().errors).toEqual([{ field: "body.policy", message: 'must be one of "enforce", "quarantine-only", "report-only", null' }]);
+    const missing = await app.inject({
+      method: "PUT",
+      url: "/v1/admin/domains/nowhere.test/inbound-policy",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      payload: JSON.stringify({ policy: "enforce" }),
+    });
+    expect(missing.statusCode).toBe(404);
+  });
+
   it("accounts", async () => {
     const added = (await doc("account", "add", "ana@example.test", "--password", "ana-secret-1", "--quota", "1M")).account;
     const created = (await api("POST", "/v1/admin/accounts", { address: "bea@example.test", password: "bea-secret-1" })).account;

@@ -110,3 +110,25 @@ describe("OpenAPI: templates and batch send (issue 15)", () => {
     expect(examplesOf(batch.requestBody.content["application/json"])[0].messages).toHaveLength(2);
   });
 });
+
+describe("OpenAPI: the suppression list (issue 15)", () => {
+  it("documents /v1/suppressions for an API key, with examples, problem+json and the CSV export", () => {
+    const paths = doc.paths as Record<string, Record<string, any>>;
+    expect(Object.keys(paths["/v1/suppressions"]!).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(paths["/v1/suppressions/{address}"]!).sort()).toEqual(["delete", "get"]);
+    const post = paths["/v1/suppressions"]!.post;
+    expect(post.security).toEqual([{ apiKey: [] }]);
+    // Documented as /v1/messages documents its problems.
+    expect(post.responses["400"]).toEqual(paths["/v1/messages"]!.post.responses["400"]);
+    expect(post.responses["201"].content["application/json"].schema.properties.suppression.examples[0]).toMatchObject({ reason: "hard-bounce" });
+    expect(Object.keys(paths["/v1/suppressions/export"]!.get.responses["200"].content)).toEqual(["text/csv"]);
+    // The accept answer names the suppressed status.
+    const accepted = paths["/v1/messages"]!.post.responses["202"].content["application/json"].schema;
+    expect(accepted.properties.recipients.items.properties.status.examples).toEqual(["queued", "suppressed"]);
+    expect(Object.keys(paths).filter((p) => p.startsWith("/v1/admin/domains/{domain}/suppressions")).sort()).toEqual([
+      "/v1/admin/domains/{domain}/suppressions",
+      "/v1/admin/domains/{domain}/suppressions/export",
+      "/v1/admin/domains/{domain}/suppressions/{address}",
+    ]);
+  });
+});

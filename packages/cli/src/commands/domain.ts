@@ -6,9 +6,13 @@ import {
   removeDomain,
   removeDomainAlias,
   setCatchAll,
+  setInboundPolicy,
+  findDomain,
   domainAliasDoc,
   domainDoc,
+  DirectoryError,
 } from "@correo/directory";
+import { INBOUND_POLICIES } from "@correo/config";
 import { table } from "../output.js";
 import { arg, flag, UsageError, type Command } from "./types.js";
 
@@ -29,8 +33,13 @@ export const domainCommands: Record<string, Command> = {
     flags: {},
     async run(ctx) {
       const domains = await listDomains(ctx.pool);
-      const rows = domains.map((d) => ({ ...d, unicode: d.unicodeName === d.name ? "-" : d.unicodeName, aliasDomains: d.aliases.join(",") || "-" }));
-      ctx.out.result({ domains: domains.map(domainDoc) }, () => table(rows, ["name", "unicode", "accounts", "catchAll", "aliasDomains", "createdAt"]));
+      const rows = domains.map((d) => ({
+        ...d,
+        unicode: d.unicodeName === d.name ? "-" : d.unicodeName,
+        aliasDomains: d.aliases.join(",") || "-",
+        inboundPolicy: d.inboundPolicy ?? "default",
+      }));
+      ctx.out.result({ domains: domains.map(domainDoc) }, () => table(rows, ["name", "unicode", "accounts", "catchAll", "inboundPolicy", "aliasDomains", "createdAt"]));
     },
   },
   remove: {
@@ -56,6 +65,25 @@ export const domainCommands: Record<string, Command> = {
       ctx.out.result({ domain: domainDoc(d) }, () =>
         d.catchAll ? `unknown users of ${d.name} now go to ${d.catchAll}\n` : `${d.name} has no catch-all; unknown users bounce\n`,
       );
+    },
+  },
+  policy: {
+    usage: `domain policy <domain> [${INBOUND_POLICIES.join("|")}|default]`,
+    summary: "show or set what inbound mail to <domain> failing DMARC (or SPF -all without DMARC) gets; default: INBOUND_AUTH_POLICY",
+    flags: {},
+    async run(ctx) {
+      const name = arg(ctx, 0, "domain");
+      const wanted = ctx.args[1];
+      if (wanted === undefined) {
+        const d = await findDomain(ctx.pool, name);
+        if (!d) throw new DirectoryError("not_found", `domain ${name} does not exist`);
+        return ctx.out.result({ domain: domainDoc(d) }, () => `${d.name}: inbound policy ${d.inboundPolicy ?? "default (INBOUND_AUTH_POLICY of the submission service)"}\n`);
+      }
+      if (wanted !== "default" && !(INBOUND_POLICIES as readonly string[]).includes(wanted)) {
+        throw new UsageError(`inbound policy '${wanted}' is not one of ${INBOUND_POLICIES.join(", ")}, default`);
+      }
+      const d = await setInboundPolicy(ctx.pool, name, wanted === "default" ? null : wanted);
+      ctx.out.result({ domain: domainDoc(d) }, () => `${d.name}: inbound policy now ${d.inboundPolicy ?? "default (INBOUND_AUTH_POLICY)"}\n`);
     },
   },
   "alias-add": {

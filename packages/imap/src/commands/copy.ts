@@ -31,6 +31,7 @@ export const copy: CommandHandler = async ({ session, args, uid, name }) => {
     const expunged = (result as { expunged?: number[] }).expunged ?? [];
     // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGE responses.
     if (code) await session.write(Buffer.from(`* OK [${code}] moved\r\n`));
+    await session.beforeExpunge(expunged);
     for (const u of expunged) {
       const seq = sequenceNumberOf(sel.uids, u);
       if (!seq) continue;

@@ -10,9 +10,17 @@ export const IDLE_POLL_MS = 30_000;
 export const idle: CommandHandler = async ({ session }) => {
   await session.continue("idling");
   const push = async () => {
-    if (session.selected) await session.reportChanges(true, true);
+    if (!session.selected) return;
+    await session.reportChanges(true, true);
+    // RFC 5267 §4.3: contexts are kept current while idling too.
+    await session.updateContexts();
   };
-  await push();
+  const pushAll = async () => {
+    await push();
+    // RFC 5465: while idling, NOTIFY's notifications go out at once.
+    if (session.notify) await session.notifyPush();
+  };
+  await pushAll();
   let wake: () => void = () => undefined;
   session.onChange = () => wake();
   const poll = setInterval(() => wake(), IDLE_POLL_MS);
@@ -27,7 +35,7 @@ export const idle: CommandHandler = async ({ session }) => {
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
-      if (!ended) await push();
+      if (!ended) await pushAll();
     }
     const done = await line;
     if (!done) return { status: "NO", text: "connection ended" };

@@ -2,6 +2,7 @@
 import type { CommandSpec } from "../session.js";
 import { append } from "./append.js";
 import { authenticate } from "./authenticate.js";
+import { cancelupdate } from "./cancelupdate.js";
 import { capability } from "./capability.js";
 import { close } from "./close.js";
 import { copy } from "./copy.js";
@@ -16,6 +17,7 @@ import { logout } from "./logout.js";
 import { create, remove, rename, subscribe } from "./mailboxes.js";
 import { namespace } from "./namespace.js";
 import { noop } from "./noop.js";
+import { notify } from "./notify.js";
 import { search } from "./search.js";
 import { select } from "./select.js";
 import { sort } from "./sort.js";
@@ -50,6 +52,7 @@ export const commandTable: Record<string, CommandSpec> = {
   STATUS: { states: [...authed], handler: status },
   APPEND: { states: [...authed], handler: append },
   IDLE: { states: [...authed], handler: idle },
+  NOTIFY: { states: [...authed], handler: notify },
   CHECK: { states: [...selected], handler: noop },
   CLOSE: { states: [...selected], handler: close },
   UNSELECT: { states: [...selected], handler: close },
@@ -61,6 +64,7 @@ export const commandTable: Record<string, CommandSpec> = {
   "UID SORT": { states: [...selected], handler: sort },
   THREAD: { states: [...selected], handler: thread, noExpungeUpdates: true },
   "UID THREAD": { states: [...selected], handler: thread },
+  CANCELUPDATE: { states: [...selected], handler: cancelupdate },
   FETCH: { states: [...selected], handler: fetch, noExpungeUpdates: true },
   "UID FETCH": { states: [...selected], handler: fetch },
   STORE: { states: [...selected], handler: store, noExpungeUpdates: true },

@@ -10,12 +10,18 @@ function refusal(r: Refusal): Completion {
 
 const done = (name: string, r: true | Refusal): Completion => (r === true ? { status: "OK", text: `${name} completed` } : refusal(r));
 
+/** RFC 5465 §5.4, §5.5: the sessions of this process that NOTIFY about the account look again at once. */
+function changed(session: Parameters<CommandHandler>[0]["session"], r: true | Refusal): true | Refusal {
+  if (r === true) session.opts.notifier?.accountChanged?.(session.user!.id);
+  return r;
+}
+
 /** RFC 3501 §6.3.3 CREATE (a trailing delimiter is dropped, as the RFC asks). */
 export const create: CommandHandler = async ({ session, args, name }) => {
   if (args.length !== 1) return { status: "BAD", text: "CREATE takes a mailbox name" };
   const box = mailboxName(session, args[0]).replace(/\/$/, "");
   if (box === "INBOX") return { status: "NO", code: "ALREADYEXISTS", text: "INBOX always exists" };
-  return done(name, await session.storage.createMailbox(session.user!, box));
+  return done(name, changed(session, await session.storage.createMailbox(session.user!, box)));
 };
 
 /** RFC 3501 §6.3.4 */
@@ -23,19 +29,19 @@ export const remove: CommandHandler = async ({ session, args, name }) => {
   if (args.length !== 1) return { status: "BAD", text: "DELETE takes a mailbox name" };
   const box = mailboxName(session, args[0]);
   if (session.selected?.name === box) session.unselect();
-  return done(name, await session.storage.deleteMailbox(session.user!, box));
+  return done(name, changed(session, await session.storage.deleteMailbox(session.user!, box)));
 };
 
 /** RFC 3501 §6.3.5 */
 export const rename: CommandHandler = async ({ session, args, name }) => {
   if (args.length !== 2) return { status: "BAD", text: "RENAME takes two mailbox names" };
-  return done(name, await session.storage.renameMailbox(session.user!, mailboxName(session, args[0]), mailboxName(session, args[1])));
+  return done(name, changed(session, await session.storage.renameMailbox(session.user!, mailboxName(session, args[0]), mailboxName(session, args[1]))));
 };
 
 /** RFC 3501 §6.3.6 SUBSCRIBE, §6.3.7 UNSUBSCRIBE */
 export const subscribe: CommandHandler = async ({ session, args, name }) => {
   if (args.length !== 1) return { status: "BAD", text: `${name} takes a mailbox name` };
-  return done(name, await session.storage.setSubscribed(session.user!, mailboxName(session, args[0]), name === "SUBSCRIBE"));
+  return done(name, changed(session, await session.storage.setSubscribed(session.user!, mailboxName(session, args[0]), name === "SUBSCRIBE")));
 };
 
 export { refusal };

@@ -9,57 +9,104 @@ import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
 export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT";
 const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT"]);
 
+/** What `RETURN (...)` asks for: RFC 4731's options, and RFC 5267's PARTIAL range (positions, low first) and UPDATE. */
+export interface ReturnRequest {
+  options: Set<ReturnOption>;
+  partial?: [number, number];
+  /** RFC 5267 §4.3: keep the result up to date with ADDTO / REMOVEFROM. */
+  update: boolean;
+  rest: Token[];
+}
+
+/** RFC 5267 §4.4 partial-range = nz-number ":" nz-number; either end may come first. */
+export function parsePartialRange(token: Token | undefined, command = "SEARCH"): [number, number] {
+  const text = token?.type === "atom" ? token.value : "";
+  const m = /^([1-9]\d*):([1-9]\d*)$/.exec(text);
+  if (!m) throw new ArgumentError(`${command} RETURN PARTIAL needs a range of positions low:high (nz-number:nz-number), not ${textOf(token) ?? "nothing"}`);
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  if (a > 0xffffffff || b > 0xffffffff) throw new ArgumentError(`${command} RETURN PARTIAL: ${text} is out of range`);
+  return a <= b ? [a, b] : [b, a];
+}
+
 /**
  * RFC 4731 §3 / RFC 4466 §2.6: `RETURN (opts)` before the criteria; an empty list means ALL.
+ * RFC 5267 adds PARTIAL low:high, UPDATE and the CONTEXT hint (§4.2, nothing to do here).
  * Returns undefined when the command has no RETURN (a plain RFC 3501 SEARCH).
  */
-export function parseReturnOptions(tokens: Token[]): { options: Set<ReturnOption>; rest: Token[] } | undefined {
+export function parseReturnOptions(tokens: Token[], command = "SEARCH"): ReturnRequest | undefined {
   const first = tokens[0];
   if (first?.type !== "atom" || first.value.toUpperCase() !== "RETURN") return undefined;
   const list = tokens[1];
-  if (list?.type !== "list") throw new ArgumentError("SEARCH RETURN needs a parenthesized list of result options");
+  if (list?.type !== "list") throw new ArgumentError(`${command} RETURN needs a parenthesized list of result options`);
   const options = new Set<ReturnOption>();
-  for (const item of list.items) {
+  let partial: [number, number] | undefined;
+  let update = false;
+  for (let i = 0; i < list.items.length; i++) {
+    const item = list.items[i]!;
     const name = item.type === "atom" ? item.value.toUpperCase() : "";
-    if (!RETURN_OPTIONS.has(name)) throw new ArgumentError(`SEARCH RETURN: unknown result option ${textOf(item) ?? "(list)"}`);
-    options.add(name as ReturnOption);
+    if (name === "PARTIAL") {
+      if (partial) throw new ArgumentError(`${command} RETURN: PARTIAL given twice`);
+      partial = parsePartialRange(list.items[++i], command);
+    } else if (name === "UPDATE") update = true;
+    else if (name === "CONTEXT") continue;
+    else if (RETURN_OPTIONS.has(name)) options.add(name as ReturnOption);
+    else throw new ArgumentError(`${command} RETURN: unknown result option ${textOf(item) ?? "(list)"}`);
   }
-  if (options.size === 0) options.add("ALL");
-  return { options, rest: tokens.slice(2) };
+  // RFC 5267 §4.4: PARTIAL returns a part of what ALL would; both at once make no sense.
+  if (partial && options.has("ALL")) throw new ArgumentError(`${command} RETURN: PARTIAL and ALL exclude each other`);
+  if (list.items.length === 0) options.add("ALL");
+  return { options, ...(partial ? { partial } : {}), update, rest: tokens.slice(2) };
 }
 
 /**
  * The `* ESEARCH` response items after the correlator (RFC 4731 §3.1): MIN, MAX, ALL and COUNT
  * as asked; MIN, MAX and ALL are left out when nothing matched, COUNT 0 is not. `numbers`
- * ascending; `modseqOf` gives RFC 7162 §3.1.5's MODSEQ: the highest mod-sequence of the
+ * ascending (for ESORT, RFC 5267 §3: in sort order, MIN and MAX still the lowest and highest);
+ * `modseqOf` gives RFC 7162 §3.1.5's MODSEQ: the highest mod-sequence of the
  * messages the answer returns (only MIN/MAX: of those; ALL or COUNT: of all matches).
+ * `partial` (RFC 5267 §4.4): the numbers at those positions (1-based), NIL when there are none.
  */
 export function esearchItems(
   options: ReadonlySet<ReturnOption>,
   numbers: readonly number[],
   modseqOf?: (index: number) => number,
+  partial?: readonly [number, number],
 ): ImapValue[] {
   const out: ImapValue[] = [];
+  let minAt = 0;
+  let maxAt = 0;
+  numbers.forEach((n, i) => {
+    if (n < numbers[minAt]!) minAt = i;
+    if (n > numbers[maxAt]!) maxAt = i;
+  });
   if (numbers.length) {
-    if (options.has("MIN")) out.push(atom("MIN"), numbers[0]!);
-    if (options.has("MAX")) out.push(atom("MAX"), numbers[numbers.length - 1]!);
+    if (options.has("MIN")) out.push(atom("MIN"), numbers[minAt]!);
+    if (options.has("MAX")) out.push(atom("MAX"), numbers[maxAt]!);
     if (options.has("ALL")) out.push(atom("ALL"), atom(compactSet(numbers)));
   }
   if (options.has("COUNT")) out.push(atom("COUNT"), numbers.length);
+  if (partial) {
+    const part = numbers.slice(partial[0] - 1, partial[1]);
+    out.push(atom("PARTIAL"), [atom(`${partial[0]}:${partial[1]}`), part.length ? atom(compactSet(part)) : null]);
+  }
   if (modseqOf && numbers.length) {
     let indexes: number[];
     if (options.has("ALL") || options.has("COUNT")) indexes = numbers.map((_, i) => i);
     else {
       indexes = [];
-      if (options.has("MIN")) indexes.push(0);
-      if (options.has("MAX")) indexes.push(numbers.length - 1);
+      if (options.has("MIN")) indexes.push(minAt);
+      if (options.has("MAX")) indexes.push(maxAt);
+      if (partial) for (let i = partial[0] - 1; i < Math.min(partial[1], numbers.length); i++) indexes.push(i);
     }
-    out.push(atom("MODSEQ"), Math.max(...indexes.map(modseqOf)));
+    if (indexes.length) out.push(atom("MODSEQ"), Math.max(...indexes.map(modseqOf)));
   }
   return out;
 }
 
-/** RFC 3501 §6.4.4 SEARCH / UID SEARCH with CHARSET (US-ASCII, UTF-8), RETURN (RFC 4731 ESEARCH) and MODSEQ (RFC 7162 §3.1.5). */
+/**
+ * RFC 3501 §6.4.4 SEARCH / UID SEARCH with CHARSET (US-ASCII, UTF-8), RETURN (RFC 4731 ESEARCH;
+ * RFC 5267 PARTIAL and UPDATE) and MODSEQ (RFC 7162 §3.1.5).
+ */
 export const search: CommandHandler = async ({ session, args, uid, tag }) => {
   const sel = session.selected!;
   let rest = args;
@@ -89,8 +136,10 @@ export const search: CommandHandler = async ({ session, args, uid, tag }) => {
       const byUid = new Map(flags.map((f) => [f.uid, f.modseq]));
       modseqOf = (i) => byUid.get(order[i]![1]) ?? 0;
     }
-    const items = esearchItems(returning.options, order.map((o) => o[0]), modseqOf);
+    const items = esearchItems(returning.options, order.map((o) => o[0]), modseqOf, returning.partial);
     await session.send([atom("ESEARCH"), [atom("TAG"), tag], ...(uid ? [atom("UID")] : []), ...items]);
+    // RFC 5267 §4.3: UPDATE keeps the result; the session reports its changes from now on.
+    if (returning.update) sel.contexts.set(tag, { tag, uid, criteria, result: [...known].sort((a, b) => a - b) });
     return { status: "OK", text: `${uid ? "UID " : ""}SEARCH completed` };
   }
   const out = [atom("SEARCH"), ...numbers];

@@ -1,25 +1,51 @@
 import { sequenceNumberOf } from "../sequence.js";
 import type { ImapSession } from "../session.js";
-import type { SortInput } from "../sort.js";
+import type { ThreadInput } from "../thread.js";
 import type { EnvelopeAddress, SearchKey } from "../storage.js";
 import type { Token } from "../parser.js";
 import { KeyReader } from "./search.js";
 
+/** RFC 5322 §3.6.4: the (unfolded) References field of a raw message's header; null when it has none. */
+export function referencesHeader(raw: Buffer): string | null {
+  const text = raw.toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  const header = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n(?=[ \t])/g, "");
+  const m = /^references[ \t]*:(.*)$/im.exec(header);
+  return m ? m[1]!.trim() : null;
+}
+
 /**
  * What SORT and THREAD (RFC 5256) order: the messages the search criteria `tokens` match
  * that this session knows (sequence numbers must exist), with their decoded subjects and
- * display names. A MODSEQ criterion enables CONDSTORE (RFC 7162 §3.1.5).
+ * display names, and what THREAD=REFERENCES (§2.2) reads besides: Message-ID, In-Reply-To
+ * and, with `withReferences`, the References header (from the raw message).
  */
-export async function sortInputs(session: ImapSession, tokens: Token[]): Promise<{ inputs: SortInput[]; modseqs: number[]; usesModseq: boolean }> {
-  const sel = session.selected!;
-  const reader = new KeyReader(tokens, sel);
+export async function threadInputs(
+  session: ImapSession,
+  tokens: Token[],
+  withReferences: boolean,
+): Promise<{ inputs: ThreadInput[]; modseqs: number[]; usesModseq: boolean }> {
+  const { criteria, usesModseq } = criteriaOf(session, tokens);
+  const { inputs, modseqs } = await inputsFor(session, criteria, withReferences);
+  return { inputs, modseqs, usesModseq };
+}
+
+/** The search criteria of SORT / THREAD (as SEARCH reads them); a MODSEQ criterion enables CONDSTORE. */
+export function criteriaOf(session: ImapSession, tokens: Token[]): { criteria: SearchKey; usesModseq: boolean } {
+  const reader = new KeyReader(tokens, session.selected!);
   const keys: SearchKey[] = [];
   while (!reader.done()) keys.push(reader.key());
   const usesModseq = JSON.stringify(keys).includes('"modseq"');
   if (usesModseq) session.condstore = true;
-  const found = await session.storage.search(sel.mailboxId, keys.length === 1 ? keys[0]! : { key: "and", keys });
+  return { criteria: keys.length === 1 ? keys[0]! : { key: "and", keys }, usesModseq };
+}
+
+/** The messages `criteria` match that this session knows, as the sort and thread functions take them. */
+export async function inputsFor(session: ImapSession, criteria: SearchKey, withReferences: boolean): Promise<{ inputs: ThreadInput[]; modseqs: number[] }> {
+  const sel = session.selected!;
+  const found = await session.storage.search(sel.mailboxId, criteria);
   const known = found.filter((u) => sequenceNumberOf(sel.uids, u) > 0);
-  const messages = known.length ? await session.storage.fetch(sel.mailboxId, known, { raw: false }) : [];
+  const messages = known.length ? await session.storage.fetch(sel.mailboxId, known, { raw: withReferences }) : [];
   const decode = (v: string | null) => (v === null ? null : session.storage.decodeHeader(v));
   const decodeNames = (list: EnvelopeAddress[] | null) => list?.map((a) => ({ ...a, name: decode(a.name)?.trim() || null })) ?? null;
   const inputs = messages.map((m) => ({
@@ -32,6 +58,9 @@ export async function sortInputs(session: ImapSession, tokens: Token[]): Promise
     from: decodeNames(m.envelope.from),
     to: decodeNames(m.envelope.to),
     cc: m.envelope.cc,
+    messageId: m.envelope.messageId,
+    inReplyTo: m.envelope.inReplyTo,
+    references: withReferences && m.raw ? referencesHeader(m.raw) : null,
   }));
-  return { inputs, modseqs: messages.map((m) => m.modseq), usesModseq };
+  return { inputs, modseqs: messages.map((m) => m.modseq) };
 }

@@ -64,8 +64,9 @@ export interface MessageView extends MessageSummary {
 
 const addresses = (list: EnvelopeAddress[] | null): AddressView[] =>
   (list ?? [])
+    // A mailbox without a domain (`From: d`) has an empty host: its address is the local part.
     .filter((a) => a.mailbox !== null && a.host !== null)
-    .map((a) => ({ name: a.name === null ? null : decodeWords(a.name), address: `${a.mailbox}@${a.host}` }));
+    .map((a) => ({ name: a.name === null ? null : decodeWords(a.name), address: a.host === "" ? a.mailbox! : `${a.mailbox}@${a.host}` }));
 
 /** RFC 2183: a part is an attachment when it says so, or when it is a named non-text leaf. */
 export function hasAttachments(part: BodyPart): boolean {

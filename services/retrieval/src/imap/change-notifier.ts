@@ -19,9 +19,28 @@ export class MailboxWatchers implements ChangeNotifier {
     };
   }
 
-  /** Called for each mailbox.changed event. */
-  changed(mailboxId: number): void {
+  /** RFC 5465 NOTIFY: the sessions that watch every mailbox of an account. */
+  private readonly accounts = new Map<number, Set<() => void>>();
+
+  watchAccount(accountId: number, onChange: () => void): () => void {
+    let set = this.accounts.get(accountId);
+    if (!set) this.accounts.set(accountId, (set = new Set()));
+    set.add(onChange);
+    return () => {
+      set.delete(onChange);
+      if (set.size === 0 && this.accounts.get(accountId) === set) this.accounts.delete(accountId);
+    };
+  }
+
+  /** A session of this process changed the account's mailbox names or subscriptions. */
+  accountChanged(accountId: number): void {
+    for (const fn of this.accounts.get(accountId) ?? []) fn();
+  }
+
+  /** Called for each mailbox.changed event (with its account, for NOTIFY). */
+  changed(mailboxId: number, accountId?: number): void {
     for (const fn of this.watchers.get(mailboxId) ?? []) fn();
+    if (accountId !== undefined) this.accountChanged(accountId);
   }
 
   get watching(): number {

@@ -5,6 +5,7 @@ import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { httpAcceptMetricsAtZero } from "./http-accept.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 import { registerOpenApi } from "./openapi.js";
+import { apiSuppressionRoutes } from "./suppressions-route.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
@@ -28,6 +29,7 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   registerOpenApi(app);
   // Registered as an encapsulated plugin: its auth hook covers its routes only.
   void app.register(messagesRoutes, opts);
+  void app.register(apiSuppressionRoutes, opts); // /v1/suppressions: the API key's domain's list (issue 15)
   void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
   return app;
 }

@@ -160,7 +160,7 @@ export async function batchRoute(app: FastifyInstance, opts: MessagesRouteOption
       }
       const key = req.apiKey;
       const templates = templateLookup(opts.pool, key.domain);
-      const caller = { apiKeyId: key.id, clientAddress: req.ip, log: req.log as unknown as Logger };
+      const caller = { apiKey: key, clientAddress: req.ip, log: req.log as unknown as Logger };
       // The items' events are committed with them (the outbox rows); they are handed to the
       // publisher together once every item is done, so that it publishes and deletes them in
       // one confirmed batch instead of racing the accepts with hundreds of small ones.

@@ -18,7 +18,7 @@ export interface HttpAcceptRequest {
   tags: string[];
   metadata: Record<string, string>;
   /** The 202 body for the accepted message. */
-  respond(accepted: { messageId: string; deliveries: { deliveryId: string; recipient: string }[] }): unknown;
+  respond(accepted: { messageId: string; deliveries: { deliveryId: string; recipient: string }[]; suppressed: string[] }): unknown;
 }
 
 export type HttpAcceptResult =

@@ -93,7 +93,10 @@ export type IdempotencyHeaders = Static<typeof IdempotencyHeaders>;
 export const RecipientStatus = Type.Object({
   address: Type.String(),
   delivery_id: Type.String(),
-  status: Type.String(),
+  status: Type.String({
+    description: "queued, or suppressed: the address is on the sending domain's suppression list; that recipient is not sent to (final, no DSN), the others are",
+    examples: ["queued", "suppressed"],
+  }),
 });
 
 export const AcceptedResponse = Type.Object({
@@ -117,6 +120,7 @@ const MessageHead = {
   created_at: Type.String(),
   tags: Type.Array(Type.String()),
   metadata: Type.Record(Type.String(), Type.String()),
+  test: Type.Boolean({ description: "sent with an API key in test mode: recorded as delivered, never sent" }),
 };
 
 export const MessageStatusResponse = Type.Object({
@@ -125,7 +129,7 @@ export const MessageStatusResponse = Type.Object({
     Type.Object({
       address: Type.String(),
       delivery_id: Type.String(),
-      status: Type.String({ description: "queued, routed, deferred, delivered, bounced or expired" }),
+      status: Type.String({ description: "queued, routed, deferred, delivered, bounced, expired or suppressed" }),
       last_response: Type.Union([Type.String(), Type.Null()]),
       events: Type.Array(DeliveryEvent),
     }),

@@ -23,6 +23,7 @@ interface MessageRow {
   created_us: string;
   tags: string[];
   metadata: Record<string, string>;
+  test: boolean;
 }
 
 interface RecipientRow {
@@ -83,7 +84,7 @@ export async function messageStatusRoutes(app: FastifyInstance, opts: MessagesRo
 /** The message, when a key of the caller's domain sent it. */
 async function findMessage(pool: Pool, apiKeyId: number, id: string): Promise<MessageRow | undefined> {
   const { rows: msgs } = await pool.query<MessageRow>(
-    `SELECT m.id, m.header_message_id, m.envelope_from, m.subject, m.created_at, m.tags, m.metadata FROM messages m
+    `SELECT m.id, m.header_message_id, m.envelope_from, m.subject, m.created_at, m.tags, m.metadata, m.test FROM messages m
           WHERE m.id = $2 AND ${SAME_DOMAIN}`,
     [apiKeyId, id],
   );
@@ -112,6 +113,7 @@ function statusView(msg: MessageRow, rows: RecipientRow[]) {
     created_at: msg.created_at.toISOString(),
     tags: msg.tags,
     metadata: msg.metadata,
+    test: msg.test,
     recipients: rows.map((r) => ({
       address: r.recipient,
       delivery_id: r.id,
@@ -149,7 +151,7 @@ function listFilter(q: ListMessagesQuery, apiKeyId: number): ListFilter | undefi
 async function listPage(pool: Pool, { where, params }: ListFilter, limit: number): Promise<ListedRow[]> {
   params.push(limit + 1);
   const { rows } = await pool.query<ListedRow>(
-    `SELECT m.id, m.header_message_id, m.envelope_from, m.subject, m.created_at, m.tags, m.metadata,
+    `SELECT m.id, m.header_message_id, m.envelope_from, m.subject, m.created_at, m.tags, m.metadata, m.test,
                 (extract(epoch FROM m.created_at) * 1000000)::bigint::text AS created_us,
                 (SELECT coalesce(json_agg(json_build_object('address', d.recipient, 'status', d.state) ORDER BY d.recipient), '[]')
                    FROM deliveries d WHERE d.message_id = m.id) AS recipients
@@ -174,6 +176,7 @@ function pageView(rows: ListedRow[], limit: number) {
       created_at: m.created_at.toISOString(),
       tags: m.tags,
       metadata: m.metadata,
+      test: m.test,
       recipients: m.recipients,
     })),
     next_cursor: rows.length > limit && last ? encodeCursor({ createdAtMicros: last.created_us, id: last.id }) : null,

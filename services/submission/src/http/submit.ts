@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 // The request.apiKey decoration (module augmentation) is declared there.
 import type {} from "./auth.js";
 import type { Pool } from "@correo/db";
-import { parseAddress } from "@correo/directory";
+import { parseAddress, type ApiKey } from "@correo/directory";
 import type { Clock, Outbox, Submission } from "@correo/spool";
 import { prependHeaders } from "../message-headers.js";
 import { apiReceivedHeader } from "../received.js";
@@ -45,7 +45,7 @@ export async function acceptBuiltMessage(
   built: BuiltMessage,
 ): Promise<FastifyReply> {
   const idemKey = (req.headers as IdempotencyHeaders)["idempotency-key"];
-  const outcome = await acceptBuilt(opts, { apiKeyId: req.apiKey.id, clientAddress: req.ip, log: req.log as unknown as Logger }, built,
+  const outcome = await acceptBuilt(opts, { apiKey: req.apiKey, clientAddress: req.ip, log: req.log as unknown as Logger }, built,
     idemKey ? { key: idemKey, requestHash: requestFingerprint(req.method, req.routeOptions.url ?? req.url, req.body) } : undefined);
   switch (outcome.kind) {
     case "accepted":
@@ -63,7 +63,7 @@ export async function acceptBuiltMessage(
  */
 export async function acceptBuilt(
   opts: MessagesRouteOptions,
-  caller: { apiKeyId: number; clientAddress: string; log: Logger },
+  caller: { apiKey: ApiKey; clientAddress: string; log: Logger },
   built: BuiltMessage,
   idempotency: { key: string; requestHash: string } | undefined,
 ): Promise<AcceptOutcome> {
@@ -77,16 +77,17 @@ export async function acceptBuilt(
   const result = await acceptHttpMessage(
     { pool: opts.pool, outbox: opts.outbox, clock: opts.clock, redriveAfterMs: opts.redriveAfterMs, log: caller.log },
     {
-      apiKeyId: caller.apiKeyId,
+      apiKeyId: caller.apiKey.id,
       idempotency,
       // One id for the message: the Received: line's id is the spool's message id.
-      submission: { ...built.submission, messageId: id, raw },
+      // Issue 15: the key's domain's suppression list, and the key's test mode.
+      submission: { ...built.submission, messageId: id, raw, sendingDomain: caller.apiKey.domain, test: caller.apiKey.testMode },
       tags: built.tags,
       metadata: built.metadata,
       respond: (done) => ({
         id: done.messageId,
         message_id: built.submission.headerMessageId,
-        recipients: done.deliveries.map((d) => ({ address: d.recipient, delivery_id: d.deliveryId, status: "queued" })),
+        recipients: done.deliveries.map((d) => ({ address: d.recipient, delivery_id: d.deliveryId, status: done.suppressed.includes(d.deliveryId) ? "suppressed" : "queued" })),
       }),
     },
   );

@@ -25,6 +25,11 @@ export const replies = {
   unknownUser: (address: string) => reply(550, "5.1.1", `<${shown(address)}>: recipient address rejected: user unknown`),
   mailboxDisabled: (address: string) => reply(550, "5.2.1", `<${shown(address)}>: mailbox disabled`),
   badRecipientSyntax: (address: string) => reply(553, "5.1.3", `<${shown(address)}>: not a valid address`),
+  // Bounces to an SRS address of ours whose hash or age fails (packages/srs): RFC 3463
+  // X.7.1, delivery not authorized — the address is ours, what it claims is not; X.1.1
+  // when it does not even read as SRS (no such mailbox).
+  srsRefused: (address: string, reason: "forged" | "expired" | "malformed", why: string) =>
+    reply(550, reason === "malformed" ? "5.1.1" : "5.7.1", `<${shown(address)}>: ${reason} SRS address refused: ${why}`),
   // RFC 5321 §4.1.2 syntax, RFC 3463 X.1.7 / X.1.3: the reason is parseMailbox's.
   senderSyntax: (address: string, why: string) => reply(501, "5.1.7", `<${shown(address)}>: syntax error in the sender address: it ${why}`),
   recipientSyntax: (address: string, why: string) => reply(501, "5.1.3", `<${shown(address)}>: syntax error in the recipient address: it ${why}`),
@@ -45,6 +50,12 @@ export const replies = {
   nulInHeader: () => reply(554, "5.6.0", "Message refused: its header contains a NUL byte"),
   // RFC 5321 §6.3: a loop is assumed after too many Received: headers.
   mailLoop: (hops: number) => reply(554, "5.4.6", `Message refused: ${hops} Received: headers, mail loop detected`),
+  // Issue 14, rspamd at the end of DATA. RFC 3463 X.7.1: delivery not authorized, message refused.
+  spamRejected: () => reply(550, "5.7.1", "Message refused as spam"),
+  // rspamd's soft reject / greylist: RFC 5321 §4.2.5, a 4yz the sender's MTA retries.
+  spamDeferred: () => reply(451, "4.7.1", "Message deferred by the spam filter, try again later"),
+  // RSPAMD_FAIL_CLOSED and rspamd gave no answer.
+  spamCheckUnavailable: () => reply(451, "4.7.1", "Spam check unavailable, try again later"),
   // DESIGN: any failure to store durably is a temporary failure, nothing kept.
   notStored: () => reply(451, "4.3.0", "Message not stored, try again later"),
   accepted: (id: string) => reply(250, "2.6.0", `Message accepted, queued as ${id}`),
@@ -60,6 +71,10 @@ export const replies = {
   serverBusy: () => reply(421, "4.3.2", "Too many connections, try again later"),
   rateLimited: (limit: number) => reply(450, "4.7.1", `Message rate limit of ${limit} per hour reached, try again later`),
   temporaryLookupFailure: () => reply(451, "4.3.0", "Temporary lookup failure, try again later"),
+  // Issue 14, RFC 7489 §6.6.2 / RFC 7208 §8.4: the sender's domain asks receivers to refuse; X.7.1 "delivery not authorized".
+  authenticationRefused: (reason: string) => reply(550, "5.7.1", `Message refused: ${reason}`),
+  // RFC 8601 §2.7 temperror, RFC 3463 X.7.0: try again once DNS answers.
+  authenticationDeferred: (reason: string) => reply(451, "4.7.0", `Message deferred: ${reason}, try again later`),
 } as const;
 
 /** The line as a client reads it, e.g. "554 5.7.1 Relay access denied". */

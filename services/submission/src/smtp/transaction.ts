@@ -1,17 +1,22 @@
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { Pool } from "@correo/db";
-import { authenticate, canSendAs, resolveRecipient, type AuthCache } from "@correo/directory";
+import { authenticate, canSendAs, parseAddress, resolveRecipient, type AuthCache } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
 import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import type { LoginThrottle } from "@correo/login-throttle";
 import type { SmtpCounters } from "./limits.js";
-import { headerValue, prependHeaders, rfc5322Date } from "../message-headers.js";
+import { headerValue, prependHeaders, readHeaderSection, rfc5322Date } from "../message-headers.js";
 import { decideAuth } from "./policy/auth.js";
 import { inspectMessage, MAX_RECEIVED_HEADERS } from "./policy/data.js";
 import { decideInboundSender, decideSubmissionSender, senderSyntax } from "./policy/mail.js";
 import { decideRecipient, precheckRecipient } from "./policy/rcpt.js";
+import { decideSrsRecipient } from "./policy/srs-rcpt.js";
+import type { SrsOptions } from "@correo/srs";
 import { receivedHeader } from "../received.js";
 import { replies, replyError, type Reply } from "./replies.js";
+import { checkInboundTrust, inboundTrustMetricsAtZero, type InboundTrust } from "./inbound-trust.js";
+import { trustVerdict } from "./policy/trust.js";
+import type { SpamCheck } from "./spam-check.js";
 import type { Verdict } from "./verdict.js";
 
 /** Which way in: MX (other servers, no AUTH) or submission (clients, AUTH required; 587 or 465). */
@@ -45,6 +50,12 @@ export interface TransactionDeps {
   limits: SmtpLimits;
   /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
   postmaster?: string | undefined;
+  /** MX only: SPF, DKIM, DMARC, ARC and iprev at the end of DATA (VERIFY_INBOUND=on); unset: none. */
+  trust?: InboundTrust | undefined;
+  /** MX only: rspamd's verdict at the end of DATA (RSPAMD_URL); unset: no spam scoring. */
+  spamCheck?: SpamCheck | undefined;
+  /** SRS_SECRETS / SRS_DOMAIN: bounces to our SRS addresses are taken back (packages/srs); undefined: SRS off. */
+  srs?: SrsOptions | undefined;
   log: Logger;
 }
 
@@ -59,6 +70,7 @@ type Done = (err?: Error | null) => void;
 const rejections = () => counter(metricNames.smtpRejections, "SMTP commands refused, by stage and reply code");
 const authFailures = () => counter(metricNames.protocolAuthFailures, "Failed authentications, by protocol");
 const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted, by way in");
+const srsBounces = () => counter(metricNames.srsBounces, "RCPT TO an SRS address of ours, by outcome");
 
 /**
  * The stages of one SMTP transaction (Haraka's hooks): each asks a pure policy for a
@@ -67,12 +79,15 @@ const accepted = () => counter(metricNames.messagesAccepted, "Messages accepted,
  */
 export class SmtpTransaction {
   private readonly sessionAuthFailures = new Map<string, number>();
+  /** Per session: SRS recipients accepted at RCPT and the address each is delivered to. */
+  private readonly srsRoutes = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly kind: ListenerKind,
     private readonly deps: TransactionDeps,
   ) {
     atZero(accepted(), [{ way: this.way }]);
+    if (kind === "mx" && deps.trust) inboundTrustMetricsAtZero();
   }
 
   private get way(): string {
@@ -147,8 +162,18 @@ export class SmtpTransaction {
       maxRecipients: this.deps.limits.maxRecipients,
       smtpUtf8: session.envelope.smtpUtf8 === true,
     };
+    // A bounce to one of our SRS addresses: its hash and age decide, not the directory.
+    const srs = decideSrsRecipient(address.address, this.deps.srs, this.deps.clock.now());
     const pre = precheckRecipient(address.address, ctx);
-    if (pre.verdict !== "accept") return this.finish("rcpt", pre, done);
+    // An SRS address may outgrow the 64-octet local part, which RFC 5321 §4.5.3.1 asks
+    // servers not to enforce where they can: its hash vouches for it, not the syntax check.
+    const syntaxOnly = pre.verdict === "reject" && pre.reply.code === 501;
+    if (pre.verdict !== "accept" && !(srs && syntaxOnly)) return this.finish("rcpt", pre, done);
+    if (srs) {
+      srsBounces().add(1, { outcome: srs.outcome });
+      if (srs.routeTo) this.srsRoutes.set(session.id, (this.srsRoutes.get(session.id) ?? new Map<string, string>()).set(address.address, srs.routeTo));
+      return this.finish("rcpt", srs.verdict, done);
+    }
     try {
       // RFC 5321 §4.5.1: <Postmaster> and postmaster@ every hosted domain are always accepted.
       const status = await resolveRecipient(this.deps.pool, address.address, { postmaster: this.deps.postmaster });
@@ -181,10 +206,12 @@ export class SmtpTransaction {
   /** Checks and durably accepts one message; resolves with its id or rejects with the reply. */
   private async store(received: Buffer, session: SMTPServerSession): Promise<string> {
     const { limits, clock, hostname } = this.deps;
-    const { verdict, headers } = inspectMessage(received, { maxLineLength: limits.maxLineLength, maxReceived: MAX_RECEIVED_HEADERS });
-    if (verdict.verdict !== "accept") throw verdict.reply;
+    const inspected = inspectMessage(received, { maxLineLength: limits.maxLineLength, maxReceived: MAX_RECEIVED_HEADERS });
+    if (inspected.verdict.verdict !== "accept") throw inspected.verdict.reply;
+    let headers = inspected.headers;
     const now = clock.now();
-    const recipients = session.envelope.rcptTo.map((r) => r.address);
+    const srsRoutes = this.srsRoutes.get(session.id);
+    const recipients = session.envelope.rcptTo.map((r) => srsRoutes?.get(r.address) ?? r.address);
     // One id for the message: the Received: line names the spool's message id ("queued as").
     const messageId = crypto.randomUUID();
     const added: string[] = [
@@ -209,7 +236,11 @@ export class SmtpTransaction {
       }
       if (!headerValue(headers, "Date")) added.push(`Date: ${rfc5322Date(now)}`);
     }
-    const raw = prependHeaders(received, added);
+    const authenticated = await this.authenticateInbound(received, session, recipients, messageId);
+    const { message, inboundAuth } = await this.scoreSpam(authenticated, session, messageId);
+    // rspamd may have rewritten the Subject: the stored one is the one delivered.
+    if (message !== authenticated.message) headers = readHeaderSection(message);
+    const raw = prependHeaders(message, added);
     const user = session.user as SessionUser | undefined;
     const dsn = session.envelope.dsn;
     const submission: Submission = {
@@ -219,6 +250,9 @@ export class SmtpTransaction {
       recipients,
       source: "smtp",
       accountId: this.kind === "mx" ? undefined : user?.accountId,
+      // Issue 15: an authenticated submission is checked against, and feeds, the list of
+      // its sender's domain (the account's, for the null sender); MX mail has none.
+      sendingDomain: this.kind === "mx" || !user ? undefined : (parseAddress(session.envelope.mailFrom ? session.envelope.mailFrom.address : "")?.domain ?? parseAddress(user.address)?.domain),
       headerMessageId: headerMessageId?.slice(0, 998),
       subject: headerValue(headers, "Subject")?.slice(0, 998),
       dsn: dsn && (dsn.ret || dsn.envid) ? { ret: (dsn.ret as "FULL" | "HDRS" | null) ?? undefined, envid: dsn.envid ?? undefined } : undefined,
@@ -227,7 +261,15 @@ export class SmtpTransaction {
           .filter((r) => r.dsn && (r.dsn.notify || r.dsn.orcpt))
           .map((r) => [r.address, { notify: r.dsn!.notify as ("NEVER" | "SUCCESS" | "FAILURE" | "DELAY")[] | undefined, orcpt: r.dsn!.orcpt }]),
       ),
+      inboundAuth,
     };
+    // An SRS recipient is delivered to the address it encodes; RFC 3461 §4.2: ORCPT keeps the one the client named.
+    for (const [srsAddress, routeTo] of srsRoutes ?? []) {
+      if (!session.envelope.rcptTo.some((r) => r.address === srsAddress)) continue;
+      const given = submission.recipientParams![srsAddress];
+      delete submission.recipientParams![srsAddress];
+      submission.recipientParams![routeTo] = { ...given, orcpt: given?.orcpt ?? `rfc822;${srsAddress}` };
+    }
     let id: string;
     try {
       id = (await acceptMessage(this.deps.pool, this.deps.outbox, submission, { clock, redriveAfterMs: this.deps.redriveAfterMs })).messageId;
@@ -241,8 +283,66 @@ export class SmtpTransaction {
     return id;
   }
 
+  /**
+   * MX only (issue 14): forged Authentication-Results out, ours in, and the verdict —
+   * refused (550 5.7.1) or deferred (451 4.7.0) before anything is stored, junk filed
+   * by routing. Submission listeners and VERIFY_INBOUND=off pass the message through.
+   */
+  private async authenticateInbound(
+    received: Buffer,
+    session: SMTPServerSession,
+    recipients: string[],
+    messageId: string,
+  ): Promise<{ message: Buffer; inboundAuth?: Submission["inboundAuth"] }> {
+    const trust = this.deps.trust;
+    if (this.kind !== "mx" || !trust) return { message: received };
+    let outcome;
+    try {
+      outcome = await checkInboundTrust(this.deps.pool, trust, received, {
+        ip: session.remoteAddress,
+        helo: session.hostNameAppearsAs || "",
+        mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+        recipients,
+      });
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, session: session.id }, "inbound authentication could not be checked");
+      throw replies.temporaryLookupFailure();
+    }
+    const { decision, summary } = outcome;
+    this.deps.log.info({ session: session.id, messageId, verdict: decision.action, basis: decision.basis, mode: outcome.mode, forgedRemoved: outcome.forgedRemoved, auth: summary }, "inbound authentication");
+    const verdict = trustVerdict(decision);
+    if (verdict.verdict !== "accept") throw verdict.reply;
+    return { message: outcome.raw, inboundAuth: { summary, quarantine: decision.action === "junk" } };
+  }
+
+  /**
+   * MX only (issue 14 item 4): rspamd's verdict on the authenticated message — refused
+   * (550 5.7.1) or deferred (451 4.7.1) before anything is stored, junk filed like a
+   * DMARC quarantine, X-Spam-* headers set. Off while RSPAMD_URL is unset.
+   */
+  private async scoreSpam(
+    authenticated: { message: Buffer; inboundAuth?: Submission["inboundAuth"] },
+    session: SMTPServerSession,
+    messageId: string,
+  ): Promise<{ message: Buffer; inboundAuth?: Submission["inboundAuth"] }> {
+    const spamCheck = this.deps.spamCheck;
+    if (this.kind !== "mx" || !spamCheck) return authenticated;
+    const spam = await spamCheck.check(authenticated.message, session, messageId);
+    if (spam.verdict.verdict !== "accept") throw spam.verdict.reply;
+    const scored = spam.score === undefined ? `spam=${spam.action}` : `spam=${spam.action} (score ${spam.score})`;
+    const before = authenticated.inboundAuth;
+    return {
+      message: spam.message,
+      inboundAuth: {
+        summary: before ? `${before.summary}; ${scored}` : scored,
+        quarantine: (before?.quarantine ?? false) || spam.junk,
+      },
+    };
+  }
+
   forget(session: SMTPServerSession): void {
     this.sessionAuthFailures.delete(session.id);
+    this.srsRoutes.delete(session.id);
     // A message taken at MAIL and never accepted goes back to the account's hourly budget.
     this.deps.counters.returnMessage(session.id).catch((err: Error) => this.deps.log.warn({ err: err.message }, "message rate budget not given back"));
   }

@@ -9,11 +9,12 @@ import {
   removeDomain,
   removeDomainAlias,
   setCatchAll,
+  setInboundPolicy,
   domainDoc,
   domainAliasDoc as aliasDoc,
 } from "@correo/directory";
 import { directoryCall } from "./directory-problem.js";
-import { CreateDomain, CreateDomainAlias, DomainAliasDoc, DomainDoc, NameParams, SetCatchAll } from "./schemas.js";
+import { CreateDomain, CreateDomainAlias, DomainAliasDoc, DomainDoc, NameParams, SetCatchAll, SetInboundPolicy } from "./schemas.js";
 
 
 /** Hosted domains, their catch-all, and alias domains: `pnpm correo domain …`. */
@@ -44,6 +45,25 @@ export async function domainRoutes(app: FastifyInstance, { pool }: { pool: Pool 
       const r = await directoryCall(reply, "params.name", () => setCatchAll(pool, req.params.name, req.body.address), {
         name: "params.name",
         catchAll: "body.address",
+      });
+      return r.ok ? { domain: domainDoc(r.value) } : r.reply;
+    },
+  );
+  app.put<{ Params: NameParams; Body: SetInboundPolicy }>(
+    "/v1/admin/domains/:name/inbound-policy",
+    {
+      schema: {
+        tags,
+        summary: "Set a domain's inbound authentication policy (enforce, quarantine-only, report-only) or null for the default",
+        params: NameParams,
+        body: SetInboundPolicy,
+        response: { 200: Type.Object({ domain: DomainDoc }) },
+      },
+    },
+    async (req, reply) => {
+      const r = await directoryCall(reply, "params.name", () => setInboundPolicy(pool, req.params.name, req.body.policy), {
+        name: "params.name",
+        inbound_policy: "body.policy",
       });
       return r.ok ? { domain: domainDoc(r.value) } : r.reply;
     },

@@ -12,6 +12,7 @@ import { queueRoutes } from "./queue.js";
 import { deadLetterRoutes } from "./dead-letters.js";
 import { templateRoutes } from "../../templates/routes.js";
 import { DomainParams, DomainTemplateParams } from "../../templates/schemas.js";
+import { adminSuppressionRoutes } from "./suppressions.js";
 
 /**
  * The admin API under /v1/admin/…: the directory, the relay queue and the dead-letter
@@ -40,4 +41,5 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
     tags: ["admin: templates"],
     domainField: "params.domain",
   });
+  await app.register(adminSuppressionRoutes, opts);
 }

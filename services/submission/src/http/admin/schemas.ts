@@ -1,16 +1,22 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { problemJsonSchema } from "@correo/http-problem";
+import { INBOUND_POLICIES, type InboundPolicy } from "@correo/config";
 
 // Admin API documents, snake_case like the rest of the HTTP API.
 const Address = Type.String({ minLength: 3, maxLength: 320, description: "an e-mail address; IDN domains in U- or A-labels" });
-const DomainName = Type.String({ minLength: 1, maxLength: 253, description: "a domain name; IDN in U- or A-labels" });
+export const DomainName = Type.String({ minLength: 1, maxLength: 253, description: "a domain name; IDN in U- or A-labels" });
 const Time = Type.String({ format: "date-time" });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+/** One enum (not a union of constants) so that a bad value gets one error listing the values. */
+const InboundPolicyValue = (description: string) =>
+  Type.Unsafe<InboundPolicy | null>({ type: ["string", "null"], enum: [...INBOUND_POLICIES, null], description });
 
 export const DomainDoc = Type.Object({
   name: Type.String({ description: "lower-case A-label form" }),
   unicode_name: Type.String({ description: "U-label form" }),
   catch_all: Nullable(Type.String()),
+  inbound_policy: InboundPolicyValue("what inbound mail failing DMARC (or SPF -all without DMARC) gets; null: the default, INBOUND_AUTH_POLICY"),
   accounts: Type.Optional(Type.Integer()),
   alias_domains: Type.Optional(Type.Array(Type.String())),
   created_at: Time,
@@ -25,6 +31,15 @@ export const SetCatchAll = Type.Object(
   { additionalProperties: false },
 );
 export type SetCatchAll = Static<typeof SetCatchAll>;
+export const SetInboundPolicy = Type.Object(
+  {
+    policy: InboundPolicyValue(
+      "enforce: DMARC p=reject and SPF -all without DMARC refused (550 5.7.1), p=quarantine to Junk; quarantine-only: both to Junk; report-only: delivered, only recorded; null: follow INBOUND_AUTH_POLICY",
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SetInboundPolicy = Static<typeof SetInboundPolicy>;
 
 export const DomainAliasDoc = Type.Object({ name: Type.String(), unicode_name: Type.String(), domain: Type.String(), created_at: Time });
 export const CreateDomainAlias = Type.Object(
@@ -72,12 +87,17 @@ export const ApiKeyDoc = Type.Object({
   key_id: Type.String(),
   domain: Type.String(),
   description: Nullable(Type.String()),
+  test_mode: Type.Boolean({ description: "messages sent with the key are recorded delivered and never leave the system" }),
   created_at: Time,
   revoked_at: Nullable(Time),
   token: Type.Optional(Type.String({ description: "the key itself; shown only when created" })),
 });
 export const CreateApiKey = Type.Object(
-  { domain: DomainName, description: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    domain: DomainName,
+    description: Type.Optional(Type.String({ maxLength: 200 })),
+    test_mode: Type.Optional(Type.Boolean({ description: "test mode: accepted, routed and recorded as delivered, never sent", default: false })),
+  },
   { additionalProperties: false },
 );
 export type CreateApiKey = Static<typeof CreateApiKey>;
