@@ -272,6 +272,12 @@ describe("POST /v1/messages/batch", () => {
     expect(batch.body.results[0]).toMatchObject({ status: 202, id: single.body.id, idempotent_replayed: true });
   });
 
+  it("gives a suppressed recipient of an item the status 'suppressed', as the single route does", async () => {
+    expect((await call("POST", "/v1/suppressions", { address: "gone@remote.test" })).status).toBe(201);
+    const r = await call("POST", "/v1/messages/batch", { messages: [good("gone@remote.test"), good("here@remote.test")] });
+    expect(r.body.results.map((x: Json) => [x.status, x.recipients[0].status])).toEqual([[202, "suppressed"], [202, "queued"]]);
+  });
+
   it("refuses 501 messages with 413 naming messages, and accepts none of them", async () => {
     const before = await messageCount();
     const r = await call("POST", "/v1/messages/batch", { messages: Array.from({ length: 501 }, (_, i) => good(`m${i}@remote.test`)) });
