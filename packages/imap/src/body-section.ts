@@ -4,6 +4,7 @@
  */
 import { atom, type ImapValue } from "./encoder.js";
 import type { BodyPart, Envelope, EnvelopeAddress } from "./storage.js";
+import { decodeTransferEncoding, type Decoded } from "./transfer-decoding.js";
 
 export function envelopeValue(e: Envelope): ImapValue {
   const addrs = (list: EnvelopeAddress[] | null): ImapValue => (list ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null);
@@ -88,6 +89,74 @@ export function sectionBytes(raw: Buffer, root: BodyPart, spec: SectionSpec): Bu
   const header = raw.subarray(message.headerStart, message.bodyStart);
   if (spec.text === "HEADER") return header;
   return filterHeader(header, spec.fields, spec.text === "HEADER.FIELDS.NOT");
+}
+
+/**
+ * RFC 3516 §4.3 BINARY[section-part]: the part's body with its content-transfer encoding
+ * removed; `[]` is the whole message as stored. Undefined when the part does not exist.
+ */
+export function binaryContent(raw: Buffer, root: BodyPart, path: readonly number[]): Decoded | undefined {
+  if (path.length === 0) return { bytes: raw };
+  const part = sectionPart(root, path);
+  if (!part) return undefined;
+  return decodeTransferEncoding(raw.subarray(part.bodyStart, part.end), part.encoding);
+}
+
+/**
+ * RFC 5524 §3 URLFETCH BINARY: the octets from `start` to `end` (a whole message, or a
+ * part's body) with every leaf part inside decoded (RFC 3516 §4.3), its header then saying
+ * `Content-Transfer-Encoding: binary`; a leaf's own body is just decoded.
+ */
+export function binaryConverted(raw: Buffer, part: BodyPart, start: number, end: number): Decoded {
+  const leaves: BodyPart[] = [];
+  const collect = (p: BodyPart) => {
+    if (p.parts) p.parts.forEach(collect);
+    else if (p.message) collect(p.message.body);
+    else leaves.push(p);
+  };
+  collect(part);
+  const out: Buffer[] = [];
+  let at = start;
+  for (const leaf of leaves.sort((a, b) => a.headerStart - b.headerStart)) {
+    const decoded = decodeTransferEncoding(raw.subarray(leaf.bodyStart, leaf.end), leaf.encoding);
+    if ("unknownCte" in decoded) return decoded;
+    if (decoded.bytes.length === leaf.end - leaf.bodyStart && decoded.bytes.equals(raw.subarray(leaf.bodyStart, leaf.end))) continue;
+    if (leaf.headerStart < start) {
+      // The range is this leaf's body: nothing of its header is in it.
+      out.push(decoded.bytes);
+      at = leaf.end;
+      continue;
+    }
+    const header = raw.toString("latin1", leaf.headerStart, leaf.bodyStart);
+    const rewritten = header.replace(/^content-transfer-encoding[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*/im, (f) => `Content-Transfer-Encoding: binary${f.endsWith("\r\n") ? "\r\n" : "\n"}`);
+    out.push(raw.subarray(at, leaf.headerStart), Buffer.from(rewritten, "latin1"), decoded.bytes);
+    at = leaf.end;
+  }
+  out.push(raw.subarray(at, end));
+  return { bytes: Buffer.concat(out) };
+}
+
+/**
+ * The structure of what `binaryConverted` gives, as Dovecot reports BODYPARTSTRUCTURE
+ * beside BINARY (RFC 5524 §3, imaptest urlauth-binary): each decoded leaf's size and lines
+ * are those of its decoded octets, each message/rfc822 part's those of its converted body;
+ * the rest (types, parameters, the encoding names) stays as stored.
+ */
+export function convertedStructure(raw: Buffer, part: BodyPart): BodyPart {
+  const lines = (b: Buffer) => {
+    let n = 0;
+    for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, i + 1)) n++;
+    return n;
+  };
+  if (part.parts) return { ...part, parts: part.parts.map((p) => convertedStructure(raw, p)) };
+  if (part.message) {
+    const body = binaryConverted(raw, part.message.body, part.bodyStart, part.end);
+    if ("unknownCte" in body) return part;
+    return { ...part, size: body.bytes.length, lines: lines(body.bytes), message: { ...part.message, body: convertedStructure(raw, part.message.body) } };
+  }
+  const decoded = decodeTransferEncoding(raw.subarray(part.bodyStart, part.end), part.encoding);
+  if ("unknownCte" in decoded) return part;
+  return { ...part, size: decoded.bytes.length, ...(part.lines === undefined ? {} : { lines: lines(decoded.bytes) }) };
 }
 
 /** The header fields named (or all but those), each with its folded lines, then the empty line. */

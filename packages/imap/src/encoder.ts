@@ -2,7 +2,7 @@
  * Response encoding (RFC 3501 §7, §9). Values are plain data; strings become quoted
  * strings when they can, literals otherwise, so no value can break the framing.
  */
-export type ImapValue = null | number | string | Buffer | ImapAtom | ImapValue[];
+export type ImapValue = null | number | string | Buffer | ImapAtom | ImapLiteral8 | ImapValue[];
 
 /** Written as is: flags, keywords, FETCH item names, response codes. */
 export interface ImapAtom {
@@ -10,6 +10,11 @@ export interface ImapAtom {
 }
 
 export const atom = (s: string): ImapAtom => ({ atom: s });
+
+/** Octets sent as they are: a literal8 `~{n}` (RFC 3516 §4.2), for BINARY content with NULs. */
+export interface ImapLiteral8 {
+  literal8: Buffer;
+}
 
 export interface EncodeOptions {
   /** UTF8=ACCEPT enabled (RFC 6855): UTF-8 may be sent in quoted strings. */
@@ -50,6 +55,10 @@ class ResponseWriter {
         this.value(v[i]!);
       }
       this.text += ")";
+    } else if (typeof v === "object" && "literal8" in v) {
+      this.text += `~{${v.literal8.length}}\r\n`;
+      this.flush();
+      this.chunks.push(v.literal8);
     } else if (typeof v === "object") this.text += v.atom;
     else if (v.length < 1024 && (QUOTABLE_ASCII.test(v) || (this.opts.utf8 && !/[\r\n\0]/.test(v)))) {
       this.text += `"${v.replace(/[\\"]/g, (c) => "\\" + c)}"`;

@@ -7,7 +7,8 @@ import type { FramedLine } from "./framer.js";
 
 export type Token =
   | { type: "atom"; value: string; section?: Token[]; partial?: [number, number | undefined] }
-  | { type: "string"; value: string; bytes: Buffer; literal: boolean }
+  /** `binary`: sent as a literal8 `~{n}` (RFC 3516 §4.1), which may hold NULs. */
+  | { type: "string"; value: string; bytes: Buffer; literal: boolean; binary?: boolean }
   | { type: "list"; items: Token[] };
 
 export interface ParsedCommand {
@@ -131,7 +132,9 @@ class Tokenizer {
     const bytes = this.line.literals[this.seg]!;
     this.seg++;
     this.pos = 0;
-    return { type: "string", value: bytes.toString("utf8"), bytes, literal: true };
+    const token: Token = { type: "string", value: bytes.toString("utf8"), bytes, literal: true };
+    if (rest.startsWith("~")) token.binary = true;
+    return token;
   }
 
   private atom(stop?: string): Token {

@@ -105,6 +105,8 @@ export interface AppendMessage {
   raw: Buffer;
   flags: readonly string[];
   internalDate: Date | undefined;
+  /** Sent as a literal8 (RFC 3516 §4.2): may hold binary parts, which the store keeps base64-encoded. */
+  binary?: boolean;
 }
 
 export interface FlagState {
@@ -189,6 +191,15 @@ export interface ImapStorage {
   /** RFC 2047 encoded words in a header value, decoded (SORT compares decoded subjects, RFC 5256 §2.1 step 1). */
   decodeHeader(value: string): string;
   changesSince(mailboxId: number, modseq: number): Promise<{ highestModseq: number; upserts: FlagState[]; expunged: number[] }>;
+  /** RFC 4467 URLFETCH: the enabled account with this address, whose URLAUTH URL another user may fetch. */
+  findUser(address: string): Promise<ImapUser | undefined>;
+  /**
+   * RFC 4467 §3: the access key of the user's mailbox, made first with `create` (GENURLAUTH);
+   * undefined when the mailbox does not exist, or has no key and `create` is false.
+   */
+  mailboxAccessKey(user: ImapUser, mailbox: string, create: boolean): Promise<Buffer | undefined>;
+  /** RFC 4467 §7.3 RESETKEY: forgets the key of one mailbox, or of all the user's; false when the mailbox does not exist. */
+  resetAccessKeys(user: ImapUser, mailbox?: string): Promise<boolean>;
 }
 
 /** Wakes sessions when a mailbox changes (in this or any other process). */

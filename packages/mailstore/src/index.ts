@@ -1,4 +1,6 @@
 export { MailStore, type MailStoreOptions } from "./mail-store.js";
+export { binaryPartsAsBase64 } from "./binary-parts.js";
+export { mailboxAccessKey, resetAccessKeys } from "./access-keys.js";
 export { describeMessage, parseParamHeader, type BodyPart, type Envelope, type EnvelopeAddress, type MessageDescription } from "./mime-structure.js";
 export { normalizeMailboxName, invalidMailboxName, HIERARCHY_DELIMITER } from "./names.js";
 export { decodeTransfer, decodeWords, searchMessages, type SearchKey, type SearchOptions } from "./search.js";

@@ -1,4 +1,4 @@
-import { bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
+import { binaryContent, bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
 import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
 import { parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
@@ -8,7 +8,13 @@ import { ArgumentError, formatDateTime, nz } from "./arguments.js";
 
 type Item =
   | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" }
-  | { kind: "section"; name: "BODY" | "RFC822" | "RFC822.HEADER" | "RFC822.TEXT"; spec: SectionSpec; peek: boolean; partial?: [number, number | undefined] };
+  | { kind: "section"; name: "BODY" | "RFC822" | "RFC822.HEADER" | "RFC822.TEXT"; spec: SectionSpec; peek: boolean; partial?: [number, number | undefined] }
+  /** RFC 3516 §4.3 BINARY[part]<partial> / BINARY.PEEK, and BINARY.SIZE[part]. */
+  | { kind: "binary"; path: number[]; peek: boolean; partial?: [number, number | undefined] }
+  | { kind: "binary-size"; path: number[] };
+
+/** RFC 3516 §4.3: a part whose content-transfer encoding the server cannot decode. */
+class UnknownCte extends Error {}
 
 const BATCH = 250;
 
@@ -37,9 +43,9 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   if (!uid && set.some(([a, b]) => (a !== "*" && a > sel.uids.length) || (b !== "*" && b > sel.uids.length))) {
     return { status: "BAD", text: "message sequence number out of range" };
   }
-  const needRaw = items.some((i) => i.kind === "section");
-  const needStructure = items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY" || i.kind === "section");
-  const setsSeen = !sel.readOnly && items.some((i) => i.kind === "section" && !i.peek);
+  const needRaw = items.some((i) => i.kind === "section" || i.kind === "binary" || i.kind === "binary-size");
+  const needStructure = needRaw || items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY");
+  const setsSeen = !sel.readOnly && items.some((i) => (i.kind === "section" || i.kind === "binary") && !i.peek);
   for (let start = 0; start < uids.length; start += BATCH) {
     const batch = uids.slice(start, start + BATCH);
     let messages: MessageData[] = needStructure
@@ -69,7 +75,12 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
       }
       if (sel.recent.has(m.uid)) m.flags = [...m.flags, "\\Recent"];
       const out: ImapValue[] = [];
-      for (const item of items) out.push(...render(item, m, session.condstore));
+      try {
+        for (const item of items) out.push(...render(item, m, session.condstore));
+      } catch (e) {
+        if (e instanceof UnknownCte) return { status: "NO", code: "UNKNOWN-CTE", text: e.message };
+        throw e;
+      }
       if (changed && !items.some((i) => i.kind === "FLAGS")) out.push(atom("FLAGS"), m.flags.map(atom));
       await session.send([seq, atom("FETCH"), out]);
     }
@@ -105,7 +116,26 @@ function render(item: Item, m: MessageData, condstore: boolean): ImapValue[] {
       }
       return [atom(name), bytes ?? (item.partial ? Buffer.alloc(0) : null)];
     }
+    case "binary": {
+      let bytes = decoded(m, item.path);
+      let name = `BINARY[${item.path.join(".")}]`;
+      if (item.partial) {
+        const [origin, length] = item.partial;
+        name += `<${origin}>`;
+        if (bytes) bytes = bytes.subarray(origin, length === undefined ? undefined : origin + length);
+      }
+      // RFC 3516 §4.3: content with NULs goes as a literal8; other content as a literal.
+      return [atom(name), bytes === undefined ? null : bytes.includes(0) ? { literal8: bytes } : bytes];
+    }
+    case "binary-size":
+      return [atom(`BINARY.SIZE[${item.path.join(".")}]`), decoded(m, item.path)?.length ?? 0];
   }
+}
+
+function decoded(m: MessageData, path: number[]): Buffer | undefined {
+  const d = m.raw ? binaryContent(m.raw, m.bodyStructure, path) : undefined;
+  if (d && "unknownCte" in d) throw new UnknownCte(`part ${path.join(".")} has the content-transfer-encoding ${d.unknownCte}, which this server cannot decode`);
+  return d?.bytes;
 }
 
 const MACROS: Record<string, string[]> = {
@@ -147,8 +177,28 @@ function parseItem(t: Token): Item {
         throw new ArgumentError(`unknown FETCH data item ${t.value}`);
     }
   }
+  if (name === "BINARY" || name === "BINARY.PEEK" || name === "BINARY.SIZE") return parseBinaryItem(name, t);
   if (name !== "BODY" && name !== "BODY.PEEK") throw new ArgumentError(`unknown FETCH data item ${t.value}[…]`);
   const item: Item = { kind: "section", name: "BODY", spec: parseSection(t.section), peek: name === "BODY.PEEK" };
+  if (t.partial) {
+    if (t.partial[1] === 0) throw new ArgumentError("a partial length must be positive");
+    item.partial = t.partial;
+  }
+  return item;
+}
+
+/** RFC 3516 §6: "BINARY" [".PEEK"] section-binary [partial], "BINARY.SIZE" section-binary; section-binary = "[" [section-part] "]". */
+function parseBinaryItem(name: "BINARY" | "BINARY.PEEK" | "BINARY.SIZE", t: Token & { type: "atom" }): Item {
+  const section = t.section ?? [];
+  if (section.length > 1 || (section[0] && (section[0].type !== "atom" || !/^[1-9]\d*(\.[1-9]\d*)*$/.test(section[0].value)))) {
+    throw new ArgumentError(`${name}[…] takes only part numbers, like ${name}[1.2]`);
+  }
+  const path = section[0] ? (section[0] as { value: string }).value.split(".").map(Number) : [];
+  if (name === "BINARY.SIZE") {
+    if (t.partial) throw new ArgumentError("BINARY.SIZE takes no partial range");
+    return { kind: "binary-size", path };
+  }
+  const item: Item = { kind: "binary", path, peek: name === "BINARY.PEEK" };
   if (t.partial) {
     if (t.partial[1] === 0) throw new ArgumentError("a partial length must be positive");
     item.partial = t.partial;

@@ -25,6 +25,7 @@ import { starttls } from "./starttls.js";
 import { status } from "./status.js";
 import { store } from "./store.js";
 import { thread } from "./thread.js";
+import { genurlauth, resetkey, urlfetch } from "./urlauth.js";
 
 const any = ["not-authenticated", "authenticated", "selected"] as const;
 const authed = ["authenticated", "selected"] as const;
@@ -53,6 +54,9 @@ export const commandTable: Record<string, CommandSpec> = {
   APPEND: { states: [...authed], handler: append },
   IDLE: { states: [...authed], handler: idle },
   NOTIFY: { states: [...authed], handler: notify },
+  GENURLAUTH: { states: [...authed], handler: genurlauth },
+  URLFETCH: { states: [...authed], handler: urlfetch },
+  RESETKEY: { states: [...authed], handler: resetkey },
   CHECK: { states: [...selected], handler: noop },
   CLOSE: { states: [...selected], handler: close },
   UNSELECT: { states: [...selected], handler: close },

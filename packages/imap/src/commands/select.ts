@@ -1,6 +1,7 @@
 import { atom } from "../encoder.js";
 import type { CommandHandler } from "../session.js";
 import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
+import { URLAUTH_MECHANISMS } from "../urlauth.js";
 import { mailboxName } from "./arguments.js";
 
 /** RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE, with CONDSTORE's HIGHESTMODSEQ (RFC 7162 §3.1.2). */
@@ -28,6 +29,8 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   await session.write(Buffer.from(`* OK [UIDVALIDITY ${info.uidValidity}] UIDs valid\r\n`));
   await session.write(Buffer.from(`* OK [UIDNEXT ${info.uidNext}] predicted next UID\r\n`));
   await session.write(Buffer.from(`* OK [HIGHESTMODSEQ ${info.highestModseq}] highest modseq\r\n`));
+  // RFC 4467 §6: the URL authorization mechanisms this mailbox's URLs may use.
+  await session.write(Buffer.from(`* OK [URLMECH ${URLAUTH_MECHANISMS.join(" ")}] URLAUTH mechanisms\r\n`));
   session.setSelected({
     mailboxId: info.mailboxId,
     name: box,

@@ -3,9 +3,9 @@
  * (packages/mailstore, PostgreSQL) and directory. Nothing protocol-specific here.
  */
 import type { Pool } from "@correo/db";
-import { authenticate, type AuthCache } from "@correo/directory";
+import { authenticate, findAccount, type AuthCache } from "@correo/directory";
 import type { ImapStorage, ImapUser } from "@correo/imap";
-import { decodeWords, isRefusal, type MailStore } from "@correo/mailstore";
+import { binaryPartsAsBase64, decodeWords, isRefusal, mailboxAccessKey, resetAccessKeys, type MailStore } from "@correo/mailstore";
 
 /** `authCache`: logins verified a moment ago (AUTH_CACHE_TTL), shared with POP3 and HTTP. */
 export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthCache): ImapStorage {
@@ -57,9 +57,23 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
     move: (user, mailboxId, uids, destination) => store.move(user.id, mailboxId, uids, destination),
     expunge: (mailboxId, uids) => store.expunge(mailboxId, uids),
     append: (user, name, messages) =>
-      store.appendMany(user.id, name, messages.map((m) => (m.internalDate ? { raw: m.raw, flags: m.flags, internalDate: m.internalDate } : { raw: m.raw, flags: m.flags }))),
+      store.appendMany(
+        user.id,
+        name,
+        messages.map((m) => {
+          // RFC 3516 §4.2: binary parts of a literal8 APPEND are stored base64-encoded.
+          const raw = m.binary ? binaryPartsAsBase64(m.raw) : m.raw;
+          return m.internalDate ? { raw, flags: m.flags, internalDate: m.internalDate } : { raw, flags: m.flags };
+        }),
+      ),
     decodeHeader: (value) => decodeWords(value),
     changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
     claimRecent: (mailboxId, upToUid, claim) => store.claimRecent(mailboxId, upToUid, claim),
+    async findUser(address) {
+      const account = await findAccount(pool, address);
+      return account && account.enabled ? { id: account.id, address: account.address } : undefined;
+    },
+    mailboxAccessKey: (user, name, create) => mailboxAccessKey(pool, user.id, name, create),
+    resetAccessKeys: (user, name) => resetAccessKeys(pool, user.id, name),
   };
 }
