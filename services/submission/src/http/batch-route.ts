@@ -168,34 +168,38 @@ export async function batchRoute(app: FastifyInstance, opts: MessagesRouteOption
       const holding: Outbox = Object.create(opts.outbox, { announce: { value: (events: PendingEvent[]) => void committed.push(...events) } });
       const itemOpts = { ...opts, outbox: holding };
       const results: BatchItemResult[] = new Array(messages.length);
-      await inParallel(messages.length, BATCH_CONCURRENCY, async (i) => {
-        const at = `messages[${i}].`;
-        const item = messages[i] as unknown;
-        try {
-          if (!Value.Check(BatchMessage, item)) {
-            results[i] = resultOf(i, { kind: "problem", problem: problems.invalid(itemFieldErrors(`messages[${i}]`, Value.Errors(BatchMessage, item))) });
-            return;
+      try {
+        await inParallel(messages.length, BATCH_CONCURRENCY, async (i) => {
+          const at = `messages[${i}].`;
+          const item = messages[i] as unknown;
+          try {
+            if (!Value.Check(BatchMessage, item)) {
+              results[i] = resultOf(i, { kind: "problem", problem: problems.invalid(itemFieldErrors(`messages[${i}]`, Value.Errors(BatchMessage, item))) });
+              return;
+            }
+            const { idempotency_key: idemKey, ...message } = item;
+            const r = await messageFromFields(opts, key.domain, key.id, message, templates, at);
+            if (!r.ok) {
+              results[i] = resultOf(i, { kind: "problem", problem: r.problem });
+              return;
+            }
+            // Same key space and fingerprint as POST /v1/messages with an Idempotency-Key:
+            // the same message under the same key is one message, whichever route sent it.
+            const idem = idemKey ? { key: idemKey, requestHash: requestFingerprint("POST", "/v1/messages", message) } : undefined;
+            const outcome = await acceptBuilt(itemOpts, caller, r.built, idem);
+            if (outcome.kind === "problem" && outcome.problem.errors) {
+              outcome.problem.errors = outcome.problem.errors.map((e) => ({ ...e, field: e.field.replace(/^headers\.idempotency-key$/, `${at}idempotency_key`) }));
+            }
+            results[i] = resultOf(i, outcome);
+          } catch (err) {
+            req.log.error({ err, index: i }, "batch item failed");
+            results[i] = resultOf(i, { kind: "problem", problem: problems.unavailable("this message could not be stored; nothing was kept for it, try it again") });
           }
-          const { idempotency_key: idemKey, ...message } = item;
-          const r = await messageFromFields(opts, key.domain, key.id, message, templates, at);
-          if (!r.ok) {
-            results[i] = resultOf(i, { kind: "problem", problem: r.problem });
-            return;
-          }
-          // Same key space and fingerprint as POST /v1/messages with an Idempotency-Key:
-          // the same message under the same key is one message, whichever route sent it.
-          const idem = idemKey ? { key: idemKey, requestHash: requestFingerprint("POST", "/v1/messages", message) } : undefined;
-          const outcome = await acceptBuilt(itemOpts, caller, r.built, idem);
-          if (outcome.kind === "problem" && outcome.problem.errors) {
-            outcome.problem.errors = outcome.problem.errors.map((e) => ({ ...e, field: e.field.replace(/^headers\.idempotency-key$/, `${at}idempotency_key`) }));
-          }
-          results[i] = resultOf(i, outcome);
-        } catch (err) {
-          req.log.error({ err, index: i }, "batch item failed");
-          results[i] = resultOf(i, { kind: "problem", problem: problems.unavailable("this message could not be stored; nothing was kept for it, try it again") });
-        }
-      });
-      opts.outbox.announce(committed);
+        });
+      } finally {
+        // Whatever happened to the batch, what was committed is announced now (else the sweeper would, later).
+        opts.outbox.announce(committed);
+      }
       const accepted = results.filter((r) => r.status < 300).length;
       return reply.code(200).send({ accepted, failed: results.length - accepted, results });
     },
