@@ -8,4 +8,4 @@ export {
   type TemplatePart,
   type TemplateSource,
 } from "./render.js";
-export { createTemplate, deleteTemplate, findTemplate, getTemplate, listTemplates, templateDoc, updateTemplate, type StoredTemplate } from "./store.js";
+export { TEMPLATE_NAME_PATTERN, TEMPLATE_NAME_RULE, createTemplate, deleteTemplate, findTemplate, getTemplate, listTemplates, templateDoc, updateTemplate, type StoredTemplate } from "./store.js";

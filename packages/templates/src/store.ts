@@ -2,6 +2,10 @@ import type { Queryable } from "@correo/db";
 import { DirectoryError, normalizeDomain } from "@correo/directory";
 import type { TemplateSource } from "./render.js";
 
+/** What a template's name may be (the table's CHECK, migration 020, says the same). */
+export const TEMPLATE_NAME_PATTERN = "^[a-z0-9][a-z0-9_.-]{0,63}$";
+export const TEMPLATE_NAME_RULE = "1-64 of a-z 0-9 _ . - (lower case)";
+
 /** A stored template (table `templates`, migration 020), its source as written. */
 export interface StoredTemplate extends TemplateSource {
   name: string;

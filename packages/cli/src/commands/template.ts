@@ -7,6 +7,8 @@ import {
   getTemplate,
   listTemplates,
   renderTemplate,
+  TEMPLATE_NAME_PATTERN,
+  TEMPLATE_NAME_RULE,
   templateDoc,
   updateTemplate,
   type StoredTemplate,
@@ -54,7 +56,7 @@ export const templateCommands: Record<string, Command> = {
       if (/[\r\n]/.test(subject.replace(/\r?\n$/, ""))) throw new UsageError("the subject is one line");
       const src = { name, subject: subject.replace(/\r?\n$/, ""), text: sourceOf(ctx, "text"), html: sourceOf(ctx, "html") };
       if (src.text === undefined && src.html === undefined) throw new UsageError("a template needs --text or --html (or both)");
-      if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(name)) throw new UsageError("<name> is 1-64 of a-z 0-9 _ . - (lower case)");
+      if (!new RegExp(TEMPLATE_NAME_PATTERN).test(name)) throw new UsageError(`<name> is ${TEMPLATE_NAME_RULE}`);
       const compiled = compileTemplate(src, "template");
       if (!compiled.ok) throw refusal(compiled.errors);
       const t = await createTemplate(ctx.pool, domain, src);

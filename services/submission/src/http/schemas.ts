@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { TEMPLATE_NAME_PATTERN } from "@correo/templates";
 import { Variables as TemplateVariables } from "../templates/schemas.js";
 
 // No CR or LF anywhere a header value comes from: that is how header injection works.
@@ -49,7 +50,7 @@ export const SendMessageBody = Type.Object(
       ),
     ),
     template: Type.Optional(
-      Type.String({ pattern: "^[a-z0-9][a-z0-9_.-]{0,63}$", description: "a template's name (POST /v1/templates): its subject, text and html instead of these fields" }),
+      Type.String({ pattern: TEMPLATE_NAME_PATTERN, description: "a template's name (POST /v1/templates): its subject, text and html instead of these fields" }),
     ),
     variables: Type.Optional(TemplateVariables),
     tags: Type.Optional(Tags),

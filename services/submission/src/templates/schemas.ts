@@ -1,10 +1,11 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { TEMPLATE_NAME_PATTERN, TEMPLATE_NAME_RULE } from "@correo/templates";
 
 // Templates' documents, snake_case like the rest of the HTTP API.
 
 export const TemplateName = Type.String({
-  pattern: "^[a-z0-9][a-z0-9_.-]{0,63}$",
-  description: "a template name: 1-64 of a-z 0-9 _ . - (lower case)",
+  pattern: TEMPLATE_NAME_PATTERN,
+  description: `a template name: ${TEMPLATE_NAME_RULE}`,
   examples: ["welcome"],
 });
 
