@@ -16,6 +16,7 @@ import { dkimCommands } from "./commands/dkim.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { dlqCommands } from "./commands/dlq.js";
 import { routeCommands } from "./commands/route.js";
+import { templateCommands } from "./commands/template.js";
 import { Refused, UsageError } from "./commands/types.js";
 
 /**
@@ -34,6 +35,7 @@ const table: CommandTable = {
     dkim: dkimCommands,
     dlq: dlqCommands,
     route: routeCommands,
+    template: templateCommands,
     suppression: suppressionCommands,
   },
   commands: {
@@ -50,6 +52,7 @@ const table: CommandTable = {
     dkim: "DKIM signing keys and their DNS records",
     dlq: "the dead-letter queue: events no consumer could handle",
     route: "inbound routes: mail for an address or *@domain POSTed to an HTTP endpoint as JSON",
+    template: "message templates of a domain (Handlebars), for POST /v1/messages",
     suppression: "a domain's suppression list: addresses its mail is not sent to",
   },
 };

@@ -70,6 +70,16 @@ describe("correo --json uses the admin API's documents", () => {
     expect((await doc("domain", "list")).domains[0]).toMatchObject({ name: "example.test", catch_all: "ana@example.test", alias_domains: ["example-alias.test"] });
   });
 
+  it("templates", async () => {
+    await doc("domain", "add", "templates.test");
+    const added = (await doc("template", "add", "templates.test", "welcome", "--subject", "Hi {{name}}", "--text", "Hi {{name}}")).template;
+    const listed = (await api("GET", "/v1/admin/domains/templates.test/templates")).templates;
+    expect(listed).toEqual([added]);
+    expect((await doc("template", "preview", "templates.test", "welcome", "--variables", '{"name":"Ana"}'))).toEqual(
+      await api("POST", "/v1/admin/domains/templates.test/templates/welcome/preview", { variables: { name: "Ana" } }),
+    );
+  });
+
   it("a domain's inbound policy (issue 14): the same document from `correo domain policy` and PUT …/inbound-policy", async () => {
     const viaCli = (await doc("domain", "policy", "example.test", "quarantine-only")).domain;
     expect(viaCli).toMatchObject({ name: "example.test", inbound_policy: "quarantine-only" });

@@ -109,6 +109,37 @@ describe("OpenAPI: inbound routes (issue 15)", () => {
   });
 });
 
+/** A media type's examples (@fastify/swagger moves a schema's `examples` there: one as `example`, more as `examples`). */
+const examplesOf = (content: any): any[] => (content.example !== undefined ? [content.example] : Object.values(content.examples ?? {}).map((e: any) => e.value));
+
+describe("OpenAPI: templates and batch send (issue 15)", () => {
+  it("documents the template routes of the API key's domain and of the admin API, with examples", () => {
+    for (const path of ["/v1/templates", "/v1/templates/{name}", "/v1/templates/{name}/preview", "/v1/admin/domains/{domain}/templates", "/v1/admin/domains/{domain}/templates/{name}/preview"]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    const create = doc.paths["/v1/templates"].post;
+    expect(create.security).toEqual([{ apiKey: [] }]);
+    expect(examplesOf(create.requestBody.content["application/json"])[0]).toMatchObject({ name: "welcome", subject: expect.any(String) });
+    expect(create.responses["400"]).toBeDefined();
+    expect(examplesOf(doc.paths["/v1/templates/{name}/preview"].post.responses["200"].content["application/json"])[0]).toMatchObject({ subject: expect.any(String) });
+  });
+
+  it("documents template and variables on POST /v1/messages, and the batch with its per-item results", () => {
+    const send = doc.paths["/v1/messages"].post.requestBody.content["application/json"];
+    expect(Object.keys(send.schema.properties)).toEqual(expect.arrayContaining(["template", "variables"]));
+    expect(examplesOf(send).some((e: any) => e.template === "welcome")).toBe(true);
+    const batch = doc.paths["/v1/messages/batch"].post;
+    const body = batch.requestBody.content["application/json"].schema;
+    expect(body.properties.messages).toMatchObject({ type: "array", maxItems: 500 });
+    expect(Object.keys(body.properties.messages.items.properties)).toEqual(expect.arrayContaining(["template", "variables", "idempotency_key", "tags", "metadata"]));
+    const ok = batch.responses["200"].content["application/json"].schema;
+    expect(Object.keys(ok.properties)).toEqual(["accepted", "failed", "results"]);
+    expect(Object.keys(ok.properties.results.items.properties)).toEqual(expect.arrayContaining(["index", "status", "id", "recipients", "problem"]));
+    expect(batch.responses["413"]).toBeDefined();
+    expect(examplesOf(batch.requestBody.content["application/json"])[0].messages).toHaveLength(2);
+  });
+});
+
 describe("OpenAPI: the suppression list (issue 15)", () => {
   it("documents /v1/suppressions for an API key, with examples, problem+json and the CSV export", () => {
     const paths = doc.paths as Record<string, Record<string, any>>;

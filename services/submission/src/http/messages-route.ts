@@ -1,11 +1,14 @@
 import type { FastifyInstance } from "fastify";
-import { composeMessage } from "../compose.js";
-import { addressesOf, type FieldError } from "./addresses.js";
+import { templateRoutes } from "../templates/routes.js";
+import { TemplateParams } from "../templates/schemas.js";
 import { requireApiKey } from "./auth.js";
+import { batchRoute } from "./batch-route.js";
+import { messageFromFields, templateLookup } from "./message-fields.js";
+import { sendProblem } from "./problem.js";
 import { rawMessageRoute } from "./raw-route.js";
 import { AcceptedResponse, IdempotencyHeaders, problemResponses, SendMessageBody } from "./schemas.js";
 import { messageStatusRoutes } from "./status-route.js";
-import { acceptBuiltMessage, checkEnvelope, type MessagesRouteOptions } from "./submit.js";
+import { acceptBuiltMessage, type MessagesRouteOptions } from "./submit.js";
 
 export type { MessagesRouteOptions } from "./submit.js";
 
@@ -15,7 +18,7 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
     "/v1/messages",
     {
       schema: {
-        summary: "Send a message composed from fields",
+        summary: "Send a message composed from fields or from a template",
         tags: ["messages"],
         security: [{ apiKey: [] }],
         headers: IdempotencyHeaders,
@@ -24,57 +27,22 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
       },
     },
     async (req, reply) => {
-      const body = req.body;
-      const errors: FieldError[] = [];
-      const [from] = addressesOf("from", body.from, errors);
-      const to = addressesOf("to", body.to, errors);
-      const cc = addressesOf("cc", body.cc, errors);
-      const bcc = addressesOf("bcc", body.bcc, errors);
-      if (body.text === undefined && body.html === undefined && !body.attachments?.length) {
-        errors.push({ field: "text", message: "a message needs text, html or attachments" });
-      }
-      const replyTo = body.reply_to !== undefined ? addressesOf("reply_to", body.reply_to, errors) : [];
-      const recipients = [...new Set([...to, ...cc, ...bcc].map((a) => a.address))];
-      const refused = checkEnvelope(opts, req, reply, from?.address, recipients, errors, "to");
-      if (refused) return refused;
-      const id = crypto.randomUUID();
-      const { raw, headerMessageId } = await composeMessage({
-        id,
-        // The header gets the addresses as parsed here, so that it says what the envelope does.
-        from: from!,
-        to,
-        cc,
-        bcc,
-        replyTo: replyTo[0],
-        subject: body.subject,
-        text: body.text,
-        html: body.html,
-        headers: body.headers ?? {},
-        attachments: (body.attachments ?? []).map((a) => ({
-          filename: a.filename,
-          content: Buffer.from(a.content, "base64"),
-          contentType: a.content_type,
-          cid: a.content_id,
-        })),
-        messageIdDomain: opts.hostname,
-        date: opts.clock.now(),
-      });
-      return acceptBuiltMessage(app, opts, req, reply, {
-        id,
-        raw,
-        submission: {
-          envelopeFrom: from!.address,
-          recipients,
-          source: "http",
-          apiKeyId: req.apiKey.id,
-          headerMessageId,
-          subject: body.subject,
-        },
-        tags: body.tags ?? [],
-        metadata: body.metadata ?? {},
-      });
+      const r = await messageFromFields(opts, req.apiKey.domain, req.apiKey.id, req.body, templateLookup(opts.pool, req.apiKey.domain));
+      if (!r.ok) return sendProblem(reply, r.problem);
+      return acceptBuiltMessage(app, opts, req, reply, r.built);
     },
   );
   await rawMessageRoute(app, opts);
   await messageStatusRoutes(app, opts);
+  await batchRoute(app, opts);
+  // Templates of the API key's domain (issue 15 item 3); the admin API has the same per domain.
+  await templateRoutes(app, {
+    pool: opts.pool,
+    path: "/v1/templates",
+    itemParams: TemplateParams,
+    domainOf: (req) => req.apiKey.domain,
+    tags: ["templates"],
+    security: [{ apiKey: [] }],
+    problemResponses,
+  });
 }

@@ -1,4 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { TEMPLATE_NAME_PATTERN } from "@correo/templates";
+import { Variables as TemplateVariables } from "../templates/schemas.js";
 
 // No CR or LF anywhere a header value comes from: that is how header injection works.
 // No NUL either: RFC 5322 §2.2 allows none in a field, and PostgreSQL text keeps none.
@@ -6,7 +8,7 @@ const HeaderText = (maxLength: number, description: string) =>
   Type.String({ maxLength, pattern: "^[^\\r\\n\\u0000]*$", description });
 // Addresses: the address parser refuses a NUL itself, saying which field and why.
 const AddressField = Type.String({ maxLength: 998, pattern: "^[^\\r\\n]*$", description: "an address, optionally with a display name: 'Ana <ana@example.com>'" });
-const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 1000 })]);
+const AddressList = Type.Union([AddressField, Type.Array(AddressField, { maxItems: 1000 })], { description: "an address or a list of addresses" });
 
 const Tags = Type.Array(Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" }), {
   maxItems: 20,
@@ -47,10 +49,21 @@ export const SendMessageBody = Type.Object(
         { maxItems: 100 },
       ),
     ),
+    template: Type.Optional(
+      Type.String({ pattern: TEMPLATE_NAME_PATTERN, description: "a template's name (POST /v1/templates): its subject, text and html instead of these fields" }),
+    ),
+    variables: Type.Optional(TemplateVariables),
     tags: Type.Optional(Tags),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false, description: "a message for Correo to compose (MIME) and send" },
+  {
+    additionalProperties: false,
+    description: "a message for Correo to compose (MIME) and send: subject, text and html, or a template and its variables",
+    examples: [
+      { from: "Shop <orders@example.com>", to: "ana@example.net", subject: "Your order", text: "It is on its way." },
+      { from: "Shop <orders@example.com>", to: "Ana <ana@example.net>", template: "welcome", variables: { first_name: "Ana" }, tags: ["welcome"] },
+    ],
+  },
 );
 export type SendMessageBody = Static<typeof SendMessageBody>;
 

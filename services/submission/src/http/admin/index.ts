@@ -11,6 +11,8 @@ import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
 import { deadLetterRoutes } from "./dead-letters.js";
 import { inboundRouteAdminRoutes } from "./inbound-routes.js";
+import { templateRoutes } from "../../templates/routes.js";
+import { DomainParams, DomainTemplateParams } from "../../templates/schemas.js";
 import { adminSuppressionRoutes } from "./suppressions.js";
 
 /**
@@ -31,5 +33,15 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
   await app.register(queueRoutes, opts);
   await app.register(deadLetterRoutes, opts);
   await app.register(inboundRouteAdminRoutes, opts);
+  await app.register(templateRoutes, {
+    pool: opts.pool,
+    // Not `prefix`: fastify would take that as the plugin's route prefix.
+    path: "/v1/admin/domains/:domain/templates",
+    collectionParams: DomainParams,
+    itemParams: DomainTemplateParams,
+    domainOf: (req) => (req.params as { domain: string }).domain,
+    tags: ["admin: templates"],
+    domainField: "params.domain",
+  });
   await app.register(adminSuppressionRoutes, opts);
 }
