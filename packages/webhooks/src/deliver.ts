@@ -1,0 +1,211 @@
+import { randomUUID } from "node:crypto";
+import type { Pool, Queryable } from "@correo/db";
+import type { DueDelivery } from "./dispatch.js";
+import { enqueue } from "./dispatch.js";
+import { signingSecrets } from "./endpoints.js";
+import type { WebhookEvent } from "./events.js";
+import { postEvent, type PostResult } from "./post.js";
+import { endpointVerdict, isSuccess, nextAttemptAt, RETRY_DELAYS_MS } from "./retry.js";
+
+export interface WebhookLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface DelivererOptions {
+  pool: Pool;
+  now: () => Date;
+  /** Hands due deliveries to the broker (the webhooks work queue). */
+  publish: (due: DueDelivery[]) => Promise<void>;
+  log: WebhookLog;
+  timeoutMs: number;
+  /** POSTs under way to one endpoint from this copy; more wait their turn. */
+  concurrencyPerEndpoint: number;
+  /** Failed attempts in a row, within 24 h, that disable an endpoint. */
+  maxFailures: number;
+  redriveAfterMs: number;
+  retryDelaysMs?: readonly number[];
+  post?: typeof postEvent;
+}
+
+interface Claimed {
+  endpoint_id: string;
+  domain_id: string;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_until: Date | null;
+  enabled: boolean;
+  event_id: string;
+  type: string;
+  payload: WebhookEvent;
+}
+
+/** A counting semaphore per endpoint: a slow endpoint holds its own slots, nobody else's. */
+class EndpointSlots {
+  private readonly busy = new Map<string, { n: number; waiting: (() => void)[] }>();
+  constructor(private readonly max: number) {}
+  async take(key: string): Promise<() => void> {
+    let s = this.busy.get(key);
+    if (!s) this.busy.set(key, (s = { n: 0, waiting: [] }));
+    if (s.n >= this.max) await new Promise<void>((r) => s!.waiting.push(r));
+    else s.n++;
+    return () => {
+      const next = s!.waiting.shift();
+      if (next) next();
+      else if (--s!.n === 0) this.busy.delete(key);
+    };
+  }
+}
+
+/**
+ * The webhook worker (runs in relay-queue): claims a due delivery, POSTs it signed,
+ * records the attempt and either finishes it, schedules the next attempt, or gives up
+ * and disables the endpoint. Idempotent: a broker message for an attempt already made
+ * (or being made by another copy, under its lease) changes nothing.
+ */
+export class WebhookDeliverer {
+  private readonly slots: EndpointSlots;
+  private readonly post: typeof postEvent;
+  constructor(private readonly o: DelivererOptions) {
+    this.slots = new EndpointSlots(o.concurrencyPerEndpoint);
+    this.post = o.post ?? postEvent;
+  }
+
+  async deliver(due: DueDelivery): Promise<"sent" | "failed" | "skipped"> {
+    const now = this.o.now();
+    const lease = new Date(now.getTime() + this.o.timeoutMs + 30_000);
+    const { rows } = await this.o.pool.query<Claimed>(
+      `UPDATE webhook_deliveries w SET leased_until = $3
+         FROM webhook_endpoints p, webhook_events ev
+        WHERE w.id = $1 AND w.state = 'pending' AND w.attempts = $2 AND (w.leased_until IS NULL OR w.leased_until <= $4)
+          AND p.id = w.endpoint_id AND ev.id = w.event_id
+        RETURNING w.endpoint_id, p.domain_id::text, p.url, p.secret, p.previous_secret, p.previous_until, p.enabled,
+                  ev.id AS event_id, ev.type, ev.payload`,
+      [due.id, due.attempt, lease, now],
+    );
+    const c = rows[0];
+    if (!c) return "skipped";
+    if (!c.enabled) {
+      await this.o.pool.query(
+        `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, leased_until = NULL, last_error = 'endpoint disabled', updated_at = $2 WHERE id = $1`,
+        [due.id, now],
+      );
+      return "skipped";
+    }
+    const release = await this.slots.take(c.endpoint_id);
+    let result: PostResult;
+    try {
+      result = await this.post(
+        { url: c.url, secrets: signingSecrets(c, this.o.now()), eventId: c.event_id, eventType: c.type, body: JSON.stringify(c.payload) },
+        { timeoutMs: this.o.timeoutMs, now: this.o.now },
+      );
+    } finally {
+      release();
+    }
+    return this.record(due, c, result);
+  }
+
+  private async record(due: DueDelivery, c: Claimed, r: PostResult): Promise<"sent" | "failed"> {
+    const at = this.o.now();
+    const ok = isSuccess(r.status);
+    const attempts = due.attempt + 1;
+    const next = ok ? undefined : nextAttemptAt(attempts, at, this.o.retryDelaysMs ?? RETRY_DELAYS_MS);
+    const state = ok ? "delivered" : next ? "pending" : "failed";
+    await this.o.pool.query(
+      `WITH attempt AS (
+         INSERT INTO webhook_attempts (delivery_id, endpoint_id, at, status, duration_ms, error, response_excerpt, ok)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       )
+       UPDATE webhook_deliveries SET state = $9, attempts = $10, next_attempt_at = $11, leased_until = NULL,
+              last_status = $4, last_error = $6, updated_at = $3
+        WHERE id = $1`,
+      [due.id, c.endpoint_id, at, r.status, r.durationMs, r.error, r.responseExcerpt, ok, state, attempts, next ?? null],
+    );
+    if (ok) return "sent";
+    const { rows } = await this.o.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM webhook_attempts
+        WHERE endpoint_id = $1 AND NOT ok AND at > $2
+          AND id > coalesce((SELECT max(id) FROM webhook_attempts WHERE endpoint_id = $1 AND ok), 0)`,
+      [c.endpoint_id, new Date(at.getTime() - 24 * 3_600_000)],
+    );
+    const verdict = endpointVerdict({ exhausted: state === "failed", failuresInARow24h: rows[0]!.n, maxFailures: this.o.maxFailures });
+    if (verdict.disable) await disableEndpoint(this.o, c.endpoint_id, verdict.reason);
+    return "failed";
+  }
+}
+
+/**
+ * Disables an endpoint that keeps failing: its pending deliveries end 'failed' (a replay
+ * or re-enabling brings them back by hand), a warning is logged, and an
+ * `endpoint.disabled` event goes to the domain's other endpoints that subscribe to it.
+ */
+export async function disableEndpoint(o: Pick<DelivererOptions, "pool" | "now" | "publish" | "log" | "redriveAfterMs">, endpointId: string, reason: string): Promise<boolean> {
+  const now = o.now();
+  const client = await o.pool.connect();
+  let due: DueDelivery[] = [];
+  let moved = false;
+  try {
+    await client.query("BEGIN");
+    const { rows } = await client.query<{ domain_id: string; url: string; domain: string }>(
+      `UPDATE webhook_endpoints p SET enabled = false, disabled_reason = $2, disabled_at = $3, updated_at = $3
+         FROM domains dm WHERE p.id = $1 AND p.enabled AND dm.id = p.domain_id
+       RETURNING p.domain_id::text, p.url, dm.name AS domain`,
+      [endpointId, reason, now],
+    );
+    if (rows[0]) {
+      moved = true;
+      await client.query(
+        `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, leased_until = NULL,
+                last_error = coalesce(last_error || '; ', '') || 'endpoint disabled', updated_at = $2
+          WHERE endpoint_id = $1 AND state = 'pending'`,
+        [endpointId, now],
+      );
+      const event: WebhookEvent = {
+        id: `evt_${randomUUID().replaceAll("-", "")}`,
+        type: "endpoint.disabled",
+        created_at: now.toISOString(),
+        data: { endpoint_id: endpointId, url: rows[0].url, domain: rows[0].domain, reason },
+      };
+      const { rows: others } = await client.query<{ id: string }>(
+        "SELECT id FROM webhook_endpoints WHERE domain_id = $1 AND enabled AND 'endpoint.disabled' = ANY (event_types)",
+        [rows[0].domain_id],
+      );
+      due = await enqueue(
+        client,
+        [{ id: event.id, domain: rows[0].domain_id, type: event.type, payload: JSON.stringify(event) }],
+        others.map((e) => ({ event: event.id, endpoint: e.id })),
+        now,
+        o.redriveAfterMs,
+      );
+      o.log.warn({ endpointId, url: rows[0].url, domain: rows[0].domain, reason }, "webhook endpoint disabled");
+    }
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  if (due.length) await o.publish(due).catch(() => undefined); // the sweeper re-drives it
+  return moved;
+}
+
+/**
+ * The sweeper (DESIGN: nothing stuck out of sight): pending deliveries past their next
+ * attempt time and not leased by an attempt under way are handed to the broker again;
+ * their time moves `redriveAfterMs` on, so each is re-driven once per period. Retries
+ * come this way too: a failed attempt sets the next attempt's time.
+ */
+export async function redriveDue(db: Queryable, now: Date, redriveAfterMs: number, limit = 2000): Promise<DueDelivery[]> {
+  const { rows } = await db.query<{ id: string; attempts: number }>(
+    `UPDATE webhook_deliveries w SET next_attempt_at = $2
+       FROM (SELECT id FROM webhook_deliveries
+              WHERE state = 'pending' AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)
+              ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+      WHERE w.id = due.id
+      RETURNING w.id::text, w.attempts`,
+    [now, new Date(now.getTime() + redriveAfterMs), limit],
+  );
+  return rows.map((r) => ({ id: r.id, attempt: r.attempts }));
+}
