@@ -1,7 +1,7 @@
 import type { EventType } from "@correo/contracts";
 
 /** The durable work queues, one per consuming service (competing consumers). */
-export type WorkQueue = "routing" | "relay-queue" | "mailbox";
+export type WorkQueue = "routing" | "relay-queue" | "mailbox" | "webhooks";
 
 export interface QueueSpec {
   name: string;
@@ -33,6 +33,9 @@ export function topology(prefix: string, deliveryLimit = 10): Topology {
       routing: { name: `${prefix}.routing`, bindings: ["message.submitted"] },
       "relay-queue": { name: `${prefix}.relay-queue`, bindings: ["delivery.remote"] },
       mailbox: { name: `${prefix}.mailbox`, bindings: ["delivery.local"] },
+      // Issue 15: webhook POSTs, consumed by relay-queue; a queue of its own so that a slow
+      // endpoint's backlog never sits in front of mail.
+      webhooks: { name: `${prefix}.webhooks`, bindings: ["webhook.due"] },
     },
     notificationQueuePrefix: `${prefix}.notify.`,
     deliveryLimit,

@@ -78,6 +78,19 @@ function postmasterAddress() {
   );
 }
 
+/** Issue 15: where webhook endpoints may point (read by the HTTP API and the CLI). */
+export function webhookAllowHttp() {
+  return oneOf("WEBHOOK_ALLOW_HTTP", "accept http:// webhook endpoints (tests, receivers on loopback); otherwise https only", ["false", "true"] as const, "false");
+}
+
+/** Issue 15: the webhook worker (in relay-queue, the outbound deliverer). */
+const webhookSpec = {
+  webhookTimeout: duration("WEBHOOK_TIMEOUT", "how long one webhook POST may take to be answered", "10s"),
+  webhookConcurrency: positiveInt("WEBHOOK_CONCURRENCY", "webhook POSTs at once per endpoint, per relay-queue copy", 8),
+  webhookDisableAfter: positiveInt("WEBHOOK_DISABLE_AFTER", "failed attempts in a row within 24 h that disable an endpoint (an event that fails every attempt disables it too)", 100),
+  webhookDispatchInterval: duration("WEBHOOK_DISPATCH_INTERVAL", "how often the timeline is read for new webhook events", "200ms"),
+} as const;
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -104,6 +117,7 @@ export const serviceSpecs = {
     smtpConnectionLease: duration("SMTP_CONNECTION_LEASE", "how long a connection counts after its copy stops renewing it (a copy that died)", "15s"),
     smtpMessagesPerHour: positiveInt("SMTP_MESSAGES_PER_HOUR", "messages one account may submit per hour", 500),
     postmasterAddress: postmasterAddress(),
+    webhookAllowHttp: webhookAllowHttp(),
   },
   routing: {
     ...infraSpec,
@@ -140,6 +154,7 @@ export const serviceSpecs = {
     connectionIdle: duration("RELAY_CONNECTION_IDLE", "how long an idle SMTP connection is kept for the next message", "10s"),
     dsnInterval: duration("RELAY_DSN_INTERVAL", "how often deliveries owed a DSN are looked for", "2s"),
     redriveAfter: redriveAfter(),
+    ...webhookSpec,
   },
   mailbox: {
     ...infraSpec,

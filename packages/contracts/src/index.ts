@@ -3,6 +3,7 @@ export {
   DeliveryLocal,
   DeliveryRemote,
   MailboxChanged,
+  WebhookDue,
   contracts,
   type EventType,
   type EventOf,

@@ -72,12 +72,28 @@ export const MailboxChanged = Type.Object(
 );
 export type MailboxChanged = Static<typeof MailboxChanged>;
 
+/**
+ * Issue 15: a webhook delivery (event x endpoint, packages/webhooks) due for attempt
+ * `attempt`; its state is in PostgreSQL, this only says "try it now".
+ */
+export const WebhookDue = Type.Object(
+  {
+    type: Type.Literal("webhook.due"),
+    version: Type.Literal(1),
+    webhookDeliveryId: Type.String({ pattern: "^[0-9]{1,19}$" }),
+    attempt: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type WebhookDue = Static<typeof WebhookDue>;
+
 /** Every event type, keyed by its routing key (which is also its `type`). */
 export const contracts = {
   "message.submitted": MessageSubmitted,
   "delivery.local": DeliveryLocal,
   "delivery.remote": DeliveryRemote,
   "mailbox.changed": MailboxChanged,
+  "webhook.due": WebhookDue,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof contracts;

@@ -33,6 +33,11 @@ export const metricNames = {
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",
   relayDestinationsParked: "correo.relay.destinations_parked",
+  // Issue 15: webhooks (relay-queue's worker).
+  webhookEventsDispatched: "correo.webhook.events.dispatched",
+  webhookAttempts: "correo.webhook.attempts",
+  webhookAttemptDuration: "correo.webhook.attempt.duration",
+  webhookEndpointsDisabled: "correo.webhook.endpoints.disabled",
 } as const;
 
 export function meter(): Meter {

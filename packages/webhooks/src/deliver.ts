@@ -26,6 +26,9 @@ export interface DelivererOptions {
   redriveAfterMs: number;
   retryDelaysMs?: readonly number[];
   post?: typeof postEvent;
+  /** Told of every attempt and every endpoint disabled (the shell's metrics). */
+  onAttempt?: (ok: boolean, durationMs: number) => void;
+  onDisabled?: () => void;
 }
 
 interface Claimed {
@@ -109,6 +112,7 @@ export class WebhookDeliverer {
   private async record(due: DueDelivery, c: Claimed, r: PostResult): Promise<"sent" | "failed"> {
     const at = this.o.now();
     const ok = isSuccess(r.status);
+    this.o.onAttempt?.(ok, r.durationMs);
     const attempts = due.attempt + 1;
     const next = ok ? undefined : nextAttemptAt(attempts, at, this.o.retryDelaysMs ?? RETRY_DELAYS_MS);
     const state = ok ? "delivered" : next ? "pending" : "failed";
@@ -130,7 +134,7 @@ export class WebhookDeliverer {
       [c.endpoint_id, new Date(at.getTime() - 24 * 3_600_000)],
     );
     const verdict = endpointVerdict({ exhausted: state === "failed", failuresInARow24h: rows[0]!.n, maxFailures: this.o.maxFailures });
-    if (verdict.disable) await disableEndpoint(this.o, c.endpoint_id, verdict.reason);
+    if (verdict.disable && (await disableEndpoint(this.o, c.endpoint_id, verdict.reason))) this.o.onDisabled?.();
     return "failed";
   }
 }
