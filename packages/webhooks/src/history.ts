@@ -48,7 +48,8 @@ export async function listAttempts(
 /**
  * Sends one event to one endpoint again, now, whatever became of it before (delivered,
  * failed, pending): its delivery starts a fresh retry schedule. Only events that were
- * dispatched to this endpoint can be replayed; the endpoint must be enabled.
+ * dispatched to this endpoint can be replayed; the endpoint must be enabled. Due at
+ * once: the sweeper (every second) hands it to the worker, so any process can replay.
  */
 export async function replayEvent(
   db: Queryable,
@@ -56,14 +57,13 @@ export async function replayEvent(
   domain: string | undefined,
   eventId: string,
   now: Date,
-  redriveAfterMs: number,
 ): Promise<DueDelivery> {
   const endpoint = await requireEndpoint(db, endpointId, domain);
   if (!endpoint.enabled) throw new WebhookError("invalid", "id", `endpoint ${endpointId} is disabled (${endpoint.disabledReason}); enable it first`);
   const { rows } = await db.query<{ id: string }>(
     `UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $3, leased_until = NULL, updated_at = $4
       WHERE endpoint_id = $1 AND event_id = $2 RETURNING id::text`,
-    [endpointId, eventId, new Date(now.getTime() + redriveAfterMs), now],
+    [endpointId, eventId, now, now],
   );
   if (!rows[0]) throw new WebhookError("not-found", "event_id", `event ${eventId} was never sent to endpoint ${endpointId}`);
   return { id: rows[0].id, attempt: 0 };

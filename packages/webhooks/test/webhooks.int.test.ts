@@ -173,7 +173,8 @@ describe("delivering to a real receiver", () => {
       expect(attempts.attempts.map((a) => [a.status, a.ok])).toEqual([[200, true], [500, false], [500, false]]);
       expect(attempts.attempts[1]!.responseExcerpt).toBe("receiver down for maintenance");
       // Replay sends the same event again, on demand.
-      const replay = await replayEvent(infra.pool, made.endpoint.id, "hosted.test", got.body.id, clock, REDRIVE);
+      const replay = await replayEvent(infra.pool, made.endpoint.id, "hosted.test", got.body.id, clock);
+      expect(await redriveDue(infra.pool, clock, REDRIVE)).toEqual([replay]);
       expect(await d.deliver(replay)).toBe("sent");
       expect(receiver.received.map((r) => r.body)).toEqual([got.body, got.body]);
     } finally {

@@ -5,11 +5,14 @@ import { frameworkProblems, useProblemErrors } from "@correo/http-problem";
 import { httpAcceptMetricsAtZero } from "./http-accept.js";
 import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 import { registerOpenApi } from "./openapi.js";
+import { webhookApi } from "./webhooks/index.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
   /** The broker's dead-letter queue, for the admin API. */
   deadLetters: DeadLetterQueue;
+  /** Issue 15: webhook endpoints (WEBHOOK_ALLOW_HTTP; `…/test`'s wait). Default: https only, 10 s. */
+  webhooks?: { allowHttp: boolean; testTimeoutMs: number };
 }
 
 /** The HTTP submission API. Every error is application/problem+json. */
@@ -28,6 +31,8 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   registerOpenApi(app);
   // Registered as an encapsulated plugin: its auth hook covers its routes only.
   void app.register(messagesRoutes, opts);
-  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
+  const webhooks = { pool: opts.pool, clock: opts.clock, allowHttp: false, testTimeoutMs: 10_000, ...opts.webhooks };
+  void app.register(webhookApi, webhooks); // /v1/webhooks…, /v1/events (issue 15)
+  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters, webhooks }); // the admin API (/v1/admin/…)
   return app;
 }

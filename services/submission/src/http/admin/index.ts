@@ -10,12 +10,14 @@ import { domainRoutes } from "./domains.js";
 import { transportRoutes } from "./transports.js";
 import { queueRoutes } from "./queue.js";
 import { deadLetterRoutes } from "./dead-letters.js";
+import { adminWebhookRoutes } from "./webhooks.js";
+import type { WebhookRouteOptions } from "../webhooks/index.js";
 
 /**
  * The admin API under /v1/admin/…: the directory, the relay queue and the dead-letter
  * queue, as `pnpm correo` manages them, for an admin key. Registered as one encapsulated plugin, so its auth hook covers only it.
  */
-export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLetters: DeadLetterQueue }): Promise<void> {
+export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLetters: DeadLetterQueue; webhooks: WebhookRouteOptions }): Promise<void> {
   // Said once for every admin route: it needs the admin key, and how it can fail.
   app.addHook("onRoute", (route) => {
     route.schema = { ...route.schema, security: adminSecurity, response: { ...adminProblems, ...(route.schema?.response as object | undefined) } };
@@ -28,4 +30,5 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
   await app.register(transportRoutes, opts);
   await app.register(queueRoutes, opts);
   await app.register(deadLetterRoutes, opts);
+  await app.register(adminWebhookRoutes, opts.webhooks);
 }
