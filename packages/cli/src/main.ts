@@ -15,6 +15,8 @@ import { dkimCommands } from "./commands/dkim.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { dlqCommands } from "./commands/dlq.js";
 import { Refused, UsageError } from "./commands/types.js";
+import { eventCommands, webhookCommands } from "./commands/webhook.js";
+import { WebhookError } from "@correo/webhooks";
 
 /**
  * A noun is a table of verbs (packages/cli/src/commands/<noun>.ts), each a Command with
@@ -31,6 +33,8 @@ const table: CommandTable = {
     queue: queueCommands,
     dkim: dkimCommands,
     dlq: dlqCommands,
+    webhook: webhookCommands,
+    event: eventCommands,
   },
   commands: {
     doctor: doctorCommand,
@@ -45,6 +49,8 @@ const table: CommandTable = {
     queue: "the relay's queue: deferred remote deliveries",
     dkim: "DKIM signing keys and their DNS records",
     dlq: "the dead-letter queue: events no consumer could handle",
+    webhook: "webhook endpoints of a domain: events POSTed, signed, to your app",
+    event: "the delivery timeline as events, as GET /v1/events shows it",
   },
 };
 
@@ -99,6 +105,10 @@ async function main(argv: string[]): Promise<number> {
       const usage = err instanceof UsageError;
       fail(usage ? "usage" : err.code, err.message, usage ? `usage: correo ${cmd.usage}\n` : "");
       return usage ? 2 : 1;
+    }
+    if (err instanceof WebhookError) {
+      fail(err.kind === "not-found" ? "not_found" : "invalid", err.message);
+      return 1;
     }
     throw err;
   } finally {

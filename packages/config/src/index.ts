@@ -13,4 +13,4 @@ export {
   oneOf,
 } from "./fields.js";
 export { loadConfig, variablesOf, ConfigError, type ConfigOf, type ConfigProblem, type Spec } from "./load.js";
-export { infraSpec, serviceSpecs, serviceNames, type ServiceName } from "./specs.js";
+export { infraSpec, serviceSpecs, serviceNames, webhookAllowHttp, type ServiceName } from "./specs.js";

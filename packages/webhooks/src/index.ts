@@ -31,3 +31,4 @@ export { WebhookDeliverer, disableEndpoint, redriveDue, type DelivererOptions } 
 export { postEvent, EVENT_ID_HEADER, EVENT_TYPE_HEADER, type PostResult } from "./post.js";
 export { listAttempts, replayEvent, sendTestEvent, type Attempt } from "./history.js";
 export { listEvents, encodeEventCursor, decodeEventCursor, type EventFilter } from "./events-query.js";
+export { endpointDoc, attemptDoc } from "./documents.js";

@@ -1,32 +1,8 @@
 import type { FastifyReply } from "fastify";
-import { WebhookError, type Attempt, type Endpoint } from "@correo/webhooks";
+import { WebhookError } from "@correo/webhooks";
+
+export { endpointDoc, attemptDoc } from "@correo/webhooks";
 import { sendProblem } from "../problem.js";
-
-export const endpointDoc = (e: Endpoint, secret?: string) => ({
-  id: e.id,
-  domain: e.domain,
-  url: e.url,
-  event_types: e.eventTypes,
-  description: e.description,
-  enabled: e.enabled,
-  disabled_reason: e.disabledReason,
-  disabled_at: e.disabledAt?.toISOString() ?? null,
-  created_at: e.createdAt.toISOString(),
-  updated_at: e.updatedAt.toISOString(),
-  ...(secret ? { secret } : {}),
-});
-
-export const attemptDoc = (a: Attempt) => ({
-  id: a.id,
-  event_id: a.eventId,
-  event_type: a.eventType,
-  at: a.at.toISOString(),
-  status: a.status,
-  duration_ms: a.durationMs,
-  error: a.error,
-  response_excerpt: a.responseExcerpt,
-  ok: a.ok,
-});
 
 /** Where each field a WebhookError names came from in the request. */
 const LOCATION: Record<string, string> = {
