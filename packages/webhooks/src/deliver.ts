@@ -31,6 +31,20 @@ export interface DelivererOptions {
   onDisabled?: () => void;
 }
 
+interface Outcome {
+  id: string;
+  endpointId: string;
+  at: Date;
+  status: number | null;
+  durationMs: number;
+  error: string | null;
+  excerpt: string | null;
+  ok: boolean;
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  nextAttemptAt: Date | null;
+}
+
 interface Claimed {
   endpoint_id: string;
   domain_id: string;
@@ -42,6 +56,41 @@ interface Claimed {
   event_id: string;
   type: string;
   payload: WebhookEvent;
+}
+
+/**
+ * Coalesces the calls made while one batch is in the database into the next batch: one
+ * statement (one round trip) for many deliveries, which is what lets one copy POST
+ * thousands of events a second while each call still awaits its own row.
+ */
+class Batcher<I, O> {
+  private queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
+  private running = false;
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly max = 500,
+  ) {}
+  push(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+  private async drain(): Promise<void> {
+    this.running = true;
+    // Let the calls of this tick join the first batch.
+    await new Promise((r) => setImmediate(r));
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.max);
+      try {
+        const out = await this.run(batch.map((b) => b.item));
+        batch.forEach((b, i) => b.resolve(out[i]!));
+      } catch (err) {
+        batch.forEach((b) => b.reject(err));
+      }
+    }
+    this.running = false;
+  }
 }
 
 /** A counting semaphore per endpoint: a slow endpoint holds its own slots, nobody else's. */
@@ -76,23 +125,12 @@ export class WebhookDeliverer {
   }
 
   async deliver(due: DueDelivery): Promise<"sent" | "failed" | "skipped"> {
-    const now = this.o.now();
-    const lease = new Date(now.getTime() + this.o.timeoutMs + 30_000);
-    const { rows } = await this.o.pool.query<Claimed>(
-      `UPDATE webhook_deliveries w SET leased_until = $3
-         FROM webhook_endpoints p, webhook_events ev
-        WHERE w.id = $1 AND w.state = 'pending' AND w.attempts = $2 AND (w.leased_until IS NULL OR w.leased_until <= $4)
-          AND p.id = w.endpoint_id AND ev.id = w.event_id
-        RETURNING w.endpoint_id, p.domain_id::text, p.url, p.secret, p.previous_secret, p.previous_until, p.enabled,
-                  ev.id AS event_id, ev.type, ev.payload`,
-      [due.id, due.attempt, lease, now],
-    );
-    const c = rows[0];
+    const c = await this.claims.push(due);
     if (!c) return "skipped";
     if (!c.enabled) {
       await this.o.pool.query(
         `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, leased_until = NULL, last_error = 'endpoint disabled', updated_at = $2 WHERE id = $1`,
-        [due.id, now],
+        [due.id, this.o.now()],
       );
       return "skipped";
     }
@@ -109,6 +147,51 @@ export class WebhookDeliverer {
     return this.record(due, c, result);
   }
 
+  /** Leases due deliveries (their attempt still the one the message names), many in one statement. */
+  private readonly claims = new Batcher<DueDelivery, Claimed | undefined>(async (dues) => {
+    const now = this.o.now();
+    const lease = new Date(now.getTime() + this.o.timeoutMs + 30_000);
+    const { rows } = await this.o.pool.query<Claimed & { id: string }>(
+      `UPDATE webhook_deliveries w SET leased_until = $3
+         FROM unnest($1::bigint[], $2::int[]) AS due (id, attempt), webhook_endpoints p, webhook_events ev
+        WHERE w.id = due.id AND w.state = 'pending' AND w.attempts = due.attempt AND (w.leased_until IS NULL OR w.leased_until <= $4)
+          AND p.id = w.endpoint_id AND ev.id = w.event_id
+        RETURNING w.id::text, w.endpoint_id, p.domain_id::text, p.url, p.secret, p.previous_secret, p.previous_until, p.enabled,
+                  ev.id AS event_id, ev.type, ev.payload`,
+      [dues.map((d) => d.id), dues.map((d) => d.attempt), lease, now],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // The same delivery twice in one batch (a duplicate message): only the first gets it.
+    return dues.map((d) => {
+      const r = byId.get(d.id);
+      byId.delete(d.id);
+      return r;
+    });
+  });
+
+  /** Attempts and their deliveries' new state, many in one statement. */
+  private readonly outcomes = new Batcher<Outcome, void>(async (list) => {
+    await this.o.pool.query(
+      `WITH o AS (
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::boolean[],
+                              $9::text[], $10::int[], $11::timestamptz[])
+           AS o (id, endpoint_id, at, status, duration_ms, error, excerpt, ok, state, attempts, next_attempt_at)
+       ), attempt AS (
+         INSERT INTO webhook_attempts (delivery_id, endpoint_id, at, status, duration_ms, error, response_excerpt, ok)
+         SELECT id, endpoint_id, at, status, duration_ms, error, excerpt, ok FROM o
+       )
+       UPDATE webhook_deliveries w SET state = o.state, attempts = o.attempts, next_attempt_at = o.next_attempt_at, leased_until = NULL,
+              last_status = o.status, last_error = o.error, updated_at = o.at
+         FROM o WHERE w.id = o.id`,
+      [
+        list.map((x) => x.id), list.map((x) => x.endpointId), list.map((x) => x.at), list.map((x) => x.status), list.map((x) => x.durationMs),
+        list.map((x) => x.error), list.map((x) => x.excerpt), list.map((x) => x.ok), list.map((x) => x.state), list.map((x) => x.attempts),
+        list.map((x) => x.nextAttemptAt),
+      ],
+    );
+    return list.map(() => undefined);
+  });
+
   private async record(due: DueDelivery, c: Claimed, r: PostResult): Promise<"sent" | "failed"> {
     const at = this.o.now();
     const ok = isSuccess(r.status);
@@ -116,16 +199,10 @@ export class WebhookDeliverer {
     const attempts = due.attempt + 1;
     const next = ok ? undefined : nextAttemptAt(attempts, at, this.o.retryDelaysMs ?? RETRY_DELAYS_MS);
     const state = ok ? "delivered" : next ? "pending" : "failed";
-    await this.o.pool.query(
-      `WITH attempt AS (
-         INSERT INTO webhook_attempts (delivery_id, endpoint_id, at, status, duration_ms, error, response_excerpt, ok)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       )
-       UPDATE webhook_deliveries SET state = $9, attempts = $10, next_attempt_at = $11, leased_until = NULL,
-              last_status = $4, last_error = $6, updated_at = $3
-        WHERE id = $1`,
-      [due.id, c.endpoint_id, at, r.status, r.durationMs, r.error, r.responseExcerpt, ok, state, attempts, next ?? null],
-    );
+    await this.outcomes.push({
+      id: due.id, endpointId: c.endpoint_id, at, status: r.status, durationMs: r.durationMs, error: r.error, excerpt: r.responseExcerpt,
+      ok, state, attempts, nextAttemptAt: next ?? null,
+    });
     if (ok) return "sent";
     const { rows } = await this.o.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM webhook_attempts
