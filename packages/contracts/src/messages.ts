@@ -73,15 +73,18 @@ export const MailboxChanged = Type.Object(
 export type MailboxChanged = Static<typeof MailboxChanged>;
 
 /**
- * Issue 15: a webhook delivery (event x endpoint, packages/webhooks) due for attempt
- * `attempt`; its state is in PostgreSQL, this only says "try it now".
+ * Issue 15: webhook deliveries (event x endpoint, packages/webhooks) due, each for the
+ * attempt named; their state is in PostgreSQL, this only says "try them now". Up to
+ * 100 per message, so that the broker costs little per event.
  */
 export const WebhookDue = Type.Object(
   {
     type: Type.Literal("webhook.due"),
     version: Type.Literal(1),
-    webhookDeliveryId: Type.String({ pattern: "^[0-9]{1,19}$" }),
-    attempt: Type.Integer({ minimum: 0 }),
+    deliveries: Type.Array(
+      Type.Object({ id: Type.String({ pattern: "^[0-9]{1,19}$" }), attempt: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 100 },
+    ),
   },
   { additionalProperties: false },
 );

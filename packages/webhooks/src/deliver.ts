@@ -58,6 +58,9 @@ interface Claimed {
   payload: WebhookEvent;
 }
 
+/** How soon a delivery to an endpoint already at its concurrency (with a queue) is tried again. */
+const BUSY_ENDPOINT_RETRY_MS = 2000;
+
 /**
  * Coalesces the calls made while one batch is in the database into the next batch: one
  * statement (one round trip) for many deliveries, which is what lets one copy POST
@@ -93,13 +96,21 @@ class Batcher<I, O> {
   }
 }
 
-/** A counting semaphore per endpoint: a slow endpoint holds its own slots, nobody else's. */
+/**
+ * A counting semaphore per endpoint: a slow endpoint holds its own slots, nobody else's.
+ * At most `maxWaiting` wait for one; past that `take` says no at once, and the delivery
+ * goes back to PostgreSQL for a moment instead of holding the worker's prefetch.
+ */
 class EndpointSlots {
   private readonly busy = new Map<string, { n: number; waiting: (() => void)[] }>();
-  constructor(private readonly max: number) {}
-  async take(key: string): Promise<() => void> {
+  constructor(
+    private readonly max: number,
+    private readonly maxWaiting: number,
+  ) {}
+  async take(key: string): Promise<(() => void) | undefined> {
     let s = this.busy.get(key);
     if (!s) this.busy.set(key, (s = { n: 0, waiting: [] }));
+    if (s.n >= this.max && s.waiting.length >= this.maxWaiting) return undefined;
     if (s.n >= this.max) await new Promise<void>((r) => s!.waiting.push(r));
     else s.n++;
     return () => {
@@ -120,11 +131,11 @@ export class WebhookDeliverer {
   private readonly slots: EndpointSlots;
   private readonly post: typeof postEvent;
   constructor(private readonly o: DelivererOptions) {
-    this.slots = new EndpointSlots(o.concurrencyPerEndpoint);
+    this.slots = new EndpointSlots(o.concurrencyPerEndpoint, o.concurrencyPerEndpoint * 8);
     this.post = o.post ?? postEvent;
   }
 
-  async deliver(due: DueDelivery): Promise<"sent" | "failed" | "skipped"> {
+  async deliver(due: DueDelivery): Promise<"sent" | "failed" | "skipped" | "postponed"> {
     const c = await this.claims.push(due);
     if (!c) return "skipped";
     if (!c.enabled) {
@@ -135,6 +146,14 @@ export class WebhookDeliverer {
       return "skipped";
     }
     const release = await this.slots.take(c.endpoint_id);
+    if (!release) {
+      // Its endpoint is busy with this copy's other POSTs: back to the table, due shortly.
+      await this.o.pool.query("UPDATE webhook_deliveries SET leased_until = NULL, next_attempt_at = $2 WHERE id = $1 AND state = 'pending'", [
+        due.id,
+        new Date(this.o.now().getTime() + BUSY_ENDPOINT_RETRY_MS),
+      ]);
+      return "postponed";
+    }
     let result: PostResult;
     try {
       result = await this.post(

@@ -13,8 +13,8 @@ export interface WebhookWorkerConfig {
 }
 
 const SWEEP_INTERVAL_MS = 1000;
-/** The webhooks queue's prefetch: POSTs under way per copy, over all endpoints. */
-const PREFETCH = 64;
+/** The webhooks queue's prefetch, in messages of up to 100 deliveries; each endpoint is bounded by WEBHOOK_CONCURRENCY. */
+const PREFETCH = 16;
 
 const dispatched = () => counter(metricNames.webhookEventsDispatched, "Webhook deliveries (event × endpoint) created from the timeline");
 const attempts = () => counter(metricNames.webhookAttempts, "Webhook POSTs, by outcome (ok: a 2xx answer)");
@@ -41,8 +41,10 @@ export async function startWebhookWorker(deps: {
   atZero(dispatched());
   atZero(disabled());
   const publish = async (due: DueDelivery[]) => {
-    // Confirms in flight together: one round trip per batch, not per event.
-    await Promise.all(due.map((d) => broker.publish({ type: "webhook.due", version: 1, webhookDeliveryId: d.id, attempt: d.attempt })));
+    // Up to 100 deliveries a message, the confirms in flight together.
+    const messages = [];
+    for (let i = 0; i < due.length; i += 100) messages.push(due.slice(i, i + 100));
+    await Promise.all(messages.map((deliveries) => broker.publish({ type: "webhook.due", version: 1, deliveries })));
   };
   // Published after commit; what the broker does not take, the sweeper re-drives.
   const hand = (due: DueDelivery[]) =>
@@ -62,8 +64,9 @@ export async function startWebhookWorker(deps: {
     },
     onDisabled: () => disabled().add(1),
   });
+  // Acked once every delivery it names has an outcome recorded (or was not due any more).
   await broker.consume("webhooks", ["webhook.due"], async (event) => {
-    await deliverer.deliver({ id: event.webhookDeliveryId, attempt: event.attempt });
+    await Promise.all(event.deliveries.map((d) => deliverer.deliver(d)));
   }, { prefetch: PREFETCH });
 
   const every = (ms: number, what: string, fn: () => Promise<unknown>) => {
