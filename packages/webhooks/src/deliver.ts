@@ -21,6 +21,8 @@ export interface DelivererOptions {
   timeoutMs: number;
   /** POSTs under way to one endpoint from this copy; more wait their turn. */
   concurrencyPerEndpoint: number;
+  /** How long a delivery may wait for a slot of its endpoint (default 2 s). */
+  maxSlotWaitMs?: number;
   /** Failed attempts in a row, within 24 h, that disable an endpoint. */
   maxFailures: number;
   redriveAfterMs: number;
@@ -58,7 +60,9 @@ interface Claimed {
   payload: WebhookEvent;
 }
 
-/** How soon a delivery to an endpoint already at its concurrency (with a queue) is tried again. */
+/** How long a delivery waits for one of its endpoint's slots before it goes back to PostgreSQL… */
+const MAX_SLOT_WAIT_MS = 2000;
+/** …and how soon it is tried again then. */
 const BUSY_ENDPOINT_RETRY_MS = 2000;
 
 /**
@@ -98,21 +102,33 @@ class Batcher<I, O> {
 
 /**
  * A counting semaphore per endpoint: a slow endpoint holds its own slots, nobody else's.
- * At most `maxWaiting` wait for one; past that `take` says no at once, and the delivery
- * goes back to PostgreSQL for a moment instead of holding the worker's prefetch.
+ * A delivery that gets no slot within `maxWaitMs` (its endpoint is slow, not merely
+ * busy) is told no, and goes back to PostgreSQL for a moment instead of holding the
+ * worker's prefetch, and with it every other endpoint's work.
  */
 class EndpointSlots {
   private readonly busy = new Map<string, { n: number; waiting: (() => void)[] }>();
   constructor(
     private readonly max: number,
-    private readonly maxWaiting: number,
+    private readonly maxWaitMs: number,
   ) {}
   async take(key: string): Promise<(() => void) | undefined> {
     let s = this.busy.get(key);
     if (!s) this.busy.set(key, (s = { n: 0, waiting: [] }));
-    if (s.n >= this.max && s.waiting.length >= this.maxWaiting) return undefined;
-    if (s.n >= this.max) await new Promise<void>((r) => s!.waiting.push(r));
-    else s.n++;
+    if (s.n >= this.max) {
+      const got = await new Promise<boolean>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          s!.waiting.splice(s!.waiting.indexOf(wake), 1);
+          resolve(false);
+        }, this.maxWaitMs);
+        s!.waiting.push(wake);
+      });
+      if (!got) return undefined;
+    } else s.n++;
     return () => {
       const next = s!.waiting.shift();
       if (next) next();
@@ -131,7 +147,7 @@ export class WebhookDeliverer {
   private readonly slots: EndpointSlots;
   private readonly post: typeof postEvent;
   constructor(private readonly o: DelivererOptions) {
-    this.slots = new EndpointSlots(o.concurrencyPerEndpoint, o.concurrencyPerEndpoint * 8);
+    this.slots = new EndpointSlots(o.concurrencyPerEndpoint, o.maxSlotWaitMs ?? MAX_SLOT_WAIT_MS);
     this.post = o.post ?? postEvent;
   }
 

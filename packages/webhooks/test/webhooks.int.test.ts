@@ -84,11 +84,11 @@ async function drain(expected = 0): Promise<DueDelivery[]> {
   }
 }
 
-function deliverer(maxFailures = 1000, timeoutMs = 2000) {
+function deliverer(maxFailures = 1000, timeoutMs = 2000, concurrencyPerEndpoint = 4, maxSlotWaitMs = 2000) {
   const published: DueDelivery[] = [];
   const d = new WebhookDeliverer({
     pool: infra.pool, now, publish: async (due) => void published.push(...due), log, timeoutMs,
-    concurrencyPerEndpoint: 4, maxFailures, redriveAfterMs: REDRIVE,
+    concurrencyPerEndpoint, maxSlotWaitMs, maxFailures, redriveAfterMs: REDRIVE,
   });
   return { d, published };
 }
@@ -204,6 +204,26 @@ describe("delivering to a real receiver", () => {
     } finally {
       await slow.close();
       await fast.close();
+    }
+  });
+
+  it("sends a slow endpoint's deliveries that wait too long for a slot back to PostgreSQL, attempt not counted", async () => {
+    let secret = "";
+    const slow = await startReceiver({ secret: () => secret, delayMs: 600, now });
+    try {
+      secret = (await createEndpoint(infra.pool, "hosted.test", { url: slow.url, eventTypes: ["accepted"] }, { allowHttp: true, now: clock })).secret;
+      await message(["p1@example.net", "p2@example.net", "p3@example.net"]);
+      const due = await drain(3);
+      const { d } = deliverer(1000, 2000, 1, 100);
+      const results = await Promise.all(due.map((x) => d.deliver(x)));
+      expect(results.sort()).toEqual(["postponed", "postponed", "sent"]);
+      const { rows } = await infra.pool.query<{ attempts: number; wait: number }>(
+        "SELECT attempts, extract(epoch FROM next_attempt_at - $1) AS wait FROM webhook_deliveries WHERE state = 'pending' AND id = ANY ($2::bigint[])",
+        [clock, due.map((x) => x.id)],
+      );
+      expect(rows).toEqual([{ attempts: 0, wait: "2.000000" }, { attempts: 0, wait: "2.000000" }]);
+    } finally {
+      await slow.close();
     }
   });
 
