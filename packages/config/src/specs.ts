@@ -86,7 +86,7 @@ export function webhookAllowHttp() {
 /** Issue 15: the webhook worker (in relay-queue, the outbound deliverer). */
 const webhookSpec = {
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "how long one webhook POST may take to be answered", "10s"),
-  webhookConcurrency: positiveInt("WEBHOOK_CONCURRENCY", "webhook POSTs at once per endpoint, per relay-queue copy", 8),
+  webhookConcurrency: positiveInt("WEBHOOK_CONCURRENCY", "webhook POSTs at once per endpoint, per relay-queue copy", 32),
   webhookDisableAfter: positiveInt("WEBHOOK_DISABLE_AFTER", "failed attempts in a row within 24 h that disable an endpoint (an event that fails every attempt disables it too)", 100),
   webhookDispatchInterval: duration("WEBHOOK_DISPATCH_INTERVAL", "how often the timeline is read for new webhook events", "200ms"),
 } as const;

@@ -187,10 +187,12 @@ export class WebhookDeliverer {
     const now = this.o.now();
     const lease = new Date(now.getTime() + this.o.timeoutMs + 30_000);
     const { rows } = await this.o.pool.query<Claimed & { id: string }>(
-      `UPDATE webhook_deliveries w SET leased_until = $3
-         FROM unnest($1::bigint[], $2::int[]) AS due (id, attempt), webhook_endpoints p, webhook_events ev
-        WHERE w.id = due.id AND w.state = 'pending' AND w.attempts = due.attempt AND (w.leased_until IS NULL OR w.leased_until <= $4)
-          AND p.id = w.endpoint_id AND ev.id = w.event_id
+      // Rows locked in id order, as every statement that locks several does: no deadlock.
+      `WITH locked AS (SELECT id FROM webhook_deliveries WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE)
+       UPDATE webhook_deliveries w SET leased_until = $3
+         FROM unnest($1::bigint[], $2::int[]) AS due (id, attempt), locked, webhook_endpoints p, webhook_events ev
+        WHERE w.id = due.id AND locked.id = w.id AND w.state = 'pending' AND w.attempts = due.attempt
+          AND (w.leased_until IS NULL OR w.leased_until <= $4) AND p.id = w.endpoint_id AND ev.id = w.event_id
         RETURNING w.id::text, w.endpoint_id, p.domain_id::text, p.url, p.secret, p.previous_secret, p.previous_until, p.enabled,
                   ev.id AS event_id, ev.type, ev.payload`,
       [dues.map((d) => d.id), dues.map((d) => d.attempt), lease, now],
@@ -211,13 +213,15 @@ export class WebhookDeliverer {
          SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::boolean[],
                               $9::text[], $10::int[], $11::timestamptz[])
            AS o (id, endpoint_id, at, status, duration_ms, error, excerpt, ok, state, attempts, next_attempt_at)
+       ), locked AS (
+         SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM o) ORDER BY id FOR UPDATE
        ), attempt AS (
          INSERT INTO webhook_attempts (delivery_id, endpoint_id, at, status, duration_ms, error, response_excerpt, ok)
          SELECT id, endpoint_id, at, status, duration_ms, error, excerpt, ok FROM o
        )
        UPDATE webhook_deliveries w SET state = o.state, attempts = o.attempts, next_attempt_at = o.next_attempt_at, leased_until = NULL,
               last_status = o.status, last_error = o.error, updated_at = o.at
-         FROM o WHERE w.id = o.id`,
+         FROM o JOIN locked USING (id) WHERE w.id = o.id`,
       [
         list.map((x) => x.id), list.map((x) => x.endpointId), list.map((x) => x.at), list.map((x) => x.status), list.map((x) => x.durationMs),
         list.map((x) => x.error), list.map((x) => x.excerpt), list.map((x) => x.ok), list.map((x) => x.state), list.map((x) => x.attempts),
@@ -272,9 +276,10 @@ export async function disableEndpoint(o: Pick<DelivererOptions, "pool" | "now" |
     if (rows[0]) {
       moved = true;
       await client.query(
-        `UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, leased_until = NULL,
+        `WITH locked AS (SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND state = 'pending' ORDER BY id FOR UPDATE)
+         UPDATE webhook_deliveries w SET state = 'failed', next_attempt_at = NULL, leased_until = NULL,
                 last_error = coalesce(last_error || '; ', '') || 'endpoint disabled', updated_at = $2
-          WHERE endpoint_id = $1 AND state = 'pending'`,
+           FROM locked WHERE w.id = locked.id`,
         [endpointId, now],
       );
       const event: WebhookEvent = {

@@ -164,7 +164,14 @@ export async function rotateSecret(db: Queryable, id: string, domain: string | u
 
 export async function deleteEndpoint(db: Queryable, id: string, domain?: string): Promise<void> {
   await requireEndpoint(db, id, domain);
-  await db.query("DELETE FROM webhook_endpoints WHERE id = $1", [id]);
+  // Its deliveries first, locked in id order like the worker's batches (a cascade would
+  // lock them in any order and could deadlock with a batch under way).
+  await db.query(
+    `WITH locked AS (SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id FOR UPDATE),
+          gone AS (DELETE FROM webhook_deliveries w USING locked WHERE w.id = locked.id)
+     DELETE FROM webhook_endpoints WHERE id = $1`,
+    [id],
+  );
 }
 
 /** The secrets a request is signed with at `now`: the current one, and the previous during its grace. */

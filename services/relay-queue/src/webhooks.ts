@@ -14,7 +14,7 @@ export interface WebhookWorkerConfig {
 
 const SWEEP_INTERVAL_MS = 1000;
 /** The webhooks queue's prefetch, in messages of up to 100 deliveries; each endpoint is bounded by WEBHOOK_CONCURRENCY. */
-const PREFETCH = 16;
+const PREFETCH = 8;
 
 const dispatched = () => counter(metricNames.webhookEventsDispatched, "Webhook deliveries (event × endpoint) created from the timeline");
 const attempts = () => counter(metricNames.webhookAttempts, "Webhook POSTs, by outcome (ok: a 2xx answer)");
@@ -56,6 +56,8 @@ export async function startWebhookWorker(deps: {
     log,
     timeoutMs: config.webhookTimeout,
     concurrencyPerEndpoint: config.webhookConcurrency,
+    // A slot not free within the time one POST may take: the endpoint is slow, not busy.
+    maxSlotWaitMs: config.webhookTimeout,
     maxFailures: config.webhookDisableAfter,
     redriveAfterMs: config.redriveAfter,
     onAttempt: (ok, ms) => {
