@@ -3,19 +3,20 @@ import type { TimelineRow } from "./events.js";
 /**
  * The timeline as events see it: delivery_events `e` with its delivery `d`, message `m`
  * and the domain the event belongs to (`domain_id`): an inbound route's recipient's
- * domain; else the API key's domain; else, for SMTP submission, the envelope sender's
- * (authenticated senders send only from addresses they own). Mail that came in over
- * the MX from elsewhere, and DSNs (null sender), belong to no sending domain.
+ * domain; else the API key's domain (HTTP); else the domain of the account that
+ * authenticated the SMTP submission. Mail that came in over the MX from elsewhere, and
+ * DSNs, belong to no sending domain.
  */
 export const TIMELINE_FROM = `
   FROM delivery_events e
   JOIN deliveries d ON d.id = e.delivery_id
   JOIN messages m ON m.id = d.message_id
   LEFT JOIN api_keys k ON k.id = m.api_key_id
+  LEFT JOIN accounts acc ON acc.id = m.account_id
   CROSS JOIN LATERAL (SELECT coalesce(
       CASE WHEN d.route = 'inbound' THEN (SELECT id FROM domains WHERE name = lower(split_part(d.recipient, '@', 2))) END,
       k.domain_id,
-      CASE WHEN m.source = 'smtp' AND m.envelope_from <> '' THEN (SELECT id FROM domains WHERE name = lower(split_part(m.envelope_from, '@', 2))) END
+      acc.domain_id
     ) AS domain_id) dom`;
 
 export const TIMELINE_COLUMNS = `

@@ -141,6 +141,37 @@ describe("reading the timeline", () => {
   });
 });
 
+describe("which domain an event belongs to", () => {
+  it("an SMTP submission's is its account's domain; mail from the MX claiming a hosted sender belongs to none", async () => {
+    await infra.pool.query(
+      "INSERT INTO accounts (domain_id, local_part, address, password_hash) SELECT id, 'ana', 'ana@hosted.test', 'x' FROM domains WHERE name = 'hosted.test' ON CONFLICT DO NOTHING",
+    );
+    const { endpoint } = await createEndpoint(infra.pool, "hosted.test", { url: "http://127.0.0.1:9/h", eventTypes: ["accepted"] }, { allowHttp: true, now: clock });
+    const smtp = async (account: boolean) => {
+      const id = randomUUID();
+      const d = randomUUID();
+      await infra.pool.query(
+        `INSERT INTO messages (id, blob_id, envelope_from, size, source, account_id)
+         VALUES ($1, $2, 'ana@hosted.test', 1, 'smtp', CASE WHEN $3 THEN (SELECT id FROM accounts WHERE address = 'ana@hosted.test') END)`,
+        [id, "0".repeat(64), account],
+      );
+      await infra.pool.query("INSERT INTO deliveries (id, message_id, recipient, state, route, next_attempt_at) VALUES ($1, $2, 'x@example.net', 'queued', 'remote', now())", [d, id]);
+      await infra.pool.query("INSERT INTO delivery_events (delivery_id, at, event) VALUES ($1, $2, 'accepted')", [d, clock]);
+      return id;
+    };
+    const submitted = await smtp(true);
+    const fromMx = await smtp(false);
+    await drain(1);
+    await drain();
+    const { rows } = await infra.pool.query<{ m: string }>(
+      "SELECT ev.payload->'data'->>'message_id' AS m FROM webhook_deliveries w JOIN webhook_events ev ON ev.id = w.event_id WHERE w.endpoint_id = $1",
+      [endpoint.id],
+    );
+    expect(rows.map((r) => r.m)).toEqual([submitted]);
+    expect(rows.map((r) => r.m)).not.toContain(fromMx);
+  });
+});
+
 describe("delivering to a real receiver", () => {
   it("signs each event, retries a receiver that answers 500 for a while, then delivers once", async () => {
     let secret = "";
