@@ -73,6 +73,9 @@ describe("metrics of a freshly started Correo", () => {
     expectZero(relay, "correo_dsn_sent_total", ["failure", "delay", "success"].map((kind) => ({ kind })));
     expectZero(relay, "correo_relay_throttled_total");
     expectZero(relay, "correo_relay_destinations_parked_total");
+    expectZero(relay, "correo_webhook_attempts_total", [{ outcome: "ok" }, { outcome: "failed" }]);
+    expectZero(relay, "correo_webhook_events_dispatched_total");
+    expectZero(relay, "correo_webhook_endpoints_disabled_total");
     const mailbox = await scrape("mailbox");
     expectZero(mailbox, "correo_broker_dead_lettered_total", eachType(["delivery.local"], "reason", ["invalid", "delivery-limit"]));
     expectZero(mailbox, "correo_deliveries_completed_total", ["delivered", "bounced"].map((outcome) => ({ outcome, route: "local" })));
