@@ -77,6 +77,9 @@ describe("metrics of a freshly started Correo", () => {
     // Inbound routes (issue 15): their POSTs and final outcomes.
     expectZero(relay, "correo_inbound_posts_total", ["delivered", "retry", "fallback"].map((outcome) => ({ outcome })));
     expectZero(relay, "correo_deliveries_completed_total", ["delivered", "bounced"].map((outcome) => ({ outcome, route: "inbound" })));
+    expectZero(relay, "correo_webhook_attempts_total", [{ outcome: "ok" }, { outcome: "failed" }]);
+    expectZero(relay, "correo_webhook_events_dispatched_total");
+    expectZero(relay, "correo_webhook_endpoints_disabled_total");
     const mailbox = await scrape("mailbox");
     expectZero(mailbox, "correo_broker_dead_lettered_total", eachType(["delivery.local"], "reason", ["invalid", "delivery-limit"]));
     expectZero(mailbox, "correo_deliveries_completed_total", ["delivered", "bounced"].map((outcome) => ({ outcome, route: "local" })));

@@ -379,8 +379,8 @@ function checkManifests(label: string, render: () => KubeObject[], opts: { image
         const spec = scaled[0]!.spec;
         expect(spec.scaleTargetRef.kind ?? "Deployment").toBe("Deployment");
         expect(spec.minReplicaCount, "timers run in every copy: not scaled to zero").toBeGreaterThanOrEqual(2);
-        // relay-queue consumes two queues (SMTP deliveries and inbound routes' POSTs): one trigger each.
-        const consumed: WorkQueue[] = name === "relay-queue" ? ["relay-queue", "inbound"] : [name as WorkQueue];
+        // relay-queue consumes three queues (SMTP deliveries, inbound routes' POSTs, webhooks): one trigger each.
+        const consumed: WorkQueue[] = name === "relay-queue" ? ["relay-queue", "inbound", "webhooks"] : [name as WorkQueue];
         const env = environmentOf(objects, container!);
         const prefix = env.CORREO_PREFIX ?? serviceSpecs[name].prefix.fallback!;
         expect(spec.triggers.map((t) => t.metadata.queueName), "the queues topology.ts gives this service").toEqual(consumed.map((q) => topology(prefix).queues[q].name));

@@ -1,8 +1,8 @@
 import type { EventType } from "@correo/contracts";
 
 /** The durable work queues, one per consuming service (competing consumers). */
-/** `inbound`: inbound-route deliveries (issue 15), consumed by relay-queue beside its SMTP queue. */
-export type WorkQueue = "routing" | "relay-queue" | "mailbox" | "inbound";
+/** `inbound`: inbound-route deliveries (issue 15), consumed by relay-queue beside its SMTP queue; `webhooks`: webhook POSTs (issue 15), also relay-queue's. */
+export type WorkQueue = "routing" | "relay-queue" | "mailbox" | "inbound" | "webhooks";
 
 export interface QueueSpec {
   name: string;
@@ -35,6 +35,9 @@ export function topology(prefix: string, deliveryLimit = 10): Topology {
       "relay-queue": { name: `${prefix}.relay-queue`, bindings: ["delivery.remote"] },
       mailbox: { name: `${prefix}.mailbox`, bindings: ["delivery.local"] },
       inbound: { name: `${prefix}.inbound`, bindings: ["delivery.inbound"] },
+      // Issue 15: webhook POSTs, consumed by relay-queue; a queue of its own so that a slow
+      // endpoint's backlog never sits in front of mail.
+      webhooks: { name: `${prefix}.webhooks`, bindings: ["webhook.due"] },
     },
     notificationQueuePrefix: `${prefix}.notify.`,
     deliveryLimit,

@@ -18,6 +18,8 @@ import { dlqCommands } from "./commands/dlq.js";
 import { routeCommands } from "./commands/route.js";
 import { templateCommands } from "./commands/template.js";
 import { Refused, UsageError } from "./commands/types.js";
+import { eventCommands, webhookCommands } from "./commands/webhook.js";
+import { WebhookError } from "@correo/webhooks";
 
 /**
  * A noun is a table of verbs (packages/cli/src/commands/<noun>.ts), each a Command with
@@ -37,6 +39,8 @@ const table: CommandTable = {
     route: routeCommands,
     template: templateCommands,
     suppression: suppressionCommands,
+    webhook: webhookCommands,
+    event: eventCommands,
   },
   commands: {
     doctor: doctorCommand,
@@ -54,6 +58,8 @@ const table: CommandTable = {
     route: "inbound routes: mail for an address or *@domain POSTed to an HTTP endpoint as JSON",
     template: "message templates of a domain (Handlebars), for POST /v1/messages",
     suppression: "a domain's suppression list: addresses its mail is not sent to",
+    webhook: "webhook endpoints of a domain: events POSTed, signed, to your app",
+    event: "the delivery timeline as events, as GET /v1/events shows it",
   },
 };
 
@@ -108,6 +114,10 @@ async function main(argv: string[]): Promise<number> {
       const usage = err instanceof UsageError;
       fail(usage ? "usage" : err.code, err.message, usage ? `usage: correo ${cmd.usage}\n` : "");
       return usage ? 2 : 1;
+    }
+    if (err instanceof WebhookError) {
+      fail(err.kind === "not-found" ? "not_found" : "invalid", err.message);
+      return 1;
     }
     throw err;
   } finally {

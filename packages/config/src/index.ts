@@ -18,4 +18,4 @@ export {
   optionalHostname,
 } from "./fields.js";
 export { loadConfig, variablesOf, ConfigError, type ConfigOf, type ConfigProblem, type Spec } from "./load.js";
-export { infraSpec, serviceSpecs, serviceNames, INBOUND_POLICIES, type InboundPolicy, type ServiceName } from "./specs.js";
+export { infraSpec, serviceSpecs, serviceNames, webhookAllowHttp, INBOUND_POLICIES, type InboundPolicy, type ServiceName } from "./specs.js";

@@ -129,6 +129,19 @@ const srsSpec = {
   srsMaxAge: duration("SRS_MAX_AGE", "how long an SRS address takes bounces back, whole days (libsrs2: 21 days)", "21d"),
 } as const;
 
+/** Issue 15: where webhook endpoints may point (read by the HTTP API and the CLI). */
+export function webhookAllowHttp() {
+  return oneOf("WEBHOOK_ALLOW_HTTP", "accept http:// webhook endpoints (tests, receivers on loopback); otherwise https only", ["false", "true"] as const, "false");
+}
+
+/** Issue 15: the webhook worker (in relay-queue, the outbound deliverer). */
+const webhookSpec = {
+  webhookTimeout: duration("WEBHOOK_TIMEOUT", "how long one webhook POST may take to be answered", "10s"),
+  webhookConcurrency: positiveInt("WEBHOOK_CONCURRENCY", "webhook POSTs at once per endpoint, per relay-queue copy", 32),
+  webhookDisableAfter: positiveInt("WEBHOOK_DISABLE_AFTER", "failed attempts in a row within 24 h that disable an endpoint (an event that fails every attempt disables it too)", 100),
+  webhookDispatchInterval: duration("WEBHOOK_DISPATCH_INTERVAL", "how often the timeline is read for new webhook events", "200ms"),
+} as const;
+
 /** The five services' own settings; each also reads `infraSpec`. Defaults are for local use. */
 export const serviceSpecs = {
   submission: {
@@ -158,6 +171,7 @@ export const serviceSpecs = {
     ...rspamdSpec,
     ...inboundTrustSpec,
     ...srsSpec,
+    webhookAllowHttp: webhookAllowHttp(),
   },
   routing: {
     ...infraSpec,
@@ -211,6 +225,7 @@ export const serviceSpecs = {
     inboundPostTimeout: duration("INBOUND_POST_TIMEOUT", "how long an inbound route's endpoint may take to answer before the attempt counts as failed", "30s"),
     // RFC 8601 §2.5: the name our Authentication-Results carry, whose results an ARC seal repeats.
     authservId: authservId(),
+    ...webhookSpec,
   },
   mailbox: {
     ...infraSpec,

@@ -5,6 +5,7 @@ export {
   DeliveryRemote,
   DeliveryInbound,
   MailboxChanged,
+  WebhookDue,
   contracts,
   type EventType,
   type EventOf,

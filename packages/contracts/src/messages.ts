@@ -100,6 +100,24 @@ export const MailboxChanged = Type.Object(
 );
 export type MailboxChanged = Static<typeof MailboxChanged>;
 
+/**
+ * Issue 15: webhook deliveries (event x endpoint, packages/webhooks) due, each for the
+ * attempt named; their state is in PostgreSQL, this only says "try them now". Up to
+ * 100 per message, so that the broker costs little per event.
+ */
+export const WebhookDue = Type.Object(
+  {
+    type: Type.Literal("webhook.due"),
+    version: Type.Literal(1),
+    deliveries: Type.Array(
+      Type.Object({ id: Type.String({ pattern: "^[0-9]{1,19}$" }), attempt: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 100 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type WebhookDue = Static<typeof WebhookDue>;
+
 /** Every event type, keyed by its routing key (which is also its `type`). */
 export const contracts = {
   "message.submitted": MessageSubmitted,
@@ -107,6 +125,7 @@ export const contracts = {
   "delivery.remote": DeliveryRemote,
   "delivery.inbound": DeliveryInbound,
   "mailbox.changed": MailboxChanged,
+  "webhook.due": WebhookDue,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof contracts;

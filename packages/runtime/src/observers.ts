@@ -36,7 +36,7 @@ export async function registerObservers(deps: ObserverDeps): Promise<void> {
   const t = deps.topology;
   const watched: Partial<Record<ServiceName, string[]>> = {
     routing: [t.queues.routing.name, t.deadLetterQueue],
-    "relay-queue": [t.queues["relay-queue"].name, t.queues.inbound.name],
+    "relay-queue": [t.queues["relay-queue"].name, t.queues.inbound.name, t.queues.webhooks.name],
     mailbox: [t.queues.mailbox.name],
   };
   const mine = watched[deps.name];

@@ -48,6 +48,11 @@ export const metricNames = {
   arcSeals: "correo.arc.seals",
   // Issue 15: ARF complaints read by routing at COMPLAINTS_ADDRESS, by outcome.
   complaintsReceived: "correo.complaints.received",
+  // Issue 15: webhooks (relay-queue's worker).
+  webhookEventsDispatched: "correo.webhook.events.dispatched",
+  webhookAttempts: "correo.webhook.attempts",
+  webhookAttemptDuration: "correo.webhook.attempt.duration",
+  webhookEndpointsDisabled: "correo.webhook.endpoints.disabled",
 } as const;
 
 export function meter(): Meter {

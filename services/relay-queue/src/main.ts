@@ -12,6 +12,7 @@ import { publishDue, RetrySchedule } from "./schedule.js";
 import { AttemptLeases } from "./leases.js";
 import { DestinationSlots } from "./slots.js";
 import { pooledSender } from "./smtp-client.js";
+import { startWebhookWorker } from "./webhooks.js";
 
 const CLAIM_INTERVAL_MS = 1000;
 const RECONCILE_INTERVAL_MS = 60_000;
@@ -138,4 +139,6 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   every(RECONCILE_INTERVAL_MS, "schedule reconcile", () => reconcileSchedule({ pool, schedule, log }));
   every(RECENT_INTERVAL_MS, "recent changes reconcile", () => reconcileRecent({ pool, schedule, now: systemClock.now() }, 3 * RECENT_INTERVAL_MS));
   every(config.dsnInterval, "DSN sweep", () => sweepDsns(dsn));
+  // Issue 15: webhooks, on their own queue (services/relay-queue/src/webhooks.ts).
+  await startWebhookWorker({ pool, broker, clock: systemClock, log, config, onStop });
 });

@@ -28,6 +28,7 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
     maxMessageSize: config.maxMessageSize,
     maxRecipients: config.smtpMaxRecipients,
     redriveAfterMs: config.redriveAfter,
+    webhooks: { allowHttp: config.webhookAllowHttp === "true", testTimeoutMs: 10_000 },
     deadLetters: new DeadLetterQueue({ url: config.amqpUrl, prefix: config.prefix, connectionName: `correo submission admin ${process.pid}` }),
   });
   await app.listen({ host: config.listenHost, port: config.httpPort });

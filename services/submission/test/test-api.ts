@@ -10,7 +10,14 @@ import { buildHttpApi } from "../src/http/app.js";
  * prefix, with the limits most tests use; `amqpUrl` also serves the dead-letter routes
  * (a closed port makes them answer 503).
  */
-export function testHttpApi(opts: { logger: Logger; pool: Pool; broker: Broker; amqpUrl: string; prefix: string }): FastifyInstance {
+export function testHttpApi(opts: {
+  logger: Logger;
+  pool: Pool;
+  broker: Broker;
+  amqpUrl: string;
+  prefix: string;
+  webhooks?: { allowHttp: boolean; testTimeoutMs: number };
+}): FastifyInstance {
   return buildHttpApi({
     logger: opts.logger,
     pool: opts.pool,
@@ -21,5 +28,6 @@ export function testHttpApi(opts: { logger: Logger; pool: Pool; broker: Broker; 
     maxRecipients: 100,
     redriveAfterMs: 120_000,
     deadLetters: new DeadLetterQueue({ url: opts.amqpUrl, prefix: opts.prefix }),
+    ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
   });
 }

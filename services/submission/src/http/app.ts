@@ -7,11 +7,14 @@ import { messagesRoutes, type MessagesRouteOptions } from "./messages-route.js";
 import { inboundAttachmentRoute, inboundRoutesApi } from "./inbound-routes.js";
 import { registerOpenApi } from "./openapi.js";
 import { apiSuppressionRoutes } from "./suppressions-route.js";
+import { webhookApi } from "./webhooks/index.js";
 
 export interface HttpApiOptions extends MessagesRouteOptions {
   logger: Logger;
   /** The broker's dead-letter queue, for the admin API. */
   deadLetters: DeadLetterQueue;
+  /** Issue 15: webhook endpoints (WEBHOOK_ALLOW_HTTP; `…/test`'s wait). Default: https only, 10 s. */
+  webhooks?: { allowHttp: boolean; testTimeoutMs: number };
 }
 
 /** The HTTP submission API. Every error is application/problem+json. */
@@ -34,6 +37,8 @@ export function buildHttpApi(opts: HttpApiOptions): FastifyInstance {
   void app.register(inboundRoutesApi, { pool: opts.pool });
   void app.register(inboundAttachmentRoute, { pool: opts.pool, clock: opts.clock });
   void app.register(apiSuppressionRoutes, opts); // /v1/suppressions: the API key's domain's list (issue 15)
-  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters }); // the admin API (/v1/admin/…)
+  const webhooks = { pool: opts.pool, clock: opts.clock, allowHttp: false, testTimeoutMs: 10_000, ...opts.webhooks };
+  void app.register(webhookApi, webhooks); // /v1/webhooks…, /v1/events (issue 15)
+  void app.register(import("./admin/index.js").then((m) => ({ default: m.adminApi })), { pool: opts.pool, deadLetters: opts.deadLetters, webhooks }); // the admin API (/v1/admin/…)
   return app;
 }

@@ -14,12 +14,14 @@ import { inboundRouteAdminRoutes } from "./inbound-routes.js";
 import { templateRoutes } from "../../templates/routes.js";
 import { DomainParams, DomainTemplateParams } from "../../templates/schemas.js";
 import { adminSuppressionRoutes } from "./suppressions.js";
+import { adminWebhookRoutes } from "./webhooks.js";
+import type { WebhookRouteOptions } from "../webhooks/index.js";
 
 /**
  * The admin API under /v1/admin/…: the directory, the relay queue and the dead-letter
  * queue, as `pnpm correo` manages them, for an admin key. Registered as one encapsulated plugin, so its auth hook covers only it.
  */
-export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLetters: DeadLetterQueue }): Promise<void> {
+export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLetters: DeadLetterQueue; webhooks: WebhookRouteOptions }): Promise<void> {
   // Said once for every admin route: it needs the admin key, and how it can fail.
   app.addHook("onRoute", (route) => {
     route.schema = { ...route.schema, security: adminSecurity, response: { ...adminProblems, ...(route.schema?.response as object | undefined) } };
@@ -44,4 +46,5 @@ export async function adminApi(app: FastifyInstance, opts: { pool: Pool; deadLet
     domainField: "params.domain",
   });
   await app.register(adminSuppressionRoutes, opts);
+  await app.register(adminWebhookRoutes, opts.webhooks);
 }

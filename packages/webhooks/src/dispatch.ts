@@ -1,0 +1,112 @@
+import type { Pool } from "@correo/db";
+import { withTransaction } from "@correo/db";
+import { eventOf, type EventType } from "./events.js";
+import { TIMELINE_COLUMNS, TIMELINE_FROM, toTimelineRow, type TimelineDbRow } from "./timeline.js";
+
+/** A webhook delivery to hand to the broker: its row and the attempt it is due for. */
+export interface DueDelivery {
+  id: string;
+  attempt: number;
+}
+
+export interface DispatchResult {
+  /** Timeline rows read past the cursor. */
+  read: number;
+  due: DueDelivery[];
+  /** More rows wait below the horizon: call again at once. */
+  more: boolean;
+}
+
+interface EndpointTypes {
+  id: string;
+  domain_id: string;
+  event_types: EventType[];
+}
+
+/**
+ * Reads the timeline past the cursor, exactly once: rows in (xid, id) order below the
+ * horizon pg_snapshot_xmin(pg_current_snapshot()), where every transaction has finished
+ * (migration 018). Each row that an enabled endpoint of its domain subscribes to becomes
+ * a webhook_events row and one pending webhook_deliveries row per endpoint, committed with
+ * the cursor's move; the cursor row is locked, so copies take turns (SKIP LOCKED: a copy
+ * that finds it taken has nothing to do). With no enabled endpoint, the cursor jumps to
+ * the horizon without reading a row.
+ */
+export async function dispatchTimeline(pool: Pool, now: Date, opts: { batch?: number; redriveAfterMs: number }): Promise<DispatchResult> {
+  const batch = opts.batch ?? 2000;
+  return withTransaction(pool, async (tx) => {
+    const { rows: cur } = await tx.query<{ last_xid: string; last_id: string }>(
+      "SELECT last_xid::text, last_id::text FROM webhook_cursor FOR UPDATE SKIP LOCKED",
+    );
+    if (cur.length === 0) return { read: 0, due: [], more: false };
+    const { rows: h } = await tx.query<{ horizon: string }>("SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon");
+    const horizon = h[0]!.horizon;
+    const { rows: endpoints } = await tx.query<EndpointTypes>(
+      "SELECT id, domain_id::text, event_types FROM webhook_endpoints WHERE enabled",
+    );
+    if (endpoints.length === 0) {
+      await tx.query(
+        "UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = 0 WHERE (last_xid, last_id) < ($1::xid8, 0)",
+        [horizon],
+      );
+      return { read: 0, due: [], more: false };
+    }
+    const { rows } = await tx.query<TimelineDbRow & { xid: string }>(
+      `SELECT e.xid::text AS xid, ${TIMELINE_COLUMNS} ${TIMELINE_FROM}
+        WHERE e.xid IS NOT NULL AND (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid < $3::xid8
+        ORDER BY e.xid, e.id LIMIT $4`,
+      [cur[0]!.last_xid, cur[0]!.last_id, horizon, batch],
+    );
+    const byDomain = new Map<string, EndpointTypes[]>();
+    for (const e of endpoints) byDomain.set(e.domain_id, [...(byDomain.get(e.domain_id) ?? []), e]);
+    const events: { id: string; domain: string; type: string; payload: string }[] = [];
+    const pairs: { event: string; endpoint: string }[] = [];
+    for (const r of rows) {
+      if (!r.domain_id) continue;
+      const targets = byDomain.get(r.domain_id);
+      if (!targets) continue;
+      const ev = eventOf(toTimelineRow(r));
+      if (!ev) continue;
+      const subscribed = targets.filter((t) => t.event_types.includes(ev.type as EventType));
+      if (subscribed.length === 0) continue;
+      events.push({ id: ev.id, domain: r.domain_id, type: ev.type, payload: JSON.stringify(ev) });
+      for (const t of subscribed) pairs.push({ event: ev.id, endpoint: t.id });
+    }
+    const due = await enqueue(tx, events, pairs, now, opts.redriveAfterMs);
+    const more = rows.length === batch;
+    const last = rows[rows.length - 1];
+    if (more) await tx.query("UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = $2", [last!.xid, last!.id]);
+    else await tx.query("UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = 0", [horizon]);
+    return { read: rows.length, due, more };
+  });
+}
+
+/**
+ * Stores events and their pending deliveries (one statement each); an event already
+ * stored (a replay of the dispatch after a crash cannot happen, but synthetic events are
+ * retried by their callers) is kept as it was. Due at once; the sweeper re-drives them
+ * after `redriveAfterMs` if the broker loses the work.
+ */
+export async function enqueue(
+  tx: Pick<Pool, "query">,
+  events: { id: string; domain: string; type: string; payload: string }[],
+  pairs: { event: string; endpoint: string }[],
+  now: Date,
+  redriveAfterMs: number,
+): Promise<DueDelivery[]> {
+  if (pairs.length === 0) return [];
+  await tx.query(
+    `INSERT INTO webhook_events (id, domain_id, type, payload, created_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], array_fill($5::timestamptz, ARRAY[cardinality($1::text[])]))
+     ON CONFLICT (id) DO NOTHING`,
+    [events.map((e) => e.id), events.map((e) => e.domain), events.map((e) => e.type), events.map((e) => e.payload), now],
+  );
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at, updated_at)
+     SELECT ev, ep, 'pending', $3, $4, $4 FROM unnest($1::text[], $2::uuid[]) AS p(ev, ep)
+     ON CONFLICT (endpoint_id, event_id) DO NOTHING
+     RETURNING id::text`,
+    [pairs.map((p) => p.event), pairs.map((p) => p.endpoint), new Date(now.getTime() + redriveAfterMs), now],
+  );
+  return rows.map((r) => ({ id: r.id, attempt: 0 }));
+}
