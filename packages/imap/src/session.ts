@@ -142,8 +142,14 @@ export class ImapSession {
     this.secure = opts.secure;
   }
 
+  /** RFC 6855 §3 UTF8=ACCEPT; RFC 9051 §5.1: an IMAP4rev2 session names mailboxes in UTF-8 too. */
   get utf8(): boolean {
-    return this.enabled.has("UTF8=ACCEPT");
+    return this.enabled.has("UTF8=ACCEPT") || this.rev2;
+  }
+
+  /** RFC 9051 Appendix E: `ENABLE IMAP4rev2` switched this session to IMAP4rev2 semantics. */
+  get rev2(): boolean {
+    return this.enabled.has("IMAP4REV2");
   }
 
   greeting(): Buffer {
@@ -151,7 +157,7 @@ export class ImapSession {
   }
 
   capabilities(): string[] {
-    const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
+    const caps = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
     else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY", "BINARY", "CATENATE", "URLAUTH", "URLAUTH=BINARY");
@@ -257,8 +263,13 @@ export class ImapSession {
   /** The FLAGS of a message as this session shows them: with \Recent when it is recent here. */
   flagValues(uid: number, flags: readonly string[]): ImapValue[] {
     const out = flags.map(atom);
-    if (this.selected?.recent.has(uid)) out.push(atom("\\Recent"));
+    if (this.showsRecent(uid)) out.push(atom("\\Recent"));
     return out;
+  }
+
+  /** Whether FLAGS show \Recent for `uid`: RFC 9051 Appendix E removed the flag from IMAP4rev2. */
+  showsRecent(uid: number): boolean {
+    return !this.rev2 && this.selected?.recent.has(uid) === true;
   }
 
   /** How many of the selected mailbox's messages are \Recent in this session. */
@@ -334,7 +345,8 @@ export class ImapSession {
       for (const uid of added) if (uid > claimedBefore) sel.recent.add(uid);
       sel.uids.push(...added);
       await this.send([sel.uids.length, atom("EXISTS")]);
-      await this.send([this.recentCount(), atom("RECENT")]);
+      // RFC 9051 Appendix E: IMAP4rev2 has no RECENT response.
+      if (!this.rev2) await this.send([this.recentCount(), atom("RECENT")]);
       // The new messages' keywords are declared before a FETCH of them can show one.
       await this.announceKeywords(changes.upserts.filter((u) => u.uid > last).flatMap((u) => u.flags));
     }

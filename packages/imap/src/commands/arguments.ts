@@ -13,10 +13,13 @@ export function astring(t: Token | undefined, what: string): string {
   return v;
 }
 
-/** A mailbox name: modified UTF-7 unless UTF8=ACCEPT is enabled (RFC 6855 §3). */
+/**
+ * A mailbox name: modified UTF-7 unless UTF8=ACCEPT is enabled (RFC 6855 §3). An IMAP4rev2
+ * session's names are UTF-8, normalized to NFC (RFC 9051 §5.1: the server may normalize).
+ */
 export function mailboxName(session: ImapSession, t: Token | undefined): string {
   const raw = astring(t, "the mailbox name");
-  const name = session.utf8 ? raw : decodeMailboxName(raw);
+  const name = session.rev2 ? raw.normalize("NFC") : session.utf8 ? raw : decodeMailboxName(raw);
   return /^inbox$/i.test(name) ? "INBOX" : name;
 }
 

@@ -1,7 +1,16 @@
 import { atom } from "../encoder.js";
 import type { CommandHandler } from "../session.js";
 
-const ENABLEABLE = new Set(["CONDSTORE", "UTF8=ACCEPT"]);
+/**
+ * What ENABLE can switch on, upper case → as the ENABLED response names it. IMAP4rev2:
+ * RFC 9051 Appendix E item 8, a client of a server that offers both versions asks for rev2
+ * semantics with `ENABLE IMAP4rev2`.
+ */
+const ENABLEABLE = new Map([
+  ["CONDSTORE", "CONDSTORE"],
+  ["UTF8=ACCEPT", "UTF8=ACCEPT"],
+  ["IMAP4REV2", "IMAP4rev2"],
+]);
 
 /** RFC 5161: enables what it knows, ignores the rest. */
 export const enable: CommandHandler = async ({ session, args }) => {
@@ -10,10 +19,11 @@ export const enable: CommandHandler = async ({ session, args }) => {
   for (const a of args) {
     if (a.type !== "atom") return { status: "BAD", text: "capabilities are atoms" };
     const cap = a.value.toUpperCase();
-    if (!ENABLEABLE.has(cap) || session.enabled.has(cap)) continue;
+    const shown = ENABLEABLE.get(cap);
+    if (!shown || session.enabled.has(cap)) continue;
     session.enabled.add(cap);
     if (cap === "CONDSTORE") session.condstore = true;
-    done.push(cap);
+    done.push(shown);
   }
   await session.send([atom("ENABLED"), ...done.map(atom)]);
   return { status: "OK", text: "ENABLE completed" };

@@ -73,7 +73,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
         m.modseq = changed.modseq;
         sel.reported.set(m.uid, changed.modseq);
       }
-      if (sel.recent.has(m.uid)) m.flags = [...m.flags, "\\Recent"];
+      if (session.showsRecent(m.uid)) m.flags = [...m.flags, "\\Recent"];
       const out: ImapValue[] = [];
       try {
         for (const item of items) out.push(...render(item, m, session.condstore));

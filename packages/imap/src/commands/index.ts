@@ -4,6 +4,7 @@ import { append } from "./append.js";
 import { authenticate } from "./authenticate.js";
 import { cancelupdate } from "./cancelupdate.js";
 import { capability } from "./capability.js";
+import { check } from "./check.js";
 import { close } from "./close.js";
 import { copy } from "./copy.js";
 import { enable } from "./enable.js";
@@ -57,7 +58,7 @@ export const commandTable: Record<string, CommandSpec> = {
   GENURLAUTH: { states: [...authed], handler: genurlauth },
   URLFETCH: { states: [...authed], handler: urlfetch },
   RESETKEY: { states: [...authed], handler: resetkey },
-  CHECK: { states: [...selected], handler: noop },
+  CHECK: { states: [...selected], handler: check },
   CLOSE: { states: [...selected], handler: close },
   UNSELECT: { states: [...selected], handler: close },
   EXPUNGE: { states: [...selected], handler: expunge },

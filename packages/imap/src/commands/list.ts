@@ -6,7 +6,7 @@ import { isRefusal, type MailboxInfo } from "../storage.js";
 import { ArgumentError, astring, mailboxName } from "./arguments.js";
 import { statusItems, statusValues } from "./status.js";
 
-const DELIMITER = "/";
+export const DELIMITER = "/";
 
 /**
  * LIST (RFC 3501 §6.3.8) with LIST-EXTENDED (RFC 5258) selection and return options,
@@ -46,7 +46,7 @@ export const list: CommandHandler = async ({ session, args, name }) => {
       else if (o === "SPECIAL-USE") returnSpecialUse = true;
       else if (o === "CHILDREN") continue;
       else if (o === "STATUS") {
-        statusAsked = statusItems(opts[++k]);
+        statusAsked = statusItems(opts[++k], session.rev2);
       } else return { status: "BAD", text: `unknown LIST return option ${o}` };
     }
   }
@@ -103,6 +103,12 @@ export const list: CommandHandler = async ({ session, args, name }) => {
       if (specialUseOnly && !box.specialUse) continue;
       rows.push({ name: box.name, attrs: attributes(box, names, { subscribed: returnSubscribed, specialUse: returnSpecialUse, lsub }), box });
     }
+    if (!specialUseOnly && patterns.some((p) => p.endsWith("%"))) {
+      const holeMatchers = patterns.filter((p) => p.endsWith("%")).map((p) => patternRegExp(decodePattern(session, reference + p)));
+      const holes = hierarchyHoles(names).filter((h) => holeMatchers.some((m) => m.test(h)));
+      for (const hole of holes) rows.push({ name: hole, attrs: holeAttributes(session.rev2) });
+      if (holes.length) rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
   }
   for (const row of rows) {
     const line: ImapValue[] = [atom(name), row.attrs.map(atom), DELIMITER, nameValue(session, row.name)];
@@ -128,6 +134,28 @@ export function nameValue(session: ImapSession, name: string): ImapValue {
 
 function decodePattern(session: ImapSession, p: string): string {
   return mailboxName(session, { type: "string", value: p, bytes: Buffer.from(p), literal: false });
+}
+
+/** Levels above existing mailboxes that are no mailbox themselves (left when a parent is deleted). */
+export function hierarchyHoles(names: ReadonlySet<string>): string[] {
+  const holes = new Set<string>();
+  for (const n of names) {
+    const levels = n.split(DELIMITER);
+    for (let k = 1; k < levels.length; k++) {
+      const parent = levels.slice(0, k).join(DELIMITER);
+      if (!names.has(parent)) holes.add(parent);
+    }
+  }
+  return [...holes];
+}
+
+/**
+ * RFC 3501 §6.3.8: a level of hierarchy a trailing "%" matches is listed even when it is no
+ * mailbox, as \Noselect; RFC 9051 §6.3.9 (IMAP4rev2) names it \NonExistent (which implies
+ * \Noselect, §7.3.1), and both say it has children.
+ */
+export function holeAttributes(rev2: boolean): string[] {
+  return [rev2 ? "\\NonExistent" : "\\Noselect", "\\HasChildren"];
 }
 
 function attributes(box: MailboxInfo, names: Set<string>, opts: { subscribed: boolean; specialUse: boolean; lsub: boolean }): string[] {

@@ -110,7 +110,8 @@ export function esearchItems(
 export const search: CommandHandler = async ({ session, args, uid, tag }) => {
   const sel = session.selected!;
   let rest = args;
-  const returning = parseReturnOptions(rest);
+  // RFC 9051 §6.4.4: IMAP4rev2 answers a SEARCH without RETURN as RETURN (ALL), with ESEARCH.
+  const returning = parseReturnOptions(rest) ?? (session.rev2 ? { options: new Set<ReturnOption>(["ALL"]), update: false, rest } : undefined);
   if (returning) rest = returning.rest;
   if (rest[0]?.type === "atom" && rest[0].value.toUpperCase() === "CHARSET") {
     const charset = astring(rest[1], "the charset").toUpperCase();
@@ -118,7 +119,7 @@ export const search: CommandHandler = async ({ session, args, uid, tag }) => {
     rest = rest.slice(2);
   }
   if (rest.length === 0) return { status: "BAD", text: "SEARCH needs criteria" };
-  const reader = new KeyReader(rest, sel);
+  const reader = new KeyReader(rest, sel, session.rev2);
   const keys: SearchKey[] = [];
   while (!reader.done()) keys.push(reader.key());
   const criteria: SearchKey = keys.length === 1 ? keys[0]! : { key: "and", keys };
@@ -171,6 +172,8 @@ export class KeyReader {
   constructor(
     private readonly tokens: Token[],
     private readonly sel: SelectedMailbox,
+    /** RFC 9051 Appendix E: IMAP4rev2 has no \Recent, so no RECENT, NEW or OLD keys. */
+    private readonly rev2 = false,
   ) {}
 
   private recent(): SearchKey {
@@ -198,7 +201,7 @@ export class KeyReader {
   key(): SearchKey {
     const t = this.next("a search key");
     if (t.type === "list") {
-      const inner = new KeyReader(t.items, this.sel);
+      const inner = new KeyReader(t.items, this.sel, this.rev2);
       const keys: SearchKey[] = [];
       while (!inner.done()) keys.push(inner.key());
       if (!keys.length) throw new ArgumentError("SEARCH: empty parenthesized key");
@@ -209,6 +212,7 @@ export class KeyReader {
     const flag = FLAG_KEYS[name];
     if (flag) return { key: "flag", flag: flag[0], set: flag[1] };
     if (HEADER_KEYS.has(name)) return { key: "header", field: name.toLowerCase(), value: astring(this.next("the string"), name) };
+    if (this.rev2 && (name === "RECENT" || name === "NEW" || name === "OLD")) throw new ArgumentError(`SEARCH: IMAP4rev2 has no ${name} key (RFC 9051 removed \\Recent)`);
     switch (name) {
       case "ALL":
         return { key: "all" };

@@ -1,8 +1,10 @@
-import { atom } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import { atom, type ImapValue } from "../encoder.js";
+import { textOf } from "../parser.js";
+import type { CommandHandler, ImapSession } from "../session.js";
 import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
 import { URLAUTH_MECHANISMS } from "../urlauth.js";
 import { mailboxName } from "./arguments.js";
+import { DELIMITER, nameValue } from "./list.js";
 
 /** RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE, with CONDSTORE's HIGHESTMODSEQ (RFC 7162 §3.1.2). */
 export const select: CommandHandler = async ({ session, args, name }) => {
@@ -12,17 +14,23 @@ export const select: CommandHandler = async ({ session, args, name }) => {
     const params = args[1].type === "list" ? args[1].items : [];
     if (params.some((p) => p.type === "atom" && p.value.toUpperCase() === "CONDSTORE")) session.condstore = true;
   }
-  // RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected.
+  // RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected. RFC 9051 §6.3.2: an
+  // IMAP4rev2 session is told with OK [CLOSED] that the mailbox selected before is closed.
+  const closing = session.selected !== undefined;
   session.unselect();
+  if (closing && session.rev2) await session.write(Buffer.from("* OK [CLOSED] previous mailbox closed\r\n"));
   const readOnly = name === "EXAMINE";
   const info = await session.storage.select(session.user!, box, { claimRecent: !readOnly });
   if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
   await session.send([info.uids.length, atom("EXISTS")]);
-  await session.send([info.recentUids.length, atom("RECENT")]);
+  // RFC 9051 Appendix E: IMAP4rev2 has no RECENT response; it requires a LIST of the mailbox.
+  if (!session.rev2) await session.send([info.recentUids.length, atom("RECENT")]);
+  else await session.send(selectedListLine(session, box, textOf(args[0]) ?? box));
   const flags = [...SYSTEM_FLAGS, ...info.keywordsInUse];
   await session.send([atom("FLAGS"), flags.map(atom)]);
   await session.write(Buffer.from(`* OK [PERMANENTFLAGS (${readOnly ? "" : [...flags, "\\*"].join(" ")})] flags permitted\r\n`));
-  if (info.firstUnseenUid !== null) {
+  // RFC 9051 §6.3.2 no longer has the UNSEEN response code (SEARCH UNSEEN finds it).
+  if (info.firstUnseenUid !== null && !session.rev2) {
     const seq = info.uids.indexOf(info.firstUnseenUid) + 1;
     if (seq > 0) await session.write(Buffer.from(`* OK [UNSEEN ${seq}] first unseen message\r\n`));
   }
@@ -43,3 +51,13 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   });
   return { status: "OK", code: readOnly ? "READ-ONLY" : "READ-WRITE", text: `${name} completed` };
 };
+
+/**
+ * RFC 9051 §6.3.2: the untagged LIST an IMAP4rev2 SELECT/EXAMINE sends (its attributes may be
+ * left out); when the client's spelling was not in NFC, OLDNAME gives it (§6.3.9.7).
+ */
+export function selectedListLine(session: ImapSession, box: string, supplied: string): ImapValue[] {
+  const line: ImapValue[] = [atom("LIST"), [], DELIMITER, nameValue(session, box)];
+  if (supplied.normalize("NFC") !== supplied) line.push(["OLDNAME", [supplied]]);
+  return line;
+}

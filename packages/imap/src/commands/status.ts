@@ -11,17 +11,19 @@ const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHES
 export const status: CommandHandler = async ({ session, args }) => {
   if (args.length !== 2) return { status: "BAD", text: "STATUS takes a mailbox and a list of items" };
   const name = mailboxName(session, args[0]);
-  const items = statusItems(args[1]);
+  const items = statusItems(args[1], session.rev2);
   const info = await session.storage.status(session.user!, name);
   if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
   await session.send([atom("STATUS"), nameValue(session, name), statusValues(items, info, session.opts.appendLimit)]);
   return { status: "OK", text: "STATUS completed" };
 };
 
-export function statusItems(t: Token | undefined): string[] {
+/** `rev2`: RFC 9051 §6.3.11 has no RECENT status item (Appendix E: \Recent is gone). */
+export function statusItems(t: Token | undefined, rev2 = false): string[] {
   if (!t || t.type !== "list" || t.items.length === 0) throw new ArgumentError("expected a list of status items");
   return t.items.map((i) => {
     const v = i.type === "atom" ? i.value.toUpperCase() : "";
+    if (rev2 && v === "RECENT") throw new ArgumentError("IMAP4rev2 has no RECENT status item (RFC 9051 removed \\Recent)");
     if (!ITEMS.includes(v)) throw new ArgumentError(`unknown status item ${i.type === "atom" ? i.value : "(not an atom)"}`);
     return v;
   });
