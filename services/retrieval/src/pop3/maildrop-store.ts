@@ -10,7 +10,7 @@ import { authenticate, type AuthCache } from "@correo/directory";
 import type { MailStore } from "@correo/mailstore";
 import { blobChunks, blobSize, getBlob } from "@correo/spool";
 import type { Logger } from "@correo/telemetry";
-import type { Maildrop, MaildropMessage, MaildropStore, Pop3Account, Pop3Authenticator } from "./session.js";
+import type { Maildrop, MaildropMessage, MaildropStore, Pop3Account, Pop3Authenticator } from "@correo/pop3";
 
 /** USER is the account's full e-mail address; PASS its password. `authCache`: see AUTH_CACHE_TTL. */
 export function directoryAuthenticator(pool: Pool, authCache?: AuthCache): Pop3Authenticator {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { encodeResponse, responseChunks, type Pop3Response } from "../src/pop3/response.js";
+import { encodeResponse, responseChunks, type Pop3Response } from "../src/response.js";
 import {
   Pop3Session,
   type Maildrop,
@@ -8,7 +8,7 @@ import {
   type Pop3Account,
   type Pop3Authenticator,
   type SessionOptions,
-} from "../src/pop3/session.js";
+} from "../src/index.js";
 
 // --- an in-memory directory and maildrop store -------------------------------------
 

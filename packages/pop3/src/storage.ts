@@ -1,0 +1,52 @@
+/**
+ * What the POP3 server needs from the rest of Correo, injected: accounts and maildrops.
+ * The package knows nothing of SQL, Redis or blobs (services/retrieval implements these).
+ */
+
+export interface Pop3Account {
+  id: number;
+  address: string;
+}
+
+/** Checks a USER/PASS pair (or a SASL PLAIN authcid/password). */
+export interface Pop3Authenticator {
+  authenticate(user: string, password: string): Promise<Pop3Account | undefined>;
+}
+
+export interface MaildropMessage {
+  uid: number;
+  /** Octets as sent by RETR (the stored message, CRLF line ends). */
+  size: number;
+  /** RFC 1939 §7 (UIDL): persistent across sessions; here `<uid_validity>.<uid>`. */
+  uniqueId: string;
+}
+
+/** An account's maildrop, locked for this session: a snapshot taken when it was opened. */
+export interface Maildrop {
+  /** In UID order; message number n (RFC 1939 §3) is messages[n - 1]. */
+  readonly messages: readonly MaildropMessage[];
+  /** The stored message, or undefined when it is gone (TOP). */
+  content(message: MaildropMessage): Promise<Buffer | undefined>;
+  /** The stored message in chunks, read as they are sent (RETR); undefined when it is gone. */
+  stream(message: MaildropMessage): Promise<AsyncIterable<Buffer> | undefined>;
+  /** UPDATE state: removes these messages for good, all or none. */
+  expunge(messages: readonly MaildropMessage[]): Promise<void>;
+  /** Gives the lock back; the maildrop is not used afterwards. */
+  release(): Promise<void>;
+}
+
+export interface MaildropStore {
+  /** Locks and opens the account's maildrop; "in-use" when another session holds it. */
+  open(account: Pop3Account): Promise<Maildrop | "in-use">;
+}
+
+/** The outcome of a guarded password check (packages/login-throttle's LoginOutcome has this shape). */
+export type LoginAttemptOutcome =
+  | { outcome: "ok"; account: Pop3Account }
+  /** Wrong name or password; the penalty delay has been waited already. */
+  | { outcome: "failed"; delayMs: number }
+  /** The client address is throttled; the password was not looked at. */
+  | { outcome: "refused"; retryAfterMs: number };
+
+/** Around each password check: may refuse it before the check and waits the failure delay itself. */
+export type LoginGuard = (user: string, check: () => Promise<Pop3Account | undefined>) => Promise<LoginAttemptOutcome>;
