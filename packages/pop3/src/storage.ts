@@ -27,8 +27,11 @@ export interface Maildrop {
   readonly messages: readonly MaildropMessage[];
   /** The stored message, or undefined when it is gone (TOP). */
   content(message: MaildropMessage): Promise<Buffer | undefined>;
-  /** The stored message in chunks, read as they are sent (RETR); undefined when it is gone. */
-  stream(message: MaildropMessage): Promise<AsyncIterable<Buffer> | undefined>;
+  /**
+   * The stored message for RETR: whole when it is small, else in chunks read as they
+   * are sent; undefined when it is gone.
+   */
+  stream(message: MaildropMessage): Promise<Buffer | AsyncIterable<Buffer> | undefined>;
   /** UPDATE state: removes these messages for good, all or none. */
   expunge(messages: readonly MaildropMessage[]): Promise<void>;
   /** Gives the lock back; the maildrop is not used afterwards. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { challenge, encodeResponse, err, ok } from "../src/response.js";
+import { challenge, encodeResponse, err, ok, okStreamed, responseChunks } from "../src/response.js";
 import { ResponseCode, withCode } from "../src/response-codes.js";
 
 const wire = (r: Parameters<typeof encodeResponse>[0]) => encodeResponse(r).toString("latin1");
@@ -26,5 +26,33 @@ describe("POP3 response encoder (RFC 1939 §3, RFC 2449 §8, RFC 5034 §4)", () 
   it("sends a SASL challenge as '+' and a space, even when empty", () => {
     expect(wire(challenge(""))).toBe("+ \r\n");
     expect(wire(challenge("abc="))).toBe("+ abc=\r\n");
+  });
+});
+
+describe("streamed responses (RETR)", () => {
+  const collect = async (r: Parameters<typeof responseChunks>[0]) => {
+    const writes: string[] = [];
+    for await (const b of responseChunks(r)) writes.push(b.toString("latin1"));
+    return writes;
+  };
+
+  it("sends a message the store gave whole as one write: status, stuffed body, '.'", async () => {
+    expect(await collect(okStreamed("12 octets", Buffer.from("a\r\n.b\r\nc\r\n")))).toEqual(["+OK 12 octets\r\na\r\n..b\r\nc\r\n.\r\n"]);
+  });
+
+  it("sends the status line with the first chunk of a chunked message, stuffing across chunk edges", async () => {
+    async function* chunks() {
+      yield Buffer.from("a\r");
+      yield Buffer.from("\n.b");
+      yield Buffer.from("\r\n");
+    }
+    const writes = await collect(okStreamed("7 octets", chunks()));
+    expect(writes[0]!.startsWith("+OK 7 octets\r\na")).toBe(true);
+    expect(writes.join("")).toBe("+OK 7 octets\r\na\r\n..b\r\n.\r\n");
+  });
+
+  it("ends an empty message with the status line and '.' alone", async () => {
+    async function* none() {}
+    expect((await collect(okStreamed("0 octets", none()))).join("")).toBe("+OK 0 octets\r\n.\r\n");
   });
 });

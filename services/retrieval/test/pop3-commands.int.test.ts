@@ -9,8 +9,8 @@ import { addAccount, addDomain } from "@correo/directory";
 import { MailStore } from "@correo/mailstore";
 import { Pop3Session, responseChunks, type Pop3Response } from "@correo/pop3";
 import { putBlob } from "@correo/spool";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { directoryAuthenticator, PgMaildropStore } from "../src/pop3/maildrop-store.js";
+import { isolatedInfra, recordStatements, type IsolatedInfra } from "@correo/testkit";
+import { directoryAuthenticator, PgMaildropStore, READ_AHEAD_MESSAGES, READ_AHEAD_OCTETS } from "../src/pop3/maildrop-store.js";
 
 const PASSWORD = "correct horse battery";
 const DOMAIN = "commands.test";
@@ -180,6 +180,33 @@ describe("POP3 commands on the real maildrop", () => {
       "+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION Correo\r\n.\r\n",
     );
     expect(await wire(await s.handleLine(`USER ${a.address}`))).toBe("-ERR USER not valid in TRANSACTION state\r\n");
+    await s.abort();
+  });
+
+  it("RETR reads ahead: every message byte for byte, in order or not, small and large, at one query per batch", async () => {
+    const a = await addAccount(infra.pool, `ahead@${DOMAIN}`, PASSWORD);
+    const count = READ_AHEAD_MESSAGES * 2 + 5;
+    const bodies: Buffer[] = [];
+    for (let i = 0; i < count; i++) {
+      // Message 70 is larger than the read-ahead budget: streamed in slices, not read ahead.
+      const filler = i === 70 ? "x".repeat(READ_AHEAD_OCTETS + 10) : `line ${i}`;
+      bodies.push(Buffer.from(`Subject: ${i}\r\n\r\n.${filler}\r\n`));
+      await deliver(a.id, bodies[i]!);
+    }
+    const expected = (n: number) => `+OK ${bodies[n - 1]!.length} octets\r\n${bodies[n - 1]!.toString("latin1").replace(/\r\n\./g, "\r\n..")}.\r\n`;
+    const s = await loggedIn(a.address);
+    const recorder = await recordStatements(infra.pool);
+    try {
+      for (let n = 1; n <= count; n++) expect(await wire(await s.handleLine(`RETR ${n}`))).toBe(expected(n));
+    } finally {
+      recorder.restore();
+    }
+    const reads = recorder.statements.filter((q) => !q.startsWith("SELECT substring"));
+    // Four reads: 1–64, 65–69 (the budget ends before the large one), 70 alone (its size
+    // only; its octets come in slices), 71–133. A query per message would be 133 or more.
+    expect(reads).toHaveLength(4);
+    // Out of order, and again after a message was already sent.
+    for (const n of [count, 3, 70, 3, 1]) expect(await wire(await s.handleLine(`RETR ${n}`))).toBe(expected(n));
     await s.abort();
   });
 });

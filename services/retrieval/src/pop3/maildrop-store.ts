@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Pool } from "@correo/db";
 import { authenticate, type AuthCache } from "@correo/directory";
 import type { MailStore } from "@correo/mailstore";
-import { blobChunks, blobSize, getBlob } from "@correo/spool";
+import { blobChunks, getBlob, readBlobs, type ReadBlob } from "@correo/spool";
 import type { Logger } from "@correo/telemetry";
 import type { Maildrop, MaildropMessage, MaildropStore, Pop3Account, Pop3Authenticator } from "@correo/pop3";
 
@@ -132,7 +132,19 @@ class MaildropLock {
   }
 }
 
+/**
+ * RETR reads ahead: clients fetch the maildrop in order (fetchmail, getmail, poplib's
+ * loops), and a query per message cost a round trip to PostgreSQL each (RETR × 1 000:
+ * 922 ms before, issue 13). One query fetches the next messages' blobs together, up to
+ * READ_AHEAD_MESSAGES and READ_AHEAD_OCTETS, so a session holds at most that much.
+ */
+export const READ_AHEAD_MESSAGES = 64;
+export const READ_AHEAD_OCTETS = 1024 * 1024;
+
 class PgMaildrop implements Maildrop {
+  /** Blobs read ahead by blob id, each taken out when it is sent. */
+  private readonly ahead = new Map<string, ReadBlob>();
+
   constructor(
     private readonly pool: Pool,
     private readonly mail: MailStore,
@@ -144,13 +156,34 @@ class PgMaildrop implements Maildrop {
 
   async content(message: MaildropMessage): Promise<Buffer | undefined> {
     const blobId = this.blobs.get(message.uid);
-    return blobId === undefined ? undefined : getBlob(this.pool, blobId);
+    if (blobId === undefined) return undefined;
+    return this.ahead.get(blobId)?.content ?? getBlob(this.pool, blobId);
   }
 
-  async stream(message: MaildropMessage): Promise<AsyncIterable<Buffer> | undefined> {
+  async stream(message: MaildropMessage): Promise<Buffer | AsyncIterable<Buffer> | undefined> {
     const blobId = this.blobs.get(message.uid);
-    const size = blobId === undefined ? undefined : await blobSize(this.pool, blobId);
-    return size === undefined ? undefined : blobChunks(this.pool, blobId!, size);
+    if (blobId === undefined) return undefined;
+    if (!this.ahead.has(blobId)) await this.readAhead(message);
+    const blob = this.ahead.get(blobId);
+    this.ahead.delete(blobId);
+    if (!blob) return undefined;
+    if (blob.content) return blob.content;
+    return blobChunks(this.pool, blobId, blob.size);
+  }
+
+  /** `message` and the ones after it in the snapshot, in one query; large blobs by size only. */
+  private async readAhead(message: MaildropMessage): Promise<void> {
+    this.ahead.clear();
+    const ids: string[] = [];
+    let octets = 0;
+    for (let i = this.messages.indexOf(message); i < this.messages.length && ids.length < READ_AHEAD_MESSAGES; i++) {
+      const m = this.messages[i]!;
+      if (ids.length > 0 && octets + m.size > READ_AHEAD_OCTETS) break;
+      octets += m.size;
+      const id = this.blobs.get(m.uid);
+      if (id !== undefined) ids.push(id);
+    }
+    for (const [id, blob] of await readBlobs(this.pool, ids, READ_AHEAD_OCTETS)) this.ahead.set(id, blob);
   }
 
   async expunge(messages: readonly MaildropMessage[]): Promise<void> {
