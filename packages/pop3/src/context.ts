@@ -58,6 +58,8 @@ export interface Pop3Context {
   authFailures: number;
   /** Locked and open from the login to QUIT or the end of the connection. */
   maildrop: Maildrop | undefined;
+  /** The maildrop's listing, once a command needed it (`listMessages`). */
+  listed: readonly MaildropMessage[] | undefined;
   /** Message numbers marked by DELE (RFC 1939 §6: removed only in UPDATE). */
   readonly deleted: Set<number>;
   /** QUIT was answered or the connection is gone. */
@@ -81,6 +83,7 @@ export function newContext(options: SessionOptions): Pop3Context {
     user: undefined,
     authFailures: 0,
     maildrop: undefined,
+    listed: undefined,
     deleted: new Set(),
     closed: false,
     tls: options.security?.tls ?? false,
@@ -90,12 +93,21 @@ export function newContext(options: SessionOptions): Pop3Context {
 
 // --- the maildrop as the commands see it ----------------------------------------------
 
+/** The listing read so far: empty until `listMessages`. */
 export function messages(ctx: Pop3Context): readonly MaildropMessage[] {
-  return ctx.maildrop?.messages ?? [];
+  return ctx.listed ?? [];
+}
+
+/** Reads the maildrop's listing if no command has yet; every command about one message or all of them calls it first. */
+export async function listMessages(ctx: Pop3Context): Promise<void> {
+  if (ctx.listed || !ctx.maildrop) return;
+  ctx.listed = await ctx.maildrop.list();
 }
 
 /** The messages not marked as deleted, and their octets (STAT, RSET, the login's +OK). */
 export function totals(ctx: Pop3Context): { count: number; octets: number } {
+  // Nothing listed yet means nothing marked yet (DELE lists first): the snapshot's totals.
+  if (!ctx.listed) return { count: ctx.maildrop?.count ?? 0, octets: ctx.maildrop?.octets ?? 0 };
   let count = 0;
   let octets = 0;
   messages(ctx).forEach((m, i) => {

@@ -21,10 +21,21 @@ export interface MaildropMessage {
   uniqueId: string;
 }
 
-/** An account's maildrop, locked for this session: a snapshot taken when it was opened. */
+/**
+ * An account's maildrop, locked for this session: a snapshot taken when it was opened.
+ * The login's +OK and STAT need only its totals; the listing is read when a command
+ * first needs it (a listing of 10 000 messages was most of a login's time, issue 13).
+ */
 export interface Maildrop {
-  /** In UID order; message number n (RFC 1939 §3) is messages[n - 1]. */
-  readonly messages: readonly MaildropMessage[];
+  /** Messages and octets of the snapshot (RFC 1939 §5 STAT before anything is listed). */
+  readonly count: number;
+  readonly octets: number;
+  /**
+   * The snapshot's messages in UID order, read once (later calls answer the same list);
+   * message number n (RFC 1939 §3) is list[n - 1]. Messages that arrived after the
+   * login are not in it.
+   */
+  list(): Promise<readonly MaildropMessage[]>;
   /** The stored message, or undefined when it is gone (TOP). */
   content(message: MaildropMessage): Promise<Buffer | undefined>;
   /**

@@ -202,11 +202,23 @@ describe("POP3 commands on the real maildrop", () => {
       recorder.restore();
     }
     const reads = recorder.statements.filter((q) => !q.startsWith("SELECT substring"));
-    // Four reads: 1–64, 65–69 (the budget ends before the large one), 70 alone (its size
-    // only; its octets come in slices), 71–133. A query per message would be 133 or more.
-    expect(reads).toHaveLength(4);
+    // The listing (the first RETR needs it), then four reads: 1–64, 65–69 (the budget ends
+    // before the large one), 70 alone (its size only; its octets come in slices), 71–133.
+    // A query per message would be 133 or more.
+    expect(reads).toHaveLength(5);
+    expect(reads[0]).toBe("SELECT uid, size,");
     // Out of order, and again after a message was already sent.
     for (const n of [count, 3, 70, 3, 1]) expect(await wire(await s.handleLine(`RETR ${n}`))).toBe(expected(n));
+    await s.abort();
+  });
+
+  it("keeps the snapshot of the login: a message delivered later is neither counted nor listed", async () => {
+    const a = await account("snapshot");
+    const s = await loggedIn(a.address);
+    await deliver(a.id, Buffer.from("Subject: late\r\n\r\nlate\r\n"));
+    expect(await wire(await s.handleLine("STAT"))).toBe(`+OK 2 ${FIRST.length + SECOND.length}\r\n`);
+    expect(await wire(await s.handleLine("LIST"))).toBe(`+OK scan listing follows\r\n1 ${FIRST.length}\r\n2 ${SECOND.length}\r\n.\r\n`);
+    expect(await wire(await s.handleLine("RETR 3"))).toBe("-ERR no such message\r\n");
     await s.abort();
   });
 });

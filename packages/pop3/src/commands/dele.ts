@@ -1,12 +1,13 @@
 /** RFC 1939 §5 DELE msg: marks the message; it is removed only in the UPDATE state (§6). */
-import { messageNumber, type CommandHandler } from "../context.js";
+import { listMessages, messageNumber, type CommandHandler } from "../context.js";
 import { err, ok } from "../response.js";
 
 export const dele: CommandHandler = {
   name: "DELE",
   validIn: ["TRANSACTION"],
-  run(ctx, args) {
+  async run(ctx, args) {
     if (args.length !== 1) return err("DELE needs one argument: the message number");
+    await listMessages(ctx);
     const n = messageNumber(ctx, args[0]);
     if (n === undefined) return err("no such message");
     if (ctx.deleted.has(n)) return err(`message ${n} already deleted`);

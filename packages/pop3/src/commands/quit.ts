@@ -2,7 +2,7 @@
  * RFC 1939 §6 QUIT: in AUTHORIZATION it only closes; in TRANSACTION the session enters
  * UPDATE and removes the messages marked as deleted, all or none, before it signs off.
  */
-import { messages, releaseMaildrop, type CommandHandler } from "../context.js";
+import { messages, releaseMaildrop, totals, type CommandHandler } from "../context.js";
 import { err, ok } from "../response.js";
 import { ResponseCode, withCode } from "../response-codes.js";
 
@@ -14,8 +14,9 @@ export const quit: CommandHandler = {
     const hostname = ctx.options.hostname;
     if (ctx.state === "AUTHORIZATION") return { ...ok(`${hostname} Correo POP3 signing off`), close: true };
     ctx.state = "UPDATE";
-    const all = messages(ctx);
-    const doomed = all.filter((_, i) => ctx.deleted.has(i + 1));
+    // A message marked by DELE was listed first, so the listing holds every doomed one.
+    const doomed = messages(ctx).filter((_, i) => ctx.deleted.has(i + 1));
+    const left = totals(ctx).count;
     try {
       if (doomed.length) await ctx.maildrop!.expunge(doomed);
     } catch (error) {
@@ -24,7 +25,6 @@ export const quit: CommandHandler = {
       return { ...err(withCode(ResponseCode.sysTemp, "some deleted messages not removed")), close: true };
     }
     await releaseMaildrop(ctx);
-    const left = all.length - doomed.length;
     return { ...ok(`${hostname} Correo POP3 signing off (${left} messages left)`), close: true };
   },
 };

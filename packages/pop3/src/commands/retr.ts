@@ -1,5 +1,5 @@
 /** RFC 1939 §5 RETR msg: the whole message, byte-stuffed, streamed from the store. */
-import { lookUpMessage, type CommandHandler } from "../context.js";
+import { listMessages, lookUpMessage, type CommandHandler } from "../context.js";
 import { err, okStreamed } from "../response.js";
 import { ResponseCode, withCode } from "../response-codes.js";
 
@@ -8,6 +8,7 @@ export const retr: CommandHandler = {
   validIn: ["TRANSACTION"],
   async run(ctx, args) {
     if (args.length !== 1) return err("RETR needs one argument: the message number");
+    await listMessages(ctx);
     const found = lookUpMessage(ctx, args[0]);
     if ("error" in found) return found.error;
     // Streamed: a 50 MB message held whole (read, split, stuffed, joined) cost ~8x its size.

@@ -2,17 +2,18 @@
  * The shape LIST (RFC 1939 §5) and UIDL (RFC 1939 §7) share: with msg, one line on the
  * +OK; without, a multi-line listing of every message not marked as deleted.
  */
-import { lookUpMessage, messages, type Pop3Context } from "../context.js";
+import { listMessages, lookUpMessage, messages, type Pop3Context } from "../context.js";
 import { err, ok, type Pop3Response } from "../response.js";
 import type { MaildropMessage } from "../storage.js";
 
-export function scanListing(
+export async function scanListing(
   ctx: Pop3Context,
   args: readonly string[],
   line: (n: number, m: MaildropMessage) => string,
   title: string,
-): Pop3Response {
+): Promise<Pop3Response> {
   if (args.length > 1) return err("too many arguments");
+  await listMessages(ctx);
   if (args.length === 1) {
     const found = lookUpMessage(ctx, args[0]);
     return "error" in found ? found.error : ok(line(found.n, found.message));

@@ -1,5 +1,5 @@
 /** RFC 1939 §7 TOP msg n: the header, the blank line, and the first n lines of the body. */
-import { lookUpMessage, type CommandHandler } from "../context.js";
+import { listMessages, lookUpMessage, type CommandHandler } from "../context.js";
 import { topLines } from "../message-text.js";
 import { err, ok } from "../response.js";
 import { ResponseCode, withCode } from "../response-codes.js";
@@ -10,6 +10,7 @@ export const top: CommandHandler = {
   validIn: ["TRANSACTION"],
   async run(ctx, args) {
     if (args.length !== 2) return err("TOP needs two arguments: the message number and a number of lines");
+    await listMessages(ctx);
     const found = lookUpMessage(ctx, args[0]);
     if ("error" in found) return found.error;
     const lines = parseLineCount(args[1]);
