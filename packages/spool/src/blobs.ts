@@ -61,3 +61,32 @@ export async function* blobChunks(db: Queryable, id: string, size: number, chunk
     yield chunk;
   }
 }
+
+/** A blob as `readBlobs` returns it: its size, and its octets when small enough. */
+export interface ReadBlob {
+  size: number;
+  /** Undefined for a blob larger than the caller's limit: read it with `blobChunks`. */
+  content: Buffer | undefined;
+}
+
+const TEXT_OID = 25;
+const INT4_OID = 23;
+/** Binary result columns decoded: text and int4 here, bytea as itself. */
+const binaryColumns = {
+  getTypeParser: (oid: number) => (value: Buffer) => (oid === TEXT_OID ? value.toString("utf8") : oid === INT4_OID ? value.readInt32BE(0) : value),
+};
+
+/**
+ * Several blobs in one query (a POP3 session reading ahead): each one's size, and the
+ * content of those of at most `maxContentOctets`. Ids without a blob are absent.
+ */
+export async function readBlobs(db: Queryable, ids: readonly string[], maxContentOctets: number): Promise<Map<string, ReadBlob>> {
+  const query: QueryConfig & { binary: boolean } = {
+    text: "SELECT id, size, CASE WHEN size <= $2 THEN content END AS content FROM blobs WHERE id = ANY($1::text[])",
+    values: [ids, maxContentOctets],
+    binary: true,
+    types: binaryColumns as QueryConfig["types"],
+  };
+  const { rows } = await db.query<{ id: string; size: number; content: Buffer | null }>(query);
+  return new Map(rows.map((r) => [r.id, { size: r.size, content: r.content ?? undefined }]));
+}

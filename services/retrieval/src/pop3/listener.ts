@@ -2,7 +2,7 @@
  * The POP3 TCP listener: accepts connections (in the clear with STLS, or POP3S with
  * TLS from the first octet), frames CRLF command lines, feeds them in order to one
  * Pop3Session per connection and writes its responses. Limits, timers and the TLS
- * handshake live here; protocol behaviour lives in session.ts.
+ * handshake live here; protocol behaviour lives in packages/pop3.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, TLSSocket } from "node:tls";
@@ -11,9 +11,20 @@ import type { LoginThrottle } from "@correo/login-throttle";
 import { listenerMetricsAtZero, protocolSession, type Logger, type ProtocolSession } from "@correo/telemetry";
 import type { TlsCredentials } from "@correo/tls";
 import { ConnectionSlots } from "../connection-slots.js";
-import { plaintextAuthAllowed, type PlaintextAuthPolicy } from "./auth-policy.js";
-import { encodeResponse, err, responseChunks, type Pop3Response } from "./response.js";
-import { MAX_SASL_RESPONSE_OCTETS, Pop3Session, type MaildropStore, type Pop3Authenticator } from "./session.js";
+import {
+  encodeResponse,
+  err,
+  MAX_SASL_RESPONSE_OCTETS,
+  plaintextAuthAllowed,
+  Pop3Session,
+  ResponseCode,
+  responseChunks,
+  withCode,
+  type MaildropStore,
+  type PlaintextAuthPolicy,
+  type Pop3Authenticator,
+  type Pop3Response,
+} from "@correo/pop3";
 
 export interface Pop3ListenerOptions {
   host: string;
@@ -76,7 +87,7 @@ export async function startPop3Listener(opts: Pop3ListenerOptions): Promise<Pop3
     if (!slots.take()) {
       socket.on("error", () => undefined);
       // RFC 3206 §4: SYS/TEMP, a temporary problem of the server; try again later.
-      socket.end(encodeResponse(err("[SYS/TEMP] too many connections, try again later")));
+      socket.end(encodeResponse(err(withCode(ResponseCode.sysTemp, "too many connections, try again later"))));
       return;
     }
     const conn = new Pop3Connection(socket, opts, handshakeTimeout);

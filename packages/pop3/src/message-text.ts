@@ -58,7 +58,11 @@ export class MultilineEncoder {
 
   push(chunk: Buffer): Buffer {
     if (chunk.length === 0) return chunk;
+    // Spans of the chunk that go out unchanged are sent as they are; only a stuffed "."
+    // or the CR of a bare LF breaks one. A message already in CRLF without dot lines
+    // (nearly every one) comes back as the chunk itself, not copied line by line.
     const out: Buffer[] = [];
+    let span = 0;
     let start = 0;
     if (this.heldCR) {
       this.heldCR = false;
@@ -69,9 +73,16 @@ export class MultilineEncoder {
       }
     }
     for (let lf = chunk.indexOf(LF, start); lf !== -1; lf = chunk.indexOf(LF, start)) {
-      const end = lf > start && chunk[lf - 1] === CR ? lf - 1 : lf;
-      if (this.atLineStart && end > start && chunk[start] === DOT) out.push(DOT_BYTE);
-      out.push(chunk.subarray(start, end), CRLF);
+      const crlf = lf > start && chunk[lf - 1] === CR;
+      const end = crlf ? lf - 1 : lf;
+      if (this.atLineStart && end > start && chunk[start] === DOT) {
+        out.push(chunk.subarray(span, start), DOT_BYTE);
+        span = start;
+      }
+      if (!crlf) {
+        out.push(chunk.subarray(span, lf), CRLF);
+        span = lf + 1;
+      }
       this.atLineStart = true;
       start = lf + 1;
     }
@@ -81,11 +92,14 @@ export class MultilineEncoder {
       end--;
     }
     if (end > start) {
-      if (this.atLineStart && chunk[start] === DOT) out.push(DOT_BYTE);
-      out.push(chunk.subarray(start, end));
+      if (this.atLineStart && chunk[start] === DOT) {
+        out.push(chunk.subarray(span, start), DOT_BYTE);
+        span = start;
+      }
       this.atLineStart = false;
     }
-    return Buffer.concat(out);
+    out.push(chunk.subarray(span, end));
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
   /** The last line's CRLF (a CR at the very end is a line end, as in splitLines) and the terminating ".". */

@@ -11,10 +11,11 @@ export interface Pop3Response {
   /** Lines of a multi-line response, without line ends and not yet byte-stuffed. */
   lines?: readonly (string | Buffer)[];
   /**
-   * A multi-line body streamed from the store (RETR): the message's octets in chunks,
-   * byte-stuffed as they are sent (`responseChunks`), never whole in memory.
+   * A multi-line body from the store (RETR), byte-stuffed as it is sent
+   * (`responseChunks`): a small message whole, a large one in chunks read as they are
+   * sent, never whole in memory.
    */
-  body?: AsyncIterable<Buffer>;
+  body?: Buffer | AsyncIterable<Buffer>;
   close?: boolean;
   /** RFC 5034 §4: a SASL challenge, sent as "+ <text>"; the client's next line is its answer. */
   continuation?: boolean;
@@ -26,7 +27,7 @@ export const ok = (text: string, lines?: readonly (string | Buffer)[]): Pop3Resp
   lines ? { ok: true, text, lines } : { ok: true, text };
 export const err = (text: string): Pop3Response => ({ ok: false, text });
 /** A +OK whose multi-line body is `body`, streamed. */
-export const okStreamed = (text: string, body: AsyncIterable<Buffer>): Pop3Response => ({ ok: true, text, body });
+export const okStreamed = (text: string, body: Buffer | AsyncIterable<Buffer>): Pop3Response => ({ ok: true, text, body });
 /** A SASL server challenge, base64 (empty for PLAIN). */
 export const challenge = (base64: string): Pop3Response => ({ ok: true, text: base64, continuation: true });
 
@@ -45,18 +46,27 @@ export function encodeResponse(r: Pop3Response): Buffer {
  * The octets of `r` in the order they are sent: for a streamed body the status line,
  * then each chunk of the message byte-stuffed as it is read (RFC 1939 §3), then ".".
  * The next chunk is read from the store only when the caller asks for it, so a caller
- * that waits for the socket to drain holds about one chunk at a time.
+ * that waits for the socket to drain holds about one chunk at a time. The status line
+ * goes out with the first chunk, and a body the store gave whole is one write (RETR ×
+ * 1 000 paid three sends a message).
  */
 export async function* responseChunks(r: Pop3Response): AsyncGenerator<Buffer> {
   if (!r.body) {
     yield encodeResponse(r);
     return;
   }
-  yield Buffer.from(`+OK${r.text ? " " + r.text : ""}\r\n`, "utf8");
   const encoder = new MultilineEncoder();
+  const status = Buffer.from(`+OK${r.text ? " " + r.text : ""}\r\n`, "utf8");
+  if (Buffer.isBuffer(r.body)) {
+    yield Buffer.concat([status, encoder.push(r.body), encoder.end()]);
+    return;
+  }
+  let first: Buffer | undefined = status;
   for await (const chunk of r.body) {
     const out = encoder.push(chunk);
-    if (out.length) yield out;
+    if (out.length === 0) continue;
+    yield first ? Buffer.concat([first, out]) : out;
+    first = undefined;
   }
-  yield encoder.end();
+  yield first ? Buffer.concat([first, encoder.end()]) : encoder.end();
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { decodePlain } from "../src/pop3/sasl-plain.js";
-import { isLoopback, plaintextAuthAllowed } from "../src/pop3/auth-policy.js";
+import { decodePlain } from "../src/sasl-plain.js";
+import { isLoopback, plaintextAuthAllowed } from "../src/auth-policy.js";
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { encodeMultiline, MultilineEncoder, splitLines, topLines } from "../src/pop3/message-text.js";
+import { encodeMultiline, MultilineEncoder, splitLines, topLines } from "../src/message-text.js";
 
 const b = (s: string) => Buffer.from(s, "latin1");
 const text = (lines: Buffer[]) => lines.map((l) => l.toString("latin1"));

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { encodeResponse, responseChunks, type Pop3Response } from "../src/pop3/response.js";
+import { encodeResponse, responseChunks, type Pop3Response } from "../src/response.js";
 import {
   Pop3Session,
   type Maildrop,
@@ -8,7 +8,7 @@ import {
   type Pop3Account,
   type Pop3Authenticator,
   type SessionOptions,
-} from "../src/pop3/session.js";
+} from "../src/index.js";
 
 // --- an in-memory directory and maildrop store -------------------------------------
 
@@ -27,6 +27,7 @@ class MemoryStore implements MaildropStore {
   failExpunge = false;
   failOpen = false;
   expunged: number[] = [];
+  listings = 0;
 
   constructor(
     readonly uidValidity: number,
@@ -46,7 +47,12 @@ class MemoryStore implements MaildropStore {
     }));
     let released = false;
     return {
-      messages,
+      count: messages.length,
+      octets: messages.reduce((sum, m) => sum + m.size, 0),
+      list: async () => {
+        this.listings++;
+        return messages;
+      },
       content: async (m) => this.stored.get(m.uid),
       // In 7-octet chunks, so that lines and "." fall across them.
       stream: async (m) => {
@@ -441,5 +447,34 @@ describe("POP3 session: STLS, AUTH PLAIN and CAPA per state (RFC 2595, RFC 5034,
     const implicit = newSession({ security: { tls: true, stlsAvailable: false, plaintextAuth: false } });
     expect((await implicit.handleLine("CAPA")).lines).toEqual(expect.arrayContaining(["USER", "SASL PLAIN"]));
     expect((await implicit.handleLine("CAPA")).lines).not.toContain("STLS");
+  });
+});
+
+describe("POP3 session: the listing is read only when a command needs it", () => {
+  it("answers the login, STAT, NOOP, RSET and QUIT from the snapshot's totals", async () => {
+    const s = await loggedIn();
+    const octets = MSG1.length + MSG2.length + MSG3.length;
+    expect(wire(await s.handleLine("STAT"))).toBe(`+OK 3 ${octets}\r\n`);
+    await s.handleLine("NOOP");
+    expect(wire(await s.handleLine("RSET"))).toBe(`+OK maildrop has 3 messages (${octets} octets)\r\n`);
+    expect(wire(await s.handleLine("QUIT"))).toBe("+OK pop.example.test Correo POP3 signing off (3 messages left)\r\n");
+    expect(store.listings).toBe(0);
+  });
+
+  it("reads it once for LIST, UIDL, RETR, TOP and DELE together", async () => {
+    const s = await loggedIn();
+    await s.handleLine("LIST");
+    await s.handleLine("UIDL 1");
+    await streamed(await s.handleLine("RETR 2"));
+    await s.handleLine("TOP 1 0");
+    expect((await s.handleLine("DELE 3")).ok).toBe(true);
+    expect(wire(await s.handleLine("STAT"))).toBe(`+OK 2 ${MSG1.length + MSG2.length}\r\n`);
+    expect(store.listings).toBe(1);
+  });
+
+  it("lists before DELE, so a first DELE of a number beyond the maildrop is refused", async () => {
+    const s = await loggedIn();
+    expect(wire(await s.handleLine("DELE 4"))).toBe("-ERR no such message\r\n");
+    expect(wire(await s.handleLine("DELE 3"))).toBe("+OK message 3 deleted\r\n");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { MAX_COMMAND_OCTETS, parseCommand, type Pop3Command } from "../src/pop3/parser.js";
+import { MAX_COMMAND_OCTETS, parseCommand, type Pop3Command } from "../src/syntax/command-line.js";
 
 const format = (c: Pop3Command) => [c.command, ...c.args].join(" ");
 
@@ -79,5 +79,38 @@ describe("POP3 command parser (RFC 1939 §3, RFC 2449 §4)", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("POP3 command lines, as a table (RFC 1939 §3)", () => {
+  const table: [string, ReturnType<typeof parseCommand>][] = [
+    ["USER alice@example.test", { ok: true, command: { command: "USER", args: ["alice@example.test"] } }],
+    ["pass secret", { ok: true, command: { command: "PASS", args: ["secret"] } }],
+    ["PASS ", { ok: true, command: { command: "PASS", args: [""] } }],
+    ["STAT", { ok: true, command: { command: "STAT", args: [] } }],
+    ["LIST", { ok: true, command: { command: "LIST", args: [] } }],
+    ["LIST 1", { ok: true, command: { command: "LIST", args: ["1"] } }],
+    ["UIDL 12", { ok: true, command: { command: "UIDL", args: ["12"] } }],
+    ["RETR 3", { ok: true, command: { command: "RETR", args: ["3"] } }],
+    ["TOP 1 0", { ok: true, command: { command: "TOP", args: ["1", "0"] } }],
+    ["DELE 2", { ok: true, command: { command: "DELE", args: ["2"] } }],
+    ["NOOP", { ok: true, command: { command: "NOOP", args: [] } }],
+    ["RSET", { ok: true, command: { command: "RSET", args: [] } }],
+    ["QUIT", { ok: true, command: { command: "QUIT", args: [] } }],
+    ["CAPA", { ok: true, command: { command: "CAPA", args: [] } }],
+    ["STLS", { ok: true, command: { command: "STLS", args: [] } }],
+    ["AUTH PLAIN AGFsaWNlAHNlY3JldA==", { ok: true, command: { command: "AUTH", args: ["PLAIN", "AGFsaWNlAHNlY3JldA=="] } }],
+    ["AUTH PLAIN =", { ok: true, command: { command: "AUTH", args: ["PLAIN", "="] } }],
+    ["", { ok: false, error: "empty command" }],
+    ["   ", { ok: false, error: "empty command" }],
+    ["RETR\t1", { ok: false, error: "invalid characters in command" }],
+    ["NOOP\x00", { ok: false, error: "invalid characters in command" }],
+    ["LI", { ok: false, error: "unknown command" }],
+    ["RETRIEVE 1", { ok: false, error: "unknown command" }],
+    ["R3TR 1", { ok: false, error: "unknown command" }],
+    [" STAT", { ok: false, error: "unknown command" }],
+  ];
+  it.each(table)("%j → %j", (line, expected) => {
+    expect(parseCommand(line)).toEqual(expected);
   });
 });

@@ -1,0 +1,11 @@
+export { Pop3Session } from "./session.js";
+export type { Pop3State, SessionOptions, SessionObserver, ConnectionSecurity, CommandHandler, Pop3Context } from "./context.js";
+export * from "./storage.js";
+export { MAX_SASL_RESPONSE_OCTETS } from "./commands/auth.js";
+export { encodeResponse, responseChunks, ok, err, okStreamed, challenge, type Pop3Response } from "./response.js";
+export { ResponseCode, withCode } from "./response-codes.js";
+export { parseCommand, MAX_COMMAND_OCTETS, MAX_COMMAND_LINE_OCTETS, type Pop3Command, type ParseResult, type ParseError } from "./syntax/command-line.js";
+export { parseMessageNumber, parseLineCount } from "./syntax/arguments.js";
+export { encodeMultiline, MultilineEncoder, splitLines, topLines } from "./message-text.js";
+export { decodePlain, type PlainCredentials } from "./sasl-plain.js";
+export { plaintextAuthAllowed, plaintextAuthPolicies, isLoopback, type PlaintextAuthPolicy } from "./auth-policy.js";
