@@ -8,7 +8,7 @@
 import { continuation, statusLine, untagged, type Completion, type ImapValue } from "./encoder.js";
 import type { FramedLine } from "./framer.js";
 import { parseCommand, ParseError, type Token } from "./parser.js";
-import { sequenceNumberOf } from "./sequence.js";
+import { compactSet, sequenceNumberOf } from "./sequence.js";
 import { SYSTEM_FLAGS, type ChangeNotifier, type ImapStorage, type ImapUser } from "./storage.js";
 import { commandTable } from "./commands/index.js";
 import { atom } from "./encoder.js";
@@ -146,6 +146,11 @@ export class ImapSession {
     return this.enabled.has("UTF8=ACCEPT");
   }
 
+  /** RFC 7162 §3.2.3: once QRESYNC is enabled, expunges go out as VANISHED, not EXPUNGE. */
+  get qresync(): boolean {
+    return this.enabled.has("QRESYNC");
+  }
+
   greeting(): Buffer {
     return statusLine("*", { status: "OK", code: `CAPABILITY ${this.capabilities().join(" ")}`, text: `${this.opts.hostname} Correo IMAP4rev1 ready` });
   }
@@ -154,7 +159,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
     return caps;
   }
 
@@ -313,14 +318,7 @@ export class ImapSession {
     let pendingExpunge = false;
     if (changes.expunged.length) {
       if (allowExpunge) {
-        await this.beforeExpunge(changes.expunged);
-        for (const uid of changes.expunged) {
-          const seq = sequenceNumberOf(sel.uids, uid);
-          if (!seq) continue;
-          sel.uids.splice(seq - 1, 1);
-          sel.reported.delete(uid);
-          await this.send([seq, atom("EXPUNGE")]);
-        }
+        await this.reportExpunged(changes.expunged);
       } else pendingExpunge = changes.expunged.some((u) => sequenceNumberOf(sel.uids, u) > 0);
     }
     const last = sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0;
@@ -354,6 +352,29 @@ export class ImapSession {
       return;
     }
     sel.knownModseq = Math.max(sel.knownModseq, changes.highestModseq);
+  }
+
+  /**
+   * Removes expunged messages from the session's view and tells the client: one EXPUNGE per
+   * message, in ascending UID order with the sequence number at that moment (RFC 3501
+   * §7.4.1), or, once QRESYNC is enabled, one `VANISHED uid-set` (RFC 7162 §3.2.10). UIDs
+   * the session does not know are skipped. Callers check that expunges may go out now.
+   */
+  async reportExpunged(uids: readonly number[]): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    await this.beforeExpunge(uids);
+    const gone: number[] = [];
+    for (const uid of [...uids].sort((a, b) => a - b)) {
+      const seq = sequenceNumberOf(sel.uids, uid);
+      if (!seq) continue;
+      sel.uids.splice(seq - 1, 1);
+      sel.reported.delete(uid);
+      sel.recent.delete(uid);
+      if (this.qresync) gone.push(uid);
+      else await this.send([seq, atom("EXPUNGE")]);
+    }
+    if (gone.length) await this.write(Buffer.from(`* VANISHED ${compactSet(gone)}\r\n`));
   }
 
   /**

@@ -31,14 +31,7 @@ export const copy: CommandHandler = async ({ session, args, uid, name }) => {
     const expunged = (result as { expunged?: number[] }).expunged ?? [];
     // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGE responses.
     if (code) await session.write(Buffer.from(`* OK [${code}] moved\r\n`));
-    await session.beforeExpunge(expunged);
-    for (const u of expunged) {
-      const seq = sequenceNumberOf(sel.uids, u);
-      if (!seq) continue;
-      sel.uids.splice(seq - 1, 1);
-      sel.reported.delete(u);
-      await session.send([seq, atom("EXPUNGE")]);
-    }
+    await session.reportExpunged(expunged);
     return { status: "OK", text: `${name} completed` };
   }
   return code ? { status: "OK", code, text: `${name} completed` } : { status: "OK", text: `${name} completed` };

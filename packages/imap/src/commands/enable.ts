@@ -1,7 +1,7 @@
 import { atom } from "../encoder.js";
 import type { CommandHandler } from "../session.js";
 
-const ENABLEABLE = new Set(["CONDSTORE", "UTF8=ACCEPT"]);
+const ENABLEABLE = new Set(["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]);
 
 /** RFC 5161: enables what it knows, ignores the rest. */
 export const enable: CommandHandler = async ({ session, args }) => {
@@ -12,7 +12,8 @@ export const enable: CommandHandler = async ({ session, args }) => {
     const cap = a.value.toUpperCase();
     if (!ENABLEABLE.has(cap) || session.enabled.has(cap)) continue;
     session.enabled.add(cap);
-    if (cap === "CONDSTORE") session.condstore = true;
+    // RFC 7162 §3.2.3: enabling QRESYNC enables CONDSTORE as well.
+    if (cap === "CONDSTORE" || cap === "QRESYNC") session.condstore = true;
     done.push(cap);
   }
   await session.send([atom("ENABLED"), ...done.map(atom)]);

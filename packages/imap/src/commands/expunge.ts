@@ -14,13 +14,6 @@ export const expunge: CommandHandler = async ({ session, args, uid }) => {
     if (only.length === 0) return { status: "OK", text: "UID EXPUNGE completed" };
   } else if (args.length) return { status: "BAD", text: "EXPUNGE takes no arguments" };
   const result = await session.storage.expunge(sel.mailboxId, only);
-  await session.beforeExpunge(result.expunged);
-  for (const u of result.expunged) {
-    const seq = sequenceNumberOf(sel.uids, u);
-    if (!seq) continue;
-    sel.uids.splice(seq - 1, 1);
-    sel.reported.delete(u);
-    await session.send([seq, atom("EXPUNGE")]);
-  }
+  await session.reportExpunged(result.expunged);
   return { status: "OK", code: session.condstore ? `HIGHESTMODSEQ ${result.modseq}` : undefined, text: `${uid ? "UID " : ""}EXPUNGE completed` };
 };

@@ -1,8 +1,8 @@
 import { bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
 import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
-import { parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
-import type { CommandHandler } from "../session.js";
+import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
+import type { CommandHandler, ImapSession } from "../session.js";
 import type { MessageData } from "../storage.js";
 import { ArgumentError, formatDateTime, nz } from "./arguments.js";
 
@@ -20,15 +20,21 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   if (!set) return { status: "BAD", text: "invalid sequence set" };
   const items = parseItems(args[1]!);
   let changedSince: number | undefined;
+  let vanished = false;
   if (args[2]) {
     const mods = args[2].type === "list" ? args[2].items : [];
-    for (let i = 0; i < mods.length; i += 2) {
+    for (let i = 0; i < mods.length; i++) {
       const m = mods[i]!.type === "atom" ? (mods[i] as { value: string }).value.toUpperCase() : "";
-      if (m === "CHANGEDSINCE") changedSince = nz(mods[i + 1], "CHANGEDSINCE");
-      else if (m === "VANISHED") return { status: "BAD", text: "VANISHED needs QRESYNC, which is not enabled" };
-      else return { status: "BAD", text: `unknown FETCH modifier ${m}` };
+      if (m === "CHANGEDSINCE") changedSince = nz(mods[++i], "CHANGEDSINCE");
+      else if (m === "VANISHED") {
+        // RFC 7162 §3.2.6: UID FETCH only, with CHANGEDSINCE, once QRESYNC is enabled.
+        if (!session.qresync) return { status: "BAD", text: "VANISHED needs QRESYNC, which is not enabled" };
+        if (!uid) return { status: "BAD", text: "VANISHED is a UID FETCH modifier" };
+        vanished = true;
+      } else return { status: "BAD", text: `unknown FETCH modifier ${m}` };
     }
     if (mods.length === 0) return { status: "BAD", text: "FETCH modifiers must be a list" };
+    if (vanished && changedSince === undefined) return { status: "BAD", text: "VANISHED needs CHANGEDSINCE" };
   }
   if (changedSince !== undefined || items.some((i) => i.kind === "MODSEQ")) await session.enableCondstore();
   if (uid && !items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
@@ -37,9 +43,15 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   if (!uid && set.some(([a, b]) => (a !== "*" && a > sel.uids.length) || (b !== "*" && b > sel.uids.length))) {
     return { status: "BAD", text: "message sequence number out of range" };
   }
+  const setsSeen = !sel.readOnly && items.some((i) => i.kind === "section" && !i.peek);
+  // RFC 7162 §3.2.4: with QRESYNC, a FETCH that sets \Seen carries UID and MODSEQ.
+  if (session.qresync && setsSeen) {
+    if (!items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
+    if (!items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
+  }
+  if (vanished) await sendVanishedEarlier(session, set, changedSince!);
   const needRaw = items.some((i) => i.kind === "section");
   const needStructure = items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY" || i.kind === "section");
-  const setsSeen = !sel.readOnly && items.some((i) => i.kind === "section" && !i.peek);
   for (let start = 0; start < uids.length; start += BATCH) {
     const batch = uids.slice(start, start + BATCH);
     let messages: MessageData[] = needStructure
@@ -76,6 +88,20 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   }
   return { status: "OK", text: `${uid ? "UID " : ""}FETCH completed` };
 };
+
+/**
+ * RFC 7162 §3.2.6: `VANISHED (EARLIER)` for the UIDs of the set expunged after `modseq`
+ * (the expunge history keeps every one). `*` reaches past the highest UID in use, since an
+ * expunged UID may lie above it. UIDs this session still shows are left to its own
+ * VANISHED, when the expunge is reported.
+ */
+async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, modseq: number): Promise<void> {
+  const sel = session.selected!;
+  const ranges = uidRanges(set, Number.MAX_SAFE_INTEGER);
+  const { expunged } = await session.storage.changesSince(sel.mailboxId, modseq);
+  const gone = expunged.filter((u) => ranges.some(([lo, hi]) => u >= lo && u <= hi) && sequenceNumberOf(sel.uids, u) === 0);
+  if (gone.length) await session.write(Buffer.from(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`));
+}
 
 function render(item: Item, m: MessageData, condstore: boolean): ImapValue[] {
   switch (item.kind) {

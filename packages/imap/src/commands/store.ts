@@ -40,10 +40,11 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
     if (!seq) continue;
     sel.reported.set(a.uid, a.modseq);
     const items: ImapValue[] = [];
-    if (uid) items.push(atom("UID"), a.uid);
+    // RFC 7162 §3.2.4: with QRESYNC every FETCH of a STORE carries the UID.
+    if (uid || session.qresync) items.push(atom("UID"), a.uid);
     if (!silent) items.push(atom("FLAGS"), session.flagValues(a.uid, a.flags));
     if (session.condstore && (!silent || unchangedSince !== undefined)) items.push(atom("MODSEQ"), [a.modseq]);
-    if (items.length > (uid ? 2 : 0)) await session.send([seq, atom("FETCH"), items]);
+    if (items.length > (uid || session.qresync ? 2 : 0)) await session.send([seq, atom("FETCH"), items]);
   }
   if (result.modified.length) {
     const modified = uid ? result.modified : result.modified.map((u) => sequenceNumberOf(sel.uids, u)).filter(Boolean);
