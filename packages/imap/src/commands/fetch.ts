@@ -39,7 +39,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   if (changedSince !== undefined || items.some((i) => i.kind === "MODSEQ")) await session.enableCondstore();
   if (uid && !items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
   if (session.condstore && changedSince !== undefined && !items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
-  const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
+  let uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
   if (!uid && set.some(([a, b]) => (a !== "*" && a > sel.uids.length) || (b !== "*" && b > sel.uids.length))) {
     return { status: "BAD", text: "message sequence number out of range" };
   }
@@ -49,7 +49,15 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
     if (!items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
     if (!items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
   }
-  if (vanished) await sendVanishedEarlier(session, set, changedSince!);
+  if (changedSince !== undefined) {
+    // RFC 7162 §3.1.4.1: only messages whose MODSEQ is above CHANGEDSINCE; ask the MODSEQ
+    // index which those are instead of reading every message of the set (a resync of a
+    // 100 000-message folder after a few changes reads a few rows).
+    const changes = await session.storage.changesSince(sel.mailboxId, changedSince);
+    const changed = new Set(changes.upserts.map((u) => u.uid));
+    uids = uids.filter((u) => changed.has(u));
+    if (vanished) await sendVanishedEarlier(session, set, changes.expunged);
+  }
   const needRaw = items.some((i) => i.kind === "section");
   const needStructure = items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY" || i.kind === "section");
   for (let start = 0; start < uids.length; start += BATCH) {
@@ -90,15 +98,14 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
 };
 
 /**
- * RFC 7162 §3.2.6: `VANISHED (EARLIER)` for the UIDs of the set expunged after `modseq`
+ * RFC 7162 §3.2.6: `VANISHED (EARLIER)` for the UIDs of the set expunged after CHANGEDSINCE
  * (the expunge history keeps every one). `*` reaches past the highest UID in use, since an
  * expunged UID may lie above it. UIDs this session still shows are left to its own
  * VANISHED, when the expunge is reported.
  */
-async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, modseq: number): Promise<void> {
+async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, expunged: readonly number[]): Promise<void> {
   const sel = session.selected!;
   const ranges = uidRanges(set, Number.MAX_SAFE_INTEGER);
-  const { expunged } = await session.storage.changesSince(sel.mailboxId, modseq);
   const gone = expunged.filter((u) => ranges.some(([lo, hi]) => u >= lo && u <= hi) && sequenceNumberOf(sel.uids, u) === 0);
   if (gone.length) await session.write(Buffer.from(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`));
 }
