@@ -26,6 +26,14 @@ export interface StatusInfo {
   /** Sum of the messages' sizes (RFC 8438 STATUS SIZE). */
   size: number;
   deleted: number;
+  /** Sum of the sizes of the \Deleted messages (RFC 9208 §4.2 DELETED-STORAGE, in octets here). */
+  deletedSize: number;
+}
+
+/** RFC 9208: the account's one quota root; `limitBytes` null when the account has no quota. */
+export interface QuotaInfo {
+  usedBytes: number;
+  limitBytes: number | null;
 }
 
 export interface SelectInfo {
@@ -186,6 +194,8 @@ export interface ImapStorage {
   expunge(mailboxId: number, uids?: readonly number[]): Promise<{ expunged: number[]; modseq: number }>;
   /** APPEND of one or (RFC 3502 MULTIAPPEND) more messages: all stored in one transaction, or none; `uids` in order. */
   append(user: ImapUser, mailbox: string, messages: readonly AppendMessage[]): Promise<{ uidValidity: number; uids: number[] } | Refusal>;
+  /** RFC 9208 GETQUOTA/GETQUOTAROOT: the account's storage quota (absent: QUOTA is not offered). */
+  quota?(user: ImapUser): Promise<QuotaInfo>;
   /** RFC 2047 encoded words in a header value, decoded (SORT compares decoded subjects, RFC 5256 §2.1 step 1). */
   decodeHeader(value: string): string;
   changesSince(mailboxId: number, modseq: number): Promise<{ highestModseq: number; upserts: FlagState[]; expunged: number[] }>;

@@ -18,6 +18,7 @@ import { create, remove, rename, subscribe } from "./mailboxes.js";
 import { namespace } from "./namespace.js";
 import { noop } from "./noop.js";
 import { notify } from "./notify.js";
+import { getquota, getquotaroot, setquota } from "./quota.js";
 import { search } from "./search.js";
 import { select } from "./select.js";
 import { sort } from "./sort.js";
@@ -53,6 +54,9 @@ export const commandTable: Record<string, CommandSpec> = {
   APPEND: { states: [...authed], handler: append },
   IDLE: { states: [...authed], handler: idle },
   NOTIFY: { states: [...authed], handler: notify },
+  GETQUOTA: { states: [...authed], handler: getquota },
+  GETQUOTAROOT: { states: [...authed], handler: getquotaroot },
+  SETQUOTA: { states: [...authed], handler: setquota },
   CHECK: { states: [...selected], handler: noop },
   CLOSE: { states: [...selected], handler: close },
   UNSELECT: { states: [...selected], handler: close },

@@ -5,9 +5,9 @@ import { isRefusal, type StatusInfo } from "../storage.js";
 import { ArgumentError, mailboxName } from "./arguments.js";
 import { nameValue } from "./list.js";
 
-const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED", "APPENDLIMIT"];
+const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED", "DELETED-STORAGE", "APPENDLIMIT"];
 
-/** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED (RFC 9051) and APPENDLIMIT (RFC 7889). */
+/** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED (RFC 9051, RFC 9208 §4.2), DELETED-STORAGE (RFC 9208 §4.2: KiB an EXPUNGE would free) and APPENDLIMIT (RFC 7889). */
 export const status: CommandHandler = async ({ session, args }) => {
   if (args.length !== 2) return { status: "BAD", text: "STATUS takes a mailbox and a list of items" };
   const name = mailboxName(session, args[0]);
@@ -38,6 +38,7 @@ export function statusValues(items: string[], s: StatusInfo, appendLimit: number
     HIGHESTMODSEQ: s.highestModseq,
     SIZE: s.size,
     DELETED: s.deleted,
+    "DELETED-STORAGE": Math.ceil(s.deletedSize / 1024),
     APPENDLIMIT: appendLimit ?? null,
   };
   return items.flatMap((i) => [atom(i), value[i] ?? null]);

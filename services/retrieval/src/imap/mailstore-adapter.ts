@@ -59,6 +59,7 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
     append: (user, name, messages) =>
       store.appendMany(user.id, name, messages.map((m) => (m.internalDate ? { raw: m.raw, flags: m.flags, internalDate: m.internalDate } : { raw: m.raw, flags: m.flags }))),
     decodeHeader: (value) => decodeWords(value),
+    quota: (user) => store.quota(user.id),
     changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
     claimRecent: (mailboxId, upToUid, claim) => store.claimRecent(mailboxId, upToUid, claim),
   };
