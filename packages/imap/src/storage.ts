@@ -161,7 +161,8 @@ export interface ImapStorage {
   listMailboxes(user: ImapUser): Promise<MailboxInfo[]>;
   /** The subscribed names (RFC 3501 §6.3.6), also of mailboxes that no longer exist. */
   listSubscriptions(user: ImapUser): Promise<string[]>;
-  createMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
+  /** `specialUse`: RFC 6154 §3 CREATE … (USE (\\Junk)), one attribute in canonical case. */
+  createMailbox(user: ImapUser, name: string, specialUse?: string | null): Promise<true | Refusal>;
   deleteMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
   renameMailbox(user: ImapUser, from: string, to: string): Promise<true | Refusal>;
   setSubscribed(user: ImapUser, name: string, subscribed: boolean): Promise<true | Refusal>;

@@ -20,8 +20,8 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
       return (await store.listMailboxes(user.id)).map((m) => ({ name: m.name, specialUse: m.specialUse, subscribed: m.subscribed }));
     },
     listSubscriptions: (user) => store.listSubscriptions(user.id),
-    async createMailbox(user, name) {
-      const r = await store.createMailbox(user.id, name);
+    async createMailbox(user, name, specialUse) {
+      const r = await store.createMailbox(user.id, name, specialUse ?? null);
       return isRefusal(r) ? r : true;
     },
     deleteMailbox: (user, name) => store.deleteMailbox(user.id, name),
