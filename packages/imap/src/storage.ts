@@ -26,6 +26,8 @@ export interface StatusInfo {
   /** Sum of the messages' sizes (RFC 8438 STATUS SIZE). */
   size: number;
   deleted: number;
+  /** RFC 8474 MAILBOXID: the mailbox's id (kept by RENAME). */
+  mailboxId?: number;
   /** Sum of the sizes of the \Deleted messages (RFC 9208 §4.2 DELETED-STORAGE, in octets here). */
   deletedSize: number;
 }
@@ -107,6 +109,8 @@ export interface MessageData {
   envelope: Envelope;
   bodyStructure: BodyPart;
   raw?: Buffer;
+  /** The content's id (SHA-256): RFC 8474 EMAILID. */
+  blobId?: string;
 }
 
 export interface AppendMessage {
@@ -152,6 +156,8 @@ export type SearchKey =
   | { key: "body"; value: string }
   | { key: "text"; value: string }
   | { key: "modseq"; modseq: number }
+  /** RFC 8474 §6 SEARCH EMAILID: the messages with this content (blob id). */
+  | { key: "blob"; blobId: string }
   | { key: "not"; inner: SearchKey }
   | { key: "or"; left: SearchKey; right: SearchKey }
   | { key: "and"; keys: SearchKey[] };

@@ -242,5 +242,6 @@ export async function mailboxStatus(db: Queryable, mailbox: Mailbox): Promise<Ma
     uidNext: mailbox.uidNext,
     uidValidity: mailbox.uidValidity,
     highestModseq: mailbox.highestModseq,
+    mailboxId: mailbox.id,
   };
 }

@@ -126,6 +126,8 @@ function toSql(k: SearchKey, params: unknown[]): string | undefined {
       return `size ${k.op === "larger" ? ">" : "<"} ${param(k.octets)}`;
     case "modseq":
       return `modseq >= ${param(k.modseq)}`;
+    case "blob":
+      return `blob_id = ${param(k.blobId)}`;
     case "header":
     case "body":
     case "text":
@@ -211,6 +213,8 @@ function matches(k: SearchKey, r: Row, text: TextView): boolean {
       return k.op === "larger" ? r.size > k.octets : r.size < k.octets;
     case "modseq":
       return r.modseq >= k.modseq;
+    case "blob":
+      return r.blob_id === k.blobId;
     case "header":
       return text.header(k.field, k.value);
     case "body":

@@ -5,9 +5,10 @@ import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequ
 import type { CommandHandler, ImapSession } from "../session.js";
 import type { MessageData } from "../storage.js";
 import { ArgumentError, formatDateTime, nz } from "./arguments.js";
+import { emailObjectId } from "../objectid.js";
 
 type Item =
-  | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" }
+  | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" | "EMAILID" | "THREADID" }
   | { kind: "section"; name: "BODY" | "RFC822" | "RFC822.HEADER" | "RFC822.TEXT"; spec: SectionSpec; peek: boolean; partial?: [number, number | undefined] };
 
 const BATCH = 250;
@@ -65,7 +66,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
     let messages: MessageData[] = needStructure
       ? await session.storage.fetch(sel.mailboxId, batch, { raw: needRaw })
       : ((await session.storage.fetchFlags(sel.mailboxId, batch)) as MessageData[]);
-    if (!needStructure && items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE")) {
+    if (!needStructure && items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE" || i.kind === "EMAILID")) {
       messages = await session.storage.fetch(sel.mailboxId, batch, { raw: false });
     }
     if (changedSince !== undefined) messages = messages.filter((m) => m.modseq > changedSince!);
@@ -128,6 +129,11 @@ function render(item: Item, m: MessageData, condstore: boolean): ImapValue[] {
       return [atom("BODY"), bodyStructureValue(m.bodyStructure, false)];
     case "MODSEQ":
       return condstore ? [atom("MODSEQ"), [m.modseq]] : [];
+    // RFC 8474 §5.1, §5.2 (objectid.ts)
+    case "EMAILID":
+      return [atom("EMAILID"), m.blobId ? [atom(emailObjectId(m.blobId))] : null];
+    case "THREADID":
+      return [atom("THREADID"), null];
     case "section": {
       let bytes = m.raw ? sectionBytes(m.raw, m.bodyStructure, item.spec) : undefined;
       let name = item.name === "BODY" ? `BODY[${sectionName(item.spec)}]` : item.name;
@@ -169,6 +175,8 @@ function parseItem(t: Token): Item {
       case "BODYSTRUCTURE":
       case "BODY":
       case "MODSEQ":
+      case "EMAILID":
+      case "THREADID":
         return { kind: name };
       case "RFC822":
         return { kind: "section", name: "RFC822", spec: { path: [], text: "", fields: [] }, peek: false };

@@ -1,6 +1,7 @@
 import type { Completion } from "../encoder.js";
 import type { CommandHandler } from "../session.js";
-import type { Refusal } from "../storage.js";
+import { isRefusal, type Refusal } from "../storage.js";
+import { mailboxObjectId } from "../objectid.js";
 import { CreateParamError, parseCreateParams } from "../syntax/create.js";
 import { mailboxName } from "./arguments.js";
 
@@ -29,7 +30,12 @@ export const create: CommandHandler = async ({ session, args, name }) => {
   }
   const box = mailboxName(session, args[0]).replace(/\/$/, "");
   if (box === "INBOX") return { status: "NO", code: "ALREADYEXISTS", text: "INBOX always exists" };
-  return done(name, changed(session, await session.storage.createMailbox(session.user!, box, params.specialUse)));
+  const r = changed(session, await session.storage.createMailbox(session.user!, box, params.specialUse));
+  if (r !== true) return refusal(r);
+  // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK.
+  const status = await session.storage.status(session.user!, box);
+  const id = isRefusal(status) ? undefined : status.mailboxId;
+  return id === undefined ? { status: "OK", text: `${name} completed` } : { status: "OK", code: `MAILBOXID (${mailboxObjectId(id)})`, text: `${name} completed` };
 };
 
 /** RFC 3501 §6.3.4 */

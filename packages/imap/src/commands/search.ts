@@ -4,6 +4,7 @@ import { compactSet, parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf,
 import type { CommandHandler, SelectedMailbox } from "../session.js";
 import type { SearchKey } from "../storage.js";
 import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
+import { blobIdOfEmailId, isObjectId } from "../objectid.js";
 
 /** RFC 4731 §3 result options of SEARCH RETURN (...). */
 export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT";
@@ -254,6 +255,15 @@ export class KeyReader {
         const set = parseSequenceSet(textOf(this.next("the UID set")) ?? "");
         if (!set) throw new ArgumentError("SEARCH UID: invalid set");
         return { key: "uid", ranges: uidRanges(set, this.sel.uids[this.sel.uids.length - 1] ?? 0) };
+      }
+      // RFC 8474 §6: EMAILID and THREADID take an objectid; THREADIDs are NIL here, so none matches.
+      case "EMAILID":
+      case "THREADID": {
+        const v = this.next(`the ${name}`);
+        const id = v.type === "atom" || v.type === "string" ? v.value.toString() : "";
+        if (!isObjectId(id)) throw new ArgumentError(`SEARCH ${name}: ${id || "(a list)"} is not an object id`);
+        const blobId = name === "EMAILID" ? blobIdOfEmailId(id) : undefined;
+        return blobId ? { key: "blob", blobId } : { key: "none" };
       }
       case "MODSEQ": {
         let v = this.next("the MODSEQ");

@@ -4,6 +4,7 @@ import type { CommandHandler, ImapSession } from "../session.js";
 import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
 import { inRanges, parseSelectParams, SelectParamError, type QresyncParams } from "../syntax/select.js";
 import { mailboxName } from "./arguments.js";
+import { mailboxObjectId } from "../objectid.js";
 
 /**
  * RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE, with CONDSTORE's HIGHESTMODSEQ (RFC 7162
@@ -44,6 +45,7 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   await session.write(Buffer.from(`* OK [UIDVALIDITY ${info.uidValidity}] UIDs valid\r\n`));
   await session.write(Buffer.from(`* OK [UIDNEXT ${info.uidNext}] predicted next UID\r\n`));
   await session.write(Buffer.from(`* OK [HIGHESTMODSEQ ${info.highestModseq}] highest modseq\r\n`));
+  await session.write(Buffer.from(`* OK [MAILBOXID (${mailboxObjectId(info.mailboxId)})] mailbox id\r\n`)); // RFC 8474 §4.1
   session.setSelected({
     mailboxId: info.mailboxId,
     name: box,
