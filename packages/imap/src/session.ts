@@ -30,6 +30,11 @@ export interface SessionIO {
   lineAvailable(): Promise<void>;
   /** STARTTLS: upgrades the connection after the tagged OK was written. */
   startTls?: () => Promise<void>;
+  /**
+   * RFC 4978 COMPRESS=DEFLATE: from now on the client's octets are inflated; `sendOk` writes
+   * the tagged OK uncompressed, after which everything written is deflated.
+   */
+  startCompression?: (sendOk: () => Promise<void>) => Promise<void>;
 }
 
 export interface SessionOptions {
@@ -114,6 +119,8 @@ export class ImapSession {
   readonly enabled = new Set<string>();
   /** RFC 7162 §3.1: CONDSTORE is on once enabled or used. */
   condstore = false;
+  /** RFC 4978: COMPRESS DEFLATE is active. */
+  compressed = false;
 
   /**
    * RFC 7162 §3.1: turns CONDSTORE on for a CONDSTORE-enabling command; the first one while
@@ -161,6 +168,7 @@ export class ImapSession {
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
     else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "OBJECTID", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
     if (this.state !== "not-authenticated" && this.storage.quota) caps.push("QUOTA", "QUOTA=RES-STORAGE");
+    if (this.state !== "not-authenticated" && this.opts.io.startCompression && !this.compressed) caps.push("COMPRESS=DEFLATE");
     return caps;
   }
 

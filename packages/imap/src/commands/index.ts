@@ -5,6 +5,7 @@ import { authenticate } from "./authenticate.js";
 import { cancelupdate } from "./cancelupdate.js";
 import { capability } from "./capability.js";
 import { close } from "./close.js";
+import { compress } from "./compress.js";
 import { copy } from "./copy.js";
 import { enable } from "./enable.js";
 import { expunge } from "./expunge.js";
@@ -54,6 +55,7 @@ export const commandTable: Record<string, CommandSpec> = {
   APPEND: { states: [...authed], handler: append },
   IDLE: { states: [...authed], handler: idle },
   NOTIFY: { states: [...authed], handler: notify },
+  COMPRESS: { states: [...authed], handler: compress },
   GETQUOTA: { states: [...authed], handler: getquota },
   GETQUOTAROOT: { states: [...authed], handler: getquotaroot },
   SETQUOTA: { states: [...authed], handler: setquota },
