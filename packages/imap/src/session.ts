@@ -166,7 +166,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "OBJECTID", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "OBJECTID", ...(this.storage.partText ? ["PREVIEW"] : []), "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
     if (this.state !== "not-authenticated" && this.storage.quota) caps.push("QUOTA", "QUOTA=RES-STORAGE");
     if (this.state !== "not-authenticated" && this.opts.io.startCompression && !this.compressed) caps.push("COMPRESS=DEFLATE");
     return caps;

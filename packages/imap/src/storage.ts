@@ -201,6 +201,8 @@ export interface ImapStorage {
   expunge(mailboxId: number, uids?: readonly number[]): Promise<{ expunged: number[]; modseq: number }>;
   /** APPEND of one or (RFC 3502 MULTIAPPEND) more messages: all stored in one transaction, or none; `uids` in order. */
   append(user: ImapUser, mailbox: string, messages: readonly AppendMessage[]): Promise<{ uidValidity: number; uids: number[] } | Refusal>;
+  /** A leaf part's body as text: transfer- and charset-decoded (RFC 8970 PREVIEW). */
+  partText?(raw: Buffer, part: BodyPart): string;
   /** RFC 9208 GETQUOTA/GETQUOTAROOT: the account's storage quota (absent: QUOTA is not offered). */
   quota?(user: ImapUser): Promise<QuotaInfo>;
   /** RFC 2047 encoded words in a header value, decoded (SORT compares decoded subjects, RFC 5256 §2.1 step 1). */

@@ -295,6 +295,11 @@ function textOf(raw: Buffer, part: BodyPart): string {
   return decodeCharset(bytes, part.params.find(([k]) => k === "charset")?.[1] ?? "us-ascii");
 }
 
+/** One leaf part's body, transfer-decoded and, for text/*, charset-decoded (RFC 2045 §6, RFC 2046 §4.1.2). */
+export function partText(raw: Buffer, part: BodyPart): string {
+  return textOf(raw, { ...part, parts: undefined, message: undefined });
+}
+
 export function decodeTransfer(body: Buffer, encoding: string): Buffer {
   switch (encoding.toLowerCase()) {
     case "base64":

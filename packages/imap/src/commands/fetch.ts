@@ -6,9 +6,12 @@ import type { CommandHandler, ImapSession } from "../session.js";
 import type { MessageData } from "../storage.js";
 import { ArgumentError, formatDateTime, nz } from "./arguments.js";
 import { emailObjectId } from "../objectid.js";
+import { previewOf, previewPart } from "../preview.js";
 
 type Item =
   | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" | "EMAILID" | "THREADID" }
+  /** RFC 8970 PREVIEW [(LAZY)]: LAZY changes nothing here, the preview is computed at once. */
+  | { kind: "PREVIEW"; lazy: boolean }
   | { kind: "section"; name: "BODY" | "RFC822" | "RFC822.HEADER" | "RFC822.TEXT"; spec: SectionSpec; peek: boolean; partial?: [number, number | undefined] };
 
 const BATCH = 250;
@@ -59,8 +62,8 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
     uids = uids.filter((u) => changed.has(u));
     if (vanished) await sendVanishedEarlier(session, set, changes.expunged);
   }
-  const needRaw = items.some((i) => i.kind === "section");
-  const needStructure = items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY" || i.kind === "section");
+  const needRaw = items.some((i) => i.kind === "section" || i.kind === "PREVIEW");
+  const needStructure = items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY" || i.kind === "section" || i.kind === "PREVIEW");
   for (let start = 0; start < uids.length; start += BATCH) {
     const batch = uids.slice(start, start + BATCH);
     let messages: MessageData[] = needStructure
@@ -90,7 +93,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
       }
       if (sel.recent.has(m.uid)) m.flags = [...m.flags, "\\Recent"];
       const out: ImapValue[] = [];
-      for (const item of items) out.push(...render(item, m, session.condstore));
+      for (const item of items) out.push(...(item.kind === "PREVIEW" ? [atom("PREVIEW"), preview(session, m)] : render(item, m, session.condstore)));
       if (changed && !items.some((i) => i.kind === "FLAGS")) out.push(atom("FLAGS"), m.flags.map(atom));
       await session.send([seq, atom("FETCH"), out]);
     }
@@ -111,7 +114,14 @@ async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, expun
   if (gone.length) await session.write(Buffer.from(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`));
 }
 
-function render(item: Item, m: MessageData, condstore: boolean): ImapValue[] {
+/** RFC 8970 §3: the message's preview (preview.ts); "" when it has no text part. */
+function preview(session: ImapSession, m: MessageData): string {
+  const part = previewPart(m.bodyStructure);
+  if (!part || !m.raw || !session.storage.partText) return "";
+  return previewOf(session.storage.partText(m.raw, part), part.subtype);
+}
+
+function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: MessageData, condstore: boolean): ImapValue[] {
   switch (item.kind) {
     case "FLAGS":
       return [atom("FLAGS"), m.flags.map(atom)];
@@ -159,7 +169,17 @@ function parseItems(t: Token): Item[] {
   }
   const tokens = t.type === "list" ? t.items : [t];
   if (tokens.length === 0) throw new ArgumentError("FETCH needs at least one data item");
-  return tokens.map(parseItem);
+  const items: Item[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    // RFC 8970 §7: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY"
+    if (token.type === "atom" && !token.section && token.value.toUpperCase() === "PREVIEW") {
+      const mods = tokens[i + 1]?.type === "list" ? (tokens[++i] as { items: Token[] }).items : undefined;
+      if (mods && (mods.length === 0 || mods.some((m) => m.type !== "atom" || m.value.toUpperCase() !== "LAZY"))) throw new ArgumentError("PREVIEW takes (LAZY) as its only modifier");
+      items.push({ kind: "PREVIEW", lazy: Boolean(mods) });
+    } else items.push(parseItem(token));
+  }
+  return items;
 }
 
 function parseItem(t: Token): Item {

@@ -5,7 +5,7 @@
 import type { Pool } from "@correo/db";
 import { authenticate, type AuthCache } from "@correo/directory";
 import type { ImapStorage, ImapUser } from "@correo/imap";
-import { decodeWords, isRefusal, type MailStore } from "@correo/mailstore";
+import { decodeWords, isRefusal, partText, type MailStore } from "@correo/mailstore";
 
 /** `authCache`: logins verified a moment ago (AUTH_CACHE_TTL), shared with POP3 and HTTP. */
 export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthCache): ImapStorage {
@@ -60,6 +60,7 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
       store.appendMany(user.id, name, messages.map((m) => (m.internalDate ? { raw: m.raw, flags: m.flags, internalDate: m.internalDate } : { raw: m.raw, flags: m.flags }))),
     decodeHeader: (value) => decodeWords(value),
     quota: (user) => store.quota(user.id),
+    partText: (raw, part) => partText(raw, part),
     changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
     claimRecent: (mailboxId, upToUid, claim) => store.claimRecent(mailboxId, upToUid, claim),
   };
