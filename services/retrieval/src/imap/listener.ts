@@ -149,6 +149,9 @@ class ImapConnection {
   private resolveFinished: () => void = () => undefined;
 
   private attach(socket: Socket | TLSSocket): void {
+    // A response is often several writes (untagged lines, then the tagged one): without
+    // NODELAY, Nagle holds the later ones for the client's delayed ACK, ~40 ms a command.
+    socket.setNoDelay(true);
     socket.on("data", this.onData);
     socket.once("close", () => this.ended());
     socket.on("error", (e: Error) => this.log.debug({ err: e.message }, "IMAP connection error"));
