@@ -89,6 +89,8 @@ export interface SelectedMailbox {
   keywords: Map<string, string>;
   /** RFC 5267 §4.3: the results kept up to date, by correlator (tag). */
   contexts: Map<string, SearchContext>;
+  /** RFC 5182: the UIDs `$` names (SEARCH RETURN (SAVE)); empty after SELECT. */
+  saved: number[];
   dirty: boolean;
   unwatch: () => void;
 }
@@ -166,7 +168,7 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "OBJECTID", ...(this.storage.partText ? ["PREVIEW"] : []), "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "OBJECTID", ...(this.storage.partText ? ["PREVIEW"] : []), "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY", "SEARCHRES");
     if (this.state !== "not-authenticated" && this.storage.quota) caps.push("QUOTA", "QUOTA=RES-STORAGE");
     if (this.state !== "not-authenticated" && this.opts.io.startCompression && !this.compressed) caps.push("COMPRESS=DEFLATE");
     return caps;
@@ -247,10 +249,10 @@ export class ImapSession {
   }
 
   /** Selects a mailbox (SELECT/EXAMINE): watches it for changes by anyone. */
-  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords" | "contexts"> & { keywords: readonly string[] }): void {
+  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords" | "contexts" | "saved"> & { keywords: readonly string[] }): void {
     this.unselect();
     const keywords = new Map(sel.keywords.map((k) => [k.toLowerCase(), k]));
-    const selected: SelectedMailbox = { ...sel, keywords, contexts: new Map(), dirty: false, reported: new Map(), unwatch: () => undefined };
+    const selected: SelectedMailbox = { ...sel, keywords, contexts: new Map(), saved: [], dirty: false, reported: new Map(), unwatch: () => undefined };
     if (this.opts.notifier) {
       selected.unwatch = this.opts.notifier.watch(sel.mailboxId, () => {
         selected.dirty = true;

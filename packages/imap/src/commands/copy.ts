@@ -1,5 +1,5 @@
-import { atom } from "../encoder.js";
-import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import { compactSet, resolveSequenceNumbers, resolveUids } from "../sequence.js";
+import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler } from "../session.js";
 import { isRefusal } from "../storage.js";
 import { mailboxName } from "./arguments.js";
@@ -9,7 +9,7 @@ export const copy: CommandHandler = async ({ session, args, uid, name }) => {
   const sel = session.selected!;
   const move = name.endsWith("MOVE");
   if (args.length !== 2) return { status: "BAD", text: `${name} takes a sequence set and a mailbox` };
-  const set = parseSequenceSet(args[0]!.type === "atom" ? args[0]!.value : "");
+  const set = sequenceSetArg(sel, args[0]!.type === "atom" ? args[0]!.value : "", uid);
   if (!set) return { status: "BAD", text: "invalid sequence set" };
   if (move && sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
   const dest = mailboxName(session, args[1]);

@@ -1,7 +1,8 @@
 import { bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
 import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
-import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
+import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
+import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler, ImapSession } from "../session.js";
 import type { MessageData } from "../storage.js";
 import { ArgumentError, formatDateTime, nz } from "./arguments.js";
@@ -20,7 +21,7 @@ const BATCH = 250;
 export const fetch: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (args.length < 2) return { status: "BAD", text: "FETCH takes a sequence set and data items" };
-  const set = parseSequenceSet(args[0]!.type === "atom" ? args[0]!.value : "");
+  const set = sequenceSetArg(sel, args[0]!.type === "atom" ? args[0]!.value : "", uid);
   if (!set) return { status: "BAD", text: "invalid sequence set" };
   const items = parseItems(args[1]!);
   let changedSince: number | undefined;

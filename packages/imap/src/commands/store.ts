@@ -1,5 +1,6 @@
 import { atom, type ImapValue } from "../encoder.js";
-import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler } from "../session.js";
 import { ArgumentError, flagList, nz } from "./arguments.js";
 
@@ -7,7 +8,7 @@ import { ArgumentError, flagList, nz } from "./arguments.js";
 export const store: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
-  const set = parseSequenceSet(args[0]?.type === "atom" ? args[0].value : "");
+  const set = sequenceSetArg(sel, args[0]?.type === "atom" ? args[0].value : "", uid);
   if (!set) return { status: "BAD", text: "invalid sequence set" };
   let i = 1;
   let unchangedSince: number | undefined;
