@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // IMAP on a large folder: SELECT of an N-message INBOX, FETCH of the newest 50
-// ENVELOPEs, FETCH of 10 000 ENVELOPE+BODYSTRUCTURE items; Dovecot on the same
-// messages when DOVECOT_PORT is set (see bench/README.md for setting it up).
+// ENVELOPEs, FETCH of 10 000 ENVELOPE+BODYSTRUCTURE items, and a QRESYNC resync
+// (RFC 7162 §3.2.5: SELECT … (QRESYNC …) after 100 changes: 60 flag changes, 40
+// expunges); Dovecot on the same messages when DOVECOT_PORT is set (see bench/README.md
+// for setting it up).
 //
 //   pnpm build && node bench/imap-large-mailbox.js [messages=100000]
 //   DOVECOT_PORT=10143 DOVECOT_USER=bench DOVECOT_PASS=bench node bench/imap-large-mailbox.js
@@ -94,12 +96,34 @@ async function measure(label, port, user, pass) {
   const newest = await c.cmd(`FETCH ${Math.max(1, exists - 49)}:* (ENVELOPE)`);
   const many = await c.cmd(`FETCH ${Math.max(1, exists - 9999)}:* (ENVELOPE BODYSTRUCTURE)`);
   const search = await c.cmd("SEARCH UNSEEN");
+  await c.cmd("ENABLE QRESYNC");
+  const before = await c.cmd("SELECT INBOX");
+  const uidValidity = Number(/UIDVALIDITY (\d+)/.exec(before.out)[1]);
+  const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(before.out)[1]);
+  // 100 changes by another session while this one is away: 60 flags set, 40 messages expunged.
+  const other = session(port);
+  await other.ready;
+  await other.cmd(`LOGIN ${user} ${pass}`);
+  await other.cmd("SELECT INBOX");
+  await c.cmd("UNSELECT");
+  const seqs = Array.from({ length: 100 }, (_, i) => Math.floor(((i + 1) * exists) / 101));
+  for (const n of seqs.slice(0, 60)) await other.cmd(`STORE ${n} +FLAGS.SILENT (\\Flagged)`);
+  await other.cmd(`STORE ${seqs.slice(60).join(",")} +FLAGS.SILENT (\\Deleted)`);
+  await other.cmd("EXPUNGE");
+  other.close();
+  const resync = await c.cmd(`SELECT INBOX (QRESYNC (${uidValidity} ${modseq}))`);
+  const vanished = /VANISHED \(EARLIER\) (\S+)/.exec(resync.out)?.[1] ?? "";
+  const fetched = (resync.out.match(/ FETCH /g) ?? []).length;
+  // The same resync by a client that stayed selected (RFC 7162 §3.2.6).
+  const vanishedFetch = await c.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
   c.close();
   console.log(`${label}: ${exists} messages`);
   console.log(`  SELECT INBOX                               ${sel.ms.toFixed(1)} ms`);
   console.log(`  FETCH newest 50 (ENVELOPE)                 ${newest.ms.toFixed(1)} ms (${newest.bytes} bytes)`);
   console.log(`  FETCH 10000 (ENVELOPE BODYSTRUCTURE)       ${many.ms.toFixed(1)} ms (${many.bytes} bytes)`);
   console.log(`  SEARCH UNSEEN                              ${search.ms.toFixed(1)} ms`);
+  console.log(`  SELECT (QRESYNC) after 100 changes         ${resync.ms.toFixed(1)} ms (${fetched} FETCH, VANISHED ${vanished.split(",").filter(Boolean).length} ranges)`);
+  console.log(`  UID FETCH 1:* (CHANGEDSINCE VANISHED)      ${vanishedFetch.ms.toFixed(1)} ms (${(vanishedFetch.out.match(/ FETCH /g) ?? []).length} FETCH)`);
 }
 
 async function main() {

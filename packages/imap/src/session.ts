@@ -8,7 +8,7 @@
 import { continuation, statusLine, untagged, type Completion, type ImapValue } from "./encoder.js";
 import type { FramedLine } from "./framer.js";
 import { parseCommand, ParseError, type Token } from "./parser.js";
-import { sequenceNumberOf } from "./sequence.js";
+import { compactSet, sequenceNumberOf } from "./sequence.js";
 import { SYSTEM_FLAGS, type ChangeNotifier, type ImapStorage, type ImapUser } from "./storage.js";
 import { commandTable } from "./commands/index.js";
 import { atom } from "./encoder.js";
@@ -30,6 +30,11 @@ export interface SessionIO {
   lineAvailable(): Promise<void>;
   /** STARTTLS: upgrades the connection after the tagged OK was written. */
   startTls?: () => Promise<void>;
+  /**
+   * RFC 4978 COMPRESS=DEFLATE: from now on the client's octets are inflated; `sendOk` writes
+   * the tagged OK uncompressed, after which everything written is deflated.
+   */
+  startCompression?: (sendOk: () => Promise<void>) => Promise<void>;
 }
 
 export interface SessionOptions {
@@ -84,6 +89,8 @@ export interface SelectedMailbox {
   keywords: Map<string, string>;
   /** RFC 5267 §4.3: the results kept up to date, by correlator (tag). */
   contexts: Map<string, SearchContext>;
+  /** RFC 5182: the UIDs `$` names (SEARCH RETURN (SAVE)); empty after SELECT. */
+  saved: number[];
   dirty: boolean;
   unwatch: () => void;
 }
@@ -114,6 +121,8 @@ export class ImapSession {
   readonly enabled = new Set<string>();
   /** RFC 7162 §3.1: CONDSTORE is on once enabled or used. */
   condstore = false;
+  /** RFC 4978: COMPRESS DEFLATE is active. */
+  compressed = false;
 
   /**
    * RFC 7162 §3.1: turns CONDSTORE on for a CONDSTORE-enabling command; the first one while
@@ -152,6 +161,11 @@ export class ImapSession {
     return this.enabled.has("IMAP4REV2");
   }
 
+  /** RFC 7162 §3.2.3: once QRESYNC is enabled, expunges go out as VANISHED, not EXPUNGE. */
+  get qresync(): boolean {
+    return this.enabled.has("QRESYNC");
+  }
+
   greeting(): Buffer {
     return statusLine("*", { status: "OK", code: `CAPABILITY ${this.capabilities().join(" ")}`, text: `${this.opts.hostname} Correo IMAP4rev1 ready` });
   }
@@ -160,7 +174,9 @@ export class ImapSession {
     const caps = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "CHILDREN"];
     if (this.opts.tlsAvailable && !this.secure && this.state === "not-authenticated") caps.push("STARTTLS");
     if (this.state === "not-authenticated") caps.push("AUTH=PLAIN");
-    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY", "BINARY", "CATENATE", "URLAUTH", "URLAUTH=BINARY");
+    else caps.push("UIDPLUS", "MULTIAPPEND", ...(this.opts.appendLimit ? [`APPENDLIMIT=${this.opts.appendLimit}`] : []), "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "UTF8=ACCEPT", "STATUS=SIZE", "OBJECTID", ...(this.storage.partText ? ["PREVIEW"] : []), "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESEARCH", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "NOTIFY", "SEARCHRES", "BINARY", "CATENATE", "URLAUTH", "URLAUTH=BINARY");
+    if (this.state !== "not-authenticated" && this.storage.quota) caps.push("QUOTA", "QUOTA=RES-STORAGE");
+    if (this.state !== "not-authenticated" && this.opts.io.startCompression && !this.compressed) caps.push("COMPRESS=DEFLATE");
     return caps;
   }
 
@@ -239,10 +255,10 @@ export class ImapSession {
   }
 
   /** Selects a mailbox (SELECT/EXAMINE): watches it for changes by anyone. */
-  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords" | "contexts"> & { keywords: readonly string[] }): void {
+  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords" | "contexts" | "saved"> & { keywords: readonly string[] }): void {
     this.unselect();
     const keywords = new Map(sel.keywords.map((k) => [k.toLowerCase(), k]));
-    const selected: SelectedMailbox = { ...sel, keywords, contexts: new Map(), dirty: false, reported: new Map(), unwatch: () => undefined };
+    const selected: SelectedMailbox = { ...sel, keywords, contexts: new Map(), saved: [], dirty: false, reported: new Map(), unwatch: () => undefined };
     if (this.opts.notifier) {
       selected.unwatch = this.opts.notifier.watch(sel.mailboxId, () => {
         selected.dirty = true;
@@ -324,14 +340,7 @@ export class ImapSession {
     let pendingExpunge = false;
     if (changes.expunged.length) {
       if (allowExpunge) {
-        await this.beforeExpunge(changes.expunged);
-        for (const uid of changes.expunged) {
-          const seq = sequenceNumberOf(sel.uids, uid);
-          if (!seq) continue;
-          sel.uids.splice(seq - 1, 1);
-          sel.reported.delete(uid);
-          await this.send([seq, atom("EXPUNGE")]);
-        }
+        await this.reportExpunged(changes.expunged);
       } else pendingExpunge = changes.expunged.some((u) => sequenceNumberOf(sel.uids, u) > 0);
     }
     const last = sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0;
@@ -366,6 +375,29 @@ export class ImapSession {
       return;
     }
     sel.knownModseq = Math.max(sel.knownModseq, changes.highestModseq);
+  }
+
+  /**
+   * Removes expunged messages from the session's view and tells the client: one EXPUNGE per
+   * message, in ascending UID order with the sequence number at that moment (RFC 3501
+   * §7.4.1), or, once QRESYNC is enabled, one `VANISHED uid-set` (RFC 7162 §3.2.10). UIDs
+   * the session does not know are skipped. Callers check that expunges may go out now.
+   */
+  async reportExpunged(uids: readonly number[]): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    await this.beforeExpunge(uids);
+    const gone: number[] = [];
+    for (const uid of [...uids].sort((a, b) => a - b)) {
+      const seq = sequenceNumberOf(sel.uids, uid);
+      if (!seq) continue;
+      sel.uids.splice(seq - 1, 1);
+      sel.reported.delete(uid);
+      sel.recent.delete(uid);
+      if (this.qresync) gone.push(uid);
+      else await this.send([seq, atom("EXPUNGE")]);
+    }
+    if (gone.length) await this.write(Buffer.from(`* VANISHED ${compactSet(gone)}\r\n`));
   }
 
   /**

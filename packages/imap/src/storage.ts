@@ -26,6 +26,16 @@ export interface StatusInfo {
   /** Sum of the messages' sizes (RFC 8438 STATUS SIZE). */
   size: number;
   deleted: number;
+  /** RFC 8474 MAILBOXID: the mailbox's id (kept by RENAME). */
+  mailboxId?: number;
+  /** Sum of the sizes of the \Deleted messages (RFC 9208 §4.2 DELETED-STORAGE, in octets here). */
+  deletedSize: number;
+}
+
+/** RFC 9208: the account's one quota root; `limitBytes` null when the account has no quota. */
+export interface QuotaInfo {
+  usedBytes: number;
+  limitBytes: number | null;
 }
 
 export interface SelectInfo {
@@ -99,6 +109,8 @@ export interface MessageData {
   envelope: Envelope;
   bodyStructure: BodyPart;
   raw?: Buffer;
+  /** The content's id (SHA-256): RFC 8474 EMAILID. */
+  blobId?: string;
 }
 
 export interface AppendMessage {
@@ -146,6 +158,8 @@ export type SearchKey =
   | { key: "body"; value: string }
   | { key: "text"; value: string }
   | { key: "modseq"; modseq: number }
+  /** RFC 8474 §6 SEARCH EMAILID: the messages with this content (blob id). */
+  | { key: "blob"; blobId: string }
   | { key: "not"; inner: SearchKey }
   | { key: "or"; left: SearchKey; right: SearchKey }
   | { key: "and"; keys: SearchKey[] };
@@ -155,7 +169,8 @@ export interface ImapStorage {
   listMailboxes(user: ImapUser): Promise<MailboxInfo[]>;
   /** The subscribed names (RFC 3501 §6.3.6), also of mailboxes that no longer exist. */
   listSubscriptions(user: ImapUser): Promise<string[]>;
-  createMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
+  /** `specialUse`: RFC 6154 §3 CREATE … (USE (\\Junk)), one attribute in canonical case. */
+  createMailbox(user: ImapUser, name: string, specialUse?: string | null): Promise<true | Refusal>;
   deleteMailbox(user: ImapUser, name: string): Promise<true | Refusal>;
   renameMailbox(user: ImapUser, from: string, to: string): Promise<true | Refusal>;
   setSubscribed(user: ImapUser, name: string, subscribed: boolean): Promise<true | Refusal>;
@@ -188,6 +203,10 @@ export interface ImapStorage {
   expunge(mailboxId: number, uids?: readonly number[]): Promise<{ expunged: number[]; modseq: number }>;
   /** APPEND of one or (RFC 3502 MULTIAPPEND) more messages: all stored in one transaction, or none; `uids` in order. */
   append(user: ImapUser, mailbox: string, messages: readonly AppendMessage[]): Promise<{ uidValidity: number; uids: number[] } | Refusal>;
+  /** A leaf part's body as text: transfer- and charset-decoded (RFC 8970 PREVIEW). */
+  partText?(raw: Buffer, part: BodyPart): string;
+  /** RFC 9208 GETQUOTA/GETQUOTAROOT: the account's storage quota (absent: QUOTA is not offered). */
+  quota?(user: ImapUser): Promise<QuotaInfo>;
   /** RFC 2047 encoded words in a header value, decoded (SORT compares decoded subjects, RFC 5256 §2.1 step 1). */
   decodeHeader(value: string): string;
   changesSince(mailboxId: number, modseq: number): Promise<{ highestModseq: number; upserts: FlagState[]; expunged: number[] }>;

@@ -100,7 +100,7 @@ describe("what RFC 9051 removed: \\Recent's SEARCH keys and STATUS item", () => 
   const sel = { uids: [1, 2, 3], recent: new Set([3]) } as unknown as SelectedMailbox;
   it.each(["RECENT", "NEW", "OLD", "NOT RECENT", "OR SEEN NEW"])("IMAP4rev1 reads SEARCH %s, IMAP4rev2 refuses it", (criteria) => {
     const read = (rev2: boolean) => {
-      const r = new KeyReader(args(`a SEARCH ${criteria}`), sel, rev2);
+      const r = new KeyReader(args(`a SEARCH ${criteria}`), sel, sel, rev2);
       while (!r.done()) r.key();
     };
     expect(() => read(false)).not.toThrow();

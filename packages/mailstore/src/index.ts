@@ -3,7 +3,7 @@ export { binaryPartsAsBase64 } from "./binary-parts.js";
 export { mailboxAccessKey, resetAccessKeys } from "./access-keys.js";
 export { describeMessage, parseParamHeader, type BodyPart, type Envelope, type EnvelopeAddress, type MessageDescription } from "./mime-structure.js";
 export { normalizeMailboxName, invalidMailboxName, HIERARCHY_DELIMITER } from "./names.js";
-export { decodeTransfer, decodeWords, searchMessages, type SearchKey, type SearchOptions } from "./search.js";
+export { decodeTransfer, decodeWords, partText, searchMessages, type SearchKey, type SearchOptions } from "./search.js";
 export { accountQuota, wouldExceed } from "./quota.js";
 export { appendToMailbox, type AppendInput, type AppendOutcome } from "./append.js";
 export { messageFingerprint } from "./fingerprint.js";

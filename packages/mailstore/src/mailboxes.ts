@@ -221,12 +221,13 @@ export async function setSubscribed(db: Queryable, accountId: number, rawName: s
 
 export async function mailboxStatus(db: Queryable, mailbox: Mailbox): Promise<MailboxStatus> {
   // RECENT: the messages no SELECT has claimed yet (claimRecent, mailboxes.recent_uid).
-  const { rows } = await db.query<{ messages: number; recent: number; unseen: number; size: number; deleted: number }>(
+  const { rows } = await db.query<{ messages: number; recent: number; unseen: number; size: number; deleted: number; deleted_size: number }>(
     `SELECT count(*)::int AS messages,
             count(*) FILTER (WHERE uid > (SELECT recent_uid FROM mailboxes WHERE id = $1))::int AS recent,
             count(*) FILTER (WHERE NOT ('\\Seen' = ANY(flags)))::int AS unseen,
             count(*) FILTER (WHERE '\\Deleted' = ANY(flags))::int AS deleted,
-            coalesce(sum(size), 0)::bigint AS size
+            coalesce(sum(size), 0)::bigint AS size,
+            coalesce(sum(size) FILTER (WHERE '\\Deleted' = ANY(flags)), 0)::bigint AS deleted_size
        FROM mailbox_messages WHERE mailbox_id = $1`,
     [mailbox.id],
   );
@@ -236,9 +237,11 @@ export async function mailboxStatus(db: Queryable, mailbox: Mailbox): Promise<Ma
     recent: r.recent,
     unseen: r.unseen,
     deleted: r.deleted,
+    deletedSize: Number(r.deleted_size),
     size: Number(r.size),
     uidNext: mailbox.uidNext,
     uidValidity: mailbox.uidValidity,
     highestModseq: mailbox.highestModseq,
+    mailboxId: mailbox.id,
   };
 }

@@ -126,6 +126,8 @@ function toSql(k: SearchKey, params: unknown[]): string | undefined {
       return `size ${k.op === "larger" ? ">" : "<"} ${param(k.octets)}`;
     case "modseq":
       return `modseq >= ${param(k.modseq)}`;
+    case "blob":
+      return `blob_id = ${param(k.blobId)}`;
     case "header":
     case "body":
     case "text":
@@ -211,6 +213,8 @@ function matches(k: SearchKey, r: Row, text: TextView): boolean {
       return k.op === "larger" ? r.size > k.octets : r.size < k.octets;
     case "modseq":
       return r.modseq >= k.modseq;
+    case "blob":
+      return r.blob_id === k.blobId;
     case "header":
       return text.header(k.field, k.value);
     case "body":
@@ -289,6 +293,11 @@ function textOf(raw: Buffer, part: BodyPart): string {
   const bytes = decodeTransfer(body, part.encoding);
   if (part.type !== "text") return bytes.toString("latin1");
   return decodeCharset(bytes, part.params.find(([k]) => k === "charset")?.[1] ?? "us-ascii");
+}
+
+/** One leaf part's body, transfer-decoded and, for text/*, charset-decoded (RFC 2045 §6, RFC 2046 §4.1.2). */
+export function partText(raw: Buffer, part: BodyPart): string {
+  return textOf(raw, { ...part, parts: undefined, message: undefined });
 }
 
 export function decodeTransfer(body: Buffer, encoding: string): Buffer {

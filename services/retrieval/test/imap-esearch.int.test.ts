@@ -115,7 +115,7 @@ describe("ESEARCH (RFC 4731)", () => {
   });
 
   it("refuses an unknown result option with BAD and keeps plain SEARCH as it was", async () => {
-    expect(await run("b1 SEARCH RETURN (SAVE) ALL")).toMatch(/^b1 BAD [^\r]*unknown result option/m);
+    expect(await run("b1 SEARCH RETURN (FROB) ALL")).toMatch(/^b1 BAD [^\r]*unknown result option/m);
     expect(await run("b2 SEARCH 1:2")).toBe("* SEARCH 1 2\r\nb2 OK SEARCH completed\r\n");
   });
 });

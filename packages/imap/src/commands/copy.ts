@@ -1,5 +1,5 @@
-import { atom } from "../encoder.js";
-import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import { compactSet, resolveSequenceNumbers, resolveUids } from "../sequence.js";
+import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler } from "../session.js";
 import { isRefusal } from "../storage.js";
 import { mailboxName } from "./arguments.js";
@@ -9,7 +9,7 @@ export const copy: CommandHandler = async ({ session, args, uid, name }) => {
   const sel = session.selected!;
   const move = name.endsWith("MOVE");
   if (args.length !== 2) return { status: "BAD", text: `${name} takes a sequence set and a mailbox` };
-  const set = parseSequenceSet(args[0]!.type === "atom" ? args[0]!.value : "");
+  const set = sequenceSetArg(sel, args[0]!.type === "atom" ? args[0]!.value : "", uid);
   if (!set) return { status: "BAD", text: "invalid sequence set" };
   if (move && sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
   const dest = mailboxName(session, args[1]);
@@ -31,14 +31,7 @@ export const copy: CommandHandler = async ({ session, args, uid, name }) => {
     const expunged = (result as { expunged?: number[] }).expunged ?? [];
     // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGE responses.
     if (code) await session.write(Buffer.from(`* OK [${code}] moved\r\n`));
-    await session.beforeExpunge(expunged);
-    for (const u of expunged) {
-      const seq = sequenceNumberOf(sel.uids, u);
-      if (!seq) continue;
-      sel.uids.splice(seq - 1, 1);
-      sel.reported.delete(u);
-      await session.send([seq, atom("EXPUNGE")]);
-    }
+    await session.reportExpunged(expunged);
     return { status: "OK", text: `${name} completed` };
   }
   return code ? { status: "OK", code, text: `${name} completed` } : { status: "OK", text: `${name} completed` };

@@ -8,6 +8,7 @@ import type { CommandHandler } from "../session.js";
  */
 const ENABLEABLE = new Map([
   ["CONDSTORE", "CONDSTORE"],
+  ["QRESYNC", "QRESYNC"],
   ["UTF8=ACCEPT", "UTF8=ACCEPT"],
   ["IMAP4REV2", "IMAP4rev2"],
 ]);
@@ -22,7 +23,8 @@ export const enable: CommandHandler = async ({ session, args }) => {
     const shown = ENABLEABLE.get(cap);
     if (!shown || session.enabled.has(cap)) continue;
     session.enabled.add(cap);
-    if (cap === "CONDSTORE") session.condstore = true;
+    // RFC 7162 §3.2.3: enabling QRESYNC enables CONDSTORE as well.
+    if (cap === "CONDSTORE" || cap === "QRESYNC") session.condstore = true;
     done.push(shown);
   }
   await session.send([atom("ENABLED"), ...done.map(atom)]);

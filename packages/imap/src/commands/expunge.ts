@@ -1,5 +1,5 @@
-import { atom } from "../encoder.js";
-import { parseSequenceSet, resolveUids, sequenceNumberOf } from "../sequence.js";
+import { resolveUids } from "../sequence.js";
+import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler } from "../session.js";
 
 /** RFC 3501 §6.4.3 EXPUNGE and RFC 4315 §2.1 UID EXPUNGE. */
@@ -8,19 +8,12 @@ export const expunge: CommandHandler = async ({ session, args, uid }) => {
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
   let only: number[] | undefined;
   if (uid) {
-    const set = parseSequenceSet(args[0]?.type === "atom" ? args[0].value : "");
+    const set = sequenceSetArg(sel, args[0]?.type === "atom" ? args[0].value : "", true);
     if (!set || args.length !== 1) return { status: "BAD", text: "UID EXPUNGE takes a UID set" };
     only = resolveUids(set, sel.uids);
     if (only.length === 0) return { status: "OK", text: "UID EXPUNGE completed" };
   } else if (args.length) return { status: "BAD", text: "EXPUNGE takes no arguments" };
   const result = await session.storage.expunge(sel.mailboxId, only);
-  await session.beforeExpunge(result.expunged);
-  for (const u of result.expunged) {
-    const seq = sequenceNumberOf(sel.uids, u);
-    if (!seq) continue;
-    sel.uids.splice(seq - 1, 1);
-    sel.reported.delete(u);
-    await session.send([seq, atom("EXPUNGE")]);
-  }
+  await session.reportExpunged(result.expunged);
   return { status: "OK", code: session.condstore ? `HIGHESTMODSEQ ${result.modseq}` : undefined, text: `${uid ? "UID " : ""}EXPUNGE completed` };
 };

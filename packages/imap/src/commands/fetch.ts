@@ -1,13 +1,18 @@
 import { binaryContent, bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
 import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
-import { parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
-import type { CommandHandler } from "../session.js";
+import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
+import { sequenceSetArg } from "../searchres.js";
+import type { CommandHandler, ImapSession } from "../session.js";
 import type { MessageData } from "../storage.js";
 import { ArgumentError, formatDateTime, nz } from "./arguments.js";
+import { emailObjectId } from "../objectid.js";
+import { previewOf, previewPart } from "../preview.js";
 
 type Item =
-  | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" }
+  | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" | "EMAILID" | "THREADID" }
+  /** RFC 8970 PREVIEW [(LAZY)]: LAZY changes nothing here, the preview is computed at once. */
+  | { kind: "PREVIEW"; lazy: boolean }
   | { kind: "section"; name: "BODY" | "RFC822" | "RFC822.HEADER" | "RFC822.TEXT"; spec: SectionSpec; peek: boolean; partial?: [number, number | undefined] }
   /** RFC 3516 §4.3 BINARY[part]<partial> / BINARY.PEEK, and BINARY.SIZE[part]. */
   | { kind: "binary"; path: number[]; peek: boolean; partial?: [number, number | undefined] }
@@ -22,36 +27,56 @@ const BATCH = 250;
 export const fetch: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (args.length < 2) return { status: "BAD", text: "FETCH takes a sequence set and data items" };
-  const set = parseSequenceSet(args[0]!.type === "atom" ? args[0]!.value : "");
+  const set = sequenceSetArg(sel, args[0]!.type === "atom" ? args[0]!.value : "", uid);
   if (!set) return { status: "BAD", text: "invalid sequence set" };
   const items = parseItems(args[1]!);
   let changedSince: number | undefined;
+  let vanished = false;
   if (args[2]) {
     const mods = args[2].type === "list" ? args[2].items : [];
-    for (let i = 0; i < mods.length; i += 2) {
+    for (let i = 0; i < mods.length; i++) {
       const m = mods[i]!.type === "atom" ? (mods[i] as { value: string }).value.toUpperCase() : "";
-      if (m === "CHANGEDSINCE") changedSince = nz(mods[i + 1], "CHANGEDSINCE");
-      else if (m === "VANISHED") return { status: "BAD", text: "VANISHED needs QRESYNC, which is not enabled" };
-      else return { status: "BAD", text: `unknown FETCH modifier ${m}` };
+      if (m === "CHANGEDSINCE") changedSince = nz(mods[++i], "CHANGEDSINCE");
+      else if (m === "VANISHED") {
+        // RFC 7162 §3.2.6: UID FETCH only, with CHANGEDSINCE, once QRESYNC is enabled.
+        if (!session.qresync) return { status: "BAD", text: "VANISHED needs QRESYNC, which is not enabled" };
+        if (!uid) return { status: "BAD", text: "VANISHED is a UID FETCH modifier" };
+        vanished = true;
+      } else return { status: "BAD", text: `unknown FETCH modifier ${m}` };
     }
     if (mods.length === 0) return { status: "BAD", text: "FETCH modifiers must be a list" };
+    if (vanished && changedSince === undefined) return { status: "BAD", text: "VANISHED needs CHANGEDSINCE" };
   }
   if (changedSince !== undefined || items.some((i) => i.kind === "MODSEQ")) await session.enableCondstore();
   if (uid && !items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
   if (session.condstore && changedSince !== undefined && !items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
-  const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
+  let uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
   if (!uid && set.some(([a, b]) => (a !== "*" && a > sel.uids.length) || (b !== "*" && b > sel.uids.length))) {
     return { status: "BAD", text: "message sequence number out of range" };
   }
-  const needRaw = items.some((i) => i.kind === "section" || i.kind === "binary" || i.kind === "binary-size");
-  const needStructure = needRaw || items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY");
   const setsSeen = !sel.readOnly && items.some((i) => (i.kind === "section" || i.kind === "binary") && !i.peek);
+  // RFC 7162 §3.2.4: with QRESYNC, a FETCH that sets \Seen carries UID and MODSEQ.
+  if (session.qresync && setsSeen) {
+    if (!items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
+    if (!items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
+  }
+  if (changedSince !== undefined) {
+    // RFC 7162 §3.1.4.1: only messages whose MODSEQ is above CHANGEDSINCE; ask the MODSEQ
+    // index which those are instead of reading every message of the set (a resync of a
+    // 100 000-message folder after a few changes reads a few rows).
+    const changes = await session.storage.changesSince(sel.mailboxId, changedSince);
+    const changed = new Set(changes.upserts.map((u) => u.uid));
+    uids = uids.filter((u) => changed.has(u));
+    if (vanished) await sendVanishedEarlier(session, set, changes.expunged);
+  }
+  const needRaw = items.some((i) => i.kind === "section" || i.kind === "binary" || i.kind === "binary-size" || i.kind === "PREVIEW");
+  const needStructure = needRaw || items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY");
   for (let start = 0; start < uids.length; start += BATCH) {
     const batch = uids.slice(start, start + BATCH);
     let messages: MessageData[] = needStructure
       ? await session.storage.fetch(sel.mailboxId, batch, { raw: needRaw })
       : ((await session.storage.fetchFlags(sel.mailboxId, batch)) as MessageData[]);
-    if (!needStructure && items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE")) {
+    if (!needStructure && items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE" || i.kind === "EMAILID")) {
       messages = await session.storage.fetch(sel.mailboxId, batch, { raw: false });
     }
     if (changedSince !== undefined) messages = messages.filter((m) => m.modseq > changedSince!);
@@ -76,7 +101,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
       if (session.showsRecent(m.uid)) m.flags = [...m.flags, "\\Recent"];
       const out: ImapValue[] = [];
       try {
-        for (const item of items) out.push(...render(item, m, session.condstore));
+        for (const item of items) out.push(...(item.kind === "PREVIEW" ? [atom("PREVIEW"), preview(session, m)] : render(item, m, session.condstore)));
       } catch (e) {
         if (e instanceof UnknownCte) return { status: "NO", code: "UNKNOWN-CTE", text: e.message };
         throw e;
@@ -88,7 +113,27 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   return { status: "OK", text: `${uid ? "UID " : ""}FETCH completed` };
 };
 
-function render(item: Item, m: MessageData, condstore: boolean): ImapValue[] {
+/**
+ * RFC 7162 §3.2.6: `VANISHED (EARLIER)` for the UIDs of the set expunged after CHANGEDSINCE
+ * (the expunge history keeps every one). `*` reaches past the highest UID in use, since an
+ * expunged UID may lie above it. UIDs this session still shows are left to its own
+ * VANISHED, when the expunge is reported.
+ */
+async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, expunged: readonly number[]): Promise<void> {
+  const sel = session.selected!;
+  const ranges = uidRanges(set, Number.MAX_SAFE_INTEGER);
+  const gone = expunged.filter((u) => ranges.some(([lo, hi]) => u >= lo && u <= hi) && sequenceNumberOf(sel.uids, u) === 0);
+  if (gone.length) await session.write(Buffer.from(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`));
+}
+
+/** RFC 8970 §3: the message's preview (preview.ts); "" when it has no text part. */
+function preview(session: ImapSession, m: MessageData): string {
+  const part = previewPart(m.bodyStructure);
+  if (!part || !m.raw || !session.storage.partText) return "";
+  return previewOf(session.storage.partText(m.raw, part), part.subtype);
+}
+
+function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: MessageData, condstore: boolean): ImapValue[] {
   switch (item.kind) {
     case "FLAGS":
       return [atom("FLAGS"), m.flags.map(atom)];
@@ -106,6 +151,11 @@ function render(item: Item, m: MessageData, condstore: boolean): ImapValue[] {
       return [atom("BODY"), bodyStructureValue(m.bodyStructure, false)];
     case "MODSEQ":
       return condstore ? [atom("MODSEQ"), [m.modseq]] : [];
+    // RFC 8474 §5.1, §5.2 (objectid.ts)
+    case "EMAILID":
+      return [atom("EMAILID"), m.blobId ? [atom(emailObjectId(m.blobId))] : null];
+    case "THREADID":
+      return [atom("THREADID"), null];
     case "section": {
       let bytes = m.raw ? sectionBytes(m.raw, m.bodyStructure, item.spec) : undefined;
       let name = item.name === "BODY" ? `BODY[${sectionName(item.spec)}]` : item.name;
@@ -150,7 +200,17 @@ function parseItems(t: Token): Item[] {
   }
   const tokens = t.type === "list" ? t.items : [t];
   if (tokens.length === 0) throw new ArgumentError("FETCH needs at least one data item");
-  return tokens.map(parseItem);
+  const items: Item[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    // RFC 8970 §7: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY"
+    if (token.type === "atom" && !token.section && token.value.toUpperCase() === "PREVIEW") {
+      const mods = tokens[i + 1]?.type === "list" ? (tokens[++i] as { items: Token[] }).items : undefined;
+      if (mods && (mods.length === 0 || mods.some((m) => m.type !== "atom" || m.value.toUpperCase() !== "LAZY"))) throw new ArgumentError("PREVIEW takes (LAZY) as its only modifier");
+      items.push({ kind: "PREVIEW", lazy: Boolean(mods) });
+    } else items.push(parseItem(token));
+  }
+  return items;
 }
 
 function parseItem(t: Token): Item {
@@ -166,6 +226,8 @@ function parseItem(t: Token): Item {
       case "BODYSTRUCTURE":
       case "BODY":
       case "MODSEQ":
+      case "EMAILID":
+      case "THREADID":
         return { kind: name };
       case "RFC822":
         return { kind: "section", name: "RFC822", spec: { path: [], text: "", fields: [] }, peek: false };

@@ -6,6 +6,7 @@ import { cancelupdate } from "./cancelupdate.js";
 import { capability } from "./capability.js";
 import { check } from "./check.js";
 import { close } from "./close.js";
+import { compress } from "./compress.js";
 import { copy } from "./copy.js";
 import { enable } from "./enable.js";
 import { expunge } from "./expunge.js";
@@ -19,6 +20,7 @@ import { create, remove, rename, subscribe } from "./mailboxes.js";
 import { namespace } from "./namespace.js";
 import { noop } from "./noop.js";
 import { notify } from "./notify.js";
+import { getquota, getquotaroot, setquota } from "./quota.js";
 import { search } from "./search.js";
 import { select } from "./select.js";
 import { sort } from "./sort.js";
@@ -59,6 +61,10 @@ export const commandTable: Record<string, CommandSpec> = {
   URLFETCH: { states: [...authed], handler: urlfetch },
   RESETKEY: { states: [...authed], handler: resetkey },
   CHECK: { states: [...selected], handler: check },
+  COMPRESS: { states: [...authed], handler: compress },
+  GETQUOTA: { states: [...authed], handler: getquota },
+  GETQUOTAROOT: { states: [...authed], handler: getquotaroot },
+  SETQUOTA: { states: [...authed], handler: setquota },
   CLOSE: { states: [...selected], handler: close },
   UNSELECT: { states: [...selected], handler: close },
   EXPUNGE: { states: [...selected], handler: expunge },

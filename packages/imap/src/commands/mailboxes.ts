@@ -1,6 +1,8 @@
 import type { Completion } from "../encoder.js";
 import type { CommandHandler } from "../session.js";
-import type { Refusal } from "../storage.js";
+import { isRefusal, type Refusal } from "../storage.js";
+import { mailboxObjectId } from "../objectid.js";
+import { CreateParamError, parseCreateParams } from "../syntax/create.js";
 import { mailboxName } from "./arguments.js";
 
 function refusal(r: Refusal): Completion {
@@ -16,12 +18,24 @@ function changed(session: Parameters<CommandHandler>[0]["session"], r: true | Re
   return r;
 }
 
-/** RFC 3501 §6.3.3 CREATE (a trailing delimiter is dropped, as the RFC asks). */
+/** RFC 3501 §6.3.3 CREATE (a trailing delimiter is dropped, as the RFC asks), with RFC 6154 §3 `(USE (\\Junk))`. */
 export const create: CommandHandler = async ({ session, args, name }) => {
-  if (args.length !== 1) return { status: "BAD", text: "CREATE takes a mailbox name" };
+  if (args.length < 1) return { status: "BAD", text: "CREATE takes a mailbox name" };
+  let params;
+  try {
+    params = parseCreateParams(args[1], args.slice(2));
+  } catch (error) {
+    if (error instanceof CreateParamError) return { status: error.status, code: error.code, text: error.message };
+    throw error;
+  }
   const box = mailboxName(session, args[0]).replace(/\/$/, "");
   if (box === "INBOX") return { status: "NO", code: "ALREADYEXISTS", text: "INBOX always exists" };
-  return done(name, changed(session, await session.storage.createMailbox(session.user!, box)));
+  const r = changed(session, await session.storage.createMailbox(session.user!, box, params.specialUse));
+  if (r !== true) return refusal(r);
+  // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK.
+  const status = await session.storage.status(session.user!, box);
+  const id = isRefusal(status) ? undefined : status.mailboxId;
+  return id === undefined ? { status: "OK", text: `${name} completed` } : { status: "OK", code: `MAILBOXID (${mailboxObjectId(id)})`, text: `${name} completed` };
 };
 
 /** RFC 3501 §6.3.4 */

@@ -4,6 +4,8 @@ import { compactSet, parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf,
 import type { CommandHandler, SelectedMailbox } from "../session.js";
 import type { SearchKey } from "../storage.js";
 import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
+import { blobIdOfEmailId, isObjectId } from "../objectid.js";
+import { resultToSave, savedUids, type SavedResult } from "../searchres.js";
 
 /** RFC 4731 §3 result options of SEARCH RETURN (...). */
 export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT";
@@ -15,6 +17,8 @@ export interface ReturnRequest {
   partial?: [number, number];
   /** RFC 5267 §4.3: keep the result up to date with ADDTO / REMOVEFROM. */
   update: boolean;
+  /** RFC 5182 §2.4: SAVE the result as `$` (SEARCH only). */
+  save: boolean;
   rest: Token[];
 }
 
@@ -41,6 +45,7 @@ export function parseReturnOptions(tokens: Token[], command = "SEARCH"): ReturnR
   const options = new Set<ReturnOption>();
   let partial: [number, number] | undefined;
   let update = false;
+  let save = false;
   for (let i = 0; i < list.items.length; i++) {
     const item = list.items[i]!;
     const name = item.type === "atom" ? item.value.toUpperCase() : "";
@@ -48,6 +53,7 @@ export function parseReturnOptions(tokens: Token[], command = "SEARCH"): ReturnR
       if (partial) throw new ArgumentError(`${command} RETURN: PARTIAL given twice`);
       partial = parsePartialRange(list.items[++i], command);
     } else if (name === "UPDATE") update = true;
+    else if (name === "SAVE" && command === "SEARCH") save = true;
     else if (name === "CONTEXT") continue;
     else if (RETURN_OPTIONS.has(name)) options.add(name as ReturnOption);
     else throw new ArgumentError(`${command} RETURN: unknown result option ${textOf(item) ?? "(list)"}`);
@@ -55,7 +61,7 @@ export function parseReturnOptions(tokens: Token[], command = "SEARCH"): ReturnR
   // RFC 5267 §4.4: PARTIAL returns a part of what ALL would; both at once make no sense.
   if (partial && options.has("ALL")) throw new ArgumentError(`${command} RETURN: PARTIAL and ALL exclude each other`);
   if (list.items.length === 0) options.add("ALL");
-  return { options, ...(partial ? { partial } : {}), update, rest: tokens.slice(2) };
+  return { options, ...(partial ? { partial } : {}), update, save, rest: tokens.slice(2) };
 }
 
 /**
@@ -111,15 +117,18 @@ export const search: CommandHandler = async ({ session, args, uid, tag }) => {
   const sel = session.selected!;
   let rest = args;
   // RFC 9051 §6.4.4: IMAP4rev2 answers a SEARCH without RETURN as RETURN (ALL), with ESEARCH.
-  const returning = parseReturnOptions(rest) ?? (session.rev2 ? { options: new Set<ReturnOption>(["ALL"]), update: false, rest } : undefined);
+  const returning: ReturnRequest | undefined = parseReturnOptions(rest) ?? (session.rev2 ? { options: new Set<ReturnOption>(["ALL"]), update: false, save: false, rest } : undefined);
   if (returning) rest = returning.rest;
+  // RFC 5182 §2.1: a SEARCH that SAVEs and fails leaves `$` empty; `$` in its own criteria is the previous one (§2.2).
+  const previous = { saved: sel.saved, uids: sel.uids };
+  if (returning?.save) sel.saved = [];
   if (rest[0]?.type === "atom" && rest[0].value.toUpperCase() === "CHARSET") {
     const charset = astring(rest[1], "the charset").toUpperCase();
     if (charset !== "UTF-8" && charset !== "US-ASCII") return { status: "NO", code: "BADCHARSET (UTF-8 US-ASCII)", text: `charset ${charset} is not supported` };
     rest = rest.slice(2);
   }
   if (rest.length === 0) return { status: "BAD", text: "SEARCH needs criteria" };
-  const reader = new KeyReader(rest, sel, session.rev2);
+  const reader = new KeyReader(rest, sel, previous, session.rev2);
   const keys: SearchKey[] = [];
   while (!reader.done()) keys.push(reader.key());
   const criteria: SearchKey = keys.length === 1 ? keys[0]! : { key: "and", keys };
@@ -138,7 +147,10 @@ export const search: CommandHandler = async ({ session, args, uid, tag }) => {
       modseqOf = (i) => byUid.get(order[i]![1]) ?? 0;
     }
     const items = esearchItems(returning.options, order.map((o) => o[0]), modseqOf, returning.partial);
-    await session.send([atom("ESEARCH"), [atom("TAG"), tag], ...(uid ? [atom("UID")] : []), ...items]);
+    if (returning.save) sel.saved = resultToSave([...known].sort((a, b) => a - b), returning.options);
+    // RFC 5182 §2.4: SAVE alone answers no ESEARCH.
+    const saveOnly = returning.save && returning.options.size === 0 && !returning.partial && !returning.update;
+    if (!saveOnly) await session.send([atom("ESEARCH"), [atom("TAG"), tag], ...(uid ? [atom("UID")] : []), ...items]);
     // RFC 5267 §4.3: UPDATE keeps the result; the session reports its changes from now on.
     if (returning.update) sel.contexts.set(tag, { tag, uid, criteria, result: [...known].sort((a, b) => a - b) });
     return { status: "OK", text: `${uid ? "UID " : ""}SEARCH completed` };
@@ -172,6 +184,8 @@ export class KeyReader {
   constructor(
     private readonly tokens: Token[],
     private readonly sel: SelectedMailbox,
+    /** RFC 5182: what `$` names while these criteria are read. */
+    private readonly saved: SavedResult = sel,
     /** RFC 9051 Appendix E: IMAP4rev2 has no \Recent, so no RECENT, NEW or OLD keys. */
     private readonly rev2 = false,
   ) {}
@@ -201,7 +215,7 @@ export class KeyReader {
   key(): SearchKey {
     const t = this.next("a search key");
     if (t.type === "list") {
-      const inner = new KeyReader(t.items, this.sel, this.rev2);
+      const inner = new KeyReader(t.items, this.sel, this.saved, this.rev2);
       const keys: SearchKey[] = [];
       while (!inner.done()) keys.push(inner.key());
       if (!keys.length) throw new ArgumentError("SEARCH: empty parenthesized key");
@@ -255,9 +269,20 @@ export class KeyReader {
       case "OR":
         return { key: "or", left: this.key(), right: this.key() };
       case "UID": {
-        const set = parseSequenceSet(textOf(this.next("the UID set")) ?? "");
+        const text = textOf(this.next("the UID set")) ?? "";
+        if (text === "$") return { key: "uid", ranges: savedUids(this.saved).map((u) => [u, u]) };
+        const set = parseSequenceSet(text);
         if (!set) throw new ArgumentError("SEARCH UID: invalid set");
         return { key: "uid", ranges: uidRanges(set, this.sel.uids[this.sel.uids.length - 1] ?? 0) };
+      }
+      // RFC 8474 §6: EMAILID and THREADID take an objectid; THREADIDs are NIL here, so none matches.
+      case "EMAILID":
+      case "THREADID": {
+        const v = this.next(`the ${name}`);
+        const id = v.type === "atom" || v.type === "string" ? v.value.toString() : "";
+        if (!isObjectId(id)) throw new ArgumentError(`SEARCH ${name}: ${id || "(a list)"} is not an object id`);
+        const blobId = name === "EMAILID" ? blobIdOfEmailId(id) : undefined;
+        return blobId ? { key: "blob", blobId } : { key: "none" };
       }
       case "MODSEQ": {
         let v = this.next("the MODSEQ");
@@ -269,6 +294,7 @@ export class KeyReader {
         return { key: "modseq", modseq: nz(v, "MODSEQ") };
       }
       default: {
+        if (t.value === "$") return { key: "uid", ranges: savedUids(this.saved).map((u) => [u, u]) };
         const set = parseSequenceSet(t.value);
         if (!set) throw new ArgumentError(`SEARCH: unknown key ${t.value}`);
         const uids = resolveSequenceNumbers(set, this.sel.uids);

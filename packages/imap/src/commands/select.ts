@@ -1,24 +1,40 @@
 import { atom, type ImapValue } from "../encoder.js";
 import { textOf } from "../parser.js";
+import { compactSet, sequenceNumberOf } from "../sequence.js";
 import type { CommandHandler, ImapSession } from "../session.js";
 import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
+import { inRanges, parseSelectParams, SelectParamError, type QresyncParams } from "../syntax/select.js";
 import { URLAUTH_MECHANISMS } from "../urlauth.js";
 import { mailboxName } from "./arguments.js";
 import { DELIMITER, nameValue } from "./list.js";
+import { mailboxObjectId } from "../objectid.js";
 
-/** RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE, with CONDSTORE's HIGHESTMODSEQ (RFC 7162 §3.1.2). */
+/**
+ * RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE, with CONDSTORE's HIGHESTMODSEQ (RFC 7162
+ * §3.1.2) and QRESYNC's resynchronization (§3.2.5): what changed and vanished since the
+ * client's MODSEQ, and `OK [CLOSED]` for the mailbox this command closes (§3.2.11; for
+ * IMAP4rev2 sessions too, RFC 9051 §6.3.2).
+ */
 export const select: CommandHandler = async ({ session, args, name }) => {
   if (args.length < 1) return { status: "BAD", text: `${name} takes a mailbox name` };
   const box = mailboxName(session, args[0]);
-  if (args[1]) {
-    const params = args[1].type === "list" ? args[1].items : [];
-    if (params.some((p) => p.type === "atom" && p.value.toUpperCase() === "CONDSTORE")) session.condstore = true;
+  let params;
+  try {
+    params = parseSelectParams(args[1], args.slice(2));
+  } catch (error) {
+    if (error instanceof SelectParamError) return { status: "BAD", text: error.message };
+    throw error;
   }
-  // RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected. RFC 9051 §6.3.2: an
-  // IMAP4rev2 session is told with OK [CLOSED] that the mailbox selected before is closed.
-  const closing = session.selected !== undefined;
-  session.unselect();
-  if (closing && session.rev2) await session.write(Buffer.from("* OK [CLOSED] previous mailbox closed\r\n"));
+  // RFC 7162 §3.2.5: QRESYNC without ENABLE QRESYNC first is BAD.
+  if (params.qresync && !session.qresync) return { status: "BAD", text: "QRESYNC needs ENABLE QRESYNC first" };
+  if (params.condstore) session.condstore = true;
+  // RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected; RFC 7162 §3.2.11 and
+  // RFC 9051 §6.3.2: with QRESYNC, and in IMAP4rev2, the client learns so from [CLOSED]
+  // before the new mailbox's responses.
+  if (session.selected) {
+    session.unselect();
+    if (session.qresync || session.rev2) await session.write(Buffer.from("* OK [CLOSED] previous mailbox closed\r\n"));
+  }
   const readOnly = name === "EXAMINE";
   const info = await session.storage.select(session.user!, box, { claimRecent: !readOnly });
   if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };
@@ -39,6 +55,7 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   await session.write(Buffer.from(`* OK [HIGHESTMODSEQ ${info.highestModseq}] highest modseq\r\n`));
   // RFC 4467 §6: the URL authorization mechanisms this mailbox's URLs may use.
   await session.write(Buffer.from(`* OK [URLMECH ${URLAUTH_MECHANISMS.join(" ")}] URLAUTH mechanisms\r\n`));
+  await session.write(Buffer.from(`* OK [MAILBOXID (${mailboxObjectId(info.mailboxId)})] mailbox id\r\n`)); // RFC 8474 §4.1
   session.setSelected({
     mailboxId: info.mailboxId,
     name: box,
@@ -49,8 +66,32 @@ export const select: CommandHandler = async ({ session, args, name }) => {
     recent: new Set(info.recentUids),
     keywords: info.keywordsInUse,
   });
+  // §3.2.5: a different UIDVALIDITY means the client's cache is void; nothing to resync.
+  if (params.qresync && params.qresync.uidValidity === info.uidValidity) await resync(session, params.qresync);
   return { status: "OK", code: readOnly ? "READ-ONLY" : "READ-WRITE", text: `${name} completed` };
 };
+
+/**
+ * RFC 7162 §3.2.5.1: `VANISHED (EARLIER)` for the known UIDs expunged since the client's
+ * MODSEQ, then a FETCH (UID, FLAGS, MODSEQ) for each known message changed since it. The
+ * whole expunge history is kept (mailbox_expunges), so seq-match-data is not needed.
+ * A change newer than the snapshot the SELECT read is left to the next update report.
+ */
+async function resync(session: ImapSession, q: QresyncParams): Promise<void> {
+  const sel = session.selected!;
+  const changes = await session.storage.changesSince(sel.mailboxId, q.modseq);
+  if (session.selected !== sel) return;
+  const vanished = changes.expunged.filter((u) => inRanges(q.knownUids, u) && sequenceNumberOf(sel.uids, u) === 0);
+  if (vanished.length) await session.write(Buffer.from(`* VANISHED (EARLIER) ${compactSet(vanished)}\r\n`));
+  const changed = changes.upserts.filter((u) => u.modseq <= sel.knownModseq && inRanges(q.knownUids, u.uid));
+  await session.announceKeywords(changed.flatMap((u) => u.flags));
+  for (const u of changed) {
+    const seq = sequenceNumberOf(sel.uids, u.uid);
+    if (!seq) continue;
+    sel.reported.set(u.uid, u.modseq);
+    await session.send([seq, atom("FETCH"), [atom("UID"), u.uid, atom("FLAGS"), session.flagValues(u.uid, u.flags), atom("MODSEQ"), [u.modseq]]]);
+  }
+}
 
 /**
  * RFC 9051 §6.3.2: the untagged LIST an IMAP4rev2 SELECT/EXAMINE sends (its attributes may be

@@ -32,7 +32,7 @@ export async function threadInputs(
 
 /** The search criteria of SORT / THREAD (as SEARCH reads them); a MODSEQ criterion enables CONDSTORE. */
 export function criteriaOf(session: ImapSession, tokens: Token[]): { criteria: SearchKey; usesModseq: boolean } {
-  const reader = new KeyReader(tokens, session.selected!, session.rev2);
+  const reader = new KeyReader(tokens, session.selected!, session.selected!, session.rev2);
   const keys: SearchKey[] = [];
   while (!reader.done()) keys.push(reader.key());
   const usesModseq = JSON.stringify(keys).includes('"modseq"');

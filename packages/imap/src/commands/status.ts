@@ -4,10 +4,11 @@ import type { CommandHandler } from "../session.js";
 import { isRefusal, type StatusInfo } from "../storage.js";
 import { ArgumentError, mailboxName } from "./arguments.js";
 import { nameValue } from "./list.js";
+import { mailboxObjectId } from "../objectid.js";
 
-const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED", "APPENDLIMIT"];
+const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED", "DELETED-STORAGE", "APPENDLIMIT", "MAILBOXID"];
 
-/** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED (RFC 9051) and APPENDLIMIT (RFC 7889). */
+/** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED (RFC 9051, RFC 9208 §4.2), DELETED-STORAGE (RFC 9208 §4.2: KiB an EXPUNGE would free) and APPENDLIMIT (RFC 7889). */
 export const status: CommandHandler = async ({ session, args }) => {
   if (args.length !== 2) return { status: "BAD", text: "STATUS takes a mailbox and a list of items" };
   const name = mailboxName(session, args[0]);
@@ -31,7 +32,7 @@ export function statusItems(t: Token | undefined, rev2 = false): string[] {
 
 /** `appendLimit`: RFC 7889 §3, the same for every mailbox; NIL when there is none. */
 export function statusValues(items: string[], s: StatusInfo, appendLimit: number | undefined): ImapValue[] {
-  const value: Record<string, number | null> = {
+  const value: Record<string, ImapValue> = {
     MESSAGES: s.messages,
     RECENT: s.recent,
     UIDNEXT: s.uidNext,
@@ -40,7 +41,10 @@ export function statusValues(items: string[], s: StatusInfo, appendLimit: number
     HIGHESTMODSEQ: s.highestModseq,
     SIZE: s.size,
     DELETED: s.deleted,
+    "DELETED-STORAGE": Math.ceil(s.deletedSize / 1024),
     APPENDLIMIT: appendLimit ?? null,
+    // RFC 8474 §4.2: MAILBOXID (objectid)
+    MAILBOXID: s.mailboxId === undefined ? null : [atom(mailboxObjectId(s.mailboxId))],
   };
   return items.flatMap((i) => [atom(i), value[i] ?? null]);
 }

@@ -1,5 +1,6 @@
 import { atom, type ImapValue } from "../encoder.js";
-import { compactSet, parseSequenceSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
+import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler } from "../session.js";
 import { ArgumentError, flagList, nz } from "./arguments.js";
 
@@ -7,7 +8,7 @@ import { ArgumentError, flagList, nz } from "./arguments.js";
 export const store: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
-  const set = parseSequenceSet(args[0]?.type === "atom" ? args[0].value : "");
+  const set = sequenceSetArg(sel, args[0]?.type === "atom" ? args[0].value : "", uid);
   if (!set) return { status: "BAD", text: "invalid sequence set" };
   let i = 1;
   let unchangedSince: number | undefined;
@@ -40,10 +41,11 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
     if (!seq) continue;
     sel.reported.set(a.uid, a.modseq);
     const items: ImapValue[] = [];
-    if (uid) items.push(atom("UID"), a.uid);
+    // RFC 7162 §3.2.4: with QRESYNC every FETCH of a STORE carries the UID.
+    if (uid || session.qresync) items.push(atom("UID"), a.uid);
     if (!silent) items.push(atom("FLAGS"), session.flagValues(a.uid, a.flags));
     if (session.condstore && (!silent || unchangedSince !== undefined)) items.push(atom("MODSEQ"), [a.modseq]);
-    if (items.length > (uid ? 2 : 0)) await session.send([seq, atom("FETCH"), items]);
+    if (items.length > (uid || session.qresync ? 2 : 0)) await session.send([seq, atom("FETCH"), items]);
   }
   if (result.modified.length) {
     const modified = uid ? result.modified : result.modified.map((u) => sequenceNumberOf(sel.uids, u)).filter(Boolean);

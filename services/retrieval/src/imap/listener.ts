@@ -7,6 +7,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, TLSSocket, type SecureContext } from "node:tls";
 import { once } from "node:events";
+import { constants as zlib, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from "node:zlib";
 import { CommandFramer, ImapSession, commandNameOf, DEFAULT_LIMITS, type ChangeNotifier, type FramedLine, type FramerLimits, type ImapStorage } from "@correo/imap";
 import type { LoginThrottle } from "@correo/login-throttle";
 import { listenerMetricsAtZero, protocolSession, type Logger } from "@correo/telemetry";
@@ -125,6 +126,7 @@ class ImapConnection {
         },
         lineAvailable: async () => undefined,
         startTls: () => this.startTls(),
+        startCompression: (sendOk) => this.startCompression(sendOk),
       },
       observer: {
         authFailed: (user) => {
@@ -147,6 +149,9 @@ class ImapConnection {
   private resolveFinished: () => void = () => undefined;
 
   private attach(socket: Socket | TLSSocket): void {
+    // A response is often several writes (untagged lines, then the tagged one): without
+    // NODELAY, Nagle holds the later ones for the client's delayed ACK, ~40 ms a command.
+    socket.setNoDelay(true);
     socket.on("data", this.onData);
     socket.once("close", () => this.ended());
     socket.on("error", (e: Error) => this.log.debug({ err: e.message }, "IMAP connection error"));
@@ -158,6 +163,8 @@ class ImapConnection {
   private ended(): void {
     if (this.closed) return;
     this.closed = true;
+    this.deflate?.destroy();
+    this.inflate?.destroy();
     this.waiting?.(undefined);
     this.waiting = undefined;
     void this.session.end().finally(() => {
@@ -226,8 +233,45 @@ class ImapConnection {
     await once(secure, "secure");
   }
 
+  /** RFC 4978 §4: raw DEFLATE each way; every response is flushed (Z_SYNC_FLUSH) so the client can read it at once. */
+  private deflate: DeflateRaw | undefined;
+  private inflate: InflateRaw | undefined;
+
+  /**
+   * RFC 4978 §3: the client sends compressed data only after the OK, so input switches first
+   * (nothing pipelined after COMPRESS is read as plain text), then the OK goes out plain,
+   * then output switches.
+   */
+  private async startCompression(sendOk: () => Promise<void>): Promise<void> {
+    const socket = this.socket;
+    socket.removeListener("data", this.onData);
+    this.queue.length = 0;
+    this.framer = new CommandFramer(this.opts.limits ?? DEFAULT_LIMITS);
+    const inflate = createInflateRaw();
+    inflate.on("data", this.onData);
+    inflate.on("error", (e: Error) => {
+      this.log.debug({ err: e.message }, "IMAP DEFLATE input is not valid; closing");
+      socket.destroy();
+    });
+    socket.on("data", (chunk: Buffer) => inflate.write(chunk));
+    this.inflate = inflate;
+    await sendOk();
+    const deflate = createDeflateRaw();
+    deflate.on("data", (chunk: Buffer) => {
+      if (!socket.destroyed) socket.write(chunk);
+    });
+    this.deflate = deflate;
+  }
+
   private async write(data: Buffer): Promise<void> {
     if (this.socket.destroyed || this.closed) return;
+    if (this.deflate) {
+      const deflate = this.deflate;
+      deflate.write(data);
+      await new Promise<void>((resolve) => deflate.flush(zlib.Z_SYNC_FLUSH, () => resolve()));
+      if (this.socket.writableNeedDrain) await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]).catch(() => undefined);
+      return;
+    }
     if (!this.socket.write(data)) {
       await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]).catch(() => undefined);
     }

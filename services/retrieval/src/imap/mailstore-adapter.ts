@@ -5,7 +5,7 @@
 import type { Pool } from "@correo/db";
 import { authenticate, findAccount, type AuthCache } from "@correo/directory";
 import type { ImapStorage, ImapUser } from "@correo/imap";
-import { binaryPartsAsBase64, decodeWords, isRefusal, mailboxAccessKey, resetAccessKeys, type MailStore } from "@correo/mailstore";
+import { binaryPartsAsBase64, decodeWords, isRefusal, mailboxAccessKey, partText, resetAccessKeys, type MailStore } from "@correo/mailstore";
 
 /** `authCache`: logins verified a moment ago (AUTH_CACHE_TTL), shared with POP3 and HTTP. */
 export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthCache): ImapStorage {
@@ -20,8 +20,8 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
       return (await store.listMailboxes(user.id)).map((m) => ({ name: m.name, specialUse: m.specialUse, subscribed: m.subscribed }));
     },
     listSubscriptions: (user) => store.listSubscriptions(user.id),
-    async createMailbox(user, name) {
-      const r = await store.createMailbox(user.id, name);
+    async createMailbox(user, name, specialUse) {
+      const r = await store.createMailbox(user.id, name, specialUse ?? null);
       return isRefusal(r) ? r : true;
     },
     deleteMailbox: (user, name) => store.deleteMailbox(user.id, name),
@@ -67,6 +67,8 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
         }),
       ),
     decodeHeader: (value) => decodeWords(value),
+    quota: (user) => store.quota(user.id),
+    partText: (raw, part) => partText(raw, part),
     changesSince: (mailboxId, modseq) => store.changesSince(mailboxId, modseq),
     claimRecent: (mailboxId, upToUid, claim) => store.claimRecent(mailboxId, upToUid, claim),
     async findUser(address) {
