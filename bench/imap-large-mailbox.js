@@ -94,12 +94,18 @@ async function measure(label, port, user, pass) {
   const newest = await c.cmd(`FETCH ${Math.max(1, exists - 49)}:* (ENVELOPE)`);
   const many = await c.cmd(`FETCH ${Math.max(1, exists - 9999)}:* (ENVELOPE BODYSTRUCTURE)`);
   const search = await c.cmd("SEARCH UNSEEN");
+  // Substring of the bodies and subjects of 1 in 100 messages (RFC 3501 §6.4.4 TEXT);
+  // twice: Correo's first text SEARCH indexes blobs no earlier one has met.
+  const text = await c.cmd('SEARCH TEXT "MESSAGE 42."');
+  const text2 = await c.cmd('SEARCH TEXT "MESSAGE 42."');
+  const hits = (/\* SEARCH([\d ]*)/.exec(text.out)?.[1] ?? "").trim().split(" ").filter(Boolean).length;
   c.close();
   console.log(`${label}: ${exists} messages`);
   console.log(`  SELECT INBOX                               ${sel.ms.toFixed(1)} ms`);
   console.log(`  FETCH newest 50 (ENVELOPE)                 ${newest.ms.toFixed(1)} ms (${newest.bytes} bytes)`);
   console.log(`  FETCH 10000 (ENVELOPE BODYSTRUCTURE)       ${many.ms.toFixed(1)} ms (${many.bytes} bytes)`);
   console.log(`  SEARCH UNSEEN                              ${search.ms.toFixed(1)} ms`);
+  console.log(`  SEARCH TEXT "MESSAGE 42." (${hits} found)     ${text.ms.toFixed(1)} ms, again ${text2.ms.toFixed(1)} ms`);
 }
 
 async function main() {
