@@ -120,7 +120,9 @@ if [[ -z $binary ]]; then
     # Debian's dovecot-dev has the headers but not libdovecot itself, which comes with
     # dovecot-core, the server. Rather than install (and start) a Dovecot, take the
     # library out of the dovecot-core package into the build directory.
-    make_args=()
+    # An installed dovecot-core (bench/README.md's Dovecot) puts it in /usr/lib/dovecot,
+    # which is not on the loader's path either: the rpath is needed both ways.
+    libdir=/usr/lib/dovecot
     if [[ ! -e /usr/lib/dovecot/libdovecot.so ]]; then
       libroot=$build_dir/dovecot-core
       if [[ ! -e $libroot/usr/lib/dovecot/libdovecot.so ]]; then
@@ -129,8 +131,8 @@ if [[ -z $binary ]]; then
         dpkg-deb -x "$build_dir"/dovecot-core_*.deb "$libroot"
       fi
       libdir=$libroot/usr/lib/dovecot
-      make_args=("LIBDOVECOT=-L$libdir -ldovecot -Wl,-rpath,$libdir")
     fi
+    make_args=("LIBDOVECOT=-L$libdir -ldovecot -Wl,-rpath,$libdir")
     echo "imaptest: building in $tree (log: $build_dir/build.log)"
     if ! (cd "$tree" && ./autogen.sh && ./configure --with-dovecot=/usr/lib/dovecot && make -j"$(nproc)" "${make_args[@]}") >"$build_dir/build.log" 2>&1; then
       tail -30 "$build_dir/build.log" >&2
