@@ -12,7 +12,11 @@ export function envelopeValue(e: Envelope): ImapValue {
 }
 
 function params(p: [string, string][]): ImapValue {
-  return p.length ? p.flatMap(([k, v]) => [k.toUpperCase(), v]) : null;
+  if (!p.length) return null;
+  // A plain loop: flatMap's per-pair arrays were a tenth of a 10 000-message FETCH.
+  const out: ImapValue[] = [];
+  for (const [k, v] of p) out.push(k.toUpperCase(), v);
+  return out;
 }
 
 /** BODYSTRUCTURE (extensible = true) or BODY (false). */

@@ -61,7 +61,7 @@ class ResponseWriter {
       this.chunks.push(v.literal8);
     } else if (typeof v === "object") this.text += v.atom;
     else if (v.length < 1024 && (QUOTABLE_ASCII.test(v) || (this.opts.utf8 && !/[\r\n\0]/.test(v)))) {
-      this.text += `"${v.replace(/[\\"]/g, (c) => "\\" + c)}"`;
+      this.text += v.includes('"') || v.includes("\\") ? `"${v.replace(/[\\"]/g, (c) => "\\" + c)}"` : `"${v}"`;
     } else this.literal(Buffer.from(v, "utf8"));
   }
 

@@ -5,7 +5,9 @@
  * and compare decoded text case-insensitively (RFC 9051: "substring,
  * case-insensitive"), so CHARSET UTF-8 searches match encoded words and
  * base64/quoted-printable bodies; the parts of such a search that SQL can answer
- * narrow down the messages read.
+ * narrow down the messages read, and so does the trigram index of the folded text
+ * (blob_search_text, migration 025): a message whose text lacks the needle cannot
+ * match, one whose text has it is read and checked exactly.
  */
 import type { Queryable } from "@correo/db";
 import { UNSEEN } from "./messages.js";
@@ -45,26 +47,29 @@ export async function searchMessages(db: Queryable, mailboxId: number, criteria:
       return rows.map((r) => Number(r.uid));
     }
   }
-  // Text keys: read the messages, narrowed by the conjuncts SQL can answer.
+  // Text keys: read the messages, narrowed by what SQL and the text index can answer.
   const needsText = usesText(criteria);
   const params: unknown[] = [mailboxId, 0];
-  const narrowing = useSql
-    ? conjuncts(criteria)
-        .map((k) => toSql(k, params))
-        .filter((c): c is string => c !== undefined)
-    : [];
+  let narrowing: string | undefined;
+  if (useSql) {
+    if (needsText) await indexBlobs(db, mailboxId);
+    narrowing = narrowSql(criteria, params);
+  }
   const found: number[] = [];
   for (let after = 0; ; ) {
     params[1] = after;
     const { rows } = await db.query<Row>(
       `SELECT uid, flags, internal_date, sent_day::text AS sent_day, size, modseq, blob_id FROM mailbox_messages
-        WHERE mailbox_id = $1 AND uid > $2 ${narrowing.map((c) => `AND ${c}`).join(" ")} ORDER BY uid LIMIT ${BATCH}`,
+        WHERE mailbox_id = $1 AND uid > $2 ${narrowing ? `AND ${narrowing}` : ""} ORDER BY uid LIMIT ${BATCH}`,
       params,
     );
     if (rows.length === 0) break;
     const contents = needsText ? await loadBlobs(db, rows.map((r) => r.blob_id)) : new Map<string, Buffer>();
+    // Copies share a blob: its decoded text is built once a batch.
+    const views = new Map<string, TextView>();
     for (const r of rows) {
-      const text = new TextView(contents.get(r.blob_id));
+      let text = views.get(r.blob_id);
+      if (!text) views.set(r.blob_id, (text = new TextView(contents.get(r.blob_id))));
       if (matches(criteria, r, text)) found.push(r.uid);
     }
     after = rows[rows.length - 1]!.uid;
@@ -73,8 +78,92 @@ export async function searchMessages(db: Queryable, mailboxId: number, criteria:
   return found;
 }
 
-function conjuncts(k: SearchKey): SearchKey[] {
-  return k.key === "and" ? k.keys.flatMap(conjuncts) : [k];
+/** Above this many characters of folded text a blob is not indexed (text NULL: always a candidate). */
+export const MAX_INDEXED_TEXT = 4 * 1024 * 1024;
+const INDEX_BATCH = 200;
+
+/**
+ * Makes the blob_search_text rows (migration 025) this mailbox's messages lack, so that
+ * the narrowing below may drop every message whose row lacks the needle. A message the
+ * session knows of was stored before its SEARCH began, so it is indexed here.
+ */
+async function indexBlobs(db: Queryable, mailboxId: number): Promise<void> {
+  for (;;) {
+    const { rows } = await db.query<{ blob_id: string }>(
+      `SELECT DISTINCT m.blob_id FROM mailbox_messages m
+        WHERE m.mailbox_id = $1 AND NOT EXISTS (SELECT 1 FROM blob_search_text t WHERE t.blob_id = m.blob_id)
+        LIMIT ${INDEX_BATCH}`,
+      [mailboxId],
+    );
+    if (rows.length === 0) return;
+    const contents = await loadBlobs(db, rows.map((r) => r.blob_id));
+    const ids: string[] = [];
+    const texts: (string | null)[] = [];
+    for (const { blob_id } of rows) {
+      const raw = contents.get(blob_id);
+      if (!raw) continue;
+      ids.push(blob_id);
+      texts.push(searchText(raw));
+    }
+    if (ids.length)
+      await db.query(
+        `INSERT INTO blob_search_text (blob_id, text) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (blob_id) DO NOTHING`,
+        [ids, texts],
+      );
+    if (rows.length < INDEX_BATCH) return;
+  }
+}
+
+/**
+ * What blob_search_text holds for a message: every piece a text key compares (each
+ * decoded header value and address, the decoded body), each folded as the exact check
+ * folds it, one a line. A needle found in one piece is found in the whole, so the index
+ * never drops a match. NUL, which PostgreSQL's text cannot hold, becomes a space (the
+ * needle of such a search is not narrowed). NULL when too large to index.
+ */
+export function searchText(raw: Buffer): string | null {
+  const view = new TextView(raw);
+  const pieces = [...view.headerValues(), view.bodyValue()];
+  let length = 0;
+  for (const p of pieces) length += p.length + 1;
+  if (length > MAX_INDEXED_TEXT) return null;
+  return pieces.join("\n").replace(/\0/g, " ");
+}
+
+/**
+ * A condition over mailbox_messages that is true wherever `k` matches (it may also be
+ * true where it does not): SQL's own conditions, and for text keys "the blob's folded
+ * text contains the needle". Undefined when nothing narrows.
+ */
+function narrowSql(k: SearchKey, params: unknown[]): string | undefined {
+  switch (k.key) {
+    case "header":
+    case "body":
+    case "text": {
+      const needle = fold(k.value);
+      if (needle === "" || needle.includes("\0")) return undefined;
+      const pattern = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      return `blob_id IN (SELECT blob_id FROM blob_search_text WHERE text LIKE $${params.push(pattern)} OR text IS NULL)`;
+    }
+    case "and": {
+      const parts = k.keys.map((x) => narrowSql(x, params)).filter((c): c is string => c !== undefined);
+      return parts.length ? `(${parts.join(" AND ")})` : undefined;
+    }
+    case "or": {
+      const mark = params.length;
+      const left = narrowSql(k.left, params);
+      const right = left === undefined ? undefined : narrowSql(k.right, params);
+      if (left === undefined || right === undefined) {
+        params.length = mark;
+        return undefined;
+      }
+      return `(${left} OR ${right})`;
+    }
+    default:
+      // NOT of a text key may match a message whose text has the needle: only exact
+      // conditions narrow under NOT.
+      return toSql(k, params);
+  }
 }
 
 /** Above this many separate UID ranges, a set goes to SQL as a list of UIDs. */
@@ -236,8 +325,42 @@ class TextView {
   private bodyText?: string;
   constructor(private readonly raw: Buffer | undefined) {}
 
+  /** Every decoded header value and address text, folded: what header keys compare. */
+  headerValues(): string[] {
+    this.loadHeaders();
+    return [...(this.headers?.values() ?? [])].flat().map(fold);
+  }
+
+  /** The decoded body text, folded: what BODY compares. */
+  bodyValue(): string {
+    this.loadBody();
+    return this.bodyText ?? "";
+  }
+
   header(field: string | undefined, needle: string): boolean {
     if (!this.raw) return false;
+    this.loadHeaders();
+    const n = fold(needle);
+    const values = field === undefined ? [...this.headers!.values()].flat() : this.headers!.get(field.toLowerCase());
+    if (!values) return false;
+    // RFC 3501: HEADER with an empty string matches every message that has the field.
+    return values.some((v) => fold(v).includes(n));
+  }
+
+  body(needle: string): boolean {
+    if (!this.raw) return false;
+    this.loadBody();
+    return this.bodyText!.includes(fold(needle));
+  }
+
+  private loadBody(): void {
+    if (!this.raw || this.bodyText !== undefined) return;
+    const d = describeMessage(this.raw);
+    this.bodyText = fold(textOf(this.raw, d.bodyStructure));
+  }
+
+  private loadHeaders(): void {
+    if (!this.raw) return;
     if (!this.headers) {
       const s = this.raw.toString("latin1");
       const d = describeMessage(this.raw);
@@ -249,20 +372,6 @@ class TextView {
       }
       this.headers = decoded;
     }
-    const n = fold(needle);
-    const values = field === undefined ? [...this.headers.values()].flat() : this.headers.get(field.toLowerCase());
-    if (!values) return false;
-    // RFC 3501: HEADER with an empty string matches every message that has the field.
-    return values.some((v) => fold(v).includes(n));
-  }
-
-  body(needle: string): boolean {
-    if (!this.raw) return false;
-    if (this.bodyText === undefined) {
-      const d = describeMessage(this.raw);
-      this.bodyText = fold(textOf(this.raw, d.bodyStructure));
-    }
-    return this.bodyText.includes(fold(needle));
   }
 }
 

@@ -60,8 +60,17 @@ const leaf: fc.Arbitrary<SearchKey> = fc.oneof(
   fc.integer({ min: 1, max: COUNT + 3 }).map((modseq): SearchKey => ({ key: "modseq", modseq })),
   fc.constantFrom<SearchKey>(
     { key: "header", field: "subject", value: "café" },
+    { key: "header", field: "subject", value: "INFORME" },
+    { key: "header", field: "from", value: "s7@example" },
+    { key: "header", field: "to", value: "" },
     { key: "body", value: "está listo" },
+    { key: "body", value: "report" },
+    { key: "body", value: "é" },
     { key: "text", value: "weekly" },
+    { key: "text", value: "LOREM IPSUM LOREM" },
+    { key: "text", value: "100%_\\" },
+    { key: "text", value: "sender 1" },
+    { key: "text", value: "nowhere-to-be-found" },
   ),
 );
 
@@ -85,6 +94,54 @@ describe("SEARCH in SQL", () => {
       }),
       { numRuns: 300, seed: 20261126 },
     );
+  });
+
+  it("indexes each stored blob's folded text once, and narrows text searches by it", async () => {
+    await searchMessages(infra.pool, mailboxId, { key: "text", value: "weekly" });
+    const { rows } = await infra.pool.query<{ n: number; blobs: number }>(
+      `SELECT (SELECT count(*)::int FROM blob_search_text t WHERE t.blob_id IN (SELECT blob_id FROM mailbox_messages WHERE mailbox_id = $1)) AS n,
+              (SELECT count(DISTINCT blob_id)::int FROM mailbox_messages WHERE mailbox_id = $1) AS blobs`,
+      [mailboxId],
+    );
+    expect(rows[0]!.n).toBe(rows[0]!.blobs);
+    // Subject "Informe de café 5": case-insensitive, and the encoded words decoded.
+    const { rows: one } = await infra.pool.query<{ text: string }>(
+      "SELECT t.text FROM blob_search_text t JOIN mailbox_messages m ON m.blob_id = t.blob_id WHERE m.mailbox_id = $1 AND m.uid = 5",
+      [mailboxId],
+    );
+    expect(one[0]!.text.split("\n")).toContain("informe de café 5");
+    // The index decides which messages are read: a blob whose indexed text lacks the
+    // needle is not a candidate, whatever the message says.
+    await infra.pool.query(
+      "UPDATE blob_search_text SET text = 'nothing here' WHERE blob_id = (SELECT blob_id FROM mailbox_messages WHERE mailbox_id = $1 AND uid = 2)",
+      [mailboxId],
+    );
+    try {
+      expect(await searchMessages(infra.pool, mailboxId, { key: "text", value: "weekly" })).not.toContain(2);
+      expect(await searchMessages(infra.pool, mailboxId, { key: "text", value: "weekly" }, { sql: false })).toContain(2);
+    } finally {
+      await infra.pool.query(
+        "DELETE FROM blob_search_text WHERE blob_id = (SELECT blob_id FROM mailbox_messages WHERE mailbox_id = $1 AND uid = 2)",
+        [mailboxId],
+      );
+    }
+    // The next text search puts the row back: every message is indexed before narrowing.
+    expect(await searchMessages(infra.pool, mailboxId, { key: "text", value: "weekly" })).toContain(2);
+  });
+
+  it("keeps a blob too large to index (NULL text) a candidate of every text search", async () => {
+    await infra.pool.query(
+      "UPDATE blob_search_text SET text = NULL WHERE blob_id = (SELECT blob_id FROM mailbox_messages WHERE mailbox_id = $1 AND uid = 4)",
+      [mailboxId],
+    );
+    try {
+      expect(await searchMessages(infra.pool, mailboxId, { key: "text", value: "weekly" })).toContain(4);
+      expect(await searchMessages(infra.pool, mailboxId, { key: "text", value: "weekly" })).toEqual(
+        await searchMessages(infra.pool, mailboxId, { key: "text", value: "weekly" }, { sql: false }),
+      );
+    } finally {
+      await infra.pool.query("DELETE FROM blob_search_text WHERE text IS NULL");
+    }
   });
 
   it("answers UNSEEN, SEEN and keyword searches from the stored flags", async () => {

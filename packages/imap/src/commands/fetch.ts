@@ -1,5 +1,5 @@
 import { binaryContent, bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
-import { atom, type ImapValue } from "../encoder.js";
+import { atom, untagged, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
 import { sequenceSetArg } from "../searchres.js";
@@ -21,7 +21,11 @@ type Item =
 /** RFC 3516 §4.3: a part whose content-transfer encoding the server cannot decode. */
 class UnknownCte extends Error {}
 
-const BATCH = 250;
+/** Messages read at once: fewer round trips for structures, fewer bodies in memory for sections. */
+const BATCH = 1000;
+const RAW_BATCH = 250;
+/** Responses are written to the socket together, once this many octets are waiting (or the batch ends). */
+const WRITE_OCTETS = 256 * 1024;
 
 /** RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH, with CONDSTORE's CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
 export const fetch: CommandHandler = async ({ session, args, uid }) => {
@@ -71,14 +75,23 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   }
   const needRaw = items.some((i) => i.kind === "section" || i.kind === "binary" || i.kind === "binary-size" || i.kind === "PREVIEW");
   const needStructure = needRaw || items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY");
-  for (let start = 0; start < uids.length; start += BATCH) {
-    const batch = uids.slice(start, start + BATCH);
-    let messages: MessageData[] = needStructure
-      ? await session.storage.fetch(sel.mailboxId, batch, { raw: needRaw })
-      : ((await session.storage.fetchFlags(sel.mailboxId, batch)) as MessageData[]);
-    if (!needStructure && items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE" || i.kind === "EMAILID")) {
-      messages = await session.storage.fetch(sel.mailboxId, batch, { raw: false });
-    }
+  const needRecord = needStructure || items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE" || i.kind === "EMAILID");
+  const size = needRaw ? RAW_BATCH : BATCH;
+  const load = (start: number): Promise<MessageData[]> => {
+    const batch = uids.slice(start, start + size);
+    const read = needRecord
+      ? session.storage.fetch(sel.mailboxId, batch, { raw: needRaw })
+      : (session.storage.fetchFlags(sel.mailboxId, batch) as Promise<MessageData[]>);
+    // A read started ahead whose batch is never reached (NO UNKNOWN-CTE, an error) must not fail the process.
+    read.catch(() => undefined);
+    return read;
+  };
+  // The next batch is read while this one is encoded and written (bodies excepted: one
+  // batch of them in memory at a time), so the database and the encoder work side by side.
+  let next: Promise<MessageData[]> | undefined = uids.length ? load(0) : undefined;
+  for (let start = 0; start < uids.length; start += size) {
+    let messages = await next!;
+    next = start + size < uids.length && !needRaw ? load(start + size) : undefined;
     if (changedSince !== undefined) messages = messages.filter((m) => m.modseq > changedSince!);
     let seenNow = new Map<number, { flags: string[]; modseq: number }>();
     if (setsSeen) {
@@ -89,6 +102,14 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
       }
     }
     if (items.some((i) => i.kind === "FLAGS") || setsSeen) await session.announceKeywords(messages.flatMap((m) => m.flags));
+    // One socket write for many FETCH responses, not one each (10 000 writes were a fifth of a large FETCH).
+    let pending: Buffer[] = [];
+    let pendingOctets = 0;
+    const flush = async () => {
+      if (pending.length) await session.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingOctets));
+      pending = [];
+      pendingOctets = 0;
+    };
     for (const m of messages) {
       const seq = sequenceNumberOf(sel.uids, m.uid);
       if (!seq) continue;
@@ -103,12 +124,20 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
       try {
         for (const item of items) out.push(...(item.kind === "PREVIEW" ? [atom("PREVIEW"), preview(session, m)] : render(item, m, session.condstore)));
       } catch (e) {
-        if (e instanceof UnknownCte) return { status: "NO", code: "UNKNOWN-CTE", text: e.message };
+        if (e instanceof UnknownCte) {
+          await flush();
+          return { status: "NO", code: "UNKNOWN-CTE", text: e.message };
+        }
         throw e;
       }
       if (changed && !items.some((i) => i.kind === "FLAGS")) out.push(atom("FLAGS"), m.flags.map(atom));
-      await session.send([seq, atom("FETCH"), out]);
+      const response = untagged([seq, atom("FETCH"), out], { utf8: session.utf8 });
+      pending.push(response);
+      pendingOctets += response.length;
+      if (pendingOctets >= WRITE_OCTETS) await flush();
     }
+    await flush();
+    if (!next && start + size < uids.length) next = load(start + size);
   }
   return { status: "OK", text: `${uid ? "UID " : ""}FETCH completed` };
 };
