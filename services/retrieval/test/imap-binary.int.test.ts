@@ -5,12 +5,10 @@
  * on a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addAccount, addDomain } from "@correo/directory";
-import { MailStore } from "@correo/mailstore";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import type { IsolatedInfra } from "@correo/testkit";
 import type { ImapListener } from "../src/imap/listener.js";
-import { startTestImapListener } from "./listeners.js";
 import { LineWire } from "./line-wire.js";
+import { loggedInImap, runOn, type LoggedInImap } from "./imap-login.js";
 
 const PASSWORD = "correct horse battery";
 const USER = "bin@imap.test";
@@ -18,13 +16,9 @@ const USER = "bin@imap.test";
 let infra: IsolatedInfra;
 let listener: ImapListener;
 let wire: LineWire;
+let imap: LoggedInImap;
 
-async function run(line: string): Promise<string> {
-  const tag = line.split(" ")[0]!;
-  wire.drain();
-  wire.write(line + "\r\n");
-  return wire.until(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r]*\\r\\n`), 5_000);
-}
+const run = (line: string) => runOn(wire, line);
 
 const lit = (text: string) => `{${text.length}+}\r\n${text}`;
 const lit8 = (text: string) => `~{${text.length}+}\r\n${text}`;
@@ -61,22 +55,13 @@ const MIXED = [
 ].join("\r\n");
 
 beforeAll(async () => {
-  infra = await isolatedInfra("imapbinary");
-  await addDomain(infra.pool, "imap.test");
-  await addAccount(infra.pool, USER, PASSWORD);
-  listener = await startTestImapListener({ infra, mail: new MailStore({ pool: infra.pool }), hostname: "imap.test", name: "imap-binary-test" });
-  wire = await LineWire.open(listener.port);
-  await wire.until(/^\* OK[^\r]*\r\n/);
-  expect(await run(`L LOGIN ${USER} "${PASSWORD}"`)).toContain("L OK");
+  imap = await loggedInImap("imapbinary", USER, PASSWORD);
+  ({ infra, listener, wire: wire } = imap);
   expect(await run(`A APPEND INBOX ${lit(MIXED)}`)).toContain("A OK");
   expect(await run("S SELECT INBOX")).toContain("S OK");
 });
 
-afterAll(async () => {
-  wire?.close();
-  await listener?.close();
-  await infra?.cleanup();
-});
+afterAll(() => imap?.close());
 
 describe("BINARY (RFC 3516)", () => {
   it("is advertised once authenticated", async () => {

@@ -4,13 +4,10 @@
  * unknown result options. Raw IMAP lines against a real listener on a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addAccount, addDomain } from "@correo/directory";
-import { MailStore } from "@correo/mailstore";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { MailboxWatchers } from "../src/imap/change-notifier.js";
+import type { IsolatedInfra } from "@correo/testkit";
 import type { ImapListener } from "../src/imap/listener.js";
-import { startTestImapListener } from "./listeners.js";
 import { LineWire } from "./line-wire.js";
+import { loggedInImap, runOn, type LoggedInImap } from "./imap-login.js";
 
 const PASSWORD = "correct horse battery";
 const USER = "es@imap.test";
@@ -18,6 +15,7 @@ const USER = "es@imap.test";
 let infra: IsolatedInfra;
 let listener: ImapListener;
 let wire: LineWire;
+let imap: LoggedInImap;
 
 const message = (subject: string) => `From: bea@example.org\r\nTo: es@imap.test\r\nSubject: ${subject}\r\n\r\nhello\r\n`;
 const appendLine = (tag: string, subject: string) => {
@@ -25,23 +23,13 @@ const appendLine = (tag: string, subject: string) => {
   return `${tag} APPEND INBOX {${Buffer.byteLength(m)}+}\r\n${m}`;
 };
 
-async function run(line: string): Promise<string> {
-  const tag = line.split(" ")[0]!;
-  wire.drain();
-  wire.write(line + "\r\n");
-  return wire.until(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r]*\\r\\n`), 5_000);
-}
+const run = (line: string) => runOn(wire, line);
 
 let uids: number[] = [];
 
 beforeAll(async () => {
-  infra = await isolatedInfra("imapes");
-  await addDomain(infra.pool, "imap.test");
-  await addAccount(infra.pool, USER, PASSWORD);
-  listener = await startTestImapListener({ infra, mail: new MailStore({ pool: infra.pool }), watchers: new MailboxWatchers(), hostname: "imap.test", name: "imap-esearch-test" });
-  wire = await LineWire.open(listener.port);
-  await wire.until(/^\* OK[^\r]*\r\n/);
-  await run(`L LOGIN ${USER} "${PASSWORD}"`);
+  imap = await loggedInImap("imapes", USER, PASSWORD, { watchers: true });
+  ({ infra, listener, wire: wire } = imap);
   for (let i = 1; i <= 6; i++) expect(await run(appendLine(`a${i}`, `m${i}`))).toContain(`a${i} OK`);
   await run("s SELECT INBOX");
   // Expunge message 4, so UIDs have a gap while sequence numbers do not.
@@ -51,11 +39,7 @@ beforeAll(async () => {
   uids = [...f.matchAll(/FETCH \(UID (\d+)\)/g)].map((m) => Number(m[1]));
 });
 
-afterAll(async () => {
-  wire?.close();
-  await listener?.close();
-  await infra?.cleanup();
-});
+afterAll(() => imap?.close());
 
 describe("CONDSTORE enabled by a command (RFC 7162 §3.1)", () => {
   it("announces HIGHESTMODSEQ once, on the first CONDSTORE-enabling command after SELECT", async () => {

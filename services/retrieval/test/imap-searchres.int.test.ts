@@ -1,40 +1,25 @@
 /** RFC 5182 SEARCHRES on the wire, on a real PostgreSQL: SEARCH RETURN (SAVE) and `$` in the commands that take a set. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addAccount, addDomain } from "@correo/directory";
-import { MailStore } from "@correo/mailstore";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
+import type { IsolatedInfra } from "@correo/testkit";
 import type { ImapListener } from "../src/imap/listener.js";
-import { startTestImapListener } from "./listeners.js";
 import { LineWire } from "./line-wire.js";
+import { loggedInImap, runOn, type LoggedInImap } from "./imap-login.js";
 
 const PASSWORD = "correct horse battery";
 const USER = "saved@imap.test";
 let infra: IsolatedInfra;
 let listener: ImapListener;
 let w: LineWire;
+let imap: LoggedInImap;
 
-async function run(line: string): Promise<string> {
-  const tag = line.split(" ")[0]!;
-  w.drain();
-  w.write(line + "\r\n");
-  return w.until(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r]*\\r\\n`), 5_000);
-}
+const run = (line: string) => runOn(w, line);
 
 beforeAll(async () => {
-  infra = await isolatedInfra("imapsearchres");
-  await addDomain(infra.pool, "imap.test");
-  await addAccount(infra.pool, USER, PASSWORD);
-  listener = await startTestImapListener({ infra, mail: new MailStore({ pool: infra.pool }), hostname: "imap.test", name: "imap-searchres-test" });
-  w = await LineWire.open(listener.port);
-  await w.until(/^\* OK[^\r]*\r\n/);
-  expect(await run(`L LOGIN ${USER} "${PASSWORD}"`)).toContain("L OK");
+  imap = await loggedInImap("imapsearchres", USER, PASSWORD);
+  ({ infra, listener, wire: w } = imap);
 });
 
-afterAll(async () => {
-  w?.close();
-  await listener?.close();
-  await infra?.cleanup();
-});
+afterAll(() => imap?.close());
 
 async function append(subject: string, flags = ""): Promise<void> {
   const raw = `Subject: ${subject}\r\n\r\nbody\r\n`;

@@ -2,13 +2,10 @@
  * RFC 5256 SORT / UID SORT on the wire: raw IMAP lines against a real listener on a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addAccount, addDomain } from "@correo/directory";
-import { MailStore } from "@correo/mailstore";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { MailboxWatchers } from "../src/imap/change-notifier.js";
+import type { IsolatedInfra } from "@correo/testkit";
 import type { ImapListener } from "../src/imap/listener.js";
-import { startTestImapListener } from "./listeners.js";
 import { LineWire } from "./line-wire.js";
+import { loggedInImap, runOn, type LoggedInImap } from "./imap-login.js";
 
 const PASSWORD = "correct horse battery";
 const USER = "sorter@imap.test";
@@ -16,13 +13,9 @@ const USER = "sorter@imap.test";
 let infra: IsolatedInfra;
 let listener: ImapListener;
 let wire: LineWire;
+let imap: LoggedInImap;
 
-async function run(line: string): Promise<string> {
-  const tag = line.split(" ")[0]!;
-  wire.drain();
-  wire.write(line + "\r\n");
-  return wire.until(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r]*\\r\\n`), 5_000);
-}
+const run = (line: string) => runOn(wire, line);
 
 /** The messages, in mailbox order (sequence numbers 1..5). */
 const messages: { headers: string; date: string; body: string }[] = [
@@ -34,13 +27,8 @@ const messages: { headers: string; date: string; body: string }[] = [
 ];
 
 beforeAll(async () => {
-  infra = await isolatedInfra("imapsort");
-  await addDomain(infra.pool, "imap.test");
-  await addAccount(infra.pool, USER, PASSWORD);
-  listener = await startTestImapListener({ infra, mail: new MailStore({ pool: infra.pool }), watchers: new MailboxWatchers(), hostname: "imap.test", name: "imap-sort-test" });
-  wire = await LineWire.open(listener.port);
-  await wire.until(/^\* OK[^\r]*\r\n/);
-  expect(await run(`L LOGIN ${USER} "${PASSWORD}"`)).toContain("L OK");
+  imap = await loggedInImap("imapsort", USER, PASSWORD, { watchers: true });
+  ({ infra, listener, wire: wire } = imap);
   expect(await run("C CREATE sortbox")).toContain("C OK");
   for (const [i, m] of messages.entries()) {
     const raw = `${m.headers}\r\n\r\n${m.body}\r\n`;
@@ -49,11 +37,7 @@ beforeAll(async () => {
   expect(await run("S SELECT sortbox")).toContain("* 5 EXISTS");
 });
 
-afterAll(async () => {
-  wire?.close();
-  await listener?.close();
-  await infra?.cleanup();
-});
+afterAll(() => imap?.close());
 
 const sortLine = (out: string) => /\* SORT[^\r]*\r\n/.exec(out)?.[0];
 

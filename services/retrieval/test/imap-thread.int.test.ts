@@ -2,13 +2,10 @@
  * RFC 5256 THREAD=REFERENCES on the wire: raw IMAP lines against a real listener on a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addAccount, addDomain } from "@correo/directory";
-import { MailStore } from "@correo/mailstore";
-import { isolatedInfra, type IsolatedInfra } from "@correo/testkit";
-import { MailboxWatchers } from "../src/imap/change-notifier.js";
+import type { IsolatedInfra } from "@correo/testkit";
 import type { ImapListener } from "../src/imap/listener.js";
-import { startTestImapListener } from "./listeners.js";
 import { LineWire } from "./line-wire.js";
+import { loggedInImap, runOn, type LoggedInImap } from "./imap-login.js";
 
 const PASSWORD = "correct horse battery";
 const USER = "threader@imap.test";
@@ -16,13 +13,9 @@ const USER = "threader@imap.test";
 let infra: IsolatedInfra;
 let listener: ImapListener;
 let wire: LineWire;
+let imap: LoggedInImap;
 
-async function run(line: string): Promise<string> {
-  const tag = line.split(" ")[0]!;
-  wire.drain();
-  wire.write(line + "\r\n");
-  return wire.until(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r]*\\r\\n`), 5_000);
-}
+const run = (line: string) => runOn(wire, line);
 
 async function append(n: number, headers: string, date: string): Promise<void> {
   const raw = `${headers}\r\n\r\nbody, with a decoy line:\r\nReferences: <decoy@b>\r\n`;
@@ -32,13 +25,8 @@ async function append(n: number, headers: string, date: string): Promise<void> {
 const threadLine = (out: string) => /\* THREAD[^\r]*\r\n/.exec(out)?.[0];
 
 beforeAll(async () => {
-  infra = await isolatedInfra("imapthread");
-  await addDomain(infra.pool, "imap.test");
-  await addAccount(infra.pool, USER, PASSWORD);
-  listener = await startTestImapListener({ infra, mail: new MailStore({ pool: infra.pool }), watchers: new MailboxWatchers(), hostname: "imap.test", name: "imap-thread-test" });
-  wire = await LineWire.open(listener.port);
-  await wire.until(/^\* OK[^\r]*\r\n/);
-  expect(await run(`L LOGIN ${USER} "${PASSWORD}"`)).toContain("L OK");
+  imap = await loggedInImap("imapthread", USER, PASSWORD, { watchers: true });
+  ({ infra, listener, wire: wire } = imap);
   expect(await run("C CREATE threadbox")).toContain("C OK");
   // 1 starts a thread; 2 answers it (In-Reply-To); 3 answers 2 with a folded References naming 1 and 2;
   // 4 answers a message not in the mailbox; 5 shares 4's subject without any link; 6 is alone.
@@ -51,11 +39,7 @@ beforeAll(async () => {
   expect(await run("S SELECT threadbox")).toContain("* 6 EXISTS");
 });
 
-afterAll(async () => {
-  wire?.close();
-  await listener?.close();
-  await infra?.cleanup();
-});
+afterAll(() => imap?.close());
 
 describe("THREAD=REFERENCES (RFC 5256 §2.2)", () => {
   it("is advertised", async () => {
