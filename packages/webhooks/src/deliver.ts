@@ -57,13 +57,16 @@ interface Claimed {
   enabled: boolean;
   event_id: string;
   type: string;
-  payload: WebhookEvent;
+  /** The stored event as PostgreSQL prints its jsonb: sent as it comes, not parsed and re-serialised. */
+  payload: string;
 }
 
 /** How long a delivery waits for one of its endpoint's slots before it goes back to PostgreSQL… */
 const MAX_SLOT_WAIT_MS = 2000;
 /** …and how soon it is tried again then. */
 const BUSY_ENDPOINT_RETRY_MS = 2000;
+/** How long a recorded outcome waits for others to share its statement. */
+const OUTCOME_LINGER_MS = 5;
 
 /**
  * Coalesces the calls made while one batch is in the database into the next batch: one
@@ -76,6 +79,8 @@ class Batcher<I, O> {
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
     private readonly max = 500,
+    /** How long the first call waits for others to join it (0: the calls of this tick). */
+    private readonly lingerMs = 0,
   ) {}
   push(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -85,8 +90,8 @@ class Batcher<I, O> {
   }
   private async drain(): Promise<void> {
     this.running = true;
-    // Let the calls of this tick join the first batch.
-    await new Promise((r) => setImmediate(r));
+    // Let the calls of this tick (or of the next few milliseconds) join the first batch.
+    await new Promise((r) => (this.lingerMs > 0 ? setTimeout(r, this.lingerMs) : setImmediate(r)));
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.max);
       try {
@@ -173,7 +178,7 @@ export class WebhookDeliverer {
     let result: PostResult;
     try {
       result = await this.post(
-        { url: c.url, secrets: signingSecrets(c, this.o.now()), eventId: c.event_id, eventType: c.type, body: JSON.stringify(c.payload) },
+        { url: c.url, secrets: signingSecrets(c, this.o.now()), eventId: c.event_id, eventType: c.type, body: c.payload },
         { timeoutMs: this.o.timeoutMs, now: this.o.now },
       );
     } finally {
@@ -194,7 +199,7 @@ export class WebhookDeliverer {
         WHERE w.id = due.id AND locked.id = w.id AND w.state = 'pending' AND w.attempts = due.attempt
           AND (w.leased_until IS NULL OR w.leased_until <= $4) AND p.id = w.endpoint_id AND ev.id = w.event_id
         RETURNING w.id::text, w.endpoint_id, p.domain_id::text, p.url, p.secret, p.previous_secret, p.previous_until, p.enabled,
-                  ev.id AS event_id, ev.type, ev.payload`,
+                  ev.id AS event_id, ev.type, ev.payload::text AS payload`,
       [dues.map((d) => d.id), dues.map((d) => d.attempt), lease, now],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -206,7 +211,11 @@ export class WebhookDeliverer {
     });
   });
 
-  /** Attempts and their deliveries' new state, many in one statement. */
+  /**
+   * Attempts and their deliveries' new state, many in one statement. The answers to one
+   * broker message's POSTs come back over a few milliseconds; waiting OUTCOME_LINGER_MS
+   * for them makes one statement (one commit, one WAL flush) of what were several.
+   */
   private readonly outcomes = new Batcher<Outcome, void>(async (list) => {
     await this.o.pool.query(
       `WITH o AS (
@@ -229,7 +238,7 @@ export class WebhookDeliverer {
       ],
     );
     return list.map(() => undefined);
-  });
+  }, 500, OUTCOME_LINGER_MS);
 
   private async record(due: DueDelivery, c: Claimed, r: PostResult): Promise<"sent" | "failed"> {
     const at = this.o.now();

@@ -31,9 +31,25 @@ interface EndpointTypes {
  * the cursor's move; the cursor row is locked, so copies take turns (SKIP LOCKED: a copy
  * that finds it taken has nothing to do). With no enabled endpoint, the cursor jumps to
  * the horizon without reading a row.
+ *
+ * The poll comes first, one read-only statement outside any transaction: when no row lies
+ * between the cursor and the horizon there is nothing to do and nothing is written (the
+ * cursor may stay behind the horizon: no row can appear below it); with no enabled
+ * endpoint the jump is one autocommit UPDATE that never moves the cursor back.
  */
 export async function dispatchTimeline(pool: Pool, now: Date, opts: { batch?: number; redriveAfterMs: number }): Promise<DispatchResult> {
   const batch = opts.batch ?? 2000;
+  const { rows: poll } = await pool.query<{ horizon: string; news: boolean; endpoints: boolean }>(
+    `SELECT h.horizon::text, EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS endpoints,
+            EXISTS (SELECT 1 FROM webhook_cursor c, delivery_events e
+                     WHERE e.xid IS NOT NULL AND (e.xid, e.id) > (c.last_xid, c.last_id) AND e.xid < h.horizon) AS news
+       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon) h`,
+  );
+  if (!poll[0]!.news) return { read: 0, due: [], more: false };
+  if (!poll[0]!.endpoints) {
+    await pool.query("UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = 0 WHERE (last_xid, last_id) < ($1::xid8, 0)", [poll[0]!.horizon]);
+    return { read: 0, due: [], more: false };
+  }
   return withTransaction(pool, async (tx) => {
     const { rows: cur } = await tx.query<{ last_xid: string; last_id: string }>(
       "SELECT last_xid::text, last_id::text FROM webhook_cursor FOR UPDATE SKIP LOCKED",
@@ -82,7 +98,7 @@ export async function dispatchTimeline(pool: Pool, now: Date, opts: { batch?: nu
 }
 
 /**
- * Stores events and their pending deliveries (one statement each); an event already
+ * Stores events and their pending deliveries (one statement); an event already
  * stored (a replay of the dispatch after a crash cannot happen, but synthetic events are
  * retried by their callers) is kept as it was. Due at once; the sweeper re-drives them
  * after `redriveAfterMs` if the broker loses the work.
@@ -95,18 +111,21 @@ export async function enqueue(
   redriveAfterMs: number,
 ): Promise<DueDelivery[]> {
   if (pairs.length === 0) return [];
-  await tx.query(
-    `INSERT INTO webhook_events (id, domain_id, type, payload, created_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], array_fill($5::timestamptz, ARRAY[cardinality($1::text[])]))
-     ON CONFLICT (id) DO NOTHING`,
-    [events.map((e) => e.id), events.map((e) => e.domain), events.map((e) => e.type), events.map((e) => e.payload), now],
-  );
+  // One statement: the deliveries' foreign key to their event is checked at its end.
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at, updated_at)
-     SELECT ev, ep, 'pending', $3, $4, $4 FROM unnest($1::text[], $2::uuid[]) AS p(ev, ep)
+    `WITH ev AS (
+       INSERT INTO webhook_events (id, domain_id, type, payload, created_at)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], array_fill($5::timestamptz, ARRAY[cardinality($1::text[])]))
+       ON CONFLICT (id) DO NOTHING
+     )
+     INSERT INTO webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at, updated_at)
+     SELECT ev, ep, 'pending', $8, $5, $5 FROM unnest($6::text[], $7::uuid[]) AS p(ev, ep)
      ON CONFLICT (endpoint_id, event_id) DO NOTHING
      RETURNING id::text`,
-    [pairs.map((p) => p.event), pairs.map((p) => p.endpoint), new Date(now.getTime() + redriveAfterMs), now],
+    [
+      events.map((e) => e.id), events.map((e) => e.domain), events.map((e) => e.type), events.map((e) => e.payload), now,
+      pairs.map((p) => p.event), pairs.map((p) => p.endpoint), new Date(now.getTime() + redriveAfterMs),
+    ],
   );
   return rows.map((r) => ({ id: r.id, attempt: 0 }));
 }

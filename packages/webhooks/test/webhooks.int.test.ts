@@ -77,11 +77,16 @@ async function drain(expected = 0): Promise<DueDelivery[]> {
   const { rows } = await infra.pool.query<{ xid: string }>("SELECT pg_current_xact_id()::text AS xid");
   const deadline = Date.now() + 20_000;
   for (;;) {
+    // Once the horizon is past what was written, a pass reads all of it (the cursor itself
+    // stays put when a poll finds nothing new).
+    const { rows: h } = await infra.pool.query<{ past: boolean }>(
+      "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS past",
+      [rows[0]!.xid],
+    );
     const r = await dispatchTimeline(infra.pool, clock, { redriveAfterMs: REDRIVE, batch: 50 });
     due.push(...r.due);
     if (r.more) continue;
-    const { rows: cur } = await infra.pool.query<{ past: boolean }>("SELECT last_xid > $1::xid8 AS past FROM webhook_cursor", [rows[0]!.xid]);
-    if ((expected === 0 ? cur[0]!.past : due.length >= expected) || Date.now() > deadline) return due;
+    if ((expected === 0 ? h[0]!.past : due.length >= expected) || Date.now() > deadline) return due;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
