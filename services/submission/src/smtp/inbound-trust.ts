@@ -46,6 +46,11 @@ export function inboundTrustMetricsAtZero(): void {
     { verdict: "reject", basis: "dmarc-reject" },
     { verdict: "defer", basis: "temperror" },
   ]);
+  // Each method's pass and fail (RFC 8601 §2.7), the results a dashboard compares first.
+  atZero(
+    results(),
+    ["spf", "spf-helo", "dkim", "dmarc", "arc", "iprev"].flatMap((method) => ["pass", "fail"].map((result) => ({ method, result }))),
+  );
 }
 
 /**

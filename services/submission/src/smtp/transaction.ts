@@ -88,6 +88,8 @@ export class SmtpTransaction {
   ) {
     atZero(accepted(), [{ way: this.way }]);
     if (kind === "mx" && deps.trust) inboundTrustMetricsAtZero();
+    // SRS bounces are taken at the MX only; their outcomes start at zero (as the ARC seals do).
+    if (kind === "mx") atZero(srsBounces(), ["accepted", "forged", "expired", "malformed"].map((outcome) => ({ outcome })));
   }
 
   private get way(): string {
