@@ -1,5 +1,5 @@
 export { startTestServers, urlsFromEnv, defaultUrls, type ServerUrls } from "./servers.js";
-export { isolatedInfra, type IsolatedInfra, type IsolationOptions } from "./isolation.js";
+export { isolatedInfra, SUITE_QUEUE_SUFFIXES, type IsolatedInfra, type IsolationOptions } from "./isolation.js";
 export { freePort, spawnProcess, spawnService, waitForHttp, eventually, repoRoot, type RunningProcess } from "./processes.js";
 export { forceCloseConnections } from "./rabbitmq.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";

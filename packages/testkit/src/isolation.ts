@@ -87,12 +87,19 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
+/**
+ * The queues a suite's prefix can have: packages/broker's work queues and its dead-letter
+ * queue (broker's topology test keeps the two lists equal). Every one left behind is a
+ * quorum queue RabbitMQ keeps running: hundreds of them made the shared node stop answering.
+ */
+export const SUITE_QUEUE_SUFFIXES = ["routing", "relay-queue", "mailbox", "inbound", "webhooks", "dead-letter"] as const;
+
 async function deleteBrokerNames(amqpUrl: string, prefix: string): Promise<void> {
   const conn = await amqp.connect(amqpUrl);
   try {
     const ch = await conn.createChannel();
     ch.on("error", () => undefined);
-    for (const q of ["routing", "relay-queue", "mailbox", "dead-letter"]) await ch.deleteQueue(`${prefix}.${q}`);
+    for (const q of SUITE_QUEUE_SUFFIXES) await ch.deleteQueue(`${prefix}.${q}`);
     for (const x of ["mail", "mail.dlx"]) await ch.deleteExchange(`${prefix}.${x}`);
     await ch.close();
   } catch {
