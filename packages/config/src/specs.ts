@@ -40,6 +40,15 @@ function opsPort(fallback: number) {
 }
 
 /** The certificate of STARTTLS and implicit-TLS listeners; unset: self-signed for the host name. */
+/**
+ * The directory's answers each process keeps (packages/directory DirectoryCache): a
+ * recipient's status, a domain's inbound policy, a transport. Emptied by NOTIFY on every
+ * change (migration 026), so the TTL only bounds how long an answer may live.
+ */
+const directoryCacheSpec = {
+  directoryCacheTtl: duration("DIRECTORY_CACHE_TTL", "how long a service keeps the directory's answer for a recipient, a domain's policy or a transport; changes reach every copy at once through LISTEN/NOTIFY, this only bounds an entry's life (0s: ask the database every time)", "5m"),
+} as const;
+
 const tlsSpec = {
   tlsCertPath: optionalText("TLS_CERT_PATH", "PEM certificate chain for TLS listeners; unset: a self-signed one"),
   tlsKeyPath: optionalText("TLS_KEY_PATH", "PEM private key of TLS_CERT_PATH"),
@@ -149,6 +158,7 @@ export const serviceSpecs = {
     ...tlsSpec,
     ...loginThrottleSpec,
     ...authCacheSpec,
+    ...directoryCacheSpec,
     opsPort: opsPort(9101),
     httpPort: port("SUBMISSION_HTTP_PORT", "HTTP API port", 8080),
     maxMessageSize: positiveInt("MAX_MESSAGE_SIZE", "largest accepted message, in bytes", 25 * 1024 * 1024),
@@ -176,6 +186,7 @@ export const serviceSpecs = {
   routing: {
     ...infraSpec,
     ...srsSpec,
+    ...directoryCacheSpec,
     opsPort: opsPort(9102),
     outboxSweepInterval: outboxSweepInterval(),
     redriveInterval: duration("REDRIVE_INTERVAL", "how often overdue deliveries are re-driven", "30s"),

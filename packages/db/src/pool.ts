@@ -2,6 +2,8 @@ import pg from "pg";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
+/** One connection of its own, outside any pool (a LISTEN connection). */
+export type Client = pg.Client;
 /** Anything queries can run on: the pool or one client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query">;
 
@@ -36,6 +38,14 @@ export function createPool(databaseUrl: string, max = 10, opts: PoolOptions = {}
   // on release.
   pool.on("connect", (client) => client.on("error", lost));
   return pool;
+}
+
+/** A connection outside the pool, not yet connected: for LISTEN, which holds its connection for good. */
+export function createClient(databaseUrl: string, opts: { applicationName?: string } = {}): pg.Client {
+  return new pg.Client({
+    connectionString: databaseUrl,
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
+  });
 }
 
 /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */

@@ -92,3 +92,4 @@ export {
   type InboundRouteChange,
   type RouteFallback,
 } from "./inbound-routes.js";
+export { DirectoryCache, uncachedDirectory, DIRECTORY_CHANNEL, type DirectoryLookups, type DirectoryCacheOptions } from "./cache.js";

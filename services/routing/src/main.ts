@@ -1,5 +1,5 @@
 import "./instrument.js";
-import { findTransport } from "@correo/directory";
+import { DirectoryCache } from "@correo/directory";
 import { createDns, resolveRoute } from "@correo/mx";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
@@ -17,12 +17,16 @@ void runService("routing", async ({ config, log, pool, broker, onStop }) => {
   const srs = srsSettings(config);
   if (srs) log.info({ srsDomain: srs.domain, secrets: srs.secrets.length }, "SRS on: mail an alias forwards outside goes out with an SRS envelope sender");
   else log.info("SRS off (SRS_SECRETS or SRS_DOMAIN unset): mail an alias forwards outside keeps its original envelope sender and may fail SPF at the next hop");
+  const directory = new DirectoryCache(pool, { ttlMs: config.directoryCacheTtl, databaseUrl: config.databaseUrl, applicationName: `correo-routing ${process.pid} directory`, log });
+  await directory.start();
+  onStop(() => directory.close());
   const deps: RouterDeps = {
     pool,
+    directory,
     outbox,
     clock: systemClock,
     redriveAfterMs: config.redriveAfter,
-    route: (domain) => resolveRoute({ dns, findTransport: (d) => findTransport(pool, d), smtpPort: config.relaySmtpPort }, domain),
+    route: (domain) => resolveRoute({ dns, findTransport: (d) => directory.findTransport(d), smtpPort: config.relaySmtpPort }, domain),
     deferral: { minBackoffMs: config.minBackoff, maxBackoffMs: config.maxBackoff, maxLifetimeMs: config.maxLifetime },
     random: Math.random,
     postmaster: config.postmasterAddress,

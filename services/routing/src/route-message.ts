@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { withTransaction, type Pool, type PoolClient, type Queryable } from "@correo/db";
 import type { AnyEvent, MessageSubmitted } from "@correo/contracts";
-import { addressKey, parseAddress, resolveHostedDomain, resolveRecipient, type RecipientStatus } from "@correo/directory";
+import { addressKey, parseAddress, resolveHostedDomain, uncachedDirectory, type DirectoryLookups, type RecipientStatus } from "@correo/directory";
 import { describeRoute, type Route } from "@correo/mx";
 import { parseFeedbackReport, recordComplaint } from "@correo/suppression";
 import {
@@ -41,6 +41,8 @@ export interface RouterDeps {
   limits?: ExpansionLimits;
   /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
   postmaster?: string | undefined;
+  /** The directory's answers (DirectoryCache in the service); unset: the database every time. */
+  directory?: Pick<DirectoryLookups, "resolveRecipient"> | undefined;
   /** SRS_SECRETS / SRS_DOMAIN: the envelope sender of deliveries an alias forwards outside; undefined: SRS off. */
   srs?: SrsOptions | undefined;
   /** COMPLAINTS_ADDRESS: where ARF feedback reports arrive (issue 15); unset, they are ordinary mail. */
@@ -172,7 +174,7 @@ async function complete(deps: RouterDeps, plan: Plan, deliveries: Delivery[]): P
   const statusOf = async (address: string) => {
     let s = plan.statuses.get(address);
     // The SMTP listeners' answer: postmaster (RFC 5321 §4.5.1) is an alias of the configured one.
-    if (!s) plan.statuses.set(address, (s = await resolveRecipient(deps.pool, address, { postmaster: deps.postmaster })));
+    if (!s) plan.statuses.set(address, (s = await (deps.directory ?? uncachedDirectory(deps.pool)).resolveRecipient(address, { postmaster: deps.postmaster })));
     return s;
   };
   const domains = new Set<string>();

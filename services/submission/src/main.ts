@@ -1,6 +1,6 @@
 import "./instrument.js";
 import { DeadLetterQueue } from "@correo/broker";
-import { AuthCache } from "@correo/directory";
+import { AuthCache, DirectoryCache } from "@correo/directory";
 import { LoginThrottle, loginThrottleLimits } from "@correo/login-throttle";
 import { runService } from "@correo/runtime";
 import { Outbox, systemClock } from "@correo/spool";
@@ -53,8 +53,12 @@ void runService("submission", async ({ config, log, pool, broker, redis, onStop 
   onStop(() => counters.stop());
   const logins = new LoginThrottle(await redis(), config.prefix, loginThrottleLimits(config), { log });
   const authCache = new AuthCache({ ttlMs: config.authCacheTtl, maxEntries: config.authCacheSize });
+  const directory = new DirectoryCache(pool, { ttlMs: config.directoryCacheTtl, databaseUrl: config.databaseUrl, applicationName: `correo-submission ${process.pid} directory`, log });
+  await directory.start();
+  onStop(() => directory.close());
   const smtp = {
     pool,
+    directory,
     outbox,
     clock: systemClock,
     counters,

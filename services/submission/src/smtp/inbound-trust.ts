@@ -1,6 +1,5 @@
 import type { InboundPolicy } from "@correo/config";
-import type { Queryable } from "@correo/db";
-import { inboundPolicies, parseAddress } from "@correo/directory";
+import { parseAddress, type DirectoryLookups } from "@correo/directory";
 import { atZero, counter, metricNames } from "@correo/telemetry";
 import {
   decideTrust,
@@ -59,13 +58,13 @@ export function inboundTrustMetricsAtZero(): void {
  * recipients take the strictest of their domains' modes, because DATA has one reply.
  */
 export async function checkInboundTrust(
-  db: Queryable,
+  directory: Pick<DirectoryLookups, "inboundPolicies">,
   trust: InboundTrust,
   message: Buffer,
   session: { ip: string; helo: string; mailFrom: string; recipients: string[] },
 ): Promise<TrustOutcome> {
   const domains = [...new Set(session.recipients.map((r) => parseAddress(r)?.domain).filter((d): d is string => d !== undefined))];
-  const policies = await inboundPolicies(db, domains);
+  const policies = await directory.inboundPolicies(domains);
   const mode = strictestMode(
     domains.map((d) => policies.get(d) ?? trust.defaultPolicy),
     trust.defaultPolicy,

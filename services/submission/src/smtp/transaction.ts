@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import type { Pool } from "@correo/db";
-import { authenticate, canSendAs, parseAddress, resolveRecipient, type AuthCache } from "@correo/directory";
+import { authenticate, canSendAs, parseAddress, uncachedDirectory, type AuthCache, type DirectoryLookups } from "@correo/directory";
 import { acceptMessage, type Clock, type Outbox, type Submission } from "@correo/spool";
 import { atZero, counter, metricNames, type Logger } from "@correo/telemetry";
 import type { LoginThrottle } from "@correo/login-throttle";
@@ -50,6 +50,8 @@ export interface TransactionDeps {
   limits: SmtpLimits;
   /** POSTMASTER_ADDRESS: where postmaster mail goes (RFC 5321 §4.5.1); unset: postmaster@ the first hosted domain. */
   postmaster?: string | undefined;
+  /** The directory's answers (DirectoryCache in the service); unset: the database every time. */
+  directory?: DirectoryLookups | undefined;
   /** MX only: SPF, DKIM, DMARC, ARC and iprev at the end of DATA (VERIFY_INBOUND=on); unset: none. */
   trust?: InboundTrust | undefined;
   /** MX only: rspamd's verdict at the end of DATA (RSPAMD_URL); unset: no spam scoring. */
@@ -82,10 +84,13 @@ export class SmtpTransaction {
   /** Per session: SRS recipients accepted at RCPT and the address each is delivered to. */
   private readonly srsRoutes = new Map<string, Map<string, string>>();
 
+  private readonly directory: DirectoryLookups;
+
   constructor(
     private readonly kind: ListenerKind,
     private readonly deps: TransactionDeps,
   ) {
+    this.directory = deps.directory ?? uncachedDirectory(deps.pool);
     atZero(accepted(), [{ way: this.way }]);
     if (kind === "mx" && deps.trust) inboundTrustMetricsAtZero();
     // SRS bounces are taken at the MX only; their outcomes start at zero (as the ARC seals do).
@@ -178,7 +183,7 @@ export class SmtpTransaction {
     }
     try {
       // RFC 5321 §4.5.1: <Postmaster> and postmaster@ every hosted domain are always accepted.
-      const status = await resolveRecipient(this.deps.pool, address.address, { postmaster: this.deps.postmaster });
+      const status = await this.directory.resolveRecipient(address.address, { postmaster: this.deps.postmaster });
       this.finish("rcpt", decideRecipient(address.address, status, ctx), done);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, "RCPT TO could not be checked");
@@ -300,7 +305,7 @@ export class SmtpTransaction {
     if (this.kind !== "mx" || !trust) return { message: received };
     let outcome;
     try {
-      outcome = await checkInboundTrust(this.deps.pool, trust, received, {
+      outcome = await checkInboundTrust(this.directory, trust, received, {
         ip: session.remoteAddress,
         helo: session.hostNameAppearsAs || "",
         mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
