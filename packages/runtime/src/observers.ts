@@ -39,6 +39,14 @@ export async function registerObservers(deps: ObserverDeps): Promise<void> {
     "relay-queue": [t.queues["relay-queue"].name, t.queues.inbound.name, t.queues.webhooks.name],
     mailbox: [t.queues.mailbox.name],
   };
+  // Every service: its pool's connections, idle and in use, and the queries waiting for one.
+  const pool = deps.pool as Pool & { totalCount: number; idleCount: number; waitingCount: number };
+  observeGauge(metricNames.dbPoolConnections, "PostgreSQL pool of this process: connections idle and in use, and requests waiting for one", async () => [
+    { value: pool.idleCount, attributes: { state: "idle" } },
+    { value: pool.totalCount - pool.idleCount, attributes: { state: "used" } },
+    { value: pool.waitingCount, attributes: { state: "waiting" } },
+  ], { onError });
+
   const mine = watched[deps.name];
   if (mine) {
     observeGauge(metricNames.queueDepth, "Messages ready in a work queue, not yet taken by a consumer (consumer lag)", async () =>

@@ -29,6 +29,8 @@ export const metricNames = {
   relayScheduleOverdue: "correo.relay.schedule.overdue",
   queueDepth: "correo.queue.depth",
   queueConsumers: "correo.queue.consumers",
+  // Issue 11: the service's PostgreSQL pool, read at scrape time (the pg instrumentation is off by default).
+  dbPoolConnections: "correo.db.pool.connections",
   // Issue 5: relay-queue's DSNs, destination throttling and parking.
   dsnSent: "correo.dsn.sent",
   relayThrottled: "correo.relay.throttled",

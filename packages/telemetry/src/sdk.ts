@@ -3,8 +3,6 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import type { Instrumentation } from "@opentelemetry/instrumentation";
-import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
-import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
@@ -78,13 +76,28 @@ export function startTelemetry(serviceName: string, opts: TelemetryOptions = {},
             ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)\b/.test(req.url ?? ""),
           }),
         ]),
-    new PgInstrumentation({ requireParentSpan: true }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
+    // Loaded only when asked for (CORREO_OTEL_DB=on): neither module is paid for otherwise.
+    ...(dbInstrumentation(env)
+      ? [
+          new (load<typeof import("@opentelemetry/instrumentation-pg")>("@opentelemetry/instrumentation-pg").PgInstrumentation)({ requireParentSpan: true }),
+          new (load<typeof import("@opentelemetry/instrumentation-ioredis")>("@opentelemetry/instrumentation-ioredis").IORedisInstrumentation)({ requireParentSpan: true }),
+        ]
+      : []),
     new RuntimeNodeInstrumentation(),
   ];
   // Their metric instruments are made on this call (the runtime instrumentation makes
   // none from its constructor): without it there were no event-loop, heap or GC metrics.
   for (const i of instrumentations) i.setMeterProvider(meterProvider);
+}
+
+/**
+ * Whether every PostgreSQL statement and Redis command gets a span and a
+ * `db_client_operation_duration` record (CORREO_OTEL_DB=on). Off by default: on the
+ * hot path that work cost more CPU than the statements themselves (docs/performance.md,
+ * "OpenTelemetry's CPU"); the services' own spans and metrics stay.
+ */
+export function dbInstrumentation(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CORREO_OTEL_DB?.trim().toLowerCase() === "on";
 }
 
 /** `require` at the point of use, for modules that only some processes need. */

@@ -18,8 +18,7 @@ function inProcess(script: string, env: Record<string, string> = {}, nodeFlags: 
 const loaded = `Object.keys(require.cache).map((f) => f.replace(/\\\\/g, "/"))`;
 
 describe("startTelemetry", () => {
-  it("loads the three instrumentations a service without an HTTP API uses, and no SDK bundle", () => {
-    const facts = inProcess(`
+  const instrumentationsLoaded = (env: Record<string, string> = {}) => inProcess(`
       t.startTelemetry("probe", { http: false });
       const files = ${loaded};
       const has = (p) => files.some((f) => f.includes("/" + p + "/"));
@@ -29,8 +28,15 @@ describe("startTelemetry", () => {
         sdkNode: has("@opentelemetry/sdk-node"), configuration: has("@opentelemetry/configuration"),
         logsSdk: has("@opentelemetry/sdk-logs"), otlp: has("@opentelemetry/exporter-trace-otlp-http"),
       }));
-    `);
-    expect(facts).toEqual({ pg: true, ioredis: true, runtime: true, http: false, sdkNode: false, configuration: false, logsSdk: false, otlp: false });
+    `, env);
+
+  it("loads only the runtime instrumentation in a service without an HTTP API, and no SDK bundle", () => {
+    expect(instrumentationsLoaded()).toEqual({ pg: false, ioredis: false, runtime: true, http: false, sdkNode: false, configuration: false, logsSdk: false, otlp: false });
+  });
+
+  it("instruments every PostgreSQL statement and Redis command only with CORREO_OTEL_DB=on", () => {
+    expect(instrumentationsLoaded({ CORREO_OTEL_DB: "on" })).toMatchObject({ pg: true, ioredis: true, runtime: true });
+    expect(instrumentationsLoaded({ CORREO_OTEL_DB: "off" })).toMatchObject({ pg: false, ioredis: false });
   });
 
   it("without an OTLP endpoint records no spans but still gives them trace ids for logs and traceparent", () => {
