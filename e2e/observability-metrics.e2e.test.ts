@@ -28,7 +28,9 @@ async function ensureRabbitmqPrometheus(): Promise<void> {
 beforeAll(async () => {
   await ensureRabbitmqPrometheus();
   mx = await startRemoteMx();
-  correo = await startCorreo("e2e-obs-metrics");
+  // CORREO_OTEL_DB=on: the Infrastructure dashboard's query-latency panel reads the pg
+  // instrumentation's histogram, off by default (docs/observability.md); here every panel is checked.
+  correo = await startCorreo("e2e-obs-metrics", { CORREO_OTEL_DB: "on" });
   await correo.cli(["domain", "add", "example.test"]);
   await correo.cli(["account", "add", "ana@example.test", "--password-stdin"], "ana-secret-1\n");
   await correo.cli(["transport", "add", "ok.test", `127.0.0.1:${mx.port}`]);
