@@ -38,8 +38,11 @@ export async function transitionAndAnnounce(db: Queryable, outbox: Outbox, chang
   }
   if (changes.length === 0 && events.length === 0) return [];
   const drafts = events.map((e) => outbox.draft(e.event));
-  const { rows } = await db.query<{ kept: number[]; ids: number[] }>(
-    `WITH change AS (
+  // Named: prepared once per connection. It was parsed and planned for every message,
+  // which cost PostgreSQL more than running it (issue 11, docs/performance.md).
+  const { rows } = await db.query<{ kept: number[]; ids: number[] }>({
+    name: "spool.transition-and-announce",
+    text: `WITH change AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::int[], $8::timestamptz[], $12::text[])
                   AS c(id, state, route, next_attempt_at, response, event, attempt, at, expected)
      ), moved AS (
@@ -65,7 +68,7 @@ export async function transitionAndAnnounce(db: Queryable, outbox: Outbox, chang
      )
      SELECT coalesce((SELECT array_agg(n ORDER BY n) FROM kept), '{}') AS kept,
             coalesce((SELECT array_agg(id ORDER BY id) FROM written), '{}') AS ids`,
-    [
+    values: [
       changes.map((c) => c.deliveryId),
       changes.map((c) => c.state),
       changes.map((c) => c.route ?? null),
@@ -80,7 +83,7 @@ export async function transitionAndAnnounce(db: Queryable, outbox: Outbox, chang
       changes.map((c) => c.expectedState ?? null),
       events.map((e) => (e.guard ? e.guard.join(",") : null)),
     ],
-  );
+  });
   // bigserial ids are drawn in the order the rows are inserted, which is the events' order.
   const { kept, ids } = rows[0]!;
   return kept.map((n, i) => outbox.pending(Number(ids[i]), drafts[Number(n) - 1]!));

@@ -230,8 +230,10 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
   const leasedUntil = new Date(now.getTime() + deps.policy.attemptLeaseMs);
   const domain = normalizeDomain(event.domain) ?? event.domain;
   const senderDomain = parseAddress(event.envelopeFrom)?.domain ?? "";
-  const { rows } = await deps.pool.query<ClaimRow>(
-    `WITH claimed AS (
+  const { rows } = await deps.pool.query<ClaimRow>({
+    // Named: prepared once per connection rather than parsed and planned per message.
+    name: "relay.claim",
+    text: `WITH claimed AS (
        UPDATE deliveries d SET next_attempt_at = $3, leased_until = $3
         WHERE d.id = ANY($1::uuid[]) AND d.held_at IS NULL AND d.route = 'remote'
           AND (d.state = 'routed' OR (d.state = 'deferred' AND d.next_attempt_at <= $2))
@@ -254,8 +256,8 @@ async function claim(deps: RelayDeps, event: DeliveryRemote, now: Date): Promise
        LEFT JOIN blobs b ON b.id = m.blob_id
        LEFT JOIN relay_destinations dest ON dest.domain = $6
       ORDER BY o.n`,
-    [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain, event.envelopeFrom],
-  );
+    values: [event.deliveries.map((d) => d.deliveryId), now, leasedUntil, domain, senderDomain, event.domain, event.envelopeFrom],
+  });
   const first = rows[0];
   if (!first) return undefined;
   const parkedUntil = first.dest_parked_until && first.dest_parked_until.getTime() > now.getTime() ? first.dest_parked_until : undefined;

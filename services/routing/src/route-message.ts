@@ -150,14 +150,16 @@ export async function routeMessage(deps: RouterDeps, event: MessageSubmitted): P
 
 /** The deliveries of the event, when the message was accepted, and every recipient it has: one read. */
 async function readMessage(db: Queryable, messageId: string, ids: string[]) {
-  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; quarantine: boolean; test: boolean; all_recipients: string[] }>(
-    `SELECT d.*, m.created_at AS accepted_at, m.quarantine, m.test,
+  const { rows } = await db.query<DeliveryRow & { accepted_at: Date; quarantine: boolean; test: boolean; all_recipients: string[] }>({
+    // Named: prepared once per connection rather than parsed and planned per message.
+    name: "routing.read-message",
+    text: `SELECT d.*, m.created_at AS accepted_at, m.quarantine, m.test,
             (SELECT array_agg(x.recipient) FROM deliveries x WHERE x.message_id = m.id) AS all_recipients
        FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id AND d.id = ANY($2::uuid[])
       WHERE m.id = $1
       ORDER BY d.recipient`,
-    [messageId, ids],
-  );
+    values: [messageId, ids],
+  });
   const first = rows[0];
   if (!first) return undefined;
   return {
