@@ -32,6 +32,9 @@ export const infraSpec = {
   hostname: hostname("CORREO_HOSTNAME", "name used in banners, EHLO and Received: lines", defaultHostname()),
   logLevel: oneOf("LOG_LEVEL", "pino log level", ["trace", "debug", "info", "warn", "error", "fatal"] as const, "info"),
   otlpEndpoint: optionalText("OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP endpoint for traces; unset disables export"),
+  // Read by packages/telemetry before the service's config (the SDK starts first); named
+  // here so that a wrong value stops the service with exit 78 like any other.
+  otelDb: flag("CORREO_OTEL_DB", "a span and a db_client_operation_duration record for every PostgreSQL statement and Redis command", false),
   listenHost: text("LISTEN_HOST", "address the service's listeners bind to", "127.0.0.1"),
 } as const;
 

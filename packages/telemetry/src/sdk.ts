@@ -97,7 +97,7 @@ export function startTelemetry(serviceName: string, opts: TelemetryOptions = {},
  * "OpenTelemetry's CPU"); the services' own spans and metrics stay.
  */
 export function dbInstrumentation(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.CORREO_OTEL_DB?.trim().toLowerCase() === "on";
+  return ["on", "true", "yes", "1"].includes(env.CORREO_OTEL_DB?.trim().toLowerCase() ?? "");
 }
 
 /** `require` at the point of use, for modules that only some processes need. */
