@@ -86,8 +86,10 @@ class IdleSession {
     const s = new IdleSession(socket);
     socket.setEncoding("latin1");
     socket.on("data", (d: string) => {
+      // Whole lines only: a response split over two reads is counted once it is complete.
+      const start = s.buf.lastIndexOf("\n") + 1;
       s.buf += d;
-      for (const m of d.matchAll(/^\* (\d+) EXISTS\r$/gm)) s.exists = Math.max(s.exists, Number(m[1]));
+      for (const m of s.buf.slice(start).matchAll(/^\* (\d+) EXISTS\r$/gm)) s.exists = Math.max(s.exists, Number(m[1]));
     });
     socket.on("error", () => undefined);
     await s.until(/^\* OK/m);

@@ -195,6 +195,31 @@ describe("IMAP server with imapflow", () => {
     await other.logout();
     await watcher.logout();
   });
+  it("reports the last of many quick changes while idling, not only those that found IDLE waiting", async () => {
+    // A notification that arrives while IDLE is still reporting the previous one must
+    // cause one more report (CI: the last of 54 messages went untold until the 30 s poll).
+    const watcher = await client();
+    await watcher.mailboxOpen("INBOX");
+    const before = watcher.mailbox && typeof watcher.mailbox === "object" ? watcher.mailbox.exists : 0;
+    let told = before;
+    watcher.on("exists", (d: { count: number }) => (told = Math.max(told, d.count)));
+    void watcher.idle();
+    await new Promise((r) => setTimeout(r, 200));
+    const box = await store.findMailbox(accountId, "INBOX");
+    const n = 25;
+    for (let i = 0; i < n; i++) {
+      await store.append(accountId, "INBOX", plain(`burst ${i}`), { flags: [] });
+      watchers.changed(box!.id);
+    }
+    const other = await client();
+    const { messages } = await other.status("INBOX", { messages: true });
+    await other.logout();
+    expect(messages).toBeGreaterThanOrEqual(before + n);
+    const deadline = Date.now() + 5_000;
+    while (told < messages! && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(told).toBe(messages);
+    await watcher.logout();
+  });
 });
 
 describe("IMAP protocol errors", () => {

@@ -20,11 +20,18 @@ export const idle: CommandHandler = async ({ session }) => {
     // RFC 5465: while idling, NOTIFY's notifications go out at once.
     if (session.notify) await session.notifyPush();
   };
-  await pushAll();
-  let wake: () => void = () => undefined;
-  session.onChange = () => wake();
-  const poll = setInterval(() => wake(), IDLE_POLL_MS);
+  // A change that arrives while a push is reading must cause one more push: the wake-up is
+  // remembered (`pending`), not only delivered to a waiter that may not exist yet.
+  let pending = false;
+  let waiter: (() => void) | undefined;
+  const wake = () => {
+    pending = true;
+    waiter?.();
+  };
+  session.onChange = wake;
+  const poll = setInterval(wake, IDLE_POLL_MS);
   try {
+    await pushAll();
     const line = session.nextLine();
     let ended = false;
     void line.then(() => {
@@ -32,9 +39,9 @@ export const idle: CommandHandler = async ({ session }) => {
       wake();
     });
     while (!ended) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
+      if (!pending) await new Promise<void>((resolve) => (waiter = resolve));
+      waiter = undefined;
+      pending = false;
       if (!ended) await pushAll();
     }
     const done = await line;
