@@ -25,6 +25,7 @@ const CLIENTS = Number(process.argv[4] ?? 20);
 const ROUNDS = Number(process.argv[5] ?? 2);
 const say = (s) => process.stderr.write(`webhooks-bench: ${s}\n`);
 const fs = require("node:fs");
+const { meter, correoGroups } = require("./cpu.js");
 
 /** CPU seconds (utime + stime) of the process whose command line ends with `suffix`, or of this one. */
 function cpuOf(suffix) {
@@ -119,9 +120,16 @@ async function main() {
     // ---- 2. submission with webhooks off / on ----
     const url = `http://127.0.0.1:${env.SUBMISSION_HTTP_PORT}/v1/messages`;
     const body = JSON.stringify({ from: "user1@bench.test", to: "user1@bench.test", subject: "bench", text: "webhooks on or off\r\n" });
-    async function round() {
+    const port = (u, d) => Number(new URL(u).port || d);
+    const cpu = meter(correoGroups({
+      startPid: start.child.pid, pgPort: port(infra.databaseUrl, 5432), amqpPort: port(infra.amqpUrl, 5672), redisPort: port(infra.redisUrl, 6379),
+      database: new URL(infra.databaseUrl).pathname.slice(1),
+    }));
+    const cpuBy = { off: [], on: [] };
+    async function round(kind) {
       let next = 0;
       const t = performance.now();
+      const c0 = cpu.sample();
       await Promise.all(Array.from({ length: CLIENTS }, async () => {
         while (next++ < MESSAGES) {
           const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
@@ -129,21 +137,29 @@ async function main() {
           await res.arrayBuffer();
         }
       }));
+      if (kind) cpuBy[kind].push(cpu.delta(c0, cpu.sample()));
       return (MESSAGES * 1000) / (performance.now() - t);
     }
     await round(); // warm-up
     const off = [], on = [];
     for (let r = 0; r < ROUNDS; r++) {
-      off.push(await round());
+      off.push(await round("off"));
       const e = await createEndpoint(pool, "bench.test", { url: receiver.url }, { allowHttp: true, now: new Date() });
       secretRef.secret = e.secret;
       receiver.reset();
-      on.push(await round());
+      on.push(await round("on"));
       await deleteEndpoint(pool, e.endpoint.id);
     }
     const avg = (a) => a.reduce((x, y) => x + y, 0) / a.length;
     console.log(`submission, webhooks off: ${avg(off).toFixed(0)} msg/s (rounds: ${off.map((x) => x.toFixed(0)).join(", ")})`);
     console.log(`submission, webhooks on:  ${avg(on).toFixed(0)} msg/s (rounds: ${on.map((x) => x.toFixed(0)).join(", ")}); on/off = ${(avg(on) / avg(off)).toFixed(3)}`);
+    // CPU over each round's window (the pipeline behind submission included), per 1 000 messages.
+    for (const kind of ["off", "on"]) {
+      const sum = {};
+      for (const d of cpuBy[kind]) for (const [g, v] of Object.entries(d)) sum[g] = (sum[g] ?? 0) + v;
+      const per = (v) => ((v * 1000) / (MESSAGES * cpuBy[kind].length)).toFixed(2);
+      console.log(`CPU s per 1 000 messages, webhooks ${kind}: ${Object.entries(sum).map(([g, v]) => `${g} ${per(v)}`).join(", ")}`);
+    }
     await receiver.close();
   } finally {
     await start.stop(15_000);
