@@ -10,19 +10,28 @@ import type { PendingEvent } from "@correo/spool";
 import type { ChangeSink, Changes } from "./types.js";
 
 export async function changesSince(db: Queryable, mailboxId: number, modseq: number): Promise<Changes> {
-  const [box, upserts, expunged] = await Promise.all([
-    db.query<{ highest_modseq: number }>("SELECT highest_modseq FROM mailboxes WHERE id = $1", [mailboxId]),
-    db.query<{ uid: number; flags: string[]; modseq: number }>(
-      "SELECT uid, flags, modseq FROM mailbox_messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
-      [mailboxId, modseq],
-    ),
-    db.query<{ uid: number }>("SELECT uid FROM mailbox_expunges WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid", [mailboxId, modseq]),
-  ]);
-  return {
-    highestModseq: box.rows[0]?.highest_modseq ?? modseq,
-    upserts: upserts.rows,
-    expunged: expunged.rows.map((r) => r.uid),
-  };
+  // One statement, so one snapshot: the HIGHESTMODSEQ returned covers exactly the rows
+  // returned. (Three queries on three connections could read it after an append their
+  // row query had not seen; the session then moved past that message and never told it.)
+  const { rows } = await db.query<{ kind: "h" | "m" | "x"; uid: number | null; flags: string[] | null; modseq: number | null }>({
+    name: "mailstore-changes-since",
+    text: `SELECT 'h' AS kind, NULL::bigint AS uid, NULL::text[] AS flags, highest_modseq::bigint AS modseq FROM mailboxes WHERE id = $1
+           UNION ALL
+           SELECT 'm', uid::bigint, flags, modseq::bigint FROM mailbox_messages WHERE mailbox_id = $1 AND modseq > $2
+           UNION ALL
+           SELECT 'x', uid::bigint, NULL, NULL FROM mailbox_expunges WHERE mailbox_id = $1 AND modseq > $2
+           ORDER BY 1, 2`,
+    values: [mailboxId, modseq],
+  });
+  let highestModseq = modseq;
+  const upserts: Changes["upserts"] = [];
+  const expunged: number[] = [];
+  for (const r of rows) {
+    if (r.kind === "h") highestModseq = r.modseq!;
+    else if (r.kind === "m") upserts.push({ uid: r.uid!, flags: r.flags!, modseq: r.modseq! });
+    else expunged.push(r.uid!);
+  }
+  return { highestModseq, upserts, expunged };
 }
 
 /** Advances HIGHESTMODSEQ of a locked mailbox and returns the new value. */
