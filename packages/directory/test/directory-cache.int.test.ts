@@ -96,13 +96,15 @@ describe("DirectoryCache", () => {
   });
 
   it("asks the database while its LISTEN connection is down, and caches again once it is back", async () => {
-    const cache = await startedCache({ app: "directory-cache-lost" });
+    // Reconnecting after 3 s: the steps below run while it is down, however loaded the machine.
+    const cache = await startedCache({ app: "directory-cache-lost", reconnectMs: 3_000 });
     await cache.resolveRecipient("ana@cache.test");
     expect(await terminateBackends(infra.databaseUrl, { applicationPrefix: "directory-cache-lost" })).toBe(1);
     await until(() => !cache.active);
     // Changed while nobody listened: the answer must still be the new one.
     await addAccount(infra.pool, "cy@cache.test", "long enough pass");
     expect(await cache.resolveRecipient("cy@cache.test")).toMatchObject({ kind: "local" });
+    expect(cache.active).toBe(false);
     await until(() => cache.active);
     const misses = cache.stats.misses;
     await cache.resolveRecipient("cy@cache.test");
