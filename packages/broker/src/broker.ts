@@ -41,7 +41,7 @@ interface Subscription {
   exclusive: boolean;
   prefetch: number;
   bindings: EventType[];
-  onMessage: (msg: ConsumeMessage, channel: Channel) => Promise<void>;
+  onMessage: (msg: ConsumeMessage, channel: Channel | undefined) => Promise<void>;
 }
 
 export class BrokerUnavailableError extends Error {
@@ -283,7 +283,7 @@ export class Broker {
 
   /**
    * Every copy of a process gets its own copy of `types` events on a private,
-   * auto-deleted queue (for notifications such as mailbox.changed → IDLE).
+   * auto-deleted queue (for notifications such as mailbox.changed → IDLE), without acks.
    */
   async subscribeNotifications<T extends EventType>(types: T[], handler: Handler<T>): Promise<void> {
     await this.subscribe({
@@ -308,15 +308,24 @@ export class Broker {
       await ch.assertQueue(sub.queue, { exclusive: true, autoDelete: true, durable: false });
       for (const key of sub.bindings) await ch.bindQueue(sub.queue, this.topology.exchange, key);
     }
-    await ch.prefetch(sub.prefetch);
-    await ch.consume(sub.queue, (msg) => {
-      if (msg) void sub.onMessage(msg, ch);
-    });
+    // Notifications (exclusive queues) are hints: consumed with noAck, RabbitMQ forgets each
+    // one as it sends it and no ack comes back. One lost in a crash costs a session the
+    // wait for its next poll. Work queues ack after the handler, so nothing is lost.
+    const noAck = sub.exclusive;
+    if (!noAck) await ch.prefetch(sub.prefetch);
+    await ch.consume(
+      sub.queue,
+      (msg) => {
+        if (msg) void sub.onMessage(msg, noAck ? undefined : ch);
+      },
+      { noAck },
+    );
   }
 
   private async handle<T extends EventType>(
     msg: ConsumeMessage,
-    ch: Channel,
+    /** The channel to settle `msg` on; undefined when it was consumed with noAck. */
+    ch: Channel | undefined,
     types: T[],
     handler: Handler<T>,
   ): Promise<void> {
@@ -335,7 +344,7 @@ export class Broker {
       // Unparseable or off-contract: retrying cannot help. Straight to the dead-letter queue.
       this.log.error({ err: (err as Error).message, routingKey }, "dead-lettering invalid event");
       deadLettered().add(1, { type: routingKey, reason: "invalid" });
-      safely(() => ch.nack(msg, false, false));
+      safely(() => ch?.nack(msg, false, false));
       return;
     }
     const parent = extractTraceContext(headers);
@@ -350,7 +359,7 @@ export class Broker {
     } }, parent);
     try {
       await context.with(trace.setSpan(parent, span), () => handler(event, { redeliveries, routingKey }));
-      safely(() => ch.ack(msg));
+      safely(() => ch?.ack(msg));
       consumed().add(1, { type: routingKey, outcome: "ok" });
     } catch (err) {
       span.recordException(err as Error);
@@ -363,7 +372,7 @@ export class Broker {
       consumed().add(1, { type: routingKey, outcome: "error" });
       // Back off before handing it back, so a dependency outage does not spin the delivery limit away.
       await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** redeliveries, 5000)));
-      safely(() => ch.nack(msg, false, true));
+      safely(() => ch?.nack(msg, false, true));
     } finally {
       span.end();
     }
