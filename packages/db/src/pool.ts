@@ -16,6 +16,12 @@ export interface PoolOptions {
   onConnectionError?: (err: Error) => void;
   /** Shown in pg_stat_activity.application_name. */
   applicationName?: string;
+  /**
+   * Every connection plans each prepared statement once (plan_cache_mode =
+   * force_generic_plan) instead of PostgreSQL's default of re-planning one whose generic
+   * plan looks dearer: for a pool whose statements all look rows up by id.
+   */
+  genericPlans?: boolean;
 }
 
 export function createPool(databaseUrl: string, max = 10, opts: PoolOptions = {}): pg.Pool {
@@ -24,6 +30,7 @@ export function createPool(databaseUrl: string, max = 10, opts: PoolOptions = {}
     max,
     connectionTimeoutMillis: 5000,
     ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
+    ...(opts.genericPlans ? { options: "-c plan_cache_mode=force_generic_plan" } : {}),
   });
   const lost = opts.onConnectionError ?? (() => undefined);
   // An idle client losing its connection must not crash the process; the next query

@@ -29,9 +29,15 @@ export interface ServiceContext<N extends ServiceName> {
  * config value or an unreachable dependency ends the process with one clear message
  * and exit code 78 (EX_CONFIG) or 69 (EX_UNAVAILABLE), not a stack trace.
  */
+export interface ServiceOptions {
+  /** The pool's connections use generic plans (packages/db PoolOptions.genericPlans). */
+  genericPlans?: boolean;
+}
+
 export async function runService<N extends ServiceName>(
   name: N,
   start: (ctx: ServiceContext<N>) => Promise<void>,
+  opts: ServiceOptions = {},
 ): Promise<void> {
   let config: ServiceConfig<N>;
   try {
@@ -71,6 +77,7 @@ export async function runService<N extends ServiceName>(
     await ensureDatabase(base.databaseUrl);
     const pool = createPool(base.databaseUrl, 10, {
       applicationName: `correo-${name} ${process.pid}`,
+      genericPlans: opts.genericPlans,
       onConnectionError: (err) => log.warn({ err: err.message }, "PostgreSQL connection lost; the pool reconnects"),
     });
     stops.push(() => pool.end());
