@@ -105,8 +105,10 @@ export async function recordOutcomes(db: Queryable, outcomes: Outcome[], at: Dat
   for (const o of outcomes) {
     if (!FINAL_STATES.includes(o.state) && !o.nextAttemptAt) throw new Error(`a ${o.state} delivery needs a next attempt time`);
   }
-  const { rows } = await db.query<{ delivery_id: string }>(
-    `WITH outcome AS (
+  const { rows } = await db.query<{ delivery_id: string }>({
+    // Named: each connection parses (and, on a pool with generic plans, plans) it once.
+    name: "spool.record-outcomes",
+    text: `WITH outcome AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS o(id, state, next_attempt_at, response)
      ), moved AS (
        UPDATE deliveries d
@@ -119,7 +121,7 @@ export async function recordOutcomes(db: Queryable, outcomes: Outcome[], at: Dat
      INSERT INTO delivery_events (delivery_id, at, event, detail)
      SELECT id, $5, state, response FROM moved
      RETURNING delivery_id`,
-    [
+    values: [
       outcomes.map((o) => o.deliveryId),
       outcomes.map((o) => o.state),
       outcomes.map((o) => (FINAL_STATES.includes(o.state) ? null : o.nextAttemptAt)),
@@ -127,7 +129,7 @@ export async function recordOutcomes(db: Queryable, outcomes: Outcome[], at: Dat
       at,
       remoteMta ?? null,
     ],
-  );
+  });
   return new Set(rows.map((r) => r.delivery_id));
 }
 
