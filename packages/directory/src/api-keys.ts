@@ -58,11 +58,15 @@ export async function createApiKey(
 export async function verifyApiKey(db: Queryable, token: string): Promise<ApiKey | undefined> {
   const parsed = parseApiKeyToken(token);
   if (!parsed) return undefined;
-  const { rows } = await db.query<ApiKeyRow>(
-    `SELECT k.*, d.name AS domain FROM api_keys k JOIN domains d ON d.id = k.domain_id
-      WHERE k.key_id = $1 AND k.revoked_at IS NULL`,
-    [parsed.keyId],
-  );
+  // Every HTTP request asks this: named (parsed and planned once per connection), with
+  // its columns spelled out so that a later migration cannot change a prepared result.
+  const { rows } = await db.query<ApiKeyRow>({
+    name: "directory.verify-api-key",
+    text: `SELECT k.id, k.key_id, k.description, k.test_mode, k.created_at, k.revoked_at, k.secret_hash, d.name AS domain
+             FROM api_keys k JOIN domains d ON d.id = k.domain_id
+            WHERE k.key_id = $1 AND k.revoked_at IS NULL`,
+    values: [parsed.keyId],
+  });
   const row = rows[0];
   return row && secretMatches(parsed.secret, row.secret_hash) ? toApiKey(row) : undefined;
 }
