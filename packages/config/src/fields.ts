@@ -73,10 +73,15 @@ export function optionalUrl(variable: string, description: string, protocols: st
 
 const FLAG_VALUES: Record<string, boolean> = { true: true, yes: true, on: true, "1": true, false: false, no: false, off: false, "0": false };
 
+/** A yes/no value as `flag` reads it; undefined when it is neither. */
+export function parseFlag(raw: string): boolean | undefined {
+  return FLAG_VALUES[raw.trim().toLowerCase()];
+}
+
 /** A yes/no switch: true, yes, on, 1 or false, no, off, 0. */
 export function flag(variable: string, description: string, fallback: boolean): Field<boolean> {
   return field(variable, description, String(fallback), (raw) => {
-    const value = FLAG_VALUES[raw.trim().toLowerCase()];
+    const value = parseFlag(raw);
     if (value === undefined) return { ok: false, problem: `must be true or false (also yes/no, on/off, 1/0), got '${raw}'` };
     return { ok: true, value };
   });

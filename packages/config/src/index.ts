@@ -7,6 +7,7 @@ export {
   url,
   optionalUrl,
   flag,
+  parseFlag,
   duration,
   durationOrOff,
   parseDuration,

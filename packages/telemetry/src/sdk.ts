@@ -7,6 +7,7 @@ import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runti
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { AlwaysOffSampler, BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { parseFlag } from "@correo/config";
 
 let prometheus: PrometheusExporter | undefined;
 let tracerProvider: TracerProvider | undefined;
@@ -97,7 +98,8 @@ export function startTelemetry(serviceName: string, opts: TelemetryOptions = {},
  * "OpenTelemetry's CPU"); the services' own spans and metrics stay.
  */
 export function dbInstrumentation(env: NodeJS.ProcessEnv = process.env): boolean {
-  return ["on", "true", "yes", "1"].includes(env.CORREO_OTEL_DB?.trim().toLowerCase() ?? "");
+  // Read as the config's flag reads it (the service validated it at start).
+  return parseFlag(env.CORREO_OTEL_DB ?? "") === true;
 }
 
 /** `require` at the point of use, for modules that only some processes need. */
