@@ -23,17 +23,17 @@ export interface ServiceContext<N extends ServiceName> {
   onStop(step: () => Promise<void> | void): void;
 }
 
+export interface ServiceOptions {
+  /** The pool's connections use generic plans (packages/db PoolOptions.genericPlans). */
+  genericPlans?: boolean;
+}
+
 /**
  * The common shell of every service: config, logger, PostgreSQL (migrated), RabbitMQ
  * (topology declared), the ops server, and a graceful stop on SIGINT/SIGTERM. A bad
  * config value or an unreachable dependency ends the process with one clear message
  * and exit code 78 (EX_CONFIG) or 69 (EX_UNAVAILABLE), not a stack trace.
  */
-export interface ServiceOptions {
-  /** The pool's connections use generic plans (packages/db PoolOptions.genericPlans). */
-  genericPlans?: boolean;
-}
-
 export async function runService<N extends ServiceName>(
   name: N,
   start: (ctx: ServiceContext<N>) => Promise<void>,
