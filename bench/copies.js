@@ -21,7 +21,7 @@ const { execFile } = require("node:child_process");
 const { join } = require("node:path");
 const { promisify } = require("node:util");
 const { root, servicesRoot, correoPackage, numberArgs } = require("./checkout.js");
-const { meter, correoGroups } = require("./cpu.js");
+const { meter, correoGroupsOf } = require("./cpu.js");
 const { isolatedInfra, freePort, spawnProcess, waitForHttp, eventually } = correoPackage("testkit");
 const { serviceSpecs } = correoPackage("config");
 const { addDomain, addAccount, createApiKey } = correoPackage("directory");
@@ -72,14 +72,7 @@ async function startCopies(count) {
     }
     copies.push({ http: Number(env.SUBMISSION_HTTP_PORT), mx: Number(env.SMTP_MX_PORT) });
   }
-  const port = (u, d) => Number(new URL(u).port || d);
-  const groups = correoGroups({
-    startPid: process.pid,
-    pgPort: port(infra.databaseUrl, 5432),
-    amqpPort: port(infra.amqpUrl, 5672),
-    redisPort: port(infra.redisUrl, 6379),
-    database: new URL(infra.databaseUrl).pathname.slice(1),
-  });
+  const groups = correoGroupsOf(infra, process.pid);
   return {
     infra,
     copies,

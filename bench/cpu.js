@@ -145,6 +145,18 @@ function correoGroups({ startPid, pgPort, amqpPort, redisPort, database }) {
   };
 }
 
+/** `correoGroups` for a suite's isolated infrastructure (packages/testkit): its servers' ports and its database. */
+function correoGroupsOf(infra, startPid) {
+  const port = (u, d) => Number(new URL(u).port || d);
+  return correoGroups({
+    startPid,
+    pgPort: port(infra.databaseUrl, 5432),
+    amqpPort: port(infra.amqpUrl, 5672),
+    redisPort: port(infra.redisUrl, 6379),
+    database: new URL(infra.databaseUrl).pathname.slice(1),
+  });
+}
+
 /** Postfix (master and its workers) and Dovecot (master and its workers). */
 function anchorGroups() {
   const pidFile = (path) => {
@@ -161,4 +173,4 @@ function anchorGroups() {
   return { postfix: group("/var/spool/postfix/pid/master.pid"), dovecot: group("/run/dovecot/master.pid") };
 }
 
-module.exports = { meter, correoGroups, anchorGroups, listener, tree };
+module.exports = { meter, correoGroups, correoGroupsOf, anchorGroups, listener, tree };

@@ -20,7 +20,7 @@ const { isolatedInfra, freePort, spawnProcess, eventually } = require(join(root,
 const { serviceSpecs } = require(join(root, "packages/config/dist/index.js"));
 const dir = require(join(root, "packages/directory/dist/index.js"));
 const { MailStore } = require(join(root, "packages/mailstore/dist/index.js"));
-const { meter, correoGroups, anchorGroups, listener, tree } = require("./cpu.js");
+const { meter, correoGroupsOf, anchorGroups, listener, tree } = require("./cpu.js");
 
 // ---- options ----
 const argv = process.argv.slice(2).filter((a) => a !== "--");
@@ -68,12 +68,7 @@ async function startCorreo() {
     await infra.cleanup();
     throw err;
   }
-  const db = new URL(infra.databaseUrl);
-  const port = (u, d) => Number(new URL(u).port || d);
-  const groups = correoGroups({
-    startPid: start.child.pid, pgPort: port(infra.databaseUrl, 5432), amqpPort: port(infra.amqpUrl, 5672), redisPort: port(infra.redisUrl, 6379),
-    database: db.pathname.slice(1),
-  });
+  const groups = correoGroupsOf(infra, start.child.pid);
   for (const [name, pid] of extraTrees) groups[name] = () => tree(pid, true).map((p) => [p, true]);
   const pool = infra.pool;
   await dir.addDomain(pool, "bench.test");

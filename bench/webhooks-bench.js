@@ -25,7 +25,7 @@ const CLIENTS = Number(process.argv[4] ?? 20);
 const ROUNDS = Number(process.argv[5] ?? 2);
 const say = (s) => process.stderr.write(`webhooks-bench: ${s}\n`);
 const fs = require("node:fs");
-const { meter, correoGroups } = require("./cpu.js");
+const { meter, correoGroupsOf } = require("./cpu.js");
 
 /** CPU seconds (utime + stime) of the process whose command line ends with `suffix`, or of this one. */
 function cpuOf(suffix) {
@@ -120,11 +120,7 @@ async function main() {
     // ---- 2. submission with webhooks off / on ----
     const url = `http://127.0.0.1:${env.SUBMISSION_HTTP_PORT}/v1/messages`;
     const body = JSON.stringify({ from: "user1@bench.test", to: "user1@bench.test", subject: "bench", text: "webhooks on or off\r\n" });
-    const port = (u, d) => Number(new URL(u).port || d);
-    const cpu = meter(correoGroups({
-      startPid: start.child.pid, pgPort: port(infra.databaseUrl, 5432), amqpPort: port(infra.amqpUrl, 5672), redisPort: port(infra.redisUrl, 6379),
-      database: new URL(infra.databaseUrl).pathname.slice(1),
-    }));
+    const cpu = meter(correoGroupsOf(infra, start.child.pid));
     const cpuBy = { off: [], on: [] };
     async function round(kind) {
       let next = 0;
