@@ -191,17 +191,18 @@ export class WebhookDeliverer {
   private readonly claims = new Batcher<DueDelivery, Claimed | undefined>(async (dues) => {
     const now = this.o.now();
     const lease = new Date(now.getTime() + this.o.timeoutMs + 30_000);
-    const { rows } = await this.o.pool.query<Claimed & { id: string }>(
-      // Rows locked in id order, as every statement that locks several does: no deadlock.
-      `WITH locked AS (SELECT id FROM webhook_deliveries WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE)
+    // Rows locked in id order, as every statement that locks several does: no deadlock.
+    const { rows } = await this.o.pool.query<Claimed & { id: string }>({
+      name: "webhooks.claim",
+      text: `WITH locked AS (SELECT id FROM webhook_deliveries WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE)
        UPDATE webhook_deliveries w SET leased_until = $3
          FROM unnest($1::bigint[], $2::int[]) AS due (id, attempt), locked, webhook_endpoints p, webhook_events ev
         WHERE w.id = due.id AND locked.id = w.id AND w.state = 'pending' AND w.attempts = due.attempt
           AND (w.leased_until IS NULL OR w.leased_until <= $4) AND p.id = w.endpoint_id AND ev.id = w.event_id
         RETURNING w.id::text, w.endpoint_id, p.domain_id::text, p.url, p.secret, p.previous_secret, p.previous_until, p.enabled,
                   ev.id AS event_id, ev.type, ev.payload::text AS payload`,
-      [dues.map((d) => d.id), dues.map((d) => d.attempt), lease, now],
-    );
+      values: [dues.map((d) => d.id), dues.map((d) => d.attempt), lease, now],
+    });
     const byId = new Map(rows.map((r) => [r.id, r]));
     // The same delivery twice in one batch (a duplicate message): only the first gets it.
     return dues.map((d) => {
@@ -217,8 +218,9 @@ export class WebhookDeliverer {
    * for them makes one statement (one commit, one WAL flush) of what were several.
    */
   private readonly outcomes = new Batcher<Outcome, void>(async (list) => {
-    await this.o.pool.query(
-      `WITH o AS (
+    await this.o.pool.query({
+      name: "webhooks.record-outcomes",
+      text: `WITH o AS (
          SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::boolean[],
                               $9::text[], $10::int[], $11::timestamptz[])
            AS o (id, endpoint_id, at, status, duration_ms, error, excerpt, ok, state, attempts, next_attempt_at)
@@ -231,12 +233,12 @@ export class WebhookDeliverer {
        UPDATE webhook_deliveries w SET state = o.state, attempts = o.attempts, next_attempt_at = o.next_attempt_at, leased_until = NULL,
               last_status = o.status, last_error = o.error, updated_at = o.at
          FROM o JOIN locked USING (id) WHERE w.id = o.id`,
-      [
+      values: [
         list.map((x) => x.id), list.map((x) => x.endpointId), list.map((x) => x.at), list.map((x) => x.status), list.map((x) => x.durationMs),
         list.map((x) => x.error), list.map((x) => x.excerpt), list.map((x) => x.ok), list.map((x) => x.state), list.map((x) => x.attempts),
         list.map((x) => x.nextAttemptAt),
       ],
-    );
+    });
     return list.map(() => undefined);
   }, 500, OUTCOME_LINGER_MS);
 

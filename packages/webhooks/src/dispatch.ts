@@ -24,6 +24,24 @@ interface EndpointTypes {
 }
 
 /**
+ * Is there a row between the cursor and the horizon, and an enabled endpoint? The probe is
+ * an ordered LIMIT 1 so that it is an index range scan on delivery_events_xid: written as a
+ * plain EXISTS with the row comparison against the cursor's columns, PostgreSQL 15 scanned
+ * the whole table (11 ms at 50 000 rows, on every pass of every copy).
+ */
+const POLL = `SELECT h.horizon::text, EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS endpoints,
+    EXISTS (SELECT 1 FROM webhook_cursor c CROSS JOIN LATERAL (
+              SELECT 1 FROM delivery_events e
+               WHERE e.xid IS NOT NULL AND (e.xid, e.id) > (c.last_xid, c.last_id) AND e.xid < h.horizon
+               ORDER BY e.xid, e.id LIMIT 1) x) AS news
+  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon) h`;
+
+/** The timeline rows past the cursor ($1, $2), below the horizon ($3), in commit order. */
+const READ_TIMELINE = `SELECT e.xid::text AS xid, ${TIMELINE_COLUMNS} ${TIMELINE_FROM}
+  WHERE e.xid IS NOT NULL AND (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid < $3::xid8
+  ORDER BY e.xid, e.id LIMIT $4`;
+
+/**
  * Reads the timeline past the cursor, exactly once: rows in (xid, id) order below the
  * horizon pg_snapshot_xmin(pg_current_snapshot()), where every transaction has finished
  * (migration 018). Each row that an enabled endpoint of its domain subscribes to becomes
@@ -39,27 +57,26 @@ interface EndpointTypes {
  */
 export async function dispatchTimeline(pool: Pool, now: Date, opts: { batch?: number; redriveAfterMs: number }): Promise<DispatchResult> {
   const batch = opts.batch ?? 2000;
-  const { rows: poll } = await pool.query<{ horizon: string; news: boolean; endpoints: boolean }>(
-    `SELECT h.horizon::text, EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS endpoints,
-            EXISTS (SELECT 1 FROM webhook_cursor c, delivery_events e
-                     WHERE e.xid IS NOT NULL AND (e.xid, e.id) > (c.last_xid, c.last_id) AND e.xid < h.horizon) AS news
-       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon) h`,
-  );
+  const { rows: poll } = await pool.query<{ horizon: string; news: boolean; endpoints: boolean }>({ name: "webhooks.poll", text: POLL });
   if (!poll[0]!.news) return { read: 0, due: [], more: false };
   if (!poll[0]!.endpoints) {
     await pool.query("UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = 0 WHERE (last_xid, last_id) < ($1::xid8, 0)", [poll[0]!.horizon]);
     return { read: 0, due: [], more: false };
   }
   return withTransaction(pool, async (tx) => {
-    const { rows: cur } = await tx.query<{ last_xid: string; last_id: string }>(
-      "SELECT last_xid::text, last_id::text FROM webhook_cursor FOR UPDATE SKIP LOCKED",
-    );
+    const { rows: cur } = await tx.query<{ last_xid: string; last_id: string }>({
+      name: "webhooks.lock-cursor",
+      text: "SELECT last_xid::text, last_id::text FROM webhook_cursor FOR UPDATE SKIP LOCKED",
+    });
     if (cur.length === 0) return { read: 0, due: [], more: false };
-    const { rows: h } = await tx.query<{ horizon: string }>("SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon");
+    // Its own statement, after the lock: a snapshot taken before it could lie below where
+    // another copy has just moved the cursor, and the move at the end would go back.
+    const { rows: h } = await tx.query<{ horizon: string }>({ name: "webhooks.horizon", text: "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon" });
     const horizon = h[0]!.horizon;
-    const { rows: endpoints } = await tx.query<EndpointTypes>(
-      "SELECT id, domain_id::text, event_types FROM webhook_endpoints WHERE enabled",
-    );
+    const { rows: endpoints } = await tx.query<EndpointTypes>({
+      name: "webhooks.enabled-endpoints",
+      text: "SELECT id, domain_id::text, event_types FROM webhook_endpoints WHERE enabled",
+    });
     if (endpoints.length === 0) {
       await tx.query(
         "UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = 0 WHERE (last_xid, last_id) < ($1::xid8, 0)",
@@ -67,12 +84,11 @@ export async function dispatchTimeline(pool: Pool, now: Date, opts: { batch?: nu
       );
       return { read: 0, due: [], more: false };
     }
-    const { rows } = await tx.query<TimelineDbRow & { xid: string }>(
-      `SELECT e.xid::text AS xid, ${TIMELINE_COLUMNS} ${TIMELINE_FROM}
-        WHERE e.xid IS NOT NULL AND (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid < $3::xid8
-        ORDER BY e.xid, e.id LIMIT $4`,
-      [cur[0]!.last_xid, cur[0]!.last_id, horizon, batch],
-    );
+    const { rows } = await tx.query<TimelineDbRow & { xid: string }>({
+      name: "webhooks.read-timeline",
+      text: READ_TIMELINE,
+      values: [cur[0]!.last_xid, cur[0]!.last_id, horizon, batch],
+    });
     const byDomain = new Map<string, EndpointTypes[]>();
     for (const e of endpoints) byDomain.set(e.domain_id, [...(byDomain.get(e.domain_id) ?? []), e]);
     const events: { id: string; domain: string; type: string; payload: string }[] = [];
@@ -91,8 +107,8 @@ export async function dispatchTimeline(pool: Pool, now: Date, opts: { batch?: nu
     const due = await enqueue(tx, events, pairs, now, opts.redriveAfterMs);
     const more = rows.length === batch;
     const last = rows[rows.length - 1];
-    if (more) await tx.query("UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = $2", [last!.xid, last!.id]);
-    else await tx.query("UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = 0", [horizon]);
+    const [xid, id] = more ? [last!.xid, last!.id] : [horizon, "0"];
+    await tx.query({ name: "webhooks.move-cursor", text: "UPDATE webhook_cursor SET last_xid = $1::xid8, last_id = $2", values: [xid, id] });
     return { read: rows.length, due, more };
   });
 }
@@ -112,8 +128,9 @@ export async function enqueue(
 ): Promise<DueDelivery[]> {
   if (pairs.length === 0) return [];
   // One statement: the deliveries' foreign key to their event is checked at its end.
-  const { rows } = await tx.query<{ id: string }>(
-    `WITH ev AS (
+  const { rows } = await tx.query<{ id: string }>({
+    name: "webhooks.enqueue",
+    text: `WITH ev AS (
        INSERT INTO webhook_events (id, domain_id, type, payload, created_at)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], array_fill($5::timestamptz, ARRAY[cardinality($1::text[])]))
        ON CONFLICT (id) DO NOTHING
@@ -122,10 +139,10 @@ export async function enqueue(
      SELECT ev, ep, 'pending', $8, $5, $5 FROM unnest($6::text[], $7::uuid[]) AS p(ev, ep)
      ON CONFLICT (endpoint_id, event_id) DO NOTHING
      RETURNING id::text`,
-    [
+    values: [
       events.map((e) => e.id), events.map((e) => e.domain), events.map((e) => e.type), events.map((e) => e.payload), now,
       pairs.map((p) => p.event), pairs.map((p) => p.endpoint), new Date(now.getTime() + redriveAfterMs),
     ],
-  );
+  });
   return rows.map((r) => ({ id: r.id, attempt: 0 }));
 }
