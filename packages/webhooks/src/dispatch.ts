@@ -29,7 +29,7 @@ interface EndpointTypes {
  * plain EXISTS with the row comparison against the cursor's columns, PostgreSQL 15 scanned
  * the whole table (11 ms at 50 000 rows, on every pass of every copy).
  */
-const POLL = `SELECT h.horizon::text, EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS endpoints,
+export const POLL = `SELECT h.horizon::text, EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS endpoints,
     EXISTS (SELECT 1 FROM webhook_cursor c CROSS JOIN LATERAL (
               SELECT 1 FROM delivery_events e
                WHERE e.xid IS NOT NULL AND (e.xid, e.id) > (c.last_xid, c.last_id) AND e.xid < h.horizon

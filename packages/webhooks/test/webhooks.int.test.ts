@@ -16,6 +16,7 @@ import {
   WebhookDeliverer,
   type DueDelivery,
 } from "../src/index.js";
+import { POLL } from "../src/dispatch.js";
 import { startReceiver } from "./receiver.js";
 
 let infra: IsolatedInfra;
@@ -147,6 +148,24 @@ describe("reading the timeline", () => {
     expect(due).toHaveLength(1);
     const { rows } = await infra.pool.query("SELECT endpoint_id, ev.type FROM webhook_deliveries w JOIN webhook_events ev ON ev.id = w.event_id WHERE w.id = $1", [due[0]!.id]);
     expect(rows).toEqual([{ endpoint_id: endpoint.id, type: "bounced" }]);
+  });
+
+  it("polls for news with an index range scan past the cursor, not by reading the whole timeline", async () => {
+    // Every copy polls every WEBHOOK_DISPATCH_INTERVAL, endpoints or not: it must not grow with the timeline.
+    const m = await message(["poll@example.net"]);
+    await infra.pool.query(
+      "INSERT INTO delivery_events (delivery_id, at, event) SELECT $1, $2, 'deferred' FROM generate_series(1, 5000)",
+      [m.deliveries[0], clock],
+    );
+    await infra.pool.query("ANALYZE delivery_events");
+    const { rows } = await infra.pool.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) ${POLL}`);
+    const scans: string[] = [];
+    const walk = (n: Record<string, unknown>) => {
+      if (n["Relation Name"] === "delivery_events") scans.push(String(n["Node Type"]));
+      for (const c of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(c);
+    };
+    walk((rows[0]!["QUERY PLAN"] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+    expect(scans).toEqual([expect.stringMatching(/^Index( Only)? Scan$/)]);
   });
 });
 
