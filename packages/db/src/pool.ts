@@ -22,6 +22,13 @@ export interface PoolOptions {
    * plan looks dearer: for a pool whose statements all look rows up by id.
    */
   genericPlans?: boolean;
+  /**
+   * Commits do not wait for the WAL to reach the disk (synchronous_commit = off): a crash
+   * may lose the last few hundred milliseconds of committed transactions, never part of
+   * one. Only for a pool whose writes can be done again from what is durable elsewhere
+   * (relay-queue's webhook state, rebuilt from the timeline); never for mail.
+   */
+  asyncCommit?: boolean;
 }
 
 export function createPool(databaseUrl: string, max = 10, opts: PoolOptions = {}): pg.Pool {
@@ -30,7 +37,9 @@ export function createPool(databaseUrl: string, max = 10, opts: PoolOptions = {}
     max,
     connectionTimeoutMillis: 5000,
     ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
-    ...(opts.genericPlans ? { options: "-c plan_cache_mode=force_generic_plan" } : {}),
+    ...(opts.genericPlans || opts.asyncCommit
+      ? { options: [opts.genericPlans ? "-c plan_cache_mode=force_generic_plan" : "", opts.asyncCommit ? "-c synchronous_commit=off" : ""].filter(Boolean).join(" ") }
+      : {}),
   });
   const lost = opts.onConnectionError ?? (() => undefined);
   // An idle client losing its connection must not crash the process; the next query

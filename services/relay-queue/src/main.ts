@@ -1,4 +1,5 @@
 import "./instrument.js";
+import { createPool } from "@correo/db";
 import { findDkimKey, txtResolver } from "@correo/dkim";
 import { createDns, parseDnsServers } from "@correo/mx";
 import { runService } from "@correo/runtime";
@@ -25,6 +26,8 @@ const PREFETCH = 16;
 const SLOT_WAIT = { maxWaiting: PREFETCH / 2, maxWaitMs: 10_000, pollMs: 100, keepIdleMs: 500 };
 /** On stop, how long attempts under way may take to finish and record their outcomes. */
 const DRAIN_MS = 5000;
+/** Connections for the webhook worker: a pass, a claim and an outcome batch at a time, and one to spare. */
+const WEBHOOK_POOL_SIZE = 4;
 
 // Generic plans: the relay's claim and outcome statements look their rows up by id and
 // were re-planned for every attempt (0.42 and 0.14 ms of planning, docs/performance.md).
@@ -143,6 +146,16 @@ void runService("relay-queue", async ({ config, log, pool, broker, redis, onStop
   every(RECONCILE_INTERVAL_MS, "schedule reconcile", () => reconcileSchedule({ pool, schedule, log }));
   every(RECENT_INTERVAL_MS, "recent changes reconcile", () => reconcileRecent({ pool, schedule, now: systemClock.now() }, 3 * RECENT_INTERVAL_MS));
   every(config.dsnInterval, "DSN sweep", () => sweepDsns(dsn));
-  // Issue 15: webhooks, on their own queue (services/relay-queue/src/webhooks.ts).
-  await startWebhookWorker({ pool, broker, clock: systemClock, log, config, onStop });
+  // Issue 15: webhooks, on their own queue (services/relay-queue/src/webhooks.ts), and on a
+  // pool of their own whose commits do not wait for the disk: webhook state is derived
+  // from the timeline (a lost dispatch is read again, a lost claim or outcome means one
+  // POST more, which receivers dedupe by event id), and mail's pool is not theirs to fill.
+  const webhookPool = createPool(config.databaseUrl, WEBHOOK_POOL_SIZE, {
+    applicationName: `correo-relay-queue webhooks ${process.pid}`,
+    genericPlans: true,
+    asyncCommit: true,
+    onConnectionError: (err) => log.warn({ err: err.message }, "PostgreSQL connection lost; the pool reconnects"),
+  });
+  onStop(() => webhookPool.end());
+  await startWebhookWorker({ pool: webhookPool, broker, clock: systemClock, log, config, onStop });
 }, RELAY_QUEUE_SERVICE);
