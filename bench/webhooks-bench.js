@@ -9,6 +9,10 @@
 // 2. submission: POST /v1/messages to a local mailbox, `clients` requests in flight,
 //    `messages` per round, alternately with no endpoint and with one (every event type);
 //    accepted messages/s of each, and the ratio.
+// Services run with their defaults (WEBHOOK_DISPATCH_INTERVAL 200ms included); arguments
+// after the fourth are VARIABLE=value settings for them, e.g. WEBHOOK_DISPATCH_INTERVAL=50ms.
+// Phase 1 also prints CPU per event by process and WAL bytes per event (the whole
+// cluster's: run it with nothing else writing).
 "use strict";
 const http = require("node:http");
 const { join } = require("node:path");
@@ -42,7 +46,7 @@ function cpuOf(suffix) {
 
 async function startCorreo() {
   const infra = await isolatedInfra("bench-webhooks");
-  const env = { ...infra.env, LOG_LEVEL: "warn", CORREO_LOG_FORMAT: "json", RELAY_SMTP_PORT: "1", WEBHOOK_ALLOW_HTTP: "true", WEBHOOK_DISPATCH_INTERVAL: "50ms", ...Object.fromEntries(process.argv.slice(6).map((a) => a.split(/=(.*)/s).slice(0, 2))) };
+  const env = { ...infra.env, LOG_LEVEL: "warn", CORREO_LOG_FORMAT: "json", RELAY_SMTP_PORT: "1", WEBHOOK_ALLOW_HTTP: "true", ...Object.fromEntries(process.argv.slice(6).map((a) => a.split(/=(.*)/s).slice(0, 2))) };
   for (const spec of Object.values(serviceSpecs)) {
     for (const { variable } of Object.values(spec)) {
       if (variable.endsWith("_PORT") && variable !== "OPS_PORT" && !variable.startsWith("RELAY_")) env[variable] = String(await freePort());
@@ -96,6 +100,10 @@ async function main() {
     secretRef.secret = made.secret;
     await pool.query("INSERT INTO blobs (id, size, content) VALUES ($1, 1, 'x') ON CONFLICT DO NOTHING", ["0".repeat(64)]);
     const relayCpu0 = cpuOf(join(root, "services/relay-queue/dist/main.js")), benchCpu0 = cpuOf();
+    const cpu = meter(correoGroupsOf(infra, start.child.pid));
+    const burst0 = cpu.sample();
+    const lsn = async () => (await pool.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l;
+    const lsn0 = await lsn();
     const t0 = performance.now();
     await pool.query(
       `WITH m AS (
@@ -113,14 +121,19 @@ async function main() {
     await eventually(async () => receiver.seen.size >= EVENTS, 300_000, `${EVENTS} events received`);
     const deliveryRate = (EVENTS * 1000) / receiver.window();
     const relayCpu = cpuOf(join(root, "services/relay-queue/dist/main.js")) - relayCpu0, benchCpu = cpuOf() - benchCpu0;
+    const burst = cpu.delta(burst0, cpu.sample());
+    // WAL of the whole cluster (other databases' writes included: run it alone).
+    const wal = Number((await pool.query("SELECT pg_wal_lsn_diff($1, $2)::bigint AS d", [await lsn(), lsn0])).rows[0].d);
     console.log(`relay-queue CPU: ${relayCpu.toFixed(2)} s for ${EVENTS} events (${(EVENTS / relayCpu).toFixed(0)} events per CPU second); receiver + bench: ${benchCpu.toFixed(2)} s; load average ${require("node:os").loadavg()[0].toFixed(1)} on ${require("node:os").cpus().length} cores`);
     console.log(`webhook delivery: ${deliveryRate.toFixed(0)} events/s (${EVENTS} in ${(receiver.window() / 1000).toFixed(2)} s, first to last POST; ${receiver.bad()} bad signatures)`);
+    // The timeline rows' own insert is in PostgreSQL's figure too (a small share: one statement).
+    console.log(`WAL per event delivered: ${(wal / EVENTS).toFixed(0)} bytes (the timeline rows' insert included)`);
+    console.log(`CPU ms per event delivered, all processes but the receiver: ${Object.entries(burst).map(([g, v]) => `${g} ${((v * 1000) / EVENTS).toFixed(3)}`).join(", ")}`);
     await deleteEndpoint(pool, made.endpoint.id);
 
     // ---- 2. submission with webhooks off / on ----
     const url = `http://127.0.0.1:${env.SUBMISSION_HTTP_PORT}/v1/messages`;
     const body = JSON.stringify({ from: "user1@bench.test", to: "user1@bench.test", subject: "bench", text: "webhooks on or off\r\n" });
-    const cpu = meter(correoGroupsOf(infra, start.child.pid));
     const cpuBy = { off: [], on: [] };
     async function round(kind) {
       let next = 0;
