@@ -143,7 +143,8 @@ function narrowSql(k: SearchKey, params: unknown[]): string | undefined {
       const needle = fold(k.value);
       if (needle === "" || needle.includes("\0")) return undefined;
       const pattern = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      return `blob_id IN (SELECT blob_id FROM blob_search_text WHERE text LIKE $${params.push(pattern)} OR text IS NULL)`;
+      // Through the function of migration 027, so that PostgreSQL reads the trigram index.
+      return `blob_id IN (SELECT search_text_candidates($${params.push(pattern)}))`;
     }
     case "and": {
       const parts = k.keys.map((x) => narrowSql(x, params)).filter((c): c is string => c !== undefined);
