@@ -32,14 +32,16 @@ export interface PoolOptions {
 }
 
 export function createPool(databaseUrl: string, max = 10, opts: PoolOptions = {}): pg.Pool {
+  const settings = [
+    ...(opts.genericPlans ? ["-c plan_cache_mode=force_generic_plan"] : []),
+    ...(opts.asyncCommit ? ["-c synchronous_commit=off"] : []),
+  ];
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
     connectionTimeoutMillis: 5000,
     ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
-    ...(opts.genericPlans || opts.asyncCommit
-      ? { options: [opts.genericPlans ? "-c plan_cache_mode=force_generic_plan" : "", opts.asyncCommit ? "-c synchronous_commit=off" : ""].filter(Boolean).join(" ") }
-      : {}),
+    ...(settings.length ? { options: settings.join(" ") } : {}),
   });
   const lost = opts.onConnectionError ?? (() => undefined);
   // An idle client losing its connection must not crash the process; the next query
