@@ -100,6 +100,11 @@ async function measure(label, port, user, pass) {
   await c.cmd(`LOGIN ${user} ${pass}`);
   const sel = await c.cmd("SELECT INBOX");
   const exists = Number(/\* (\d+) EXISTS/.exec(sel.out)[1]);
+  // A single SELECT is at the mercy of the machine's noise: the median of more (SELECT_REPEAT, 10).
+  const again = [];
+  for (let i = 0; i < Number(process.env.SELECT_REPEAT ?? 10); i++) again.push((await c.cmd("SELECT INBOX")).ms);
+  again.sort((a, b) => a - b);
+  const selMedian = again.length ? again[Math.floor(again.length / 2)] : NaN;
   const newest = await c.cmd(`FETCH ${Math.max(1, exists - 49)}:* (ENVELOPE)`);
   const many = await c.cmd(`FETCH ${Math.max(1, exists - 9999)}:* (ENVELOPE BODYSTRUCTURE)`);
   const search = await c.cmd("SEARCH UNSEEN");
@@ -130,7 +135,7 @@ async function measure(label, port, user, pass) {
   const vanishedFetch = await c.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
   c.close();
   console.log(`${label}: ${exists} messages`);
-  console.log(`  SELECT INBOX                               ${sel.ms.toFixed(1)} ms`);
+  console.log(`  SELECT INBOX                               ${sel.ms.toFixed(1)} ms (median of ${again.length} more: ${selMedian.toFixed(1)} ms)`);
   console.log(`  FETCH newest 50 (ENVELOPE)                 ${newest.ms.toFixed(1)} ms (${newest.bytes} bytes)`);
   console.log(`  FETCH 10000 (ENVELOPE BODYSTRUCTURE)       ${many.ms.toFixed(1)} ms (${many.bytes} bytes)`);
   console.log(`  SEARCH UNSEEN                              ${search.ms.toFixed(1)} ms`);
@@ -163,7 +168,8 @@ async function main() {
         [mailboxId, start, end, JSON.stringify(distinct)],
       );
     }
-    await infra.pool.query("UPDATE mailboxes SET uid_next = $2 + 1, highest_modseq = $2 + 2 WHERE id = $1", [mailboxId, total]);
+    // As the appends would have left the folder row (migration 028 keeps the count with uid_next).
+    await infra.pool.query("UPDATE mailboxes SET uid_next = $2 + 1, highest_modseq = $2 + 2, message_count = $2 WHERE id = $1", [mailboxId, total]);
     // A folder this size has been through autovacuum in real life: visibility map and statistics.
     await infra.pool.query("VACUUM ANALYZE mailbox_messages");
     console.log(`loaded ${total} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`);

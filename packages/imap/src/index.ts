@@ -2,7 +2,7 @@ export { CommandFramer, DEFAULT_LIMITS, type FramedLine, type FramerEvent, type 
 export { parseCommand, ParseError, type ParsedCommand, type Token } from "./parser.js";
 export { encodeValue, untagged, statusLine, continuation, atom, type ImapValue, type Completion } from "./encoder.js";
 export { encodeMailboxName, decodeMailboxName } from "./mutf7.js";
-export { parseSequenceSet, resolveSequenceNumbers, resolveUids, compactSet } from "./sequence.js";
+export { parseSequenceSet, resolveSequenceNumbers, resolveUids, compactSet, firstAbove } from "./sequence.js";
 export { sectionBytes, binaryContent, bodyStructureValue, envelopeValue, filterHeader, type SectionSpec } from "./body-section.js";
 export { decodeTransferEncoding, type Decoded } from "./transfer-decoding.js";
 export { ImapSession, commandNameOf, type SessionIO, type SessionOptions, type SessionObserver, type SessionState, type LoginGuard, type LoginAttemptOutcome } from "./session.js";

@@ -79,3 +79,15 @@ export function sequenceNumberOf(uids: readonly number[], uid: number): number {
   }
   return 0;
 }
+
+/** The index of the first element of the ascending `uids` above `uid` (uids.length if none). */
+export function firstAbove(uids: readonly number[], uid: number): number {
+  let lo = 0;
+  let hi = uids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (uids[mid]! <= uid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

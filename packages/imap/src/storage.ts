@@ -44,7 +44,6 @@ export interface SelectInfo {
   uidNext: number;
   highestModseq: number;
   uids: number[];
-  unseen: number;
   firstUnseenUid: number | null;
   /** Keywords (not system flags) on messages of this mailbox: FLAGS and PERMANENTFLAGS list them. */
   keywordsInUse: string[];

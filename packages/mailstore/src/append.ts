@@ -6,7 +6,7 @@
  *
  * In order, as data-modifying CTEs: the target folder with the account's quota; the
  * duplicate claim (deliveries only, see fingerprint.ts); the UID allocation, which also
- * advances HIGHESTMODSEQ and the folder's used_bytes and checks the quota against the row
+ * advances HIGHESTMODSEQ, the folder's used_bytes and message count, and checks the quota against the row
  * it updates; the blob (APPEND only; a delivery's is in the spool); the message row; the
  * mailbox.changed outbox row; and, for a delivery, its final state and timeline event.
  * The folder's row is locked by that UPDATE only until the statement commits, right after
@@ -88,7 +88,8 @@ WITH target AS (
   RETURNING 1
 ), box AS (
   UPDATE mailboxes m
-     SET uid_next = m.uid_next + 1, highest_modseq = m.highest_modseq + 1, used_bytes = m.used_bytes + $5
+     SET uid_next = m.uid_next + 1, highest_modseq = m.highest_modseq + 1, used_bytes = m.used_bytes + $5,
+         message_count = m.message_count + 1
     FROM target t
    WHERE m.id = t.id AND t.stored_uid IS NULL
      -- Checked against the row being updated, so appends queued on this folder see each other.

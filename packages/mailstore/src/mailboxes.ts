@@ -163,15 +163,19 @@ export async function renameMailbox(pool: Pool, accountId: number, rawFrom: stri
     }
     if (from === "INBOX") {
       const created = await db.query<{ id: number }>(
-        `INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, used_bytes, recent_uid)
-         SELECT $1, $2, $3, $4, $5, used_bytes, recent_uid FROM mailboxes WHERE id = $6 RETURNING id`,
+        `INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, used_bytes, message_count, recent_uid)
+         SELECT $1, $2, $3, $4, $5, used_bytes, message_count, recent_uid FROM mailboxes WHERE id = $6 RETURNING id`,
         [accountId, to, box.uid_validity, box.uid_next, box.highest_modseq + 1, box.id],
       );
       // The UIDs travel with the messages, so the new mailbox keeps INBOX's UIDVALIDITY and UIDNEXT;
       // INBOX gets a new UIDVALIDITY (RFC 3501 §2.3.1.1) since its UIDs now mean nothing.
+      // Their expunge history goes with them: it is the history of those UIDs (QRESYNC's VANISHED,
+      // and SELECT's gaps, messages.ts), and INBOX will hand out the same UIDs again.
       await db.query("UPDATE mailbox_messages SET mailbox_id = $2 WHERE mailbox_id = $1", [box.id, created.rows[0]!.id]);
+      await db.query("UPDATE mailbox_expunges SET mailbox_id = $2 WHERE mailbox_id = $1", [box.id, created.rows[0]!.id]);
       await db.query(
-        `UPDATE mailboxes SET uid_validity = $2, uid_next = 1, recent_uid = 0, highest_modseq = highest_modseq + 1, used_bytes = 0 WHERE id = $1`,
+        `UPDATE mailboxes SET uid_validity = $2, uid_next = 1, recent_uid = 0, highest_modseq = highest_modseq + 1, used_bytes = 0, message_count = 0
+          WHERE id = $1`,
         [box.id, await nextUidValidity(db, accountId)],
       );
       return true as const;

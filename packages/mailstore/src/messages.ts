@@ -4,29 +4,80 @@ import { getBlob } from "@correo/spool";
 import { describeMessage, type BodyPart, type Envelope } from "./mime-structure.js";
 import type { Mailbox, MailboxSnapshot, MessagePage, MessageRecord } from "./types.js";
 
+/** The predicate of the mailbox_messages_unseen partial index (migration 010). */
+export const UNSEEN = "NOT ('\\Seen' = ANY (flags))";
+/** The predicate of the mailbox_messages_keywords partial index (migration 010). */
+const HAS_KEYWORD = "NOT (flags <@ ARRAY['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'])";
+
 /**
- * What SELECT reports. The unseen figures and the keywords read partial indexes
- * (migration 010) that hold only unseen messages and only messages with a keyword, so
- * a large folder is not read row by row; the predicates here must stay the indexes'.
+ * What SELECT reports, from one statement (one snapshot): the folder's UIDNEXT and
+ * HIGHESTMODSEQ with the UIDs they go with. The UIDs are not read one by one: UIDs are
+ * handed out 1, 2, 3 … and each gets its message, so those present are [1, uid_next) less
+ * the expunged ones (migration 028). When the folder row's message count says there are
+ * no gaps, there is nothing to read; when it says there are k, and mailbox_expunges holds
+ * exactly k UIDs below uid_next, those are the gaps. Only when that does not add up (an
+ * expunge history older than the count), or when the gaps outnumber the messages (a
+ * Trash), are the UIDs read, as one text row. The first unseen UID and the keywords read
+ * partial indexes (migration 010) that hold only unseen messages and only messages with a
+ * keyword; the predicates here must stay the indexes'.
  */
 export async function snapshot(db: Queryable, mailbox: Mailbox): Promise<MailboxSnapshot> {
-  // One row with the UIDs as text: for 100 000 messages this is far cheaper than 100 000 rows.
-  const { rows } = await db.query<{ uids: string | null; unseen: number; first_unseen: number | null; keywords: string[] | null }>(
-    `SELECT (SELECT string_agg(uid::text, ',' ORDER BY uid) FROM mailbox_messages WHERE mailbox_id = $1) AS uids,
-            (SELECT count(*)::int FROM mailbox_messages WHERE mailbox_id = $1 AND ${UNSEEN}) AS unseen,
-            (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = $1 AND ${UNSEEN}) AS first_unseen,
-            (SELECT array_agg(DISTINCT f ORDER BY f) FROM mailbox_messages, unnest(flags) AS f
-              WHERE mailbox_id = $1 AND ${HAS_KEYWORD} AND left(f, 1) <> '\\') AS keywords`,
-    [mailbox.id],
-  );
-  const r = rows[0]!;
+  const r = (await db.query<SnapshotRow>({ name: "mailstore-snapshot", text: SNAPSHOT, values: [mailbox.id, false] })).rows[0];
+  if (!r) return { mailbox, uids: [], uidNext: mailbox.uidNext, highestModseq: mailbox.highestModseq, firstUnseenUid: null, keywordsInUse: [] };
+  let uids = presentUids(r);
+  if (!uids) {
+    const again = (await db.query<SnapshotRow>({ name: "mailstore-snapshot", text: SNAPSHOT, values: [mailbox.id, true] })).rows[0]!;
+    uids = presentUids(again)!;
+    Object.assign(r, again);
+  }
   return {
     mailbox,
-    uids: r.uids ? r.uids.split(",").map(Number) : [],
-    unseen: r.unseen,
-    firstUnseenUid: r.first_unseen,
+    uids,
+    uidNext: Number(r.uid_next),
+    highestModseq: Number(r.highest_modseq),
+    firstUnseenUid: r.first_unseen === null ? null : Number(r.first_unseen),
     keywordsInUse: r.keywords ?? [],
   };
+}
+
+interface SnapshotRow {
+  uid_next: string;
+  highest_modseq: string;
+  gaps: string;
+  expunged: string | null;
+  uids: string | null;
+  first_unseen: string | null;
+  keywords: string[] | null;
+}
+
+// $2 true: read the UIDs whatever the count says. Each CASE branch is a subquery run only
+// when it is taken.
+const SNAPSHOT = `
+SELECT b.uid_next, b.highest_modseq, b.gaps,
+       CASE WHEN NOT $2 AND b.gaps > 0 AND b.gaps <= b.message_count
+            THEN (SELECT string_agg(uid::text, ',' ORDER BY uid) FROM mailbox_expunges WHERE mailbox_id = $1 AND uid < b.uid_next) END AS expunged,
+       CASE WHEN $2 OR b.gaps > b.message_count
+            THEN (SELECT coalesce(string_agg(uid::text, ',' ORDER BY uid), '') FROM mailbox_messages WHERE mailbox_id = $1) END AS uids,
+       (SELECT min(uid) FROM mailbox_messages WHERE mailbox_id = $1 AND ${UNSEEN}) AS first_unseen,
+       (SELECT array_agg(DISTINCT f ORDER BY f) FROM mailbox_messages, unnest(flags) AS f
+         WHERE mailbox_id = $1 AND ${HAS_KEYWORD} AND left(f, 1) <> '\\') AS keywords
+  FROM (SELECT uid_next, highest_modseq, message_count, uid_next - 1 - message_count AS gaps FROM mailboxes WHERE id = $1) b`;
+
+/** The UIDs of a snapshot row, ascending; undefined when the expunges do not account for the gaps. */
+export function presentUids(r: Pick<SnapshotRow, "uid_next" | "gaps" | "expunged" | "uids">): number[] | undefined {
+  if (r.uids !== null) return r.uids ? r.uids.split(",").map(Number) : [];
+  const last = Number(r.uid_next) - 1;
+  const gaps = r.expunged ? r.expunged.split(",").map(Number) : [];
+  if (gaps.length !== Number(r.gaps)) return undefined;
+  // Preallocated and filled in place: three times faster than pushing 100 000 numbers.
+  const uids = new Array<number>(last - gaps.length);
+  let n = 0;
+  let g = 0;
+  for (let uid = 1; uid <= last; uid++) {
+    if (g < gaps.length && gaps[g] === uid) g++;
+    else uids[n++] = uid;
+  }
+  return uids;
 }
 
 interface MessageRow {
@@ -40,11 +91,6 @@ interface MessageRow {
   body_structure: BodyPart | null;
   content?: Buffer;
 }
-
-/** The predicate of the mailbox_messages_unseen partial index (migration 010). */
-export const UNSEEN = "NOT ('\\Seen' = ANY (flags))";
-/** The predicate of the mailbox_messages_keywords partial index (migration 010). */
-const HAS_KEYWORD = "NOT (flags <@ ARRAY['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'])";
 
 const COLUMNS = "uid, flags, modseq, internal_date, size, blob_id, envelope, body_structure";
 

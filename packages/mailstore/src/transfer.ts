@@ -137,9 +137,9 @@ export async function copyMessages(
     if (added && wouldExceed(await accountQuota(db, accountId), added)) return overQuota();
     const firstUid = dest.uidNext;
     const destModseq = dest.highestModseq + 1;
-    // used_bytes: what the destination gains (a move's source gives it back in removeMessages).
+    // used_bytes and message_count: what the destination gains (a move's source gives it back in removeMessages).
     const moved = messages.reduce((n, m) => n + m.size, 0);
-    await db.query("UPDATE mailboxes SET uid_next = uid_next + $2, highest_modseq = $3, used_bytes = used_bytes + $4 WHERE id = $1", [
+    await db.query("UPDATE mailboxes SET uid_next = uid_next + $2, message_count = message_count + $2, highest_modseq = $3, used_bytes = used_bytes + $4 WHERE id = $1", [
       dest.id,
       messages.length,
       destModseq,
@@ -168,7 +168,7 @@ export async function copyMessages(
 }
 
 async function removeMessages(db: Queryable, mailboxId: number, uids: readonly number[], modseq: number): Promise<number[]> {
-  // One statement: the rows go, their UIDs are kept with the MODSEQ, the folder's used_bytes shrinks.
+  // One statement: the rows go, their UIDs are kept with the MODSEQ, the folder's used_bytes and count shrink.
   const { rows } = await db.query<{ uid: number }>(
     `WITH gone AS (
        DELETE FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid, size
@@ -176,7 +176,8 @@ async function removeMessages(db: Queryable, mailboxId: number, uids: readonly n
        INSERT INTO mailbox_expunges (mailbox_id, uid, modseq) SELECT $1, uid, $3 FROM gone
        ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq
      ), shrunk AS (
-       UPDATE mailboxes SET used_bytes = used_bytes - (SELECT coalesce(sum(size), 0) FROM gone) WHERE id = $1
+       UPDATE mailboxes SET used_bytes = used_bytes - (SELECT coalesce(sum(size), 0) FROM gone), message_count = message_count - (SELECT count(*) FROM gone)
+        WHERE id = $1
      )
      SELECT uid FROM gone`,
     [mailboxId, uids, modseq],

@@ -23,7 +23,9 @@ export type MailboxStatus = StatusInfo;
 export interface MailboxSnapshot {
   mailbox: Mailbox;
   uids: number[];
-  unseen: number;
+  /** UIDNEXT and HIGHESTMODSEQ as of the UIDs read (`mailbox` may be older). */
+  uidNext: number;
+  highestModseq: number;
   firstUnseenUid: number | null;
   /** Keywords (not system flags) on messages of this mailbox. */
   keywordsInUse: string[];

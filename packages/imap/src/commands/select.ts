@@ -47,7 +47,7 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   await session.write(Buffer.from(`* OK [PERMANENTFLAGS (${readOnly ? "" : [...flags, "\\*"].join(" ")})] flags permitted\r\n`));
   // RFC 9051 §6.3.2 no longer has the UNSEEN response code (SEARCH UNSEEN finds it).
   if (info.firstUnseenUid !== null && !session.rev2) {
-    const seq = info.uids.indexOf(info.firstUnseenUid) + 1;
+    const seq = sequenceNumberOf(info.uids, info.firstUnseenUid);
     if (seq > 0) await session.write(Buffer.from(`* OK [UNSEEN ${seq}] first unseen message\r\n`));
   }
   await session.write(Buffer.from(`* OK [UIDVALIDITY ${info.uidValidity}] UIDs valid\r\n`));

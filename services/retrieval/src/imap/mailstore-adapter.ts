@@ -4,7 +4,7 @@
  */
 import type { Pool } from "@correo/db";
 import { authenticate, findAccount, type AuthCache } from "@correo/directory";
-import type { ImapStorage, ImapUser } from "@correo/imap";
+import { firstAbove, type ImapStorage, type ImapUser } from "@correo/imap";
 import { binaryPartsAsBase64, decodeWords, isRefusal, mailboxAccessKey, partText, resetAccessKeys, type MailStore } from "@correo/mailstore";
 
 /** `authCache`: logins verified a moment ago (AUTH_CACHE_TTL), shared with POP3 and HTTP. */
@@ -38,13 +38,13 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
       const last = snap.uids[snap.uids.length - 1] ?? 0;
       const claimedBefore = await store.claimRecent(box.id, last, opts.claimRecent);
       return {
-        recentUids: snap.uids.filter((u) => u > claimedBefore),
+        // The UIDs are ascending: the recent ones are a tail, found by bisection, not a filter of 100 000.
+        recentUids: snap.uids.slice(firstAbove(snap.uids, claimedBefore)),
         mailboxId: box.id,
         uidValidity: box.uidValidity,
-        uidNext: box.uidNext,
-        highestModseq: box.highestModseq,
+        uidNext: snap.uidNext,
+        highestModseq: snap.highestModseq,
         uids: snap.uids,
-        unseen: snap.unseen,
         firstUnseenUid: snap.firstUnseenUid,
         keywordsInUse: snap.keywordsInUse,
       };
