@@ -9,8 +9,8 @@
 //   DOVECOT_PORT=10143 DOVECOT_USER=bench DOVECOT_PASS=bench node bench/imap-large-mailbox.js
 //
 // Loads the messages straight into PostgreSQL (100 distinct bodies, stored once and
-// shared, each row with the envelope and structure the mailbox service computes at
-// delivery), starts the IMAP listener in this process, and times each command from
+// shared, each row with the envelope and structure, and their response texts, that the
+// mailbox service computes at delivery), starts the IMAP listener in this process, and times each command from
 // sending it to its tagged OK over a raw socket. With DUMP_MAILDIR=<dir> it also
 // writes the same messages as a Maildir for Dovecot.
 "use strict";
@@ -25,6 +25,7 @@ const { putBlob } = require(join(root, "packages/spool/dist/index.js"));
 const { loadTlsCredentials } = require(join(root, "packages/tls/dist/index.js"));
 const { createLogger } = require(join(root, "packages/telemetry/dist/index.js"));
 const { startImapListener } = require(join(root, "services/retrieval/dist/imap/listener.js"));
+const { summaryTexts } = require(join(root, "packages/imap/dist/index.js"));
 const { mailstoreAdapter } = require(join(root, "services/retrieval/dist/imap/mailstore-adapter.js"));
 
 const total = Number(process.argv[2] ?? 100_000);
@@ -156,14 +157,17 @@ async function main() {
     for (let i = 0; i < 100; i++) {
       const raw = message(i);
       const d = describeMessage(raw);
-      distinct.push({ blobId: await putBlob(infra.pool, raw), size: raw.length, envelope: JSON.stringify(d.envelope), structure: JSON.stringify(d.bodyStructure), sent: d.sentDate });
+      const texts = summaryTexts(d.envelope, d.bodyStructure);
+      distinct.push({ blobId: await putBlob(infra.pool, raw), size: raw.length, envelope: JSON.stringify(d.envelope), structure: JSON.stringify(d.bodyStructure), sent: d.sentDate, texts });
     }
     for (let start = 1; start <= total; start += 10_000) {
       const end = Math.min(total, start + 9_999);
       await infra.pool.query(
-        `INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, flags, size, modseq, envelope, body_structure, sent_date, internal_date)
+        `INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, flags, size, modseq, envelope, body_structure, sent_date, internal_date,
+                                       imap_envelope, imap_body_structure)
          SELECT $1, g, (d->>'blobId'), CASE WHEN g % 3 = 0 THEN ARRAY['\\Seen'] ELSE '{}' END, (d->>'size')::int, g + 1,
-                (d->>'envelope')::jsonb, (d->>'structure')::jsonb, (d->>'sent')::timestamptz, now()
+                (d->>'envelope')::jsonb, (d->>'structure')::jsonb, (d->>'sent')::timestamptz, now(),
+                d->'texts'->>'envelope', d->'texts'->>'bodyStructure'
            FROM generate_series($2::int, $3::int) g, LATERAL (SELECT ($4::jsonb)->(g % 100) AS d) x`,
         [mailboxId, start, end, JSON.stringify(distinct)],
       );

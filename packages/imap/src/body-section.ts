@@ -2,13 +2,25 @@
  * FETCH data items built from the stored structure: ENVELOPE and BODYSTRUCTURE
  * (RFC 3501 §7.4.2) and BODY[section]<partial> (§6.4.5), sliced from the raw bytes.
  */
-import { atom, type ImapValue } from "./encoder.js";
+import { atom, responseText, type ImapValue } from "./encoder.js";
 import type { BodyPart, Envelope, EnvelopeAddress } from "./storage.js";
 import { decodeTransferEncoding, type Decoded } from "./transfer-decoding.js";
 
 export function envelopeValue(e: Envelope): ImapValue {
   const addrs = (list: EnvelopeAddress[] | null): ImapValue => (list ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null);
   return [e.date, e.subject, addrs(e.from), addrs(e.sender), addrs(e.replyTo), addrs(e.to), addrs(e.cc), addrs(e.bcc), e.inReplyTo, e.messageId];
+}
+
+/**
+ * ENVELOPE and BODYSTRUCTURE as response text (RFC 3501 §7.4.2), made once when a message
+ * is stored so that FETCH sends them as they are instead of rebuilding both from their
+ * JSON for every message (what a client's header listing asks for). Undefined when either
+ * needs a literal.
+ */
+export function summaryTexts(envelope: Envelope, bodyStructure: BodyPart): { envelope: string; bodyStructure: string } | undefined {
+  const e = responseText(envelopeValue(envelope));
+  const b = e === undefined ? undefined : responseText(bodyStructureValue(bodyStructure, true));
+  return e === undefined || b === undefined ? undefined : { envelope: e, bodyStructure: b };
 }
 
 function params(p: [string, string][]): ImapValue {

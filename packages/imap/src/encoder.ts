@@ -31,6 +31,8 @@ const QUOTABLE_ASCII = /^[\x20-\x7e]*$/;
 class ResponseWriter {
   private readonly chunks: Buffer[] = [];
   private text = "";
+  /** Literals written: a response text with none is the same whatever the session enabled. */
+  literals = 0;
 
   constructor(private readonly opts: EncodeOptions) {}
 
@@ -39,6 +41,7 @@ class ResponseWriter {
   }
 
   literal(bytes: Buffer): void {
+    this.literals++;
     this.text += `{${bytes.length}}\r\n`;
     this.flush();
     this.chunks.push(withoutNuls(bytes));
@@ -94,6 +97,17 @@ export function encodeValue(v: ImapValue, opts: EncodeOptions = {}): Buffer[] {
   const w = new ResponseWriter(opts);
   w.value(v);
   return w.buffers();
+}
+
+/**
+ * A value as response text, for storing and sending again as it is (an `atom`): undefined
+ * when it needs a literal (a long or 8-bit string), whose form depends on UTF8=ACCEPT.
+ */
+export function responseText(v: ImapValue): string | undefined {
+  const w = new ResponseWriter({});
+  w.value(v);
+  const chunks = w.buffers();
+  return w.literals === 0 ? (chunks.length ? chunks[0]!.toString("latin1") : "") : undefined;
 }
 
 /** `* <items…>\r\n` */

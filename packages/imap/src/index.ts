@@ -3,7 +3,7 @@ export { parseCommand, ParseError, type ParsedCommand, type Token } from "./pars
 export { encodeValue, untagged, statusLine, continuation, atom, type ImapValue, type Completion } from "./encoder.js";
 export { encodeMailboxName, decodeMailboxName } from "./mutf7.js";
 export { parseSequenceSet, resolveSequenceNumbers, resolveUids, compactSet, firstAbove } from "./sequence.js";
-export { sectionBytes, binaryContent, bodyStructureValue, envelopeValue, filterHeader, type SectionSpec } from "./body-section.js";
+export { sectionBytes, binaryContent, bodyStructureValue, envelopeValue, filterHeader, summaryTexts, type SectionSpec } from "./body-section.js";
 export { decodeTransferEncoding, type Decoded } from "./transfer-decoding.js";
 export { ImapSession, commandNameOf, type SessionIO, type SessionOptions, type SessionObserver, type SessionState, type LoginGuard, type LoginAttemptOutcome } from "./session.js";
 export { IDLE_POLL_MS } from "./commands/idle.js";

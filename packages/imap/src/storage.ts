@@ -3,6 +3,7 @@
  * the database; retrieval's adapter implements this over packages/mailstore.
  * Refusals carry the reason the handlers turn into NO with a response code.
  */
+import type { ImapValue } from "./encoder.js";
 
 export interface ImapUser {
   id: number;
@@ -112,6 +113,23 @@ export interface MessageData {
   blobId?: string;
 }
 
+/**
+ * What FETCH's summary items need (FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE,
+ * BODYSTRUCTURE, MODSEQ, EMAILID), with ENVELOPE and BODYSTRUCTURE ready to send: the
+ * response text stored with the message as an atom (`summaryTexts` in body-section.ts),
+ * else the values built from its structure.
+ */
+export interface MessageSummary {
+  uid: number;
+  flags: string[];
+  modseq: number;
+  internalDate: Date;
+  size: number;
+  blobId?: string;
+  envelopeItem: ImapValue;
+  bodyStructureItem: ImapValue;
+}
+
 export interface AppendMessage {
   raw: Buffer;
   flags: readonly string[];
@@ -183,6 +201,8 @@ export interface ImapStorage {
    */
   claimRecent(mailboxId: number, upToUid: number, claim: boolean): Promise<number>;
   fetch(mailboxId: number, uids: readonly number[], opts: { raw: boolean }): Promise<MessageData[]>;
+  /** The summaries of these messages, in UID order (absent UIDs are skipped). */
+  fetchSummaries?(mailboxId: number, uids: readonly number[]): Promise<MessageSummary[]>;
   fetchFlags(mailboxId: number, uids: readonly number[]): Promise<FlagState[]>;
   store(
     mailboxId: number,

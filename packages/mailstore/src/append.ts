@@ -7,7 +7,8 @@
  * In order, as data-modifying CTEs: the target folder with the account's quota; the
  * duplicate claim (deliveries only, see fingerprint.ts); the UID allocation, which also
  * advances HIGHESTMODSEQ, the folder's used_bytes and message count, and checks the quota against the row
- * it updates; the blob (APPEND only; a delivery's is in the spool); the message row; the
+ * it updates; the blob (APPEND only; a delivery's is in the spool); the message row (with
+ * its ENVELOPE and BODYSTRUCTURE as response text, migration 029); the
  * mailbox.changed outbox row; and, for a delivery, its final state and timeline event.
  * The folder's row is locked by that UPDATE only until the statement commits, right after
  * the INSERTs; the message is parsed before (the caller passes `described`).
@@ -18,6 +19,7 @@
  */
 import type { Queryable } from "@correo/db";
 import type { MailboxChanged } from "@correo/contracts";
+import { summaryTexts } from "@correo/imap";
 import type { PendingEvent } from "@correo/spool";
 import type { MessageDescription } from "./mime-structure.js";
 import { normalizeMailboxName } from "./names.js";
@@ -102,8 +104,9 @@ WITH target AS (
   INSERT INTO blobs (id, size, content) SELECT $3, $5, $4::bytea FROM box WHERE $4::bytea IS NOT NULL
   ON CONFLICT (id) DO NOTHING
 ), msg AS (
-  INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, delivery_id, flags, internal_date, size, modseq, envelope, body_structure, sent_date)
-  SELECT id, uid, $3, $11::uuid, ARRAY(SELECT DISTINCT unnest($6::text[]) ORDER BY 1), $7, $5, modseq, $8, $9, $10 FROM box
+  INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, delivery_id, flags, internal_date, size, modseq, envelope, body_structure, sent_date,
+                                imap_envelope, imap_body_structure)
+  SELECT id, uid, $3, $11::uuid, ARRAY(SELECT DISTINCT unnest($6::text[]) ORDER BY 1), $7, $5, modseq, $8, $9, $10, $17, $18 FROM box
   RETURNING mailbox_id, uid, modseq
 ), change AS (
   INSERT INTO outbox (routing_key, payload, headers)
@@ -139,6 +142,8 @@ export async function appendToMailbox(db: Queryable, sink: ChangeSink | undefine
   // provisional event gives the routing key and the trace headers, and validates the rest.
   const provisional: MailboxChanged = { type: "mailbox.changed", version: 1, accountId: input.accountId, mailboxId: 1, uid: 1, modseq: 1, change: "exists" };
   const draft = sink?.draft(provisional);
+  // FETCH sends these as they are (migration 029).
+  const texts = summaryTexts(input.described.envelope, input.described.bodyStructure);
   let row: AppendRow;
   try {
     // A named statement: each connection parses and plans it once, not on every delivery.
@@ -159,6 +164,8 @@ export async function appendToMailbox(db: Queryable, sink: ChangeSink | undefine
       dup?.since ?? null,
       draft?.routingKey ?? null,
       draft ? JSON.stringify(draft.headers) : null,
+      texts?.envelope ?? null,
+      texts?.bodyStructure ?? null,
     ] });
     row = result.rows[0]!;
   } catch (err) {

@@ -5,6 +5,7 @@
  * announced as mailbox.changed events through `changes` (the transactional outbox).
  */
 import type { Pool } from "@correo/db";
+import type { MessageSummary } from "@correo/imap";
 import { changesSince } from "./changes.js";
 import { expungeMessages, appendMessage, appendMessages, copyMessages, type AppendItem } from "./transfer.js";
 import { storeFlags } from "./flags.js";
@@ -20,7 +21,7 @@ import {
   renameMailbox,
   setSubscribed,
 } from "./mailboxes.js";
-import { fetchFlags, fetchMessages, listMessages, readRaw, snapshot } from "./messages.js";
+import { fetchFlags, fetchMessages, fetchSummaries, listMessages, readRaw, snapshot } from "./messages.js";
 import { accountQuota } from "./quota.js";
 import { searchMessages, type SearchKey } from "./search.js";
 import type {
@@ -98,6 +99,9 @@ export class MailStore {
   }
   fetch(mailboxId: number, uids: readonly number[], opts: { raw?: boolean } = {}): Promise<MessageRecord[]> {
     return fetchMessages(this.pool, mailboxId, uids, opts);
+  }
+  fetchSummaries(mailboxId: number, uids: readonly number[]): Promise<MessageSummary[]> {
+    return fetchSummaries(this.pool, mailboxId, uids);
   }
   fetchFlags(mailboxId: number, uids: readonly number[]): Promise<FlagUpdate[]> {
     return fetchFlags(this.pool, mailboxId, uids);

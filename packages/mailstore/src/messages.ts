@@ -1,6 +1,7 @@
 /** Reading messages: the SELECT snapshot, records by UID, newest-first pages, raw bodies. */
 import type { Queryable } from "@correo/db";
 import { getBlob } from "@correo/spool";
+import { atom, bodyStructureValue, envelopeValue, summaryTexts, type MessageSummary } from "@correo/imap";
 import { describeMessage, type BodyPart, type Envelope } from "./mime-structure.js";
 import type { Mailbox, MailboxSnapshot, MessagePage, MessageRecord } from "./types.js";
 
@@ -109,6 +110,48 @@ export async function fetchMessages(db: Queryable, mailboxId: number, uids: read
     [mailboxId, uids],
   );
   return Promise.all(rows.map((r) => toRecord(db, mailboxId, r)));
+}
+
+interface SummaryRow extends MessageRow {
+  imap_envelope: string | null;
+  imap_body_structure: string | null;
+}
+
+// The JSON structures are read only for rows without the response texts (migration 029).
+const SUMMARIES = `
+SELECT uid, flags, modseq, internal_date, size, blob_id, imap_envelope, imap_body_structure,
+       CASE WHEN imap_envelope IS NULL OR imap_body_structure IS NULL THEN envelope END AS envelope,
+       CASE WHEN imap_envelope IS NULL OR imap_body_structure IS NULL THEN body_structure END AS body_structure
+  FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) ORDER BY uid`;
+
+/**
+ * FETCH's summary items for these UIDs, in UID order (absent UIDs are skipped): ENVELOPE
+ * and BODYSTRUCTURE as the response text stored with the message, sent as it is. A row
+ * stored before those texts gets them now, in one statement for the batch, unless they
+ * need a literal; its values are built from the structures meanwhile.
+ */
+export async function fetchSummaries(db: Queryable, mailboxId: number, uids: readonly number[]): Promise<MessageSummary[]> {
+  if (uids.length === 0) return [];
+  const { rows } = await db.query<SummaryRow>({ name: "mailstore-fetch-summaries", text: SUMMARIES, values: [mailboxId, uids] });
+  const late: { uid: number; envelope: string; bodyStructure: string }[] = [];
+  const out = await Promise.all(
+    rows.map(async (r): Promise<MessageSummary> => {
+      const base = { uid: r.uid, flags: r.flags, modseq: r.modseq, internalDate: r.internal_date, size: r.size, blobId: r.blob_id };
+      if (r.imap_envelope !== null && r.imap_body_structure !== null) return { ...base, envelopeItem: atom(r.imap_envelope), bodyStructureItem: atom(r.imap_body_structure) };
+      const record = await toRecord(db, mailboxId, r);
+      const texts = summaryTexts(record.envelope, record.bodyStructure);
+      if (texts) late.push({ uid: r.uid, ...texts });
+      return { ...base, envelopeItem: envelopeValue(record.envelope), bodyStructureItem: bodyStructureValue(record.bodyStructure, true) };
+    }),
+  );
+  if (late.length) {
+    await db.query(
+      `UPDATE mailbox_messages m SET imap_envelope = t.e, imap_body_structure = t.b
+         FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t (uid, e, b) WHERE m.mailbox_id = $1 AND m.uid = t.uid`,
+      [mailboxId, late.map((l) => l.uid), late.map((l) => l.envelope), late.map((l) => l.bodyStructure)],
+    );
+  }
+  return out;
 }
 
 /** Flags and MODSEQ only: what FETCH FLAGS and STORE answers need, without the structures. */

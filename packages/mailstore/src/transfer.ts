@@ -146,8 +146,10 @@ export async function copyMessages(
       moved,
     ]);
     await db.query(
-      `INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, flags, internal_date, size, modseq, envelope, body_structure, sent_date)
-       SELECT $1, $3 + ord - 1, m.blob_id, m.flags, m.internal_date, m.size, $4, m.envelope, m.body_structure, m.sent_date
+      `INSERT INTO mailbox_messages (mailbox_id, uid, blob_id, flags, internal_date, size, modseq, envelope, body_structure, sent_date,
+                                     imap_envelope, imap_body_structure)
+       SELECT $1, $3 + ord - 1, m.blob_id, m.flags, m.internal_date, m.size, $4, m.envelope, m.body_structure, m.sent_date,
+              m.imap_envelope, m.imap_body_structure
          FROM unnest($5::bigint[]) WITH ORDINALITY AS src(uid, ord)
          JOIN mailbox_messages m ON m.mailbox_id = $2 AND m.uid = src.uid`,
       [dest.id, sourceMailboxId, firstUid, destModseq, messages.map((m) => m.uid)],

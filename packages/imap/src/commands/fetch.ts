@@ -4,9 +4,10 @@ import type { Token } from "../parser.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
 import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler, ImapSession } from "../session.js";
-import type { MessageData } from "../storage.js";
+import type { MessageData, MessageSummary } from "../storage.js";
 import { ArgumentError, formatDateTime, nz } from "./arguments.js";
 import { emailObjectId } from "../objectid.js";
+import { ResponseBatch } from "../response-batch.js";
 import { previewOf, previewPart } from "../preview.js";
 
 type Item =
@@ -24,8 +25,6 @@ class UnknownCte extends Error {}
 /** Messages read at once: fewer round trips for structures, fewer bodies in memory for sections. */
 const BATCH = 1000;
 const RAW_BATCH = 250;
-/** Responses are written to the socket together, once this many octets are waiting (or the batch ends). */
-const WRITE_OCTETS = 256 * 1024;
 
 /** RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH, with CONDSTORE's CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
 export const fetch: CommandHandler = async ({ session, args, uid }) => {
@@ -76,19 +75,24 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
   const needRaw = items.some((i) => i.kind === "section" || i.kind === "binary" || i.kind === "binary-size" || i.kind === "PREVIEW");
   const needStructure = needRaw || items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE" || i.kind === "BODY");
   const needRecord = needStructure || items.some((i) => i.kind === "INTERNALDATE" || i.kind === "RFC822.SIZE" || i.kind === "EMAILID");
+  // A header listing (ENVELOPE, BODYSTRUCTURE and the small items) reads the response texts
+  // stored with the messages instead of building them from the structures.
+  const summaries = Boolean(session.storage.fetchSummaries) && items.every((i) => SUMMARY_ITEMS.has(i.kind)) && items.some((i) => i.kind === "ENVELOPE" || i.kind === "BODYSTRUCTURE");
   const size = needRaw ? RAW_BATCH : BATCH;
-  const load = (start: number): Promise<MessageData[]> => {
+  const load = (start: number): Promise<Fetched[]> => {
     const batch = uids.slice(start, start + size);
-    const read = needRecord
-      ? session.storage.fetch(sel.mailboxId, batch, { raw: needRaw })
-      : (session.storage.fetchFlags(sel.mailboxId, batch) as Promise<MessageData[]>);
+    const read: Promise<Fetched[]> = summaries
+      ? session.storage.fetchSummaries!(sel.mailboxId, batch)
+      : needRecord
+        ? session.storage.fetch(sel.mailboxId, batch, { raw: needRaw })
+        : (session.storage.fetchFlags(sel.mailboxId, batch) as Promise<MessageData[]>);
     // A read started ahead whose batch is never reached (NO UNKNOWN-CTE, an error) must not fail the process.
     read.catch(() => undefined);
     return read;
   };
   // The next batch is read while this one is encoded and written (bodies excepted: one
   // batch of them in memory at a time), so the database and the encoder work side by side.
-  let next: Promise<MessageData[]> | undefined = uids.length ? load(0) : undefined;
+  let next: Promise<Fetched[]> | undefined = uids.length ? load(0) : undefined;
   for (let start = 0; start < uids.length; start += size) {
     let messages = await next!;
     next = start + size < uids.length && !needRaw ? load(start + size) : undefined;
@@ -102,14 +106,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
       }
     }
     if (items.some((i) => i.kind === "FLAGS") || setsSeen) await session.announceKeywords(messages.flatMap((m) => m.flags));
-    // One socket write for many FETCH responses, not one each (10 000 writes were a fifth of a large FETCH).
-    let pending: Buffer[] = [];
-    let pendingOctets = 0;
-    const flush = async () => {
-      if (pending.length) await session.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingOctets));
-      pending = [];
-      pendingOctets = 0;
-    };
+    const out = new ResponseBatch((data) => session.write(data));
     for (const m of messages) {
       const seq = sequenceNumberOf(sel.uids, m.uid);
       if (!seq) continue;
@@ -120,23 +117,20 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
         sel.reported.set(m.uid, changed.modseq);
       }
       if (session.showsRecent(m.uid)) m.flags = [...m.flags, "\\Recent"];
-      const out: ImapValue[] = [];
+      const values: ImapValue[] = [];
       try {
-        for (const item of items) out.push(...(item.kind === "PREVIEW" ? [atom("PREVIEW"), preview(session, m)] : render(item, m, session.condstore)));
+        for (const item of items) values.push(...(item.kind === "PREVIEW" ? [atom("PREVIEW"), preview(session, full(m))] : render(item, m, session.condstore)));
       } catch (e) {
         if (e instanceof UnknownCte) {
-          await flush();
+          await out.flush();
           return { status: "NO", code: "UNKNOWN-CTE", text: e.message };
         }
         throw e;
       }
-      if (changed && !items.some((i) => i.kind === "FLAGS")) out.push(atom("FLAGS"), m.flags.map(atom));
-      const response = untagged([seq, atom("FETCH"), out], { utf8: session.utf8 });
-      pending.push(response);
-      pendingOctets += response.length;
-      if (pendingOctets >= WRITE_OCTETS) await flush();
+      if (changed && !items.some((i) => i.kind === "FLAGS")) values.push(atom("FLAGS"), m.flags.map(atom));
+      await out.push(untagged([seq, atom("FETCH"), values], { utf8: session.utf8 }));
     }
-    await flush();
+    await out.flush();
     if (!next && start + size < uids.length) next = load(start + size);
   }
   return { status: "OK", text: `${uid ? "UID " : ""}FETCH completed` };
@@ -162,7 +156,19 @@ function preview(session: ImapSession, m: MessageData): string {
   return previewOf(session.storage.partText(m.raw, part), part.subtype);
 }
 
-function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: MessageData, condstore: boolean): ImapValue[] {
+/** What a batch read gives: whole records, or summaries (`fetchSummaries`) for a header listing. */
+type Fetched = MessageData | MessageSummary;
+
+/** The items a summary answers. */
+const SUMMARY_ITEMS = new Set<Item["kind"]>(["FLAGS", "UID", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID"]);
+
+/** The whole record, for the items a summary does not answer (they are never fetched as summaries). */
+function full(m: Fetched): MessageData {
+  if ("envelopeItem" in m) throw new Error("a message summary has no structure");
+  return m;
+}
+
+function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: Fetched, condstore: boolean): ImapValue[] {
   switch (item.kind) {
     case "FLAGS":
       return [atom("FLAGS"), m.flags.map(atom)];
@@ -173,11 +179,11 @@ function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: MessageData, condst
     case "RFC822.SIZE":
       return [atom("RFC822.SIZE"), m.size];
     case "ENVELOPE":
-      return [atom("ENVELOPE"), envelopeValue(m.envelope)];
+      return [atom("ENVELOPE"), "envelopeItem" in m ? m.envelopeItem : envelopeValue(m.envelope)];
     case "BODYSTRUCTURE":
-      return [atom("BODYSTRUCTURE"), bodyStructureValue(m.bodyStructure, true)];
+      return [atom("BODYSTRUCTURE"), "bodyStructureItem" in m ? m.bodyStructureItem : bodyStructureValue(m.bodyStructure, true)];
     case "BODY":
-      return [atom("BODY"), bodyStructureValue(m.bodyStructure, false)];
+      return [atom("BODY"), bodyStructureValue(full(m).bodyStructure, false)];
     case "MODSEQ":
       return condstore ? [atom("MODSEQ"), [m.modseq]] : [];
     // RFC 8474 §5.1, §5.2 (objectid.ts)
@@ -186,7 +192,8 @@ function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: MessageData, condst
     case "THREADID":
       return [atom("THREADID"), null];
     case "section": {
-      let bytes = m.raw ? sectionBytes(m.raw, m.bodyStructure, item.spec) : undefined;
+      const { raw, bodyStructure } = full(m);
+      let bytes = raw ? sectionBytes(raw, bodyStructure, item.spec) : undefined;
       let name = item.name === "BODY" ? `BODY[${sectionName(item.spec)}]` : item.name;
       if (item.partial) {
         const [origin, length] = item.partial;
@@ -196,7 +203,7 @@ function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: MessageData, condst
       return [atom(name), bytes ?? (item.partial ? Buffer.alloc(0) : null)];
     }
     case "binary": {
-      let bytes = decoded(m, item.path);
+      let bytes = decoded(full(m), item.path);
       let name = `BINARY[${item.path.join(".")}]`;
       if (item.partial) {
         const [origin, length] = item.partial;
@@ -207,7 +214,7 @@ function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: MessageData, condst
       return [atom(name), bytes === undefined ? null : bytes.includes(0) ? { literal8: bytes } : bytes];
     }
     case "binary-size":
-      return [atom(`BINARY.SIZE[${item.path.join(".")}]`), decoded(m, item.path)?.length ?? 0];
+      return [atom(`BINARY.SIZE[${item.path.join(".")}]`), decoded(full(m), item.path)?.length ?? 0];
   }
 }
 

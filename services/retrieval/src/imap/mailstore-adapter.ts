@@ -50,6 +50,7 @@ export function mailstoreAdapter(pool: Pool, store: MailStore, authCache?: AuthC
       };
     },
     fetch: (mailboxId, uids, opts) => store.fetch(mailboxId, uids, opts),
+    fetchSummaries: (mailboxId, uids) => store.fetchSummaries(mailboxId, uids),
     fetchFlags: (mailboxId, uids) => store.fetchFlags(mailboxId, uids),
     store: (mailboxId, uids, mode, flags, unchangedSince) => store.storeFlags(mailboxId, uids, mode, flags, unchangedSince),
     search: (mailboxId, criteria) => store.search(mailboxId, criteria),
