@@ -1,4 +1,5 @@
-import { atom, type ImapValue } from "../encoder.js";
+import { atom, untagged, type ImapValue } from "../encoder.js";
+import { ResponseBatch } from "../response-batch.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
 import { sequenceSetArg } from "../searchres.js";
 import type { CommandHandler } from "../session.js";
@@ -36,6 +37,7 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
   // RFC 3501 §7.2.6: a keyword new to the mailbox is declared in FLAGS before it shows up,
   // this command's own and any another session set on these messages meanwhile.
   await session.announceKeywords([...(mode === "remove" ? [] : flags), ...answers.flatMap((a) => a.flags)]);
+  const out = new ResponseBatch((data) => session.write(data));
   for (const a of answers) {
     const seq = sequenceNumberOf(sel.uids, a.uid);
     if (!seq) continue;
@@ -45,8 +47,9 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
     if (uid || session.qresync) items.push(atom("UID"), a.uid);
     if (!silent) items.push(atom("FLAGS"), session.flagValues(a.uid, a.flags));
     if (session.condstore && (!silent || unchangedSince !== undefined)) items.push(atom("MODSEQ"), [a.modseq]);
-    if (items.length > (uid || session.qresync ? 2 : 0)) await session.send([seq, atom("FETCH"), items]);
+    if (items.length > (uid || session.qresync ? 2 : 0)) await out.push(untagged([seq, atom("FETCH"), items], { utf8: session.utf8 }));
   }
+  await out.flush();
   if (result.modified.length) {
     const modified = uid ? result.modified : result.modified.map((u) => sequenceNumberOf(sel.uids, u)).filter(Boolean);
     return { status: "OK", code: `MODIFIED ${compactSet(modified)}`, text: "some messages were changed by others meanwhile" };
