@@ -10,7 +10,7 @@ import { hierarchyHoles, holeAttributes } from "../src/commands/list.js";
 import { KeyReader } from "../src/commands/search.js";
 import { selectedListLine } from "../src/commands/select.js";
 import { statusItems } from "../src/commands/status.js";
-import type { SelectedMailbox } from "../src/session.js";
+import type { SelectedMailbox } from "../src/command.js";
 
 function session() {
   const out: string[] = [];

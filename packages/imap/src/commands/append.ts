@@ -1,6 +1,6 @@
 import type { Token } from "../parser.js";
 import { compactSet } from "../sequence.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { isRefusal, type AppendMessage } from "../storage.js";
 import { ArgumentError, dateTime, flagList, mailboxName } from "./arguments.js";
 import { resolveAuthorizedUrl, resolveImapUrl } from "./url-resolve.js";

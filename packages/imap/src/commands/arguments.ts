@@ -1,7 +1,7 @@
 /** Readers for the argument kinds commands share (RFC 3501 §9): astrings, mailbox names, flags, dates. */
 import { decodeMailboxName } from "../mutf7.js";
 import { textOf, type Token } from "../parser.js";
-import type { ImapSession } from "../session.js";
+import type { CommandSession } from "../command.js";
 import { systemFlag } from "../storage.js";
 
 /** A Completion-shaped refusal for malformed arguments. */
@@ -17,7 +17,7 @@ export function astring(t: Token | undefined, what: string): string {
  * A mailbox name: modified UTF-7 unless UTF8=ACCEPT is enabled (RFC 6855 §3). An IMAP4rev2
  * session's names are UTF-8, normalized to NFC (RFC 9051 §5.1: the server may normalize).
  */
-export function mailboxName(session: ImapSession, t: Token | undefined): string {
+export function mailboxName(session: CommandSession, t: Token | undefined): string {
   const raw = astring(t, "the mailbox name");
   const name = session.rev2 ? raw.normalize("NFC") : session.utf8 ? raw : decodeMailboxName(raw);
   return /^inbox$/i.test(name) ? "INBOX" : name;

@@ -1,4 +1,4 @@
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { astring } from "./arguments.js";
 
 /** RFC 5267 §4.3.5 CANCELUPDATE: ends the contexts the given correlators (tags) name; no more ADDTO/REMOVEFROM for them. */

@@ -1,5 +1,5 @@
 import { statusLine } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /**
  * RFC 4978 COMPRESS DEFLATE: the tagged OK goes out uncompressed, then both directions are

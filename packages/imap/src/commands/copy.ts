@@ -1,6 +1,6 @@
 import { compactSet, resolveSequenceNumbers, resolveUids } from "../sequence.js";
 import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { isRefusal } from "../storage.js";
 import { mailboxName } from "./arguments.js";
 

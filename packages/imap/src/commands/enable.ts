@@ -1,5 +1,5 @@
 import { atom } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /**
  * What ENABLE can switch on, upper case → as the ENABLED response names it. IMAP4rev2:

@@ -1,6 +1,6 @@
 import { resolveUids } from "../sequence.js";
 import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /** RFC 3501 §6.4.3 EXPUNGE and RFC 4315 §2.1 UID EXPUNGE. */
 export const expunge: CommandHandler = async ({ session, args, uid }) => {

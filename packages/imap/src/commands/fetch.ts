@@ -3,7 +3,7 @@ import { atom, untagged, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
 import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler, ImapSession } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import type { MessageData } from "../storage.js";
 import { ArgumentError, formatDateTime, nz } from "./arguments.js";
 import { emailObjectId } from "../objectid.js";
@@ -148,7 +148,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
  * expunged UID may lie above it. UIDs this session still shows are left to its own
  * VANISHED, when the expunge is reported.
  */
-async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, expunged: readonly number[]): Promise<void> {
+async function sendVanishedEarlier(session: CommandSession, set: SequenceSet, expunged: readonly number[]): Promise<void> {
   const sel = session.selected!;
   const ranges = uidRanges(set, Number.MAX_SAFE_INTEGER);
   const gone = expunged.filter((u) => ranges.some(([lo, hi]) => u >= lo && u <= hi) && sequenceNumberOf(sel.uids, u) === 0);
@@ -156,7 +156,7 @@ async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, expun
 }
 
 /** RFC 8970 §3: the message's preview (preview.ts); "" when it has no text part. */
-function preview(session: ImapSession, m: MessageData): string {
+function preview(session: CommandSession, m: MessageData): string {
   const part = previewPart(m.bodyStructure);
   if (!part || !m.raw || !session.storage.partText) return "";
   return previewOf(session.storage.partText(m.raw, part), part.subtype);

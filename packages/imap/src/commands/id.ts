@@ -1,5 +1,5 @@
 import { atom } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /** RFC 2971 */
 export const id: CommandHandler = async ({ session, args }) => {

@@ -1,5 +1,5 @@
 /** The command table: which handler runs each command, and in which states (RFC 3501 §6). */
-import type { CommandSpec } from "../session.js";
+import type { CommandSpec } from "../command.js";
 import { append } from "./append.js";
 import { authenticate } from "./authenticate.js";
 import { cancelupdate } from "./cancelupdate.js";

@@ -1,7 +1,7 @@
 import { atom, type ImapValue } from "../encoder.js";
 import { encodeMailboxName } from "../mutf7.js";
 import type { Token } from "../parser.js";
-import type { CommandHandler, ImapSession } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import { isRefusal, type MailboxInfo } from "../storage.js";
 import { ArgumentError, astring, mailboxName } from "./arguments.js";
 import { statusItems, statusValues } from "./status.js";
@@ -128,11 +128,11 @@ function atomValue(t: Token | undefined): string {
   return t.value.toUpperCase();
 }
 
-export function nameValue(session: ImapSession, name: string): ImapValue {
+export function nameValue(session: CommandSession, name: string): ImapValue {
   return session.utf8 ? name : encodeMailboxName(name);
 }
 
-function decodePattern(session: ImapSession, p: string): string {
+function decodePattern(session: CommandSession, p: string): string {
   return mailboxName(session, { type: "string", value: p, bytes: Buffer.from(p), literal: false });
 }
 

@@ -1,5 +1,5 @@
 import type { Completion } from "../encoder.js";
-import type { CommandHandler, ImapSession, LoginAttemptOutcome } from "../session.js";
+import type { CommandHandler, CommandSession, LoginAttemptOutcome } from "../command.js";
 import type { ImapUser } from "../storage.js";
 import { astring } from "./arguments.js";
 
@@ -9,7 +9,7 @@ export const login: CommandHandler = async ({ session, args }) => {
   return logIn(session, astring(args[0], "the user name"), astring(args[1], "the password"));
 };
 
-export async function logIn(session: ImapSession, user: string, password: string): Promise<Completion> {
+export async function logIn(session: CommandSession, user: string, password: string): Promise<Completion> {
   const check = () => session.storage.authenticate(user, password);
   const outcome = session.opts.guardLogin ? await session.opts.guardLogin(user, check) : await unguarded(session, check);
   if (outcome.outcome === "refused") {
@@ -28,7 +28,7 @@ export async function logIn(session: ImapSession, user: string, password: string
   return { status: "OK", code: `CAPABILITY ${session.capabilities().join(" ")}`, text: "logged in" };
 }
 
-async function unguarded(session: ImapSession, check: () => Promise<ImapUser | undefined>): Promise<LoginAttemptOutcome> {
+async function unguarded(session: CommandSession, check: () => Promise<ImapUser | undefined>): Promise<LoginAttemptOutcome> {
   const account = await check();
   if (account) return { outcome: "ok", account };
   await session.opts.delayAfterAuthFailure?.();

@@ -1,5 +1,5 @@
 import type { Completion } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import { isRefusal, type Refusal } from "../storage.js";
 import { mailboxObjectId } from "../objectid.js";
 import { CreateParamError, parseCreateParams } from "../syntax/create.js";
@@ -13,7 +13,7 @@ function refusal(r: Refusal): Completion {
 const done = (name: string, r: true | Refusal): Completion => (r === true ? { status: "OK", text: `${name} completed` } : refusal(r));
 
 /** RFC 5465 §5.4, §5.5: the sessions of this process that NOTIFY about the account look again at once. */
-function changed(session: Parameters<CommandHandler>[0]["session"], r: true | Refusal): true | Refusal {
+function changed(session: CommandSession, r: true | Refusal): true | Refusal {
   if (r === true) session.opts.notifier?.accountChanged?.(session.user!.id);
   return r;
 }

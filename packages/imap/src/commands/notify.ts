@@ -1,4 +1,4 @@
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { NotifyError, parseNotify, type EventGroup, type MailboxFilter } from "../syntax/notify.js";
 import { mailboxName } from "./arguments.js";
 

@@ -5,7 +5,7 @@
  * Quotas are set by the administrator (`pnpm correo account …`), so SETQUOTA is NO.
  */
 import { atom, type ImapValue } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { isRefusal, type QuotaInfo } from "../storage.js";
 import { astring, mailboxName } from "./arguments.js";
 import { nameValue } from "./list.js";

@@ -1,7 +1,7 @@
 import { atom, type ImapValue } from "../encoder.js";
 import { textOf, type Token } from "../parser.js";
 import { compactSet, parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf, uidRanges } from "../sequence.js";
-import type { CommandHandler, SelectedMailbox } from "../session.js";
+import type { CommandHandler, SelectedMailbox } from "../command.js";
 import type { SearchKey } from "../storage.js";
 import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
 import { blobIdOfEmailId, isObjectId } from "../objectid.js";

@@ -1,7 +1,7 @@
 import { atom, type ImapValue } from "../encoder.js";
 import { textOf } from "../parser.js";
 import { compactSet, sequenceNumberOf } from "../sequence.js";
-import type { CommandHandler, ImapSession } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
 import { inRanges, parseSelectParams, SelectParamError, type QresyncParams } from "../syntax/select.js";
 import { URLAUTH_MECHANISMS } from "../urlauth.js";
@@ -77,7 +77,7 @@ export const select: CommandHandler = async ({ session, args, name }) => {
  * whole expunge history is kept (mailbox_expunges), so seq-match-data is not needed.
  * A change newer than the snapshot the SELECT read is left to the next update report.
  */
-async function resync(session: ImapSession, q: QresyncParams): Promise<void> {
+async function resync(session: CommandSession, q: QresyncParams): Promise<void> {
   const sel = session.selected!;
   const changes = await session.storage.changesSince(sel.mailboxId, q.modseq);
   if (session.selected !== sel) return;
@@ -97,7 +97,7 @@ async function resync(session: ImapSession, q: QresyncParams): Promise<void> {
  * RFC 9051 §6.3.2: the untagged LIST an IMAP4rev2 SELECT/EXAMINE sends (its attributes may be
  * left out); when the client's spelling was not in NFC, OLDNAME gives it (§6.3.9.7).
  */
-export function selectedListLine(session: ImapSession, box: string, supplied: string): ImapValue[] {
+export function selectedListLine(session: CommandSession, box: string, supplied: string): ImapValue[] {
   const line: ImapValue[] = [atom("LIST"), [], DELIMITER, nameValue(session, box)];
   if (supplied.normalize("NFC") !== supplied) line.push(["OLDNAME", [supplied]]);
   return line;

@@ -1,5 +1,5 @@
 import { sequenceNumberOf } from "../sequence.js";
-import type { ImapSession } from "../session.js";
+import type { CommandSession } from "../command.js";
 import type { ThreadInput } from "../thread.js";
 import type { EnvelopeAddress, SearchKey } from "../storage.js";
 import type { Token } from "../parser.js";
@@ -21,7 +21,7 @@ export function referencesHeader(raw: Buffer): string | null {
  * and, with `withReferences`, the References header (from the raw message).
  */
 export async function threadInputs(
-  session: ImapSession,
+  session: CommandSession,
   tokens: Token[],
   withReferences: boolean,
 ): Promise<{ inputs: ThreadInput[]; modseqs: number[]; usesModseq: boolean }> {
@@ -31,7 +31,7 @@ export async function threadInputs(
 }
 
 /** The search criteria of SORT / THREAD (as SEARCH reads them); a MODSEQ criterion enables CONDSTORE. */
-export function criteriaOf(session: ImapSession, tokens: Token[]): { criteria: SearchKey; usesModseq: boolean } {
+export function criteriaOf(session: CommandSession, tokens: Token[]): { criteria: SearchKey; usesModseq: boolean } {
   const reader = new KeyReader(tokens, session.selected!, session.selected!, session.rev2);
   const keys: SearchKey[] = [];
   while (!reader.done()) keys.push(reader.key());
@@ -41,7 +41,7 @@ export function criteriaOf(session: ImapSession, tokens: Token[]): { criteria: S
 }
 
 /** The messages `criteria` match that this session knows, as the sort and thread functions take them. */
-export async function inputsFor(session: ImapSession, criteria: SearchKey, withReferences: boolean): Promise<{ inputs: ThreadInput[]; modseqs: number[] }> {
+export async function inputsFor(session: CommandSession, criteria: SearchKey, withReferences: boolean): Promise<{ inputs: ThreadInput[]; modseqs: number[] }> {
   const sel = session.selected!;
   const found = await session.storage.search(sel.mailboxId, criteria);
   const known = found.filter((u) => sequenceNumberOf(sel.uids, u) > 0);

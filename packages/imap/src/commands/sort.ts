@@ -1,5 +1,5 @@
 import { atom } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { SORT_KEYS, sortMessages, type SortCriterion, type SortKeyName } from "../sort.js";
 import { astring } from "./arguments.js";
 import { esearchItems, parseReturnOptions } from "./search.js";

@@ -1,6 +1,6 @@
 import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { isRefusal, type StatusInfo } from "../storage.js";
 import { ArgumentError, mailboxName } from "./arguments.js";
 import { nameValue } from "./list.js";

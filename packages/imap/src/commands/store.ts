@@ -1,7 +1,7 @@
 import { atom, type ImapValue } from "../encoder.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
 import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { ArgumentError, flagList, nz } from "./arguments.js";
 
 /** RFC 3501 §6.4.6 STORE / UID STORE, with UNCHANGEDSINCE (RFC 7162 §3.1.3). */

@@ -1,4 +1,4 @@
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { orderedSubjectThreadList, threadOrderedSubject } from "../sort.js";
 import { referencesThreadList, threadReferences } from "../thread.js";
 import { astring } from "./arguments.js";

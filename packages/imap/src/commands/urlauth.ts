@@ -7,7 +7,7 @@
 import { binaryConverted, bodyStructureValue, convertedStructure } from "../body-section.js";
 import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import { parseImapUrl } from "../syntax/imap-url.js";
 import { internalToken, URLAUTH_MECHANISMS } from "../urlauth.js";
 import { astring, ArgumentError, mailboxName } from "./arguments.js";
@@ -99,7 +99,7 @@ function binaryOf(r: Extract<Resolved, { bytes: Buffer }>): ImapValue {
   return bytes.includes(0) ? { literal8: bytes } : bytes;
 }
 
-async function fetchOne(session: Parameters<CommandHandler>[0]["session"], text: string): Promise<Extract<Resolved, { bytes: Buffer }> | undefined> {
+async function fetchOne(session: CommandSession, text: string): Promise<Extract<Resolved, { bytes: Buffer }> | undefined> {
   const resolved = await resolveAuthorizedUrl(session, text);
   return "badUrl" in resolved ? undefined : resolved;
 }
