@@ -12,7 +12,7 @@ import { compactSet, sequenceNumberOf } from "./sequence.js";
 import { SYSTEM_FLAGS, type ImapStorage, type ImapUser } from "./storage.js";
 import { commandTable } from "./commands/index.js";
 import { atom } from "./encoder.js";
-import { ArgumentError } from "./commands/arguments.js";
+import { ArgumentError } from "./syntax/arguments.js";
 import { inputsFor } from "./commands/sort-input.js";
 import { changeItems, contextChanges, numberIn, type SearchContext } from "./context.js";
 import { sortMessages } from "./sort.js";
@@ -138,12 +138,15 @@ export class ImapSession implements CommandSession {
     try {
       completion = await spec.handler({ tag: parsed.tag, name: parsed.name, args: parsed.args, uid: parsed.name.startsWith("UID "), session: this });
     } catch (error) {
-      if (error instanceof ArgumentError) {
+      if (error instanceof ArgumentError && error.status === "BAD") {
         await this.write(statusLine(parsed.tag, { status: "BAD", text: error.message }));
         return undefined;
       }
-      this.opts.observer?.error?.(error, parsed.name);
-      completion = { status: "NO", code: "SERVERBUG", text: "internal error; try again" };
+      if (error instanceof ArgumentError) completion = { status: "NO", code: error.code, text: error.message };
+      else {
+        this.opts.observer?.error?.(error, parsed.name);
+        completion = { status: "NO", code: "SERVERBUG", text: "internal error; try again" };
+      }
     }
     if (this.selected && completion.status !== "BAD") {
       await this.reportChanges(!spec.noExpungeUpdates || this.selectedUidCommand(parsed.name));

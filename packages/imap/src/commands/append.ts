@@ -2,7 +2,8 @@ import type { Token } from "../parser.js";
 import { compactSet } from "../sequence.js";
 import type { CommandHandler } from "../command.js";
 import { isRefusal, type AppendMessage } from "../storage.js";
-import { ArgumentError, dateTime, flagList, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { ArgumentError, dateTime, flagList, mailboxArg } from "../syntax/arguments.js";
 import { resolveAuthorizedUrl, resolveImapUrl } from "./url-resolve.js";
 
 /** One message of an APPEND: a literal, or RFC 4469 CATENATE's parts to join. */
@@ -18,7 +19,7 @@ type Source = { literal: Token & { type: "string" } } | { catenate: CatPart[] };
  */
 export const append: CommandHandler = async ({ session, args }) => {
   if (args.length < 2) return { status: "BAD", text: "APPEND takes a mailbox, optional flags and date, and a message literal" };
-  const box = mailboxName(session, args[0]);
+  const box = mailboxName(session, mailboxArg(args[0]));
   const groups: { flags: string[]; internalDate: Date | undefined; source: Source }[] = [];
   let i = 1;
   while (i < args.length) {

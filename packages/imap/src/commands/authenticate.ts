@@ -1,5 +1,5 @@
 import type { CommandHandler } from "../command.js";
-import { astring } from "./arguments.js";
+import { astring } from "../syntax/arguments.js";
 import { logIn } from "./login.js";
 
 /** RFC 3501 §6.2.2 with SASL PLAIN (RFC 4616) and an optional initial response (SASL-IR, RFC 4959). */

@@ -1,5 +1,5 @@
 import type { CommandHandler } from "../command.js";
-import { astring } from "./arguments.js";
+import { astring } from "../syntax/arguments.js";
 
 /** RFC 5267 §4.3.5 CANCELUPDATE: ends the contexts the given correlators (tags) name; no more ADDTO/REMOVEFROM for them. */
 export const cancelupdate: CommandHandler = async ({ session, args }) => {

@@ -1,5 +1,6 @@
 import { resolveUids } from "../sequence.js";
-import { sequenceSetArg } from "../searchres.js";
+import { sequenceSetOf } from "../searchres.js";
+import { setArgument } from "../syntax/arguments.js";
 import type { CommandHandler } from "../command.js";
 
 /** RFC 3501 §6.4.3 EXPUNGE and RFC 4315 §2.1 UID EXPUNGE. */
@@ -8,9 +9,9 @@ export const expunge: CommandHandler = async ({ session, args, uid }) => {
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
   let only: number[] | undefined;
   if (uid) {
-    const set = sequenceSetArg(sel, args[0]?.type === "atom" ? args[0].value : "", true);
-    if (!set || args.length !== 1) return { status: "BAD", text: "UID EXPUNGE takes a UID set" };
-    only = resolveUids(set, sel.uids);
+    const arg = setArgument(args[0]);
+    if (!arg || args.length !== 1) return { status: "BAD", text: "UID EXPUNGE takes a UID set" };
+    only = resolveUids(sequenceSetOf(sel, arg, true), sel.uids);
     if (only.length === 0) return { status: "OK", text: "UID EXPUNGE completed" };
   } else if (args.length) return { status: "BAD", text: "EXPUNGE takes no arguments" };
   const result = await session.storage.expunge(sel.mailboxId, only);

@@ -2,10 +2,10 @@ import { binaryContent, bodyStructureValue, envelopeValue, sectionBytes, section
 import { atom, untagged, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
-import { sequenceSetArg } from "../searchres.js";
+import { sequenceSetOf } from "../searchres.js";
 import type { CommandHandler, CommandSession } from "../command.js";
 import type { MessageData } from "../storage.js";
-import { ArgumentError, formatDateTime, nz } from "./arguments.js";
+import { ArgumentError, formatDateTime, nz, setArgument } from "../syntax/arguments.js";
 import { emailObjectId } from "../objectid.js";
 import { previewOf, previewPart } from "../preview.js";
 
@@ -31,8 +31,9 @@ const WRITE_OCTETS = 256 * 1024;
 export const fetch: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (args.length < 2) return { status: "BAD", text: "FETCH takes a sequence set and data items" };
-  const set = sequenceSetArg(sel, args[0]!.type === "atom" ? args[0]!.value : "", uid);
-  if (!set) return { status: "BAD", text: "invalid sequence set" };
+  const arg = setArgument(args[0]);
+  if (!arg) return { status: "BAD", text: "invalid sequence set" };
+  const set = sequenceSetOf(sel, arg, uid);
   const items = parseItems(args[1]!);
   let changedSince: number | undefined;
   let vanished = false;

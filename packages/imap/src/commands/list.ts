@@ -3,7 +3,8 @@ import { encodeMailboxName } from "../mutf7.js";
 import type { Token } from "../parser.js";
 import type { CommandHandler, CommandSession } from "../command.js";
 import { isRefusal, type MailboxInfo } from "../storage.js";
-import { ArgumentError, astring, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { ArgumentError, astring } from "../syntax/arguments.js";
 import { statusItems, statusValues } from "./status.js";
 
 export const DELIMITER = "/";
@@ -133,7 +134,7 @@ export function nameValue(session: CommandSession, name: string): ImapValue {
 }
 
 function decodePattern(session: CommandSession, p: string): string {
-  return mailboxName(session, { type: "string", value: p, bytes: Buffer.from(p), literal: false });
+  return mailboxName(session, p);
 }
 
 /** Levels above existing mailboxes that are no mailbox themselves (left when a parent is deleted). */

@@ -1,7 +1,7 @@
 import type { Completion } from "../encoder.js";
 import type { CommandHandler, CommandSession, LoginAttemptOutcome } from "../command.js";
 import type { ImapUser } from "../storage.js";
-import { astring } from "./arguments.js";
+import { astring } from "../syntax/arguments.js";
 
 /** RFC 3501 §6.2.3 */
 export const login: CommandHandler = async ({ session, args }) => {

@@ -4,6 +4,7 @@ import { isRefusal, type Refusal } from "../storage.js";
 import { mailboxObjectId } from "../objectid.js";
 import { CreateParamError, parseCreateParams } from "../syntax/create.js";
 import { mailboxName } from "./arguments.js";
+import { mailboxArg } from "../syntax/arguments.js";
 
 function refusal(r: Refusal): Completion {
   const code = { nonexistent: "NONEXISTENT", exists: "ALREADYEXISTS", "invalid-name": "CANNOT", inbox: "CANNOT", "over-quota": "OVERQUOTA" }[r.refused];
@@ -28,7 +29,7 @@ export const create: CommandHandler = async ({ session, args, name }) => {
     if (error instanceof CreateParamError) return { status: error.status, code: error.code, text: error.message };
     throw error;
   }
-  const box = mailboxName(session, args[0]).replace(/\/$/, "");
+  const box = mailboxName(session, mailboxArg(args[0])).replace(/\/$/, "");
   if (box === "INBOX") return { status: "NO", code: "ALREADYEXISTS", text: "INBOX always exists" };
   const r = changed(session, await session.storage.createMailbox(session.user!, box, params.specialUse));
   if (r !== true) return refusal(r);
@@ -41,7 +42,7 @@ export const create: CommandHandler = async ({ session, args, name }) => {
 /** RFC 3501 §6.3.4 */
 export const remove: CommandHandler = async ({ session, args, name }) => {
   if (args.length !== 1) return { status: "BAD", text: "DELETE takes a mailbox name" };
-  const box = mailboxName(session, args[0]);
+  const box = mailboxName(session, mailboxArg(args[0]));
   if (session.selected?.name === box) session.unselect();
   return done(name, changed(session, await session.storage.deleteMailbox(session.user!, box)));
 };
@@ -49,13 +50,13 @@ export const remove: CommandHandler = async ({ session, args, name }) => {
 /** RFC 3501 §6.3.5 */
 export const rename: CommandHandler = async ({ session, args, name }) => {
   if (args.length !== 2) return { status: "BAD", text: "RENAME takes two mailbox names" };
-  return done(name, changed(session, await session.storage.renameMailbox(session.user!, mailboxName(session, args[0]), mailboxName(session, args[1]))));
+  return done(name, changed(session, await session.storage.renameMailbox(session.user!, mailboxName(session, mailboxArg(args[0])), mailboxName(session, mailboxArg(args[1])))));
 };
 
 /** RFC 3501 §6.3.6 SUBSCRIBE, §6.3.7 UNSUBSCRIBE */
 export const subscribe: CommandHandler = async ({ session, args, name }) => {
   if (args.length !== 1) return { status: "BAD", text: `${name} takes a mailbox name` };
-  return done(name, changed(session, await session.storage.setSubscribed(session.user!, mailboxName(session, args[0]), name === "SUBSCRIBE")));
+  return done(name, changed(session, await session.storage.setSubscribed(session.user!, mailboxName(session, mailboxArg(args[0])), name === "SUBSCRIBE")));
 };
 
 export { refusal };

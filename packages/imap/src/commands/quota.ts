@@ -7,7 +7,8 @@
 import { atom, type ImapValue } from "../encoder.js";
 import type { CommandHandler } from "../command.js";
 import { isRefusal, type QuotaInfo } from "../storage.js";
-import { astring, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { astring, mailboxArg } from "../syntax/arguments.js";
 import { nameValue } from "./list.js";
 
 export const QUOTA_ROOT = "";
@@ -42,7 +43,7 @@ export const getquota: CommandHandler = async ({ session, args, name }) => {
 export const getquotaroot: CommandHandler = async ({ session, args, name: command }) => {
   if (!session.storage.quota) return unknown(command);
   if (args.length !== 1) return { status: "BAD", text: "GETQUOTAROOT takes a mailbox name" };
-  const name = mailboxName(session, args[0]);
+  const name = mailboxName(session, mailboxArg(args[0]));
   const [status, quota] = await Promise.all([session.storage.status(session.user!, name), session.storage.quota!(session.user!)]);
   if (isRefusal(status)) return { status: "NO", code: "NONEXISTENT", text: status.text };
   const response = quotaResponse(quota);

@@ -3,7 +3,7 @@ import { textOf, type Token } from "../parser.js";
 import { compactSet, parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf, uidRanges } from "../sequence.js";
 import type { CommandHandler, SelectedMailbox } from "../command.js";
 import type { SearchKey } from "../storage.js";
-import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
+import { ArgumentError, astring, nz, searchDay } from "../syntax/arguments.js";
 import { blobIdOfEmailId, isObjectId } from "../objectid.js";
 import { resultToSave, savedUids, type SavedResult } from "../searchres.js";
 

@@ -6,6 +6,7 @@ import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
 import { inRanges, parseSelectParams, SelectParamError, type QresyncParams } from "../syntax/select.js";
 import { URLAUTH_MECHANISMS } from "../urlauth.js";
 import { mailboxName } from "./arguments.js";
+import { mailboxArg } from "../syntax/arguments.js";
 import { DELIMITER, nameValue } from "./list.js";
 import { mailboxObjectId } from "../objectid.js";
 
@@ -17,7 +18,7 @@ import { mailboxObjectId } from "../objectid.js";
  */
 export const select: CommandHandler = async ({ session, args, name }) => {
   if (args.length < 1) return { status: "BAD", text: `${name} takes a mailbox name` };
-  const box = mailboxName(session, args[0]);
+  const box = mailboxName(session, mailboxArg(args[0]));
   let params;
   try {
     params = parseSelectParams(args[1], args.slice(2));

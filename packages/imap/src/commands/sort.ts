@@ -1,7 +1,7 @@
 import { atom } from "../encoder.js";
 import type { CommandHandler } from "../command.js";
 import { SORT_KEYS, sortMessages, type SortCriterion, type SortKeyName } from "../sort.js";
-import { astring } from "./arguments.js";
+import { astring } from "../syntax/arguments.js";
 import { esearchItems, parseReturnOptions } from "./search.js";
 import { criteriaOf, inputsFor } from "./sort-input.js";
 

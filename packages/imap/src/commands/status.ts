@@ -2,7 +2,8 @@ import { atom, type ImapValue } from "../encoder.js";
 import type { Token } from "../parser.js";
 import type { CommandHandler } from "../command.js";
 import { isRefusal, type StatusInfo } from "../storage.js";
-import { ArgumentError, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { ArgumentError, mailboxArg } from "../syntax/arguments.js";
 import { nameValue } from "./list.js";
 import { mailboxObjectId } from "../objectid.js";
 
@@ -11,7 +12,7 @@ const ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHES
 /** RFC 3501 §6.3.10, with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438), DELETED (RFC 9051, RFC 9208 §4.2), DELETED-STORAGE (RFC 9208 §4.2: KiB an EXPUNGE would free) and APPENDLIMIT (RFC 7889). */
 export const status: CommandHandler = async ({ session, args }) => {
   if (args.length !== 2) return { status: "BAD", text: "STATUS takes a mailbox and a list of items" };
-  const name = mailboxName(session, args[0]);
+  const name = mailboxName(session, mailboxArg(args[0]));
   const items = statusItems(args[1], session.rev2);
   const info = await session.storage.status(session.user!, name);
   if (isRefusal(info)) return { status: "NO", code: "NONEXISTENT", text: info.text };

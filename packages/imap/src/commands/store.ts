@@ -1,15 +1,16 @@
 import { atom, type ImapValue } from "../encoder.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
-import { sequenceSetArg } from "../searchres.js";
+import { sequenceSetOf } from "../searchres.js";
 import type { CommandHandler } from "../command.js";
-import { ArgumentError, flagList, nz } from "./arguments.js";
+import { ArgumentError, flagList, nz, setArgument } from "../syntax/arguments.js";
 
 /** RFC 3501 §6.4.6 STORE / UID STORE, with UNCHANGEDSINCE (RFC 7162 §3.1.3). */
 export const store: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
-  const set = sequenceSetArg(sel, args[0]?.type === "atom" ? args[0].value : "", uid);
-  if (!set) return { status: "BAD", text: "invalid sequence set" };
+  const arg = setArgument(args[0]);
+  if (!arg) return { status: "BAD", text: "invalid sequence set" };
+  const set = sequenceSetOf(sel, arg, uid);
   let i = 1;
   let unchangedSince: number | undefined;
   if (args[1]?.type === "list") {

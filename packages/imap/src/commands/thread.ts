@@ -1,7 +1,7 @@
 import type { CommandHandler } from "../command.js";
 import { orderedSubjectThreadList, threadOrderedSubject } from "../sort.js";
 import { referencesThreadList, threadReferences } from "../thread.js";
-import { astring } from "./arguments.js";
+import { astring } from "../syntax/arguments.js";
 import { threadInputs } from "./sort-input.js";
 
 /** RFC 5256 §3 THREAD / UID THREAD with the ORDEREDSUBJECT and REFERENCES algorithms; charsets UTF-8, US-ASCII. */

@@ -9,7 +9,7 @@ import type { CommandSession } from "../command.js";
 import { isRefusal, type BodyPart, type ImapUser } from "../storage.js";
 import { parseImapUrl, sectionWords, type ImapUrl } from "../syntax/imap-url.js";
 import { tokenMatches, urlauthVerdict } from "../urlauth.js";
-import { ArgumentError } from "./arguments.js";
+import { ArgumentError } from "../syntax/arguments.js";
 import { parseSection } from "./fetch.js";
 
 /**

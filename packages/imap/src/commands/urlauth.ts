@@ -10,7 +10,8 @@ import type { Token } from "../parser.js";
 import type { CommandHandler, CommandSession } from "../command.js";
 import { parseImapUrl } from "../syntax/imap-url.js";
 import { internalToken, URLAUTH_MECHANISMS } from "../urlauth.js";
-import { astring, ArgumentError, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { ArgumentError, astring, mailboxArg } from "../syntax/arguments.js";
 import { partialRange, resolveAuthorizedUrl, resolveImapUrl, type Resolved } from "./url-resolve.js";
 
 /** RFC 4467 §7.3: RESETKEY's OK names the mechanisms, as the URLMECH response code. */
@@ -110,7 +111,7 @@ export const resetkey: CommandHandler = async ({ session, args }) => {
     await session.storage.resetAccessKeys(session.user!);
     return { status: "OK", code: URLMECH, text: "all mailbox access keys reset" };
   }
-  const box = mailboxName(session, args[0]);
+  const box = mailboxName(session, mailboxArg(args[0]));
   for (const m of args.slice(1)) {
     const mechanism = word(m, "the mechanism");
     if (!(URLAUTH_MECHANISMS as readonly string[]).includes(mechanism)) return { status: "NO", text: `unknown URLAUTH mechanism ${mechanism}` };
