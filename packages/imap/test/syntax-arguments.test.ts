@@ -1,23 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { parseCommand, type Token } from "../src/index.js";
+import type { Token } from "../src/index.js";
 import { ArgumentError, astring, dateTime, flagList, formatDateTime, mailboxArg, nz, searchDay, setArgument } from "../src/syntax/arguments.js";
+import { argsOf, refusalOf } from "./command-line.js";
 
 /** The first argument of `a CMD <rest>`. */
-function arg(rest: string): Token | undefined {
-  const parsed = parseCommand({ segments: [`a CMD ${rest}`.trimEnd()], literals: [] } as never);
-  if (parsed instanceof Error) throw parsed;
-  return parsed.args[0];
-}
-
-function refusal(f: () => unknown): ArgumentError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ArgumentError) return e;
-    throw e;
-  }
-  throw new Error("no ArgumentError");
-}
+const arg = (rest: string): Token | undefined => argsOf(`a CMD ${rest}`.trimEnd())[0];
 
 describe("shared argument readers (RFC 3501 §9)", () => {
   it.each([
@@ -34,8 +21,7 @@ describe("shared argument readers (RFC 3501 §9)", () => {
     ["", "the name is missing or not a string"],
     ["(a b)", "the name is missing or not a string"],
   ])("astring %j is BAD: %s", (rest, text) => {
-    const e = refusal(() => astring(arg(rest), "the name"));
-    expect([e.status, e.message]).toEqual(["BAD", text]);
+    expect(refusalOf(() => astring(arg(rest), "the name"))).toEqual({ status: "BAD", text });
   });
 
   it("says BAD unless told NO, with the response code to show", () => {
@@ -60,7 +46,7 @@ describe("shared argument readers (RFC 3501 §9)", () => {
     ['("quoted")', "flags must be atoms"],
     ["((nested))", "flags must be atoms"],
   ])("flag list %s is BAD: %s", (rest, text) => {
-    expect(refusal(() => flagList(arg(rest))).message).toBe(text);
+    expect(refusalOf(() => flagList(arg(rest)))).toEqual({ status: "BAD", text });
   });
 
   it.each([
@@ -76,7 +62,7 @@ describe("shared argument readers (RFC 3501 §9)", () => {
     ["1-Fbr-1994", "1-Fbr-1994 is not a date like 1-Feb-2024"],
     ["", "(missing) is not a date like 1-Feb-2024"],
   ])("date %j is BAD: %s", (rest, text) => {
-    expect(refusal(() => searchDay(arg(rest))).message).toBe(text);
+    expect(refusalOf(() => searchDay(arg(rest)))).toEqual({ status: "BAD", text });
   });
 
   it("reads an RFC 3501 date-time and writes INTERNALDATE in UTC", () => {
@@ -95,7 +81,7 @@ describe("shared argument readers (RFC 3501 §9)", () => {
   });
 
   it.each(["-1", "1.5", "x", ""])("number %j is BAD", (rest) => {
-    expect(refusal(() => nz(arg(rest), "N")).message).toBe("N must be a number");
+    expect(refusalOf(() => nz(arg(rest), "N"))).toEqual({ status: "BAD", text: "N must be a number" });
   });
 
   it.each([

@@ -10,7 +10,7 @@ import { isRefusal, type BodyPart, type ImapUser } from "../storage.js";
 import { parseImapUrl, sectionWords, type ImapUrl } from "../syntax/imap-url.js";
 import { tokenMatches, urlauthVerdict } from "../urlauth.js";
 import { ArgumentError } from "../syntax/arguments.js";
-import { parseSection } from "./fetch.js";
+import { parseSection } from "../syntax/fetch.js";
 
 /**
  * `mailbox`: the name as stored (INBOX in upper case). `part` and `region`: when the URL
