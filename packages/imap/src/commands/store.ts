@@ -2,30 +2,15 @@ import { atom, type ImapValue } from "../encoder.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
 import { sequenceSetOf } from "../searchres.js";
 import type { CommandHandler } from "../command.js";
-import { ArgumentError, flagList, nz, setArgument } from "../syntax/arguments.js";
+import { parseStore } from "../syntax/store.js";
 
 /** RFC 3501 §6.4.6 STORE / UID STORE, with UNCHANGEDSINCE (RFC 7162 §3.1.3). */
 export const store: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
-  const arg = setArgument(args[0]);
-  if (!arg) return { status: "BAD", text: "invalid sequence set" };
+  const { set: arg, unchangedSince, mode, silent, flags } = parseStore(args);
   const set = sequenceSetOf(sel, arg, uid);
-  let i = 1;
-  let unchangedSince: number | undefined;
-  if (args[1]?.type === "list") {
-    const mods = args[1].items;
-    if (mods[0]?.type !== "atom" || mods[0].value.toUpperCase() !== "UNCHANGEDSINCE") throw new ArgumentError("unknown STORE modifier");
-    unchangedSince = nz(mods[1], "UNCHANGEDSINCE");
-    await session.enableCondstore();
-    i = 2;
-  }
-  const op = args[i]?.type === "atom" ? (args[i] as { value: string }).value.toUpperCase() : "";
-  const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(op);
-  if (!m) return { status: "BAD", text: "expected FLAGS, +FLAGS or -FLAGS (optionally .SILENT)" };
-  const flags = flagList(args[i + 1]?.type === "list" ? args[i + 1] : { type: "list", items: args.slice(i + 1) });
-  const silent = Boolean(m[2]);
-  const mode = m[1] === "+" ? "add" : m[1] === "-" ? "remove" : "set";
+  if (unchangedSince !== undefined) await session.enableCondstore();
   const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
   const result = await session.storage.store(sel.mailboxId, uids, mode, flags, unchangedSince);
   const updated = new Map(result.updated.map((u) => [u.uid, u]));
