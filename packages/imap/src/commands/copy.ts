@@ -3,18 +3,16 @@ import { sequenceSetOf } from "../searchres.js";
 import type { CommandHandler } from "../command.js";
 import { isRefusal } from "../storage.js";
 import { mailboxName } from "./arguments.js";
-import { mailboxArg, setArgument } from "../syntax/arguments.js";
+import { parseCopy } from "../syntax/copy.js";
 
 /** RFC 3501 §6.4.7 COPY and RFC 6851 MOVE (and UID variants), answering COPYUID (RFC 4315 §3). */
 export const copy: CommandHandler = async ({ session, args, uid, name }) => {
   const sel = session.selected!;
   const move = name.endsWith("MOVE");
-  if (args.length !== 2) return { status: "BAD", text: `${name} takes a sequence set and a mailbox` };
-  const arg = setArgument(args[0]);
-  if (!arg) return { status: "BAD", text: "invalid sequence set" };
-  const set = sequenceSetOf(sel, arg, uid);
+  const request = parseCopy(args, name);
+  const set = sequenceSetOf(sel, request.set, uid);
   if (move && sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
-  const dest = mailboxName(session, mailboxArg(args[1]));
+  const dest = mailboxName(session, request.mailbox);
   const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
   if (uids.length === 0) return { status: "OK", text: `${name} completed (nothing to do)` };
   const result = move
