@@ -7,10 +7,9 @@
 import { describe, expect, it } from "vitest";
 import { CommandFramer, encodeValue, ImapSession, parseCommand, type FramedLine, type ImapStorage, type Token } from "../src/index.js";
 import { hierarchyHoles, holeAttributes } from "../src/commands/list.js";
-import { KeyReader } from "../src/commands/search.js";
 import { selectedListLine } from "../src/commands/select.js";
 import { statusItems } from "../src/commands/status.js";
-import type { SelectedMailbox } from "../src/command.js";
+import { parseSearchKeys } from "../src/syntax/search.js";
 
 function session() {
   const out: string[] = [];
@@ -97,12 +96,8 @@ describe("SELECT's untagged LIST (RFC 9051 §6.3.2)", () => {
 });
 
 describe("what RFC 9051 removed: \\Recent's SEARCH keys and STATUS item", () => {
-  const sel = { uids: [1, 2, 3], recent: new Set([3]) } as unknown as SelectedMailbox;
   it.each(["RECENT", "NEW", "OLD", "NOT RECENT", "OR SEEN NEW"])("IMAP4rev1 reads SEARCH %s, IMAP4rev2 refuses it", (criteria) => {
-    const read = (rev2: boolean) => {
-      const r = new KeyReader(args(`a SEARCH ${criteria}`), sel, sel, rev2);
-      while (!r.done()) r.key();
-    };
+    const read = (rev2: boolean) => parseSearchKeys(args(`a SEARCH ${criteria}`), { rev2 });
     expect(() => read(false)).not.toThrow();
     expect(() => read(true)).toThrow(/IMAP4rev2 has no (RECENT|NEW|OLD) key/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseReturnOptions } from "../src/commands/search.js";
+import { parseReturnOptions } from "../src/syntax/search.js";
 import { parseCommand, type Token } from "../src/index.js";
 import { resultToSave, savedUids, sequenceSetOf } from "../src/searchres.js";
 import { setArgument } from "../src/syntax/arguments.js";
