@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { CommandFramer, encodeValue, ImapSession, parseCommand, type FramedLine, type ImapStorage, type Token } from "../src/index.js";
 import { hierarchyHoles, holeAttributes } from "../src/commands/list.js";
 import { selectedListLine } from "../src/commands/select.js";
-import { statusItems } from "../src/commands/status.js";
+import { statusItems } from "../src/syntax/status.js";
 import { parseSearchKeys } from "../src/syntax/search.js";
 
 function session() {
