@@ -1,12 +1,12 @@
 import type { Completion } from "../encoder.js";
 import type { CommandHandler, CommandSession, LoginAttemptOutcome } from "../command.js";
 import type { ImapUser } from "../storage.js";
-import { astring } from "../syntax/arguments.js";
+import { parseLogin } from "../syntax/login.js";
 
 /** RFC 3501 §6.2.3 */
 export const login: CommandHandler = async ({ session, args }) => {
-  if (args.length !== 2) return { status: "BAD", text: "LOGIN takes a user name and a password" };
-  return logIn(session, astring(args[0], "the user name"), astring(args[1], "the password"));
+  const { user, password } = parseLogin(args);
+  return logIn(session, user, password);
 };
 
 export async function logIn(session: CommandSession, user: string, password: string): Promise<Completion> {
