@@ -1,5 +1,5 @@
-/** What the syntax table tests share: a command line's tokens, and the refusal a parser throws. */
-import { CommandFramer, parseCommand, type Token } from "../src/index.js";
+/** What the syntax table tests share: a command line's tokens, the refusal a parser throws, and a session to send lines to. */
+import { CommandFramer, ImapSession, parseCommand, type FramedLine, type ImapStorage, type Token } from "../src/index.js";
 import { ArgumentError } from "../src/syntax/arguments.js";
 
 /** The arguments of a whole command line (tag and name included), as the session hands them to a command; literals are not used. */
@@ -11,9 +11,7 @@ export function argsOf(line: string): Token[] {
 
 /** The arguments of a command as the client sends it, CRLF and literals (`{n+}`, `~{n+}`) included. */
 export function argsOfWire(text: string): Token[] {
-  const l = new CommandFramer().push(Buffer.from(text)).find((e) => e.kind === "line");
-  if (!l || l.kind !== "line") throw new Error("no line framed");
-  const parsed = parseCommand(l.line);
+  const parsed = parseCommand(framedLine(text));
   if (parsed instanceof Error) throw parsed;
   return parsed.args;
 }
@@ -30,4 +28,26 @@ export function refusalOf(parse: () => unknown): { status: "BAD" | "NO"; code?: 
     return { status: e.status, ...(e.code ? { code: e.code } : {}), text: e.message };
   }
   throw new Error("the parser took it");
+}
+
+/** The first line the framer makes of `text` (CRLF and literals included). */
+export function framedLine(text: string): FramedLine {
+  const l = new CommandFramer().push(Buffer.from(text)).find((e) => e.kind === "line");
+  if (!l || l.kind !== "line") throw new Error("no line framed");
+  return l.line;
+}
+
+/** A logged-in session over `storage` (nothing by default) whose writes are kept in `out`. */
+export function testSession(storage = {} as ImapStorage): { s: ImapSession; out: string[] } {
+  const out: string[] = [];
+  const s = new ImapSession({
+    hostname: "test",
+    storage,
+    secure: true,
+    tlsAvailable: false,
+    io: { write: async (b: Buffer) => void out.push(b.toString()), nextLine: async () => undefined, lineAvailable: async () => undefined },
+  });
+  s.state = "authenticated";
+  s.user = { id: 1, address: "u@test" };
+  return { s, out };
 }
