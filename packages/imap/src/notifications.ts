@@ -6,7 +6,7 @@
  * mailbox command of a session in this process, or the poll) looks at everything again.
  */
 import { atom, type ImapValue } from "./encoder.js";
-import type { ImapSession } from "./session.js";
+import type { CommandSession } from "./command.js";
 import { isRefusal, type MailboxInfo } from "./storage.js";
 import { eventsFor, statusItemsFor, type EventGroup, type NotifyEvent } from "./syntax/notify.js";
 import { nameValue } from "./commands/list.js";
@@ -31,7 +31,7 @@ export interface NotifyState {
 const DELIMITER = "/";
 
 /** RFC 5465 §5.1–§5.3: the STATUS of every mailbox under a message event whose values changed since last told; `initial` (SET STATUS, §3.1) tells them all. */
-export async function pushStatus(session: ImapSession, state: NotifyState, boxes: readonly MailboxInfo[], mode: "initial" | "baseline" | "changes"): Promise<void> {
+export async function pushStatus(session: CommandSession, state: NotifyState, boxes: readonly MailboxInfo[], mode: "initial" | "baseline" | "changes"): Promise<void> {
   for (const box of boxes) {
     if (box.name === session.selected?.name) continue;
     const events = eventsFor(state.groups, box);
@@ -49,7 +49,7 @@ export async function pushStatus(session: ImapSession, state: NotifyState, boxes
 }
 
 /** RFC 5465 §5.4 MailboxName, §5.5 SubscriptionChange: LIST responses for names that came, went or changed subscription. */
-async function pushNames(session: ImapSession, state: NotifyState, boxes: readonly MailboxInfo[], subscriptions: Set<string>): Promise<void> {
+async function pushNames(session: CommandSession, state: NotifyState, boxes: readonly MailboxInfo[], subscriptions: Set<string>): Promise<void> {
   const now = new Map(boxes.map((b) => [b.name, b]));
   const wants = (box: MailboxInfo, event: NotifyEvent) => eventsFor(state.groups, box)?.has(event) ?? false;
   const list = (attrs: string[], name: string): ImapValue[] => [atom("LIST"), attrs.map(atom), DELIMITER, nameValue(session, name)];
@@ -70,7 +70,7 @@ async function pushNames(session: ImapSession, state: NotifyState, boxes: readon
 }
 
 /** Looks at every watched mailbox again and tells the client what changed. */
-export async function pushNotifications(session: ImapSession, state: NotifyState): Promise<void> {
+export async function pushNotifications(session: CommandSession, state: NotifyState): Promise<void> {
   const sel = session.selected;
   if (sel && state.selected && state.selected.events.size) {
     // RFC 5465 §5.1–§5.3 for the selected mailbox: EXISTS, FETCH, and (unless SELECTED-DELAYED) EXPUNGE, at once.

@@ -3,7 +3,8 @@
  * The session keeps their UIDs; expunged ones drop out as they go (§2.1), and a new SELECT
  * starts with `$` empty. `$` stands alone where a sequence set may be (§4 grammar).
  */
-import { parseSequenceSet, sequenceNumberOf, type SequenceSet } from "./sequence.js";
+import { sequenceNumberOf, type SequenceSet } from "./sequence.js";
+import type { SetArgument } from "./syntax/arguments.js";
 
 export interface SavedResult {
   /** The UIDs `$` names (ascending). */
@@ -17,9 +18,9 @@ export function savedUids(sel: SavedResult): number[] {
   return sel.saved.filter((u) => sequenceNumberOf(sel.uids, u) > 0);
 }
 
-/** A sequence-set argument: `$` as the saved messages (their UIDs, or their sequence numbers now), else parsed as usual. */
-export function sequenceSetArg(sel: SavedResult, text: string, uid: boolean): SequenceSet | undefined {
-  if (text !== "$") return parseSequenceSet(text);
+/** A sequence-set argument: `$` as the saved messages (their UIDs, or their sequence numbers now), else the set as given. */
+export function sequenceSetOf(sel: SavedResult, arg: SetArgument, uid: boolean): SequenceSet {
+  if (arg !== "$") return arg;
   return savedUids(sel).map((u) => {
     const n = uid ? u : sequenceNumberOf(sel.uids, u);
     return [n, n] as [number, number];

@@ -7,113 +7,20 @@
  */
 import { continuation, statusLine, untagged, type Completion, type ImapValue } from "./encoder.js";
 import type { FramedLine } from "./framer.js";
-import { parseCommand, ParseError, type Token } from "./parser.js";
+import { parseCommand, ParseError } from "./parser.js";
 import { compactSet, sequenceNumberOf } from "./sequence.js";
-import { SYSTEM_FLAGS, type ChangeNotifier, type ImapStorage, type ImapUser } from "./storage.js";
+import { SYSTEM_FLAGS, type ImapStorage, type ImapUser } from "./storage.js";
 import { commandTable } from "./commands/index.js";
 import { atom } from "./encoder.js";
-import { ArgumentError } from "./commands/arguments.js";
+import { ArgumentError } from "./syntax/arguments.js";
 import { inputsFor } from "./commands/sort-input.js";
 import { changeItems, contextChanges, numberIn, type SearchContext } from "./context.js";
 import { sortMessages } from "./sort.js";
 import { NOTIFY_POLL_MS, pushNotifications, pushStatus, type NotifyState } from "./notifications.js";
 import type { NotifyRequest } from "./syntax/notify.js";
+import type { CommandSession, Selection, SelectedMailbox, SessionOptions, SessionState } from "./command.js";
 
-export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
-
-export interface SessionIO {
-  /** Writes bytes; resolves when the socket can take more. */
-  write(data: Buffer): Promise<void>;
-  /** The next line from the client (AUTHENTICATE responses, IDLE's DONE); undefined when the connection ended. */
-  nextLine(): Promise<FramedLine | undefined>;
-  /** Resolves when a line is waiting or the connection ended, without taking it. */
-  lineAvailable(): Promise<void>;
-  /** STARTTLS: upgrades the connection after the tagged OK was written. */
-  startTls?: () => Promise<void>;
-  /**
-   * RFC 4978 COMPRESS=DEFLATE: from now on the client's octets are inflated; `sendOk` writes
-   * the tagged OK uncompressed, after which everything written is deflated.
-   */
-  startCompression?: (sendOk: () => Promise<void>) => Promise<void>;
-}
-
-export interface SessionOptions {
-  hostname: string;
-  storage: ImapStorage;
-  notifier?: ChangeNotifier;
-  io: SessionIO;
-  /** The connection is already TLS (implicit TLS port or after STARTTLS). */
-  secure: boolean;
-  /** Whether STARTTLS is offered. */
-  tlsAvailable: boolean;
-  /** Pause before answering a failed login (when there is no `guardLogin`). */
-  delayAfterAuthFailure?: () => Promise<void>;
-  /**
-   * Around each password check (LOGIN, AUTHENTICATE): may refuse the attempt before the
-   * check (a throttled client address) and waits the delay of a failure itself.
-   */
-  guardLogin?: LoginGuard;
-  observer?: SessionObserver;
-  /** RFC 7889 APPENDLIMIT: the largest message APPEND takes, in octets (the listener's literal limit). */
-  appendLimit?: number;
-}
-
-export type LoginAttemptOutcome =
-  | { outcome: "ok"; account: ImapUser }
-  | { outcome: "failed" }
-  | { outcome: "refused"; retryAfterMs: number };
-
-export type LoginGuard = (user: string, check: () => Promise<ImapUser | undefined>) => Promise<LoginAttemptOutcome>;
-
-export interface SessionObserver {
-  command?(name: string): void;
-  authFailed?(user: string): void;
-  loggedIn?(user: ImapUser): void;
-  error?(error: unknown, command: string): void;
-}
-
-export interface SelectedMailbox {
-  mailboxId: number;
-  name: string;
-  readOnly: boolean;
-  uidValidity: number;
-  /** UIDs in sequence order: message n has uids[n-1]. */
-  uids: number[];
-  /** The MODSEQ up to which this session has seen the mailbox's changes. */
-  knownModseq: number;
-  /** MODSEQ of the flags last reported per UID, so one change is reported once. */
-  reported: Map<number, number>;
-  /** RFC 3501 §2.3.2: the UIDs that are \Recent in this session (claimed by its SELECT or while selected). */
-  recent: Set<number>;
-  /** The keywords the last untagged FLAGS listed (RFC 3501 §7.2.6), lower case → as shown. */
-  keywords: Map<string, string>;
-  /** RFC 5267 §4.3: the results kept up to date, by correlator (tag). */
-  contexts: Map<string, SearchContext>;
-  /** RFC 5182: the UIDs `$` names (SEARCH RETURN (SAVE)); empty after SELECT. */
-  saved: number[];
-  dirty: boolean;
-  unwatch: () => void;
-}
-
-export interface CommandContext {
-  tag: string;
-  name: string;
-  args: Token[];
-  /** UID variant (UID FETCH, UID STORE …). */
-  uid: boolean;
-  session: ImapSession;
-}
-
-export type CommandHandler = (ctx: CommandContext) => Promise<Completion>;
-
-export interface CommandSpec {
-  states: SessionState[];
-  handler: CommandHandler;
-  /** RFC 3501 §7.4.1: EXPUNGE responses must not be sent while these run (they use sequence numbers). */
-  noExpungeUpdates?: boolean;
-}
-
-export class ImapSession {
+export class ImapSession implements CommandSession {
   state: SessionState = "not-authenticated";
   user: ImapUser | undefined;
   selected: SelectedMailbox | undefined;
@@ -231,12 +138,15 @@ export class ImapSession {
     try {
       completion = await spec.handler({ tag: parsed.tag, name: parsed.name, args: parsed.args, uid: parsed.name.startsWith("UID "), session: this });
     } catch (error) {
-      if (error instanceof ArgumentError) {
+      if (error instanceof ArgumentError && error.status === "BAD") {
         await this.write(statusLine(parsed.tag, { status: "BAD", text: error.message }));
         return undefined;
       }
-      this.opts.observer?.error?.(error, parsed.name);
-      completion = { status: "NO", code: "SERVERBUG", text: "internal error; try again" };
+      if (error instanceof ArgumentError) completion = { status: "NO", code: error.code, text: error.message };
+      else {
+        this.opts.observer?.error?.(error, parsed.name);
+        completion = { status: "NO", code: "SERVERBUG", text: "internal error; try again" };
+      }
     }
     if (this.selected && completion.status !== "BAD") {
       await this.reportChanges(!spec.noExpungeUpdates || this.selectedUidCommand(parsed.name));
@@ -255,7 +165,7 @@ export class ImapSession {
   }
 
   /** Selects a mailbox (SELECT/EXAMINE): watches it for changes by anyone. */
-  setSelected(sel: Omit<SelectedMailbox, "unwatch" | "dirty" | "reported" | "keywords" | "contexts" | "saved"> & { keywords: readonly string[] }): void {
+  setSelected(sel: Selection): void {
     this.unselect();
     const keywords = new Map(sel.keywords.map((k) => [k.toLowerCase(), k]));
     const selected: SelectedMailbox = { ...sel, keywords, contexts: new Map(), saved: [], dirty: false, reported: new Map(), unwatch: () => undefined };

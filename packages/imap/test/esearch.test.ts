@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeValue, parseCommand, untagged, type Token } from "../src/index.js";
-import { esearchItems, parseReturnOptions } from "../src/commands/search.js";
+import { esearchItems } from "../src/commands/search.js";
+import { parseReturnOptions } from "../src/syntax/search.js";
 
 function args(line: string): Token[] {
   const parsed = parseCommand({ segments: [line], literals: [] } as never);

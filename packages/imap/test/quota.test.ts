@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { quotaResponse, storageUnits } from "../src/commands/quota.js";
-import { statusItems, statusValues } from "../src/commands/status.js";
+import { statusValues } from "../src/commands/status.js";
+import { statusItems } from "../src/syntax/status.js";
 import { parseCommand, type Token } from "../src/index.js";
 
 function args(line: string): Token[] {

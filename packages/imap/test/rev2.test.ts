@@ -5,38 +5,12 @@
  * imap-rev2.int.test.ts drives each difference over the wire against PostgreSQL.
  */
 import { describe, expect, it } from "vitest";
-import { CommandFramer, encodeValue, ImapSession, parseCommand, type FramedLine, type ImapStorage, type Token } from "../src/index.js";
+import { encodeValue } from "../src/index.js";
 import { hierarchyHoles, holeAttributes } from "../src/commands/list.js";
-import { KeyReader } from "../src/commands/search.js";
 import { selectedListLine } from "../src/commands/select.js";
-import { statusItems } from "../src/commands/status.js";
-import type { SelectedMailbox } from "../src/session.js";
-
-function session() {
-  const out: string[] = [];
-  const s = new ImapSession({
-    hostname: "test",
-    storage: {} as ImapStorage,
-    secure: true,
-    tlsAvailable: false,
-    io: { write: async (b: Buffer) => void out.push(b.toString()), nextLine: async () => undefined, lineAvailable: async () => undefined },
-  });
-  s.state = "authenticated";
-  s.user = { id: 1, address: "u@test" };
-  return { s, out };
-}
-
-function line(text: string): FramedLine {
-  const l = new CommandFramer().push(Buffer.from(text)).find((e) => e.kind === "line");
-  if (!l || l.kind !== "line") throw new Error("no line framed");
-  return l.line;
-}
-
-function args(text: string): Token[] {
-  const parsed = parseCommand({ segments: [text], literals: [] } as never);
-  if (parsed instanceof Error) throw parsed;
-  return parsed.args;
-}
+import { statusItems } from "../src/syntax/status.js";
+import { parseSearchKeys } from "../src/syntax/search.js";
+import { argsOf as args, framedLine as line, testSession as session } from "./command-line.js";
 
 describe("ENABLE IMAP4rev2 (RFC 9051 Appendix E item 8)", () => {
   it("advertises IMAP4rev2 after IMAP4rev1, before and after login", () => {
@@ -97,12 +71,8 @@ describe("SELECT's untagged LIST (RFC 9051 §6.3.2)", () => {
 });
 
 describe("what RFC 9051 removed: \\Recent's SEARCH keys and STATUS item", () => {
-  const sel = { uids: [1, 2, 3], recent: new Set([3]) } as unknown as SelectedMailbox;
   it.each(["RECENT", "NEW", "OLD", "NOT RECENT", "OR SEEN NEW"])("IMAP4rev1 reads SEARCH %s, IMAP4rev2 refuses it", (criteria) => {
-    const read = (rev2: boolean) => {
-      const r = new KeyReader(args(`a SEARCH ${criteria}`), sel, sel, rev2);
-      while (!r.done()) r.key();
-    };
+    const read = (rev2: boolean) => parseSearchKeys(args(`a SEARCH ${criteria}`), { rev2 });
     expect(() => read(false)).not.toThrow();
     expect(() => read(true)).toThrow(/IMAP4rev2 has no (RECENT|NEW|OLD) key/);
   });

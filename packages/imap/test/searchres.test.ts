@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseReturnOptions } from "../src/commands/search.js";
+import { parseReturnOptions } from "../src/syntax/search.js";
 import { parseCommand, type Token } from "../src/index.js";
-import { resultToSave, savedUids, sequenceSetArg } from "../src/searchres.js";
+import { resultToSave, savedUids, sequenceSetOf } from "../src/searchres.js";
+import { setArgument } from "../src/syntax/arguments.js";
 
 function args(line: string): Token[] {
   const parsed = parseCommand({ segments: [line], literals: [] } as never);
@@ -14,11 +15,12 @@ describe("SEARCHRES (RFC 5182)", () => {
 
   it("$ names the saved messages that still exist, as UIDs or as their sequence numbers now (§2.1)", () => {
     expect(savedUids(sel)).toEqual([3, 9]);
-    expect(sequenceSetArg(sel, "$", true)).toEqual([[3, 3], [9, 9]]);
-    expect(sequenceSetArg(sel, "$", false)).toEqual([[2, 2], [4, 4]]);
-    expect(sequenceSetArg({ saved: [], uids: [1] }, "$", false)).toEqual([]);
-    expect(sequenceSetArg(sel, "2:4", false)).toEqual([[2, 4]]);
-    expect(sequenceSetArg(sel, "$,1", false)).toBeUndefined();
+    const set = (text: string) => setArgument({ type: "atom", value: text })!;
+    expect(sequenceSetOf(sel, set("$"), true)).toEqual([[3, 3], [9, 9]]);
+    expect(sequenceSetOf(sel, set("$"), false)).toEqual([[2, 2], [4, 4]]);
+    expect(sequenceSetOf({ saved: [], uids: [1] }, set("$"), false)).toEqual([]);
+    expect(sequenceSetOf(sel, set("2:4"), false)).toEqual([[2, 4]]);
+    expect(setArgument({ type: "atom", value: "$,1" })).toBeUndefined();
   });
 
   it.each([

@@ -1,13 +1,9 @@
-import type { Token } from "../parser.js";
 import { compactSet } from "../sequence.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { isRefusal, type AppendMessage } from "../storage.js";
-import { ArgumentError, dateTime, flagList, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { parseAppend } from "../syntax/append.js";
 import { resolveAuthorizedUrl, resolveImapUrl } from "./url-resolve.js";
-
-/** One message of an APPEND: a literal, or RFC 4469 CATENATE's parts to join. */
-type CatPart = { text: Buffer; binary: boolean } | { url: string };
-type Source = { literal: Token & { type: "string" } } | { catenate: CatPart[] };
 
 /**
  * RFC 3501 §6.3.11 APPEND (LITERAL+ by the framer) and RFC 3502 MULTIAPPEND: one or more
@@ -17,35 +13,9 @@ type Source = { literal: Token & { type: "string" } } | { catenate: CatPart[] };
  * (RFC 4469 §5), its URLs naming messages in the user's own mailboxes.
  */
 export const append: CommandHandler = async ({ session, args }) => {
-  if (args.length < 2) return { status: "BAD", text: "APPEND takes a mailbox, optional flags and date, and a message literal" };
-  const box = mailboxName(session, args[0]);
-  const groups: { flags: string[]; internalDate: Date | undefined; source: Source }[] = [];
-  let i = 1;
-  while (i < args.length) {
-    let flags: string[] = [];
-    let date: Date | undefined;
-    if (args[i]?.type === "list") flags = flagList(args[i++]);
-    const maybeDate = args[i];
-    if (maybeDate?.type === "string" && !maybeDate.literal) {
-      date = dateTime(maybeDate.value);
-      if (!date) throw new ArgumentError(`invalid date-time ${maybeDate.value}`);
-      i++;
-    }
-    let message: Token | undefined = args[i];
-    const word = message?.type === "atom" && !message.section ? message.value.toUpperCase() : "";
-    if (word === "CATENATE") {
-      groups.push({ flags, internalDate: date, source: { catenate: catenateParts(args[i + 1]) } });
-      i += 2;
-      continue;
-    }
-    if (word === "UTF8" && args[i + 1]?.type === "list") {
-      message = (args[i + 1] as { items: Token[] }).items[0];
-      i++;
-    }
-    if (!message || message.type !== "string") return { status: "BAD", text: "APPEND needs each message as a literal, after its optional flags and date" };
-    i++;
-    groups.push({ flags, internalDate: date, source: { literal: message } });
-  }
+  const request = parseAppend(args);
+  const box = mailboxName(session, request.mailbox);
+  const groups = request.messages;
   const catenates = groups.some((g) => "catenate" in g.source);
   // RFC 4469 §5: a CATENATE into a mailbox that does not exist is refused with TRYCREATE
   // before any URL is looked at (Dovecot answers the same, whatever the URLs).
@@ -93,20 +63,3 @@ export const append: CommandHandler = async ({ session, args }) => {
   }
   return { status: "OK", code: `APPENDUID ${result.uidValidity} ${compactSet(result.uids)}`, text: "APPEND completed" };
 };
-
-/** RFC 4469 §5: "(" cat-part *(SP cat-part) ")", cat-part = "TEXT" SP literal / "URL" SP astring. */
-function catenateParts(t: Token | undefined): CatPart[] {
-  if (!t || t.type !== "list" || t.items.length === 0) throw new ArgumentError("CATENATE takes a list of TEXT literal and URL parts");
-  const parts: CatPart[] = [];
-  for (let k = 0; k < t.items.length; k += 2) {
-    const kind = t.items[k]!;
-    const value = t.items[k + 1];
-    const name = kind.type === "atom" && !kind.section ? kind.value.toUpperCase() : "";
-    if (name === "TEXT" && value?.type === "string" && value.literal) parts.push({ text: value.bytes, binary: value.binary === true });
-    else if (name === "URL" && value && (value.type === "string" || (value.type === "atom" && !value.section))) parts.push({ url: value.value });
-    else if (name === "TEXT") throw new ArgumentError("a CATENATE TEXT part must be a literal");
-    else if (name === "URL") throw new ArgumentError("a CATENATE URL part must be a string");
-    else throw new ArgumentError(`CATENATE parts are TEXT or URL, not ${name || "that"}`);
-  }
-  return parts;
-}

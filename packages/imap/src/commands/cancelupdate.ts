@@ -1,11 +1,10 @@
-import type { CommandHandler } from "../session.js";
-import { astring } from "./arguments.js";
+import type { CommandHandler } from "../command.js";
+import { parseCancelupdate } from "../syntax/cancelupdate.js";
 
 /** RFC 5267 §4.3.5 CANCELUPDATE: ends the contexts the given correlators (tags) name; no more ADDTO/REMOVEFROM for them. */
 export const cancelupdate: CommandHandler = async ({ session, args }) => {
-  if (args.length === 0) return { status: "BAD", text: "CANCELUPDATE needs the tag of at least one context" };
+  const tags = parseCancelupdate(args);
   const sel = session.selected!;
-  const tags = args.map((t) => astring(t, "the context's tag"));
   const unknown = tags.filter((t) => !sel.contexts.has(t));
   if (unknown.length) return { status: "BAD", text: `CANCELUPDATE: no context is kept for ${unknown.map((t) => JSON.stringify(t)).join(", ")}` };
   for (const t of tags) sel.contexts.delete(t);

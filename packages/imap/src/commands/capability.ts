@@ -1,5 +1,5 @@
 import { atom } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /** RFC 3501 §6.1.1 */
 export const capability: CommandHandler = async ({ session }) => {

@@ -1,4 +1,4 @@
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { noop } from "./noop.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /** RFC 3501 §6.4.2 CLOSE (expunges silently unless read-only) and RFC 3691 UNSELECT. */
 export const close: CommandHandler = async ({ session, name }) => {

@@ -1,5 +1,6 @@
 import { statusLine } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
+import { parseCompress } from "../syntax/compress.js";
 
 /**
  * RFC 4978 COMPRESS DEFLATE: the tagged OK goes out uncompressed, then both directions are
@@ -8,8 +9,7 @@ import type { CommandHandler } from "../session.js";
  */
 export const compress: CommandHandler = async ({ session, tag, args }) => {
   if (!session.opts.io.startCompression) return { status: "BAD", text: "unknown command COMPRESS" };
-  if (args.length !== 1 || args[0]!.type !== "atom") return { status: "BAD", text: "COMPRESS takes one mechanism, DEFLATE" };
-  if (args[0]!.value.toUpperCase() !== "DEFLATE") return { status: "BAD", text: `unknown compression mechanism ${args[0]!.value}` };
+  parseCompress(args);
   if (session.compressed) return { status: "NO", code: "COMPRESSIONACTIVE", text: "DEFLATE is already active" };
   await session.opts.io.startCompression(() => session.write(statusLine(tag, { status: "OK", text: "DEFLATE active" })));
   session.compressed = true;

@@ -1,18 +1,18 @@
 import { compactSet, resolveSequenceNumbers, resolveUids } from "../sequence.js";
-import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler } from "../session.js";
+import { sequenceSetOf } from "../searchres.js";
+import type { CommandHandler } from "../command.js";
 import { isRefusal } from "../storage.js";
 import { mailboxName } from "./arguments.js";
+import { parseCopy } from "../syntax/copy.js";
 
 /** RFC 3501 §6.4.7 COPY and RFC 6851 MOVE (and UID variants), answering COPYUID (RFC 4315 §3). */
 export const copy: CommandHandler = async ({ session, args, uid, name }) => {
   const sel = session.selected!;
   const move = name.endsWith("MOVE");
-  if (args.length !== 2) return { status: "BAD", text: `${name} takes a sequence set and a mailbox` };
-  const set = sequenceSetArg(sel, args[0]!.type === "atom" ? args[0]!.value : "", uid);
-  if (!set) return { status: "BAD", text: "invalid sequence set" };
+  const request = parseCopy(args, name);
+  const set = sequenceSetOf(sel, request.set, uid);
   if (move && sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
-  const dest = mailboxName(session, args[1]);
+  const dest = mailboxName(session, request.mailbox);
   const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
   if (uids.length === 0) return { status: "OK", text: `${name} completed (nothing to do)` };
   const result = move

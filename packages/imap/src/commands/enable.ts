@@ -1,5 +1,6 @@
 import { atom } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
+import { parseEnable } from "../syntax/enable.js";
 
 /**
  * What ENABLE can switch on, upper case → as the ENABLED response names it. IMAP4rev2:
@@ -15,11 +16,8 @@ const ENABLEABLE = new Map([
 
 /** RFC 5161: enables what it knows, ignores the rest. */
 export const enable: CommandHandler = async ({ session, args }) => {
-  if (args.length === 0) return { status: "BAD", text: "ENABLE needs at least one capability" };
   const done: string[] = [];
-  for (const a of args) {
-    if (a.type !== "atom") return { status: "BAD", text: "capabilities are atoms" };
-    const cap = a.value.toUpperCase();
+  for (const cap of parseEnable(args)) {
     const shown = ENABLEABLE.get(cap);
     if (!shown || session.enabled.has(cap)) continue;
     session.enabled.add(cap);

@@ -1,18 +1,18 @@
 import { resolveUids } from "../sequence.js";
-import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler } from "../session.js";
+import { sequenceSetOf } from "../searchres.js";
+import { parseExpunge } from "../syntax/expunge.js";
+import type { CommandHandler } from "../command.js";
 
 /** RFC 3501 §6.4.3 EXPUNGE and RFC 4315 §2.1 UID EXPUNGE. */
 export const expunge: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
+  const request = parseExpunge(args, uid);
   let only: number[] | undefined;
-  if (uid) {
-    const set = sequenceSetArg(sel, args[0]?.type === "atom" ? args[0].value : "", true);
-    if (!set || args.length !== 1) return { status: "BAD", text: "UID EXPUNGE takes a UID set" };
-    only = resolveUids(set, sel.uids);
+  if (request.uids) {
+    only = resolveUids(sequenceSetOf(sel, request.uids, true), sel.uids);
     if (only.length === 0) return { status: "OK", text: "UID EXPUNGE completed" };
-  } else if (args.length) return { status: "BAD", text: "EXPUNGE takes no arguments" };
+  }
   const result = await session.storage.expunge(sel.mailboxId, only);
   await session.reportExpunged(result.expunged);
   return { status: "OK", code: session.condstore ? `HIGHESTMODSEQ ${result.modseq}` : undefined, text: `${uid ? "UID " : ""}EXPUNGE completed` };

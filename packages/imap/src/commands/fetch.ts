@@ -1,23 +1,14 @@
-import { binaryContent, bodyStructureValue, envelopeValue, sectionBytes, sectionName, type SectionSpec } from "../body-section.js";
+import { binaryContent, bodyStructureValue, envelopeValue, sectionBytes, sectionName } from "../body-section.js";
 import { atom, untagged, type ImapValue } from "../encoder.js";
-import type { Token } from "../parser.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf, uidRanges, type SequenceSet } from "../sequence.js";
-import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler, ImapSession } from "../session.js";
+import { sequenceSetOf } from "../searchres.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import type { MessageData, MessageSummary } from "../storage.js";
-import { ArgumentError, formatDateTime, nz } from "./arguments.js";
+import { formatDateTime } from "../syntax/arguments.js";
+import { parseFetch, type FetchItem } from "../syntax/fetch.js";
 import { emailObjectId } from "../objectid.js";
 import { ResponseBatch } from "../response-batch.js";
 import { previewOf, previewPart } from "../preview.js";
-
-type Item =
-  | { kind: "FLAGS" | "UID" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "MODSEQ" | "EMAILID" | "THREADID" }
-  /** RFC 8970 PREVIEW [(LAZY)]: LAZY changes nothing here, the preview is computed at once. */
-  | { kind: "PREVIEW"; lazy: boolean }
-  | { kind: "section"; name: "BODY" | "RFC822" | "RFC822.HEADER" | "RFC822.TEXT"; spec: SectionSpec; peek: boolean; partial?: [number, number | undefined] }
-  /** RFC 3516 §4.3 BINARY[part]<partial> / BINARY.PEEK, and BINARY.SIZE[part]. */
-  | { kind: "binary"; path: number[]; peek: boolean; partial?: [number, number | undefined] }
-  | { kind: "binary-size"; path: number[] };
 
 /** RFC 3516 §4.3: a part whose content-transfer encoding the server cannot decode. */
 class UnknownCte extends Error {}
@@ -29,27 +20,9 @@ const RAW_BATCH = 250;
 /** RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH, with CONDSTORE's CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
 export const fetch: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
-  if (args.length < 2) return { status: "BAD", text: "FETCH takes a sequence set and data items" };
-  const set = sequenceSetArg(sel, args[0]!.type === "atom" ? args[0]!.value : "", uid);
-  if (!set) return { status: "BAD", text: "invalid sequence set" };
-  const items = parseItems(args[1]!);
-  let changedSince: number | undefined;
-  let vanished = false;
-  if (args[2]) {
-    const mods = args[2].type === "list" ? args[2].items : [];
-    for (let i = 0; i < mods.length; i++) {
-      const m = mods[i]!.type === "atom" ? (mods[i] as { value: string }).value.toUpperCase() : "";
-      if (m === "CHANGEDSINCE") changedSince = nz(mods[++i], "CHANGEDSINCE");
-      else if (m === "VANISHED") {
-        // RFC 7162 §3.2.6: UID FETCH only, with CHANGEDSINCE, once QRESYNC is enabled.
-        if (!session.qresync) return { status: "BAD", text: "VANISHED needs QRESYNC, which is not enabled" };
-        if (!uid) return { status: "BAD", text: "VANISHED is a UID FETCH modifier" };
-        vanished = true;
-      } else return { status: "BAD", text: `unknown FETCH modifier ${m}` };
-    }
-    if (mods.length === 0) return { status: "BAD", text: "FETCH modifiers must be a list" };
-    if (vanished && changedSince === undefined) return { status: "BAD", text: "VANISHED needs CHANGEDSINCE" };
-  }
+  const request = parseFetch(args, { uid, qresync: session.qresync });
+  const set = sequenceSetOf(sel, request.set, uid);
+  const { items, changedSince, vanished } = request;
   if (changedSince !== undefined || items.some((i) => i.kind === "MODSEQ")) await session.enableCondstore();
   if (uid && !items.some((i) => i.kind === "UID")) items.unshift({ kind: "UID" });
   if (session.condstore && changedSince !== undefined && !items.some((i) => i.kind === "MODSEQ")) items.push({ kind: "MODSEQ" });
@@ -142,7 +115,7 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
  * expunged UID may lie above it. UIDs this session still shows are left to its own
  * VANISHED, when the expunge is reported.
  */
-async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, expunged: readonly number[]): Promise<void> {
+async function sendVanishedEarlier(session: CommandSession, set: SequenceSet, expunged: readonly number[]): Promise<void> {
   const sel = session.selected!;
   const ranges = uidRanges(set, Number.MAX_SAFE_INTEGER);
   const gone = expunged.filter((u) => ranges.some(([lo, hi]) => u >= lo && u <= hi) && sequenceNumberOf(sel.uids, u) === 0);
@@ -150,7 +123,7 @@ async function sendVanishedEarlier(session: ImapSession, set: SequenceSet, expun
 }
 
 /** RFC 8970 §3: the message's preview (preview.ts); "" when it has no text part. */
-function preview(session: ImapSession, m: MessageData): string {
+function preview(session: CommandSession, m: MessageData): string {
   const part = previewPart(m.bodyStructure);
   if (!part || !m.raw || !session.storage.partText) return "";
   return previewOf(session.storage.partText(m.raw, part), part.subtype);
@@ -160,7 +133,7 @@ function preview(session: ImapSession, m: MessageData): string {
 type Fetched = MessageData | MessageSummary;
 
 /** The items a summary answers. */
-const SUMMARY_ITEMS = new Set<Item["kind"]>(["FLAGS", "UID", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID"]);
+const SUMMARY_ITEMS = new Set<FetchItem["kind"]>(["FLAGS", "UID", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID"]);
 
 /** The whole record, for the items a summary does not answer (they are never fetched as summaries). */
 function full(m: Fetched): MessageData {
@@ -168,7 +141,7 @@ function full(m: Fetched): MessageData {
   return m;
 }
 
-function render(item: Exclude<Item, { kind: "PREVIEW" }>, m: Fetched, condstore: boolean): ImapValue[] {
+function render(item: Exclude<FetchItem, { kind: "PREVIEW" }>, m: Fetched, condstore: boolean): ImapValue[] {
   switch (item.kind) {
     case "FLAGS":
       return [atom("FLAGS"), m.flags.map(atom)];
@@ -222,104 +195,4 @@ function decoded(m: MessageData, path: number[]): Buffer | undefined {
   const d = m.raw ? binaryContent(m.raw, m.bodyStructure, path) : undefined;
   if (d && "unknownCte" in d) throw new UnknownCte(`part ${path.join(".")} has the content-transfer-encoding ${d.unknownCte}, which this server cannot decode`);
   return d?.bytes;
-}
-
-const MACROS: Record<string, string[]> = {
-  ALL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
-  FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
-  FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
-};
-
-function parseItems(t: Token): Item[] {
-  if (t.type === "atom" && !t.section && MACROS[t.value.toUpperCase()]) {
-    return MACROS[t.value.toUpperCase()]!.map((k) => ({ kind: k }) as Item);
-  }
-  const tokens = t.type === "list" ? t.items : [t];
-  if (tokens.length === 0) throw new ArgumentError("FETCH needs at least one data item");
-  const items: Item[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    // RFC 8970 §7: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY"
-    if (token.type === "atom" && !token.section && token.value.toUpperCase() === "PREVIEW") {
-      const mods = tokens[i + 1]?.type === "list" ? (tokens[++i] as { items: Token[] }).items : undefined;
-      if (mods && (mods.length === 0 || mods.some((m) => m.type !== "atom" || m.value.toUpperCase() !== "LAZY"))) throw new ArgumentError("PREVIEW takes (LAZY) as its only modifier");
-      items.push({ kind: "PREVIEW", lazy: Boolean(mods) });
-    } else items.push(parseItem(token));
-  }
-  return items;
-}
-
-function parseItem(t: Token): Item {
-  if (t.type !== "atom") throw new ArgumentError("FETCH data items are atoms");
-  const name = t.value.toUpperCase();
-  if (t.section === undefined) {
-    switch (name) {
-      case "FLAGS":
-      case "UID":
-      case "INTERNALDATE":
-      case "RFC822.SIZE":
-      case "ENVELOPE":
-      case "BODYSTRUCTURE":
-      case "BODY":
-      case "MODSEQ":
-      case "EMAILID":
-      case "THREADID":
-        return { kind: name };
-      case "RFC822":
-        return { kind: "section", name: "RFC822", spec: { path: [], text: "", fields: [] }, peek: false };
-      case "RFC822.HEADER":
-        return { kind: "section", name: "RFC822.HEADER", spec: { path: [], text: "HEADER", fields: [] }, peek: true };
-      case "RFC822.TEXT":
-        return { kind: "section", name: "RFC822.TEXT", spec: { path: [], text: "TEXT", fields: [] }, peek: false };
-      default:
-        throw new ArgumentError(`unknown FETCH data item ${t.value}`);
-    }
-  }
-  if (name === "BINARY" || name === "BINARY.PEEK" || name === "BINARY.SIZE") return parseBinaryItem(name, t);
-  if (name !== "BODY" && name !== "BODY.PEEK") throw new ArgumentError(`unknown FETCH data item ${t.value}[…]`);
-  const item: Item = { kind: "section", name: "BODY", spec: parseSection(t.section), peek: name === "BODY.PEEK" };
-  if (t.partial) {
-    if (t.partial[1] === 0) throw new ArgumentError("a partial length must be positive");
-    item.partial = t.partial;
-  }
-  return item;
-}
-
-/** RFC 3516 §6: "BINARY" [".PEEK"] section-binary [partial], "BINARY.SIZE" section-binary; section-binary = "[" [section-part] "]". */
-function parseBinaryItem(name: "BINARY" | "BINARY.PEEK" | "BINARY.SIZE", t: Token & { type: "atom" }): Item {
-  const section = t.section ?? [];
-  if (section.length > 1 || (section[0] && (section[0].type !== "atom" || !/^[1-9]\d*(\.[1-9]\d*)*$/.test(section[0].value)))) {
-    throw new ArgumentError(`${name}[…] takes only part numbers, like ${name}[1.2]`);
-  }
-  const path = section[0] ? (section[0] as { value: string }).value.split(".").map(Number) : [];
-  if (name === "BINARY.SIZE") {
-    if (t.partial) throw new ArgumentError("BINARY.SIZE takes no partial range");
-    return { kind: "binary-size", path };
-  }
-  const item: Item = { kind: "binary", path, peek: name === "BINARY.PEEK" };
-  if (t.partial) {
-    if (t.partial[1] === 0) throw new ArgumentError("a partial length must be positive");
-    item.partial = t.partial;
-  }
-  return item;
-}
-
-/** RFC 3501 §9 section-spec: `1.2.HEADER.FIELDS (A B)`, `TEXT`, `2.MIME`, `` */
-export function parseSection(tokens: Token[]): SectionSpec {
-  const first = tokens[0];
-  if (!first) return { path: [], text: "", fields: [] };
-  if (first.type !== "atom") throw new ArgumentError("invalid section");
-  const parts = first.value.toUpperCase().split(".");
-  const path: number[] = [];
-  while (parts.length && /^[1-9]\d*$/.test(parts[0]!)) path.push(Number(parts.shift()));
-  const text = parts.join(".");
-  if (!["", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT", "MIME"].includes(text)) throw new ArgumentError(`invalid section ${first.value}`);
-  if (text === "MIME" && path.length === 0) throw new ArgumentError("MIME needs a part number");
-  const spec: SectionSpec = { path, text: text as SectionSpec["text"], fields: [] };
-  if (text.startsWith("HEADER.FIELDS")) {
-    const list = tokens[1];
-    if (!list || list.type !== "list" || list.items.length === 0) throw new ArgumentError(`${text} needs a list of field names`);
-    spec.fields = list.items.map((i) => (i.type === "atom" ? i.value : i.type === "string" ? i.value : ""));
-  } else if (tokens.length > 1) throw new ArgumentError("invalid section");
-  return spec;
 }

@@ -1,9 +1,10 @@
 import { atom } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
+import { parseId } from "../syntax/id.js";
 
 /** RFC 2971 */
 export const id: CommandHandler = async ({ session, args }) => {
-  if (args.length !== 1) return { status: "BAD", text: "ID takes one list or NIL" };
+  parseId(args);
   await session.send([atom("ID"), ["name", "Correo", "vendor", "Correo"]]);
   return { status: "OK", text: "ID completed" };
 };

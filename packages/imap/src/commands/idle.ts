@@ -1,4 +1,4 @@
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /** How often IDLE also looks for changes without a notification (a lost broker message must not hide mail). */
 export const IDLE_POLL_MS = 30_000;
@@ -17,8 +17,8 @@ export const idle: CommandHandler = async ({ session }) => {
   };
   const pushAll = async () => {
     await push();
-    // RFC 5465: while idling, NOTIFY's notifications go out at once.
-    if (session.notify) await session.notifyPush();
+    // RFC 5465: while idling, NOTIFY's notifications go out at once (none without NOTIFY SET).
+    await session.notifyPush();
   };
   // A change that arrives while a push is reading must cause one more push: the wake-up is
   // remembered (`pending`), not only delivered to a waiter that may not exist yet.

@@ -1,5 +1,11 @@
-/** The command table: which handler runs each command, and in which states (RFC 3501 §6). */
-import type { CommandSpec } from "../session.js";
+/**
+ * The command table: which handler runs each command, and in which states (RFC 3501 §6).
+ * Each command that takes arguments has its parser beside it in syntax/<command>.ts (pure:
+ * tokens in, a request out; syntax/mailboxes.ts for CREATE, DELETE, RENAME and (UN)SUBSCRIBE).
+ * These take none and so have no parser: CAPABILITY, NOOP, LOGOUT, CHECK, CLOSE, UNSELECT,
+ * NAMESPACE and IDLE read no arguments (and ignore any sent); STARTTLS refuses any with BAD.
+ */
+import type { CommandSpec } from "../command.js";
 import { append } from "./append.js";
 import { authenticate } from "./authenticate.js";
 import { cancelupdate } from "./cancelupdate.js";

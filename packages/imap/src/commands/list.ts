@@ -1,10 +1,10 @@
 import { atom, type ImapValue } from "../encoder.js";
 import { encodeMailboxName } from "../mutf7.js";
-import type { Token } from "../parser.js";
-import type { CommandHandler, ImapSession } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import { isRefusal, type MailboxInfo } from "../storage.js";
-import { ArgumentError, astring, mailboxName } from "./arguments.js";
-import { statusItems, statusValues } from "./status.js";
+import { mailboxName } from "./arguments.js";
+import { statusValues } from "./status.js";
+import { parseList } from "../syntax/list.js";
 
 export const DELIMITER = "/";
 
@@ -13,43 +13,10 @@ export const DELIMITER = "/";
  * SPECIAL-USE attributes (RFC 6154) and LIST-STATUS (RFC 5819); and LSUB (§6.3.9).
  */
 export const list: CommandHandler = async ({ session, args, name }) => {
-  let i = 0;
-  let subscribedOnly = name === "LSUB";
-  let specialUseOnly = false;
-  let recursive = false;
-  if (name === "LIST" && args[0]?.type === "list") {
-    for (const opt of args[0].items) {
-      const o = atomValue(opt);
-      if (o === "SUBSCRIBED") subscribedOnly = true;
-      else if (o === "SPECIAL-USE") specialUseOnly = true;
-      else if (o === "RECURSIVEMATCH") recursive = true;
-      else if (o !== "REMOTE") return { status: "BAD", text: `unknown LIST selection option ${o}` };
-    }
-    // RFC 5258 §3.1: RECURSIVEMATCH only refines another selection option (REMOTE does not count).
-    if (recursive && !subscribedOnly && !specialUseOnly) return { status: "BAD", text: "RECURSIVEMATCH needs another selection option, such as SUBSCRIBED" };
-    i++;
-  }
-  const reference = astring(args[i], "the reference name");
-  const patternToken = args[i + 1];
-  if (!patternToken) return { status: "BAD", text: `${name} takes a reference and a mailbox pattern` };
-  const patterns = patternToken.type === "list" ? patternToken.items.map((t) => astring(t, "a pattern")) : [astring(patternToken, "the pattern")];
-  let returnSubscribed = subscribedOnly && name === "LIST";
-  let returnSpecialUse = true;
-  let statusAsked: string[] | undefined;
-  const rest = args.slice(i + 2);
-  if (rest.length) {
-    if (name !== "LIST" || atomValue(rest[0]) !== "RETURN" || rest[1]?.type !== "list" || rest.length !== 2) return { status: "BAD", text: "expected RETURN (options)" };
-    const opts = rest[1].items;
-    for (let k = 0; k < opts.length; k++) {
-      const o = atomValue(opts[k]);
-      if (o === "SUBSCRIBED") returnSubscribed = true;
-      else if (o === "SPECIAL-USE") returnSpecialUse = true;
-      else if (o === "CHILDREN") continue;
-      else if (o === "STATUS") {
-        statusAsked = statusItems(opts[++k], session.rev2);
-      } else return { status: "BAD", text: `unknown LIST return option ${o}` };
-    }
-  }
+  const { reference, patterns, subscribedOnly, specialUseOnly, recursive, returnSubscribed, returnSpecialUse, statusItems: statusAsked } = parseList(args, {
+    command: name === "LSUB" ? "LSUB" : "LIST",
+    rev2: session.rev2,
+  });
 
   // RFC 3501 §6.3.8: an empty pattern asks for the delimiter and the root.
   if (patterns.length === 1 && patterns[0] === "" && name === "LIST") {
@@ -123,17 +90,12 @@ export const list: CommandHandler = async ({ session, args, name }) => {
   return { status: "OK", text: `${name} completed` };
 };
 
-function atomValue(t: Token | undefined): string {
-  if (!t || t.type !== "atom") throw new ArgumentError("expected an option name");
-  return t.value.toUpperCase();
-}
-
-export function nameValue(session: ImapSession, name: string): ImapValue {
+export function nameValue(session: CommandSession, name: string): ImapValue {
   return session.utf8 ? name : encodeMailboxName(name);
 }
 
-function decodePattern(session: ImapSession, p: string): string {
-  return mailboxName(session, { type: "string", value: p, bytes: Buffer.from(p), literal: false });
+function decodePattern(session: CommandSession, p: string): string {
+  return mailboxName(session, p);
 }
 
 /** Levels above existing mailboxes that are no mailbox themselves (left when a parent is deleted). */

@@ -1,15 +1,15 @@
 import type { Completion } from "../encoder.js";
-import type { CommandHandler, ImapSession, LoginAttemptOutcome } from "../session.js";
+import type { CommandHandler, CommandSession, LoginAttemptOutcome } from "../command.js";
 import type { ImapUser } from "../storage.js";
-import { astring } from "./arguments.js";
+import { parseLogin } from "../syntax/login.js";
 
 /** RFC 3501 §6.2.3 */
 export const login: CommandHandler = async ({ session, args }) => {
-  if (args.length !== 2) return { status: "BAD", text: "LOGIN takes a user name and a password" };
-  return logIn(session, astring(args[0], "the user name"), astring(args[1], "the password"));
+  const { user, password } = parseLogin(args);
+  return logIn(session, user, password);
 };
 
-export async function logIn(session: ImapSession, user: string, password: string): Promise<Completion> {
+export async function logIn(session: CommandSession, user: string, password: string): Promise<Completion> {
   const check = () => session.storage.authenticate(user, password);
   const outcome = session.opts.guardLogin ? await session.opts.guardLogin(user, check) : await unguarded(session, check);
   if (outcome.outcome === "refused") {
@@ -28,7 +28,7 @@ export async function logIn(session: ImapSession, user: string, password: string
   return { status: "OK", code: `CAPABILITY ${session.capabilities().join(" ")}`, text: "logged in" };
 }
 
-async function unguarded(session: ImapSession, check: () => Promise<ImapUser | undefined>): Promise<LoginAttemptOutcome> {
+async function unguarded(session: CommandSession, check: () => Promise<ImapUser | undefined>): Promise<LoginAttemptOutcome> {
   const account = await check();
   if (account) return { outcome: "ok", account };
   await session.opts.delayAfterAuthFailure?.();

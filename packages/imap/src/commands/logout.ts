@@ -1,4 +1,4 @@
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /** RFC 3501 §6.1.3 */
 export const logout: CommandHandler = async ({ session }) => {

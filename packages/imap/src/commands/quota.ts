@@ -5,9 +5,10 @@
  * Quotas are set by the administrator (`pnpm correo account …`), so SETQUOTA is NO.
  */
 import { atom, type ImapValue } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 import { isRefusal, type QuotaInfo } from "../storage.js";
-import { astring, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { parseGetquota, parseGetquotaroot, parseSetquota } from "../syntax/quota.js";
 import { nameValue } from "./list.js";
 
 export const QUOTA_ROOT = "";
@@ -30,8 +31,7 @@ const unknown = (name: string) => ({ status: "BAD" as const, text: `unknown comm
 /** §4.1.1 GETQUOTA root */
 export const getquota: CommandHandler = async ({ session, args, name }) => {
   if (!session.storage.quota) return unknown(name);
-  if (args.length !== 1) return { status: "BAD", text: "GETQUOTA takes a quota root" };
-  const root = astring(args[0], "the quota root");
+  const { root } = parseGetquota(args);
   const response = root === QUOTA_ROOT ? quotaResponse(await session.storage.quota!(session.user!)) : undefined;
   if (!response) return { status: "NO", code: "NONEXISTENT", text: `no quota root ${JSON.stringify(root)}` };
   await session.send(response);
@@ -41,8 +41,7 @@ export const getquota: CommandHandler = async ({ session, args, name }) => {
 /** §4.1.2 GETQUOTAROOT mailbox: the roots of the mailbox (none, or ""), then each root's QUOTA. */
 export const getquotaroot: CommandHandler = async ({ session, args, name: command }) => {
   if (!session.storage.quota) return unknown(command);
-  if (args.length !== 1) return { status: "BAD", text: "GETQUOTAROOT takes a mailbox name" };
-  const name = mailboxName(session, args[0]);
+  const name = mailboxName(session, parseGetquotaroot(args).mailbox);
   const [status, quota] = await Promise.all([session.storage.status(session.user!, name), session.storage.quota!(session.user!)]);
   if (isRefusal(status)) return { status: "NO", code: "NONEXISTENT", text: status.text };
   const response = quotaResponse(quota);
@@ -54,6 +53,6 @@ export const getquotaroot: CommandHandler = async ({ session, args, name: comman
 /** §4.1.3 SETQUOTA: the administrator sets quotas here, not the user. */
 export const setquota: CommandHandler = async ({ session, args, name }) => {
   if (!session.storage.quota) return unknown(name);
-  if (args.length !== 2 || args[1]!.type !== "list") return { status: "BAD", text: "SETQUOTA takes a quota root and a list of resource limits" };
+  parseSetquota(args);
   return { status: "NO", code: "NOPERM", text: "quotas are set by the administrator" };
 };

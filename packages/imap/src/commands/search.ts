@@ -1,68 +1,9 @@
 import { atom, type ImapValue } from "../encoder.js";
-import { textOf, type Token } from "../parser.js";
-import { compactSet, parseSequenceSet, resolveSequenceNumbers, sequenceNumberOf, uidRanges } from "../sequence.js";
-import type { CommandHandler, SelectedMailbox } from "../session.js";
+import { compactSet, resolveSequenceNumbers, sequenceNumberOf, uidRanges } from "../sequence.js";
+import type { CommandHandler, SelectedMailbox } from "../command.js";
 import type { SearchKey } from "../storage.js";
-import { ArgumentError, astring, nz, searchDay } from "./arguments.js";
-import { blobIdOfEmailId, isObjectId } from "../objectid.js";
+import { parseReturnOptions, parseSearchCriteria, type ReturnOption, type ReturnRequest, type SearchSyntax } from "../syntax/search.js";
 import { resultToSave, savedUids, type SavedResult } from "../searchres.js";
-
-/** RFC 4731 §3 result options of SEARCH RETURN (...). */
-export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT";
-const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT"]);
-
-/** What `RETURN (...)` asks for: RFC 4731's options, and RFC 5267's PARTIAL range (positions, low first) and UPDATE. */
-export interface ReturnRequest {
-  options: Set<ReturnOption>;
-  partial?: [number, number];
-  /** RFC 5267 §4.3: keep the result up to date with ADDTO / REMOVEFROM. */
-  update: boolean;
-  /** RFC 5182 §2.4: SAVE the result as `$` (SEARCH only). */
-  save: boolean;
-  rest: Token[];
-}
-
-/** RFC 5267 §4.4 partial-range = nz-number ":" nz-number; either end may come first. */
-export function parsePartialRange(token: Token | undefined, command = "SEARCH"): [number, number] {
-  const text = token?.type === "atom" ? token.value : "";
-  const m = /^([1-9]\d*):([1-9]\d*)$/.exec(text);
-  if (!m) throw new ArgumentError(`${command} RETURN PARTIAL needs a range of positions low:high (nz-number:nz-number), not ${textOf(token) ?? "nothing"}`);
-  const [a, b] = [Number(m[1]), Number(m[2])];
-  if (a > 0xffffffff || b > 0xffffffff) throw new ArgumentError(`${command} RETURN PARTIAL: ${text} is out of range`);
-  return a <= b ? [a, b] : [b, a];
-}
-
-/**
- * RFC 4731 §3 / RFC 4466 §2.6: `RETURN (opts)` before the criteria; an empty list means ALL.
- * RFC 5267 adds PARTIAL low:high, UPDATE and the CONTEXT hint (§4.2, nothing to do here).
- * Returns undefined when the command has no RETURN (a plain RFC 3501 SEARCH).
- */
-export function parseReturnOptions(tokens: Token[], command = "SEARCH"): ReturnRequest | undefined {
-  const first = tokens[0];
-  if (first?.type !== "atom" || first.value.toUpperCase() !== "RETURN") return undefined;
-  const list = tokens[1];
-  if (list?.type !== "list") throw new ArgumentError(`${command} RETURN needs a parenthesized list of result options`);
-  const options = new Set<ReturnOption>();
-  let partial: [number, number] | undefined;
-  let update = false;
-  let save = false;
-  for (let i = 0; i < list.items.length; i++) {
-    const item = list.items[i]!;
-    const name = item.type === "atom" ? item.value.toUpperCase() : "";
-    if (name === "PARTIAL") {
-      if (partial) throw new ArgumentError(`${command} RETURN: PARTIAL given twice`);
-      partial = parsePartialRange(list.items[++i], command);
-    } else if (name === "UPDATE") update = true;
-    else if (name === "SAVE" && command === "SEARCH") save = true;
-    else if (name === "CONTEXT") continue;
-    else if (RETURN_OPTIONS.has(name)) options.add(name as ReturnOption);
-    else throw new ArgumentError(`${command} RETURN: unknown result option ${textOf(item) ?? "(list)"}`);
-  }
-  // RFC 5267 §4.4: PARTIAL returns a part of what ALL would; both at once make no sense.
-  if (partial && options.has("ALL")) throw new ArgumentError(`${command} RETURN: PARTIAL and ALL exclude each other`);
-  if (list.items.length === 0) options.add("ALL");
-  return { options, ...(partial ? { partial } : {}), update, save, rest: tokens.slice(2) };
-}
 
 /**
  * The `* ESEARCH` response items after the correlator (RFC 4731 §3.1): MIN, MAX, ALL and COUNT
@@ -115,23 +56,12 @@ export function esearchItems(
  */
 export const search: CommandHandler = async ({ session, args, uid, tag }) => {
   const sel = session.selected!;
-  let rest = args;
   // RFC 9051 §6.4.4: IMAP4rev2 answers a SEARCH without RETURN as RETURN (ALL), with ESEARCH.
-  const returning: ReturnRequest | undefined = parseReturnOptions(rest) ?? (session.rev2 ? { options: new Set<ReturnOption>(["ALL"]), update: false, save: false, rest } : undefined);
-  if (returning) rest = returning.rest;
+  const returning: ReturnRequest | undefined = parseReturnOptions(args) ?? (session.rev2 ? { options: new Set<ReturnOption>(["ALL"]), update: false, save: false, rest: args } : undefined);
   // RFC 5182 §2.1: a SEARCH that SAVEs and fails leaves `$` empty; `$` in its own criteria is the previous one (§2.2).
   const previous = { saved: sel.saved, uids: sel.uids };
   if (returning?.save) sel.saved = [];
-  if (rest[0]?.type === "atom" && rest[0].value.toUpperCase() === "CHARSET") {
-    const charset = astring(rest[1], "the charset").toUpperCase();
-    if (charset !== "UTF-8" && charset !== "US-ASCII") return { status: "NO", code: "BADCHARSET (UTF-8 US-ASCII)", text: `charset ${charset} is not supported` };
-    rest = rest.slice(2);
-  }
-  if (rest.length === 0) return { status: "BAD", text: "SEARCH needs criteria" };
-  const reader = new KeyReader(rest, sel, previous, session.rev2);
-  const keys: SearchKey[] = [];
-  while (!reader.done()) keys.push(reader.key());
-  const criteria: SearchKey = keys.length === 1 ? keys[0]! : { key: "and", keys };
+  const criteria = searchKeyOf(parseSearchCriteria(returning ? returning.rest : args, { rev2: session.rev2 }), sel, previous);
   const usesModseq = JSON.stringify(criteria).includes('"modseq"');
   if (usesModseq) await session.enableCondstore();
   const found = await session.storage.search(sel.mailboxId, criteria);
@@ -164,142 +94,54 @@ export const search: CommandHandler = async ({ session, args, uid, tag }) => {
   return { status: "OK", text: `${uid ? "UID " : ""}SEARCH completed` };
 };
 
-const FLAG_KEYS: Record<string, [string, boolean]> = {
-  ANSWERED: ["\\Answered", true],
-  UNANSWERED: ["\\Answered", false],
-  DELETED: ["\\Deleted", true],
-  UNDELETED: ["\\Deleted", false],
-  DRAFT: ["\\Draft", true],
-  UNDRAFT: ["\\Draft", false],
-  FLAGGED: ["\\Flagged", true],
-  UNFLAGGED: ["\\Flagged", false],
-  SEEN: ["\\Seen", true],
-  UNSEEN: ["\\Seen", false],
-};
+/**
+ * The search keys as the storage takes them (SearchKey), resolved against the selected
+ * mailbox now: message numbers and RECENT to its UIDs, OLDER / YOUNGER to instants.
+ * `saved`: what `$` names while these keys are read (RFC 5182 §2.2, the previous result).
+ */
+export function searchKeyOf(keys: readonly SearchSyntax[], sel: SelectedMailbox, saved: SavedResult = sel): SearchKey {
+  const now = Date.now();
+  const resolved = keys.map((k) => resolve(k, sel, saved, now));
+  return resolved.length === 1 ? resolved[0]! : { key: "and", keys: resolved };
+}
 
-const HEADER_KEYS = new Set(["FROM", "TO", "CC", "BCC", "SUBJECT"]);
-
-export class KeyReader {
-  private i = 0;
-  constructor(
-    private readonly tokens: Token[],
-    private readonly sel: SelectedMailbox,
-    /** RFC 5182: what `$` names while these criteria are read. */
-    private readonly saved: SavedResult = sel,
-    /** RFC 9051 Appendix E: IMAP4rev2 has no \Recent, so no RECENT, NEW or OLD keys. */
-    private readonly rev2 = false,
-  ) {}
-
-  private recent(): SearchKey {
-    // Consecutive recent UIDs (the usual case: everything since the last SELECT) make one range.
-    const ranges: [number, number][] = [];
-    for (const u of this.sel.uids) {
-      if (!this.sel.recent.has(u)) continue;
-      const last = ranges[ranges.length - 1];
-      if (last && last[1] === u - 1) last[1] = u;
-      else ranges.push([u, u]);
-    }
-    return ranges.length ? { key: "uid", ranges } : { key: "none" };
+function resolve(k: SearchSyntax, sel: SelectedMailbox, saved: SavedResult, now: number): SearchKey {
+  switch (k.key) {
+    // RFC 3501 §6.4.4: \Recent is this session's (see SelectedMailbox.recent), so these
+    // keys become the UIDs recent here; NEW is RECENT UNSEEN, OLD is NOT RECENT.
+    case "recent":
+      return recentKey(sel);
+    case "new":
+      return { key: "and", keys: [recentKey(sel), { key: "flag", flag: "\\Seen", set: false }] };
+    case "old":
+      return { key: "not", inner: recentKey(sel) };
+    case "saved":
+      return { key: "uid", ranges: savedUids(saved).map((u) => [u, u]) };
+    case "sequence":
+      return { key: "uid", ranges: resolveSequenceNumbers(k.set, sel.uids).map((u) => [u, u]) };
+    case "uids":
+      return { key: "uid", ranges: uidRanges(k.set, sel.uids[sel.uids.length - 1] ?? 0) };
+    case "within":
+      return { key: "instant", op: k.op, at: now - k.seconds * 1000 };
+    case "not":
+      return { key: "not", inner: resolve(k.inner, sel, saved, now) };
+    case "or":
+      return { key: "or", left: resolve(k.left, sel, saved, now), right: resolve(k.right, sel, saved, now) };
+    case "and":
+      return { key: "and", keys: k.keys.map((inner) => resolve(inner, sel, saved, now)) };
+    default:
+      return k;
   }
+}
 
-  done(): boolean {
-    return this.i >= this.tokens.length;
+/** The UIDs \Recent in this session; consecutive ones (the usual case: everything since the last SELECT) make one range. */
+function recentKey(sel: SelectedMailbox): SearchKey {
+  const ranges: [number, number][] = [];
+  for (const u of sel.uids) {
+    if (!sel.recent.has(u)) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === u - 1) last[1] = u;
+    else ranges.push([u, u]);
   }
-
-  private next(what: string): Token {
-    const t = this.tokens[this.i++];
-    if (!t) throw new ArgumentError(`SEARCH: ${what} is missing`);
-    return t;
-  }
-
-  key(): SearchKey {
-    const t = this.next("a search key");
-    if (t.type === "list") {
-      const inner = new KeyReader(t.items, this.sel, this.saved, this.rev2);
-      const keys: SearchKey[] = [];
-      while (!inner.done()) keys.push(inner.key());
-      if (!keys.length) throw new ArgumentError("SEARCH: empty parenthesized key");
-      return keys.length === 1 ? keys[0]! : { key: "and", keys };
-    }
-    if (t.type !== "atom") throw new ArgumentError("SEARCH: expected a search key");
-    const name = t.value.toUpperCase();
-    const flag = FLAG_KEYS[name];
-    if (flag) return { key: "flag", flag: flag[0], set: flag[1] };
-    if (HEADER_KEYS.has(name)) return { key: "header", field: name.toLowerCase(), value: astring(this.next("the string"), name) };
-    if (this.rev2 && (name === "RECENT" || name === "NEW" || name === "OLD")) throw new ArgumentError(`SEARCH: IMAP4rev2 has no ${name} key (RFC 9051 removed \\Recent)`);
-    switch (name) {
-      case "ALL":
-        return { key: "all" };
-      // RFC 3501 §6.4.4: \Recent is this session's (see SelectedMailbox.recent), so these
-      // keys become the UIDs recent here; NEW is RECENT UNSEEN, OLD is NOT RECENT.
-      case "RECENT":
-        return this.recent();
-      case "NEW":
-        return { key: "and", keys: [this.recent(), { key: "flag", flag: "\\Seen", set: false }] };
-      case "OLD":
-        return { key: "not", inner: this.recent() };
-      case "KEYWORD":
-      case "UNKEYWORD":
-        return { key: "flag", flag: astring(this.next("the keyword"), name), set: name === "KEYWORD" };
-      case "BEFORE":
-      case "ON":
-      case "SINCE":
-        return { key: "date", field: "internal", op: name.toLowerCase() as "before", day: searchDay(this.next("the date")) };
-      case "SENTBEFORE":
-      case "SENTON":
-      case "SENTSINCE":
-        return { key: "date", field: "sent", op: name.slice(4).toLowerCase() as "before", day: searchDay(this.next("the date")) };
-      // RFC 5032 WITHIN: OLDER n / YOUNGER n seconds before now, so OLDER n OR YOUNGER n is ALL.
-      case "OLDER":
-      case "YOUNGER": {
-        const seconds = nz(this.next("the interval"), name);
-        if (seconds === 0) throw new ArgumentError(`SEARCH ${name}: the interval must be a non-zero number of seconds`);
-        return { key: "instant", op: name === "OLDER" ? "before" : "since", at: Date.now() - seconds * 1000 };
-      }
-      case "LARGER":
-      case "SMALLER":
-        return { key: "size", op: name.toLowerCase() as "larger", octets: nz(this.next("the size"), name) };
-      case "HEADER":
-        return { key: "header", field: astring(this.next("the field name"), "HEADER"), value: astring(this.next("the string"), "HEADER") };
-      case "BODY":
-      case "TEXT":
-        return { key: name.toLowerCase() as "body", value: astring(this.next("the string"), name) };
-      case "NOT":
-        return { key: "not", inner: this.key() };
-      case "OR":
-        return { key: "or", left: this.key(), right: this.key() };
-      case "UID": {
-        const text = textOf(this.next("the UID set")) ?? "";
-        if (text === "$") return { key: "uid", ranges: savedUids(this.saved).map((u) => [u, u]) };
-        const set = parseSequenceSet(text);
-        if (!set) throw new ArgumentError("SEARCH UID: invalid set");
-        return { key: "uid", ranges: uidRanges(set, this.sel.uids[this.sel.uids.length - 1] ?? 0) };
-      }
-      // RFC 8474 §6: EMAILID and THREADID take an objectid; THREADIDs are NIL here, so none matches.
-      case "EMAILID":
-      case "THREADID": {
-        const v = this.next(`the ${name}`);
-        const id = v.type === "atom" || v.type === "string" ? v.value.toString() : "";
-        if (!isObjectId(id)) throw new ArgumentError(`SEARCH ${name}: ${id || "(a list)"} is not an object id`);
-        const blobId = name === "EMAILID" ? blobIdOfEmailId(id) : undefined;
-        return blobId ? { key: "blob", blobId } : { key: "none" };
-      }
-      case "MODSEQ": {
-        let v = this.next("the MODSEQ");
-        // RFC 7162 §3.1.5: optional entry name and type come first.
-        if (v.type === "string" || (v.type === "atom" && !/^\d+$/.test(v.value))) {
-          this.next("the entry type");
-          v = this.next("the MODSEQ");
-        }
-        return { key: "modseq", modseq: nz(v, "MODSEQ") };
-      }
-      default: {
-        if (t.value === "$") return { key: "uid", ranges: savedUids(this.saved).map((u) => [u, u]) };
-        const set = parseSequenceSet(t.value);
-        if (!set) throw new ArgumentError(`SEARCH: unknown key ${t.value}`);
-        const uids = resolveSequenceNumbers(set, this.sel.uids);
-        return { key: "uid", ranges: uids.map((u) => [u, u]) };
-      }
-    }
-  }
+  return ranges.length ? { key: "uid", ranges } : { key: "none" };
 }

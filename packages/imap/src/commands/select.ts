@@ -1,9 +1,8 @@
 import { atom, type ImapValue } from "../encoder.js";
-import { textOf } from "../parser.js";
 import { compactSet, sequenceNumberOf } from "../sequence.js";
-import type { CommandHandler, ImapSession } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import { isRefusal, SYSTEM_FLAGS } from "../storage.js";
-import { inRanges, parseSelectParams, SelectParamError, type QresyncParams } from "../syntax/select.js";
+import { inRanges, parseSelect, SelectParamError, type QresyncParams } from "../syntax/select.js";
 import { URLAUTH_MECHANISMS } from "../urlauth.js";
 import { mailboxName } from "./arguments.js";
 import { DELIMITER, nameValue } from "./list.js";
@@ -16,15 +15,15 @@ import { mailboxObjectId } from "../objectid.js";
  * IMAP4rev2 sessions too, RFC 9051 §6.3.2).
  */
 export const select: CommandHandler = async ({ session, args, name }) => {
-  if (args.length < 1) return { status: "BAD", text: `${name} takes a mailbox name` };
-  const box = mailboxName(session, args[0]);
-  let params;
+  let request;
   try {
-    params = parseSelectParams(args[1], args.slice(2));
+    request = parseSelect(args, name);
   } catch (error) {
     if (error instanceof SelectParamError) return { status: "BAD", text: error.message };
     throw error;
   }
+  const { params } = request;
+  const box = mailboxName(session, request.mailbox);
   // RFC 7162 §3.2.5: QRESYNC without ENABLE QRESYNC first is BAD.
   if (params.qresync && !session.qresync) return { status: "BAD", text: "QRESYNC needs ENABLE QRESYNC first" };
   if (params.condstore) session.condstore = true;
@@ -41,7 +40,7 @@ export const select: CommandHandler = async ({ session, args, name }) => {
   await session.send([info.uids.length, atom("EXISTS")]);
   // RFC 9051 Appendix E: IMAP4rev2 has no RECENT response; it requires a LIST of the mailbox.
   if (!session.rev2) await session.send([info.recentUids.length, atom("RECENT")]);
-  else await session.send(selectedListLine(session, box, textOf(args[0]) ?? box));
+  else await session.send(selectedListLine(session, box, request.mailbox));
   const flags = [...SYSTEM_FLAGS, ...info.keywordsInUse];
   await session.send([atom("FLAGS"), flags.map(atom)]);
   await session.write(Buffer.from(`* OK [PERMANENTFLAGS (${readOnly ? "" : [...flags, "\\*"].join(" ")})] flags permitted\r\n`));
@@ -77,7 +76,7 @@ export const select: CommandHandler = async ({ session, args, name }) => {
  * whole expunge history is kept (mailbox_expunges), so seq-match-data is not needed.
  * A change newer than the snapshot the SELECT read is left to the next update report.
  */
-async function resync(session: ImapSession, q: QresyncParams): Promise<void> {
+async function resync(session: CommandSession, q: QresyncParams): Promise<void> {
   const sel = session.selected!;
   const changes = await session.storage.changesSince(sel.mailboxId, q.modseq);
   if (session.selected !== sel) return;
@@ -97,7 +96,7 @@ async function resync(session: ImapSession, q: QresyncParams): Promise<void> {
  * RFC 9051 §6.3.2: the untagged LIST an IMAP4rev2 SELECT/EXAMINE sends (its attributes may be
  * left out); when the client's spelling was not in NFC, OLDNAME gives it (§6.3.9.7).
  */
-export function selectedListLine(session: ImapSession, box: string, supplied: string): ImapValue[] {
+export function selectedListLine(session: CommandSession, box: string, supplied: string): ImapValue[] {
   const line: ImapValue[] = [atom("LIST"), [], DELIMITER, nameValue(session, box)];
   if (supplied.normalize("NFC") !== supplied) line.push(["OLDNAME", [supplied]]);
   return line;

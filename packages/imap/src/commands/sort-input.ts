@@ -1,9 +1,9 @@
 import { sequenceNumberOf } from "../sequence.js";
-import type { ImapSession } from "../session.js";
+import type { CommandSession } from "../command.js";
 import type { ThreadInput } from "../thread.js";
 import type { EnvelopeAddress, SearchKey } from "../storage.js";
-import type { Token } from "../parser.js";
-import { KeyReader } from "./search.js";
+import type { SearchSyntax } from "../syntax/search.js";
+import { searchKeyOf } from "./search.js";
 
 /** RFC 5322 §3.6.4: the (unfolded) References field of a raw message's header; null when it has none. */
 export function referencesHeader(raw: Buffer): string | null {
@@ -15,33 +15,31 @@ export function referencesHeader(raw: Buffer): string | null {
 }
 
 /**
- * What SORT and THREAD (RFC 5256) order: the messages the search criteria `tokens` match
+ * What SORT and THREAD (RFC 5256) order: the messages the search `keys` match
  * that this session knows (sequence numbers must exist), with their decoded subjects and
  * display names, and what THREAD=REFERENCES (§2.2) reads besides: Message-ID, In-Reply-To
  * and, with `withReferences`, the References header (from the raw message).
  */
 export async function threadInputs(
-  session: ImapSession,
-  tokens: Token[],
+  session: CommandSession,
+  keys: readonly SearchSyntax[],
   withReferences: boolean,
 ): Promise<{ inputs: ThreadInput[]; modseqs: number[]; usesModseq: boolean }> {
-  const { criteria, usesModseq } = criteriaOf(session, tokens);
+  const { criteria, usesModseq } = criteriaOf(session, keys);
   const { inputs, modseqs } = await inputsFor(session, criteria, withReferences);
   return { inputs, modseqs, usesModseq };
 }
 
 /** The search criteria of SORT / THREAD (as SEARCH reads them); a MODSEQ criterion enables CONDSTORE. */
-export function criteriaOf(session: ImapSession, tokens: Token[]): { criteria: SearchKey; usesModseq: boolean } {
-  const reader = new KeyReader(tokens, session.selected!, session.selected!, session.rev2);
-  const keys: SearchKey[] = [];
-  while (!reader.done()) keys.push(reader.key());
-  const usesModseq = JSON.stringify(keys).includes('"modseq"');
+export function criteriaOf(session: CommandSession, keys: readonly SearchSyntax[]): { criteria: SearchKey; usesModseq: boolean } {
+  const criteria = searchKeyOf(keys, session.selected!);
+  const usesModseq = JSON.stringify(criteria).includes('"modseq"');
   if (usesModseq) session.condstore = true;
-  return { criteria: keys.length === 1 ? keys[0]! : { key: "and", keys }, usesModseq };
+  return { criteria, usesModseq };
 }
 
 /** The messages `criteria` match that this session knows, as the sort and thread functions take them. */
-export async function inputsFor(session: ImapSession, criteria: SearchKey, withReferences: boolean): Promise<{ inputs: ThreadInput[]; modseqs: number[] }> {
+export async function inputsFor(session: CommandSession, criteria: SearchKey, withReferences: boolean): Promise<{ inputs: ThreadInput[]; modseqs: number[] }> {
   const sel = session.selected!;
   const found = await session.storage.search(sel.mailboxId, criteria);
   const known = found.filter((u) => sequenceNumberOf(sel.uids, u) > 0);

@@ -1,5 +1,5 @@
 import { statusLine } from "../encoder.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler } from "../command.js";
 
 /** RFC 3501 §6.2.1: the OK goes out in clear, then the handshake; capabilities are asked again after. */
 export const starttls: CommandHandler = async ({ session, tag, args }) => {

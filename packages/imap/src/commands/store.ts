@@ -1,31 +1,17 @@
 import { atom, untagged, type ImapValue } from "../encoder.js";
 import { ResponseBatch } from "../response-batch.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
-import { sequenceSetArg } from "../searchres.js";
-import type { CommandHandler } from "../session.js";
-import { ArgumentError, flagList, nz } from "./arguments.js";
+import { sequenceSetOf } from "../searchres.js";
+import type { CommandHandler } from "../command.js";
+import { parseStore } from "../syntax/store.js";
 
 /** RFC 3501 §6.4.6 STORE / UID STORE, with UNCHANGEDSINCE (RFC 7162 §3.1.3). */
 export const store: CommandHandler = async ({ session, args, uid }) => {
   const sel = session.selected!;
   if (sel.readOnly) return { status: "NO", code: "READ-ONLY", text: "the mailbox is selected read-only (EXAMINE)" };
-  const set = sequenceSetArg(sel, args[0]?.type === "atom" ? args[0].value : "", uid);
-  if (!set) return { status: "BAD", text: "invalid sequence set" };
-  let i = 1;
-  let unchangedSince: number | undefined;
-  if (args[1]?.type === "list") {
-    const mods = args[1].items;
-    if (mods[0]?.type !== "atom" || mods[0].value.toUpperCase() !== "UNCHANGEDSINCE") throw new ArgumentError("unknown STORE modifier");
-    unchangedSince = nz(mods[1], "UNCHANGEDSINCE");
-    await session.enableCondstore();
-    i = 2;
-  }
-  const op = args[i]?.type === "atom" ? (args[i] as { value: string }).value.toUpperCase() : "";
-  const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(op);
-  if (!m) return { status: "BAD", text: "expected FLAGS, +FLAGS or -FLAGS (optionally .SILENT)" };
-  const flags = flagList(args[i + 1]?.type === "list" ? args[i + 1] : { type: "list", items: args.slice(i + 1) });
-  const silent = Boolean(m[2]);
-  const mode = m[1] === "+" ? "add" : m[1] === "-" ? "remove" : "set";
+  const { set: arg, unchangedSince, mode, silent, flags } = parseStore(args);
+  const set = sequenceSetOf(sel, arg, uid);
+  if (unchangedSince !== undefined) await session.enableCondstore();
   const uids = uid ? resolveUids(set, sel.uids) : resolveSequenceNumbers(set, sel.uids);
   const result = await session.storage.store(sel.mailboxId, uids, mode, flags, unchangedSince);
   const updated = new Map(result.updated.map((u) => [u.uid, u]));

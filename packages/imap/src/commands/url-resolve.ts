@@ -5,12 +5,12 @@
  */
 import { sectionBytes, sectionPart as sectionPartOf } from "../body-section.js";
 import type { Token } from "../parser.js";
-import type { ImapSession } from "../session.js";
+import type { CommandSession } from "../command.js";
 import { isRefusal, type BodyPart, type ImapUser } from "../storage.js";
 import { parseImapUrl, sectionWords, type ImapUrl } from "../syntax/imap-url.js";
 import { tokenMatches, urlauthVerdict } from "../urlauth.js";
-import { ArgumentError } from "./arguments.js";
-import { parseSection } from "./fetch.js";
+import { ArgumentError } from "../syntax/arguments.js";
+import { parseSection } from "../syntax/fetch.js";
 
 /**
  * `mailbox`: the name as stored (INBOX in upper case). `part` and `region`: when the URL
@@ -26,7 +26,7 @@ export type Resolved =
  * for its owner). A relative URL is the owner's; an absolute one must name the owner and
  * this server.
  */
-export async function resolveImapUrl(session: ImapSession, text: string, owner: ImapUser | undefined = session.user): Promise<Resolved> {
+export async function resolveImapUrl(session: CommandSession, text: string, owner: ImapUser | undefined = session.user): Promise<Resolved> {
   const url = parseImapUrl(text);
   if ("error" in url) return { badUrl: url.error };
   if (!owner) return { badUrl: "the URL names no user" };
@@ -64,7 +64,7 @@ export async function resolveImapUrl(session: ImapSession, text: string, owner: 
  * session's user included: the owner's message once the token matches the owner's
  * mailbox key. Every refusal has its reason (URLFETCH shows none of them: NIL).
  */
-export async function resolveAuthorizedUrl(session: ImapSession, text: string): Promise<Resolved> {
+export async function resolveAuthorizedUrl(session: CommandSession, text: string): Promise<Resolved> {
   const url = parseImapUrl(text);
   if ("error" in url) return { badUrl: url.error };
   const requester = session.user!;
@@ -94,7 +94,7 @@ function sameUser(user: string, host: string | undefined, owner: ImapUser): bool
 }
 
 /** The server part of an absolute URL names this server: its hostname, or the owner's mail domain. */
-function sameServer(session: ImapSession, host: string, owner: ImapUser): boolean {
+function sameServer(session: CommandSession, host: string, owner: ImapUser): boolean {
   const domain = owner.address.slice(owner.address.lastIndexOf("@") + 1).toLowerCase();
   return host === session.opts.hostname.toLowerCase() || host === domain || host === "localhost" || host === "127.0.0.1";
 }

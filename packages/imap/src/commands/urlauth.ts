@@ -6,11 +6,11 @@
  */
 import { binaryConverted, bodyStructureValue, convertedStructure } from "../body-section.js";
 import { atom, type ImapValue } from "../encoder.js";
-import type { Token } from "../parser.js";
-import type { CommandHandler } from "../session.js";
+import type { CommandHandler, CommandSession } from "../command.js";
 import { parseImapUrl } from "../syntax/imap-url.js";
 import { internalToken, URLAUTH_MECHANISMS } from "../urlauth.js";
-import { astring, ArgumentError, mailboxName } from "./arguments.js";
+import { mailboxName } from "./arguments.js";
+import { parseGenurlauth, parseResetkey, parseUrlfetch } from "../syntax/urlauth.js";
 import { partialRange, resolveAuthorizedUrl, resolveImapUrl, type Resolved } from "./url-resolve.js";
 
 /** RFC 4467 §7.3: RESETKEY's OK names the mechanisms, as the URLMECH response code. */
@@ -20,12 +20,10 @@ const badUrl = (url: string) => `BADURL ${url.replace(/[\]\r\n]/g, "")}`;
 
 /** `GENURLAUTH url-rump mechanism *(SP url-rump mechanism)` → `* GENURLAUTH url…`. */
 export const genurlauth: CommandHandler = async ({ session, args }) => {
-  if (args.length === 0 || args.length % 2 !== 0) return { status: "BAD", text: "GENURLAUTH takes pairs of a URL and a mechanism" };
+  const pairs = parseGenurlauth(args);
   const user = session.user!;
   const authorized: string[] = [];
-  for (let i = 0; i < args.length; i += 2) {
-    const rump = astring(args[i], "the URL");
-    const mechanism = word(args[i + 1], "the mechanism");
+  for (const { rump, mechanism } of pairs) {
     if (!(URLAUTH_MECHANISMS as readonly string[]).includes(mechanism)) return { status: "NO", text: `unknown URLAUTH mechanism ${mechanism}; this server has ${URLAUTH_MECHANISMS.join(" ")}` };
     const url = parseImapUrl(rump);
     if ("error" in url) return { status: "NO", code: badUrl(rump), text: url.error };
@@ -49,8 +47,7 @@ export const genurlauth: CommandHandler = async ({ session, args }) => {
  * the octets as stored, decoded (literal8 when they hold NULs), or the part's structure.
  */
 export const urlfetch: CommandHandler = async ({ session, args }) => {
-  if (args.length === 0) return { status: "BAD", text: "URLFETCH takes one or more URLs" };
-  const requests = args.map(fetchRequest);
+  const requests = parseUrlfetch(args);
   const out: ImapValue[] = [];
   for (const r of requests) {
     const resolved = await fetchOne(session, r.url);
@@ -73,21 +70,6 @@ export const urlfetch: CommandHandler = async ({ session, args }) => {
   return { status: "OK", text: "URLFETCH completed" };
 };
 
-const FETCH_ITEMS = new Set(["BODY", "BINARY", "BODYPARTSTRUCTURE"]);
-
-function fetchRequest(t: Token): { url: string; items?: Set<string> } {
-  if (t.type !== "list") return { url: astring(t, "the URL") };
-  const [first, ...rest] = t.items;
-  const items = new Set<string>();
-  for (const item of rest) {
-    const name = word(item, "a URLFETCH parameter");
-    if (!FETCH_ITEMS.has(name)) throw new ArgumentError(`unknown URLFETCH parameter ${name}: BODY, BINARY or BODYPARTSTRUCTURE`);
-    items.add(name);
-  }
-  if (items.size === 0) throw new ArgumentError("a parenthesized URLFETCH URL needs BODY, BINARY or BODYPARTSTRUCTURE");
-  return { url: astring(first, "the URL"), items };
-}
-
 /** RFC 5524 §3 BINARY: decoded content, NIL when an encoding is unknown. */
 function binaryOf(r: Extract<Resolved, { bytes: Buffer }>): ImapValue {
   let bytes = r.bytes;
@@ -99,27 +81,22 @@ function binaryOf(r: Extract<Resolved, { bytes: Buffer }>): ImapValue {
   return bytes.includes(0) ? { literal8: bytes } : bytes;
 }
 
-async function fetchOne(session: Parameters<CommandHandler>[0]["session"], text: string): Promise<Extract<Resolved, { bytes: Buffer }> | undefined> {
+async function fetchOne(session: CommandSession, text: string): Promise<Extract<Resolved, { bytes: Buffer }> | undefined> {
   const resolved = await resolveAuthorizedUrl(session, text);
   return "badUrl" in resolved ? undefined : resolved;
 }
 
 /** `RESETKEY [mailbox *(SP mechanism)]`: one mailbox's key, or all of the user's (§7.3). */
 export const resetkey: CommandHandler = async ({ session, args }) => {
-  if (args.length === 0) {
+  const request = parseResetkey(args);
+  if (request.mailbox === undefined) {
     await session.storage.resetAccessKeys(session.user!);
     return { status: "OK", code: URLMECH, text: "all mailbox access keys reset" };
   }
-  const box = mailboxName(session, args[0]);
-  for (const m of args.slice(1)) {
-    const mechanism = word(m, "the mechanism");
+  const box = mailboxName(session, request.mailbox);
+  for (const mechanism of request.mechanisms) {
     if (!(URLAUTH_MECHANISMS as readonly string[]).includes(mechanism)) return { status: "NO", text: `unknown URLAUTH mechanism ${mechanism}` };
   }
   if (!(await session.storage.resetAccessKeys(session.user!, box))) return { status: "NO", code: "NONEXISTENT", text: `mailbox ${box} does not exist` };
   return { status: "OK", code: URLMECH, text: `access key of ${box} reset` };
 };
-
-function word(t: Token | undefined, what: string): string {
-  if (!t || t.type !== "atom" || t.section) throw new ArgumentError(`${what} must be an atom`);
-  return t.value.toUpperCase();
-}

@@ -6,10 +6,11 @@
  *   seq-match-data = "(" known-sequence-set SP known-uid-set ")"
  *
  * `*` is not allowed in known-uids nor in seq-match-data (§7). Pure: tokens in, a request
- * or a SelectParamError (BAD) out.
+ * or a SelectParamError (BAD) out; parseSelect reads the mailbox name (as sent) before them.
  */
 import type { Token } from "../parser.js";
 import { parseSequenceSet, type SequenceSet } from "../sequence.js";
+import { ArgumentError, mailboxArg } from "./arguments.js";
 
 export interface QresyncParams {
   uidValidity: number;
@@ -68,6 +69,13 @@ export function parseQresync(t: Token | undefined): QresyncParams {
   }
   if (i !== items.length) throw new SelectParamError("QRESYNC: unexpected argument after the sequence match data");
   return out;
+}
+
+/** `SELECT mailbox [params]` (RFC 3501 §6.3.1, RFC 4466 §2.1); `command`: SELECT or EXAMINE, as the refusal names it. */
+export function parseSelect(args: readonly Token[], command: string): { mailbox: string; params: SelectParams } {
+  if (args.length < 1) throw new ArgumentError(`${command} takes a mailbox name`);
+  const mailbox = mailboxArg(args[0]);
+  return { mailbox, params: parseSelectParams(args[1], args.slice(2)) };
 }
 
 /** The parameter list after the mailbox name; undefined when there is none. */
