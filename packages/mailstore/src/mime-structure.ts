@@ -289,14 +289,21 @@ function bareWords(value: string): Set<string> {
 }
 
 /**
+ * One nonce per process: made per address list, its random bytes were a tenth of
+ * describing a message (six address fields each).
+ */
+const ROUTE_NONCE = `r${randomBytes(6).toString("hex")}`;
+const ROUTE_MARK = new RegExp(`^${ROUTE_NONCE}([0-9a-f]+)${ROUTE_NONCE}`);
+
+/**
  * Source routes (RFC 5322 §4.4 obs-route, `<@relay1,@relay2:user@host>`), which ENVELOPE
  * gives as the address's at-domain-list (RFC 3501 §7.4.2, Dovecot and Cyrus do) and
  * addressparser drops: each is carried through it as a marked prefix of the local part
  * (atext only, with a nonce no address holds) and taken off again.
  */
 class RouteMarks {
-  private readonly nonce = `r${randomBytes(6).toString("hex")}`;
-  private readonly pattern = new RegExp(`^${this.nonce}([0-9a-f]+)${this.nonce}`);
+  private readonly nonce = ROUTE_NONCE;
+  private readonly pattern = ROUTE_MARK;
 
   mark(value: string): string {
     if (!value.includes("<@")) return value;
