@@ -1,6 +1,6 @@
 /** Reading messages: the SELECT snapshot, records by UID, newest-first pages, raw bodies. */
 import type { Queryable } from "@correo/db";
-import { getBlob } from "@correo/spool";
+import { getBlob, readContents } from "@correo/spool";
 import { atom, bodyStructureValue, envelopeValue, summaryTexts, type MessageSummary } from "@correo/imap";
 import { describeMessage, type BodyPart, type Envelope } from "./mime-structure.js";
 import type { Mailbox, MailboxSnapshot, MessagePage, MessageRecord } from "./types.js";
@@ -101,14 +101,19 @@ const COLUMNS = "uid, flags, modseq, internal_date, size, blob_id, envelope, bod
  */
 export async function fetchMessages(db: Queryable, mailboxId: number, uids: readonly number[], opts: { raw?: boolean } = {}): Promise<MessageRecord[]> {
   if (uids.length === 0) return [];
-  const { rows } = await db.query<MessageRow>(
-    opts.raw
-      ? `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, m.blob_id, m.envelope, m.body_structure, b.content
-           FROM mailbox_messages m JOIN blobs b ON b.id = m.blob_id
-          WHERE m.mailbox_id = $1 AND m.uid = ANY($2::bigint[]) ORDER BY m.uid`
-      : `SELECT ${COLUMNS} FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) ORDER BY uid`,
-    [mailboxId, uids],
-  );
+  const { rows } = await db.query<MessageRow>(`SELECT ${COLUMNS} FROM mailbox_messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) ORDER BY uid`, [
+    mailboxId,
+    uids,
+  ]);
+  if (opts.raw && rows.length) {
+    // The bodies in binary format, in a query of their own: joined in, each came as hex text
+    // twice its size for the driver to decode (FETCH BODY[] of 1 000 messages: 11 MB).
+    const contents = await readContents(db, rows.map((r) => r.blob_id));
+    for (const r of rows) {
+      const content = contents.get(r.blob_id);
+      if (content) r.content = content;
+    }
+  }
   return Promise.all(rows.map((r) => toRecord(db, mailboxId, r)));
 }
 

@@ -10,6 +10,7 @@
  * match, one whose text has it is read and checked exactly.
  */
 import type { Queryable } from "@correo/db";
+import { readContents } from "@correo/spool";
 import { UNSEEN } from "./messages.js";
 import { addresses, describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
 
@@ -64,7 +65,7 @@ export async function searchMessages(db: Queryable, mailboxId: number, criteria:
       params,
     );
     if (rows.length === 0) break;
-    const contents = needsText ? await loadBlobs(db, rows.map((r) => r.blob_id)) : new Map<string, Buffer>();
+    const contents = needsText ? await readContents(db, rows.map((r) => r.blob_id)) : new Map<string, Buffer>();
     // Copies share a blob: its decoded text is built once a batch.
     const views = new Map<string, TextView>();
     for (const r of rows) {
@@ -96,7 +97,7 @@ async function indexBlobs(db: Queryable, mailboxId: number): Promise<void> {
       [mailboxId],
     );
     if (rows.length === 0) return;
-    const contents = await loadBlobs(db, rows.map((r) => r.blob_id));
+    const contents = await readContents(db, rows.map((r) => r.blob_id));
     const ids: string[] = [];
     const texts: (string | null)[] = [];
     for (const { blob_id } of rows) {
@@ -252,11 +253,6 @@ function mergeRanges(ranges: readonly [number, number][]): [number, number][] {
     else out.push([lo, hi]);
   }
   return out;
-}
-
-async function loadBlobs(db: Queryable, ids: string[]): Promise<Map<string, Buffer>> {
-  const { rows } = await db.query<{ id: string; content: Buffer }>("SELECT id, content FROM blobs WHERE id = ANY($1)", [[...new Set(ids)]]);
-  return new Map(rows.map((r) => [r.id, r.content]));
 }
 
 function usesText(k: SearchKey): boolean {

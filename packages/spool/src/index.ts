@@ -1,5 +1,5 @@
 export { type Clock, systemClock } from "./clock.js";
-export { blobIdOf, putBlob, getBlob, blobSize, blobChunks, readBlobs, BLOB_CHUNK_OCTETS, type ReadBlob } from "./blobs.js";
+export { blobIdOf, putBlob, getBlob, blobSize, blobChunks, readBlobs, readContents, BLOB_CHUNK_OCTETS, type ReadBlob } from "./blobs.js";
 export { Outbox, type OutboxDraft, type PendingEvent } from "./outbox.js";
 export {
   acceptMessage,
