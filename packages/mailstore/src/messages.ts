@@ -139,16 +139,19 @@ export async function fetchSummaries(db: Queryable, mailboxId: number, uids: rea
   if (uids.length === 0) return [];
   const { rows } = await db.query<SummaryRow>({ name: "mailstore-fetch-summaries", text: SUMMARIES, values: [mailboxId, uids] });
   const late: { uid: number; envelope: string; bodyStructure: string }[] = [];
-  const out = await Promise.all(
-    rows.map(async (r): Promise<MessageSummary> => {
-      const base = { uid: r.uid, flags: r.flags, modseq: r.modseq, internalDate: r.internal_date, size: r.size, blobId: r.blob_id };
-      if (r.imap_envelope !== null && r.imap_body_structure !== null) return { ...base, envelopeItem: atom(r.imap_envelope), bodyStructureItem: atom(r.imap_body_structure) };
-      const record = await toRecord(db, mailboxId, r);
-      const texts = summaryTexts(record.envelope, record.bodyStructure);
-      if (texts) late.push({ uid: r.uid, ...texts });
-      return { ...base, envelopeItem: envelopeValue(record.envelope), bodyStructureItem: bodyStructureValue(record.bodyStructure, true) };
-    }),
-  );
+  // A plain loop: a promise per row (an async map) cost as much as reading the rows.
+  const out: MessageSummary[] = [];
+  for (const r of rows) {
+    const base = { uid: r.uid, flags: r.flags, modseq: r.modseq, internalDate: r.internal_date, size: r.size, blobId: r.blob_id };
+    if (r.imap_envelope !== null && r.imap_body_structure !== null) {
+      out.push({ ...base, envelopeItem: atom(r.imap_envelope), bodyStructureItem: atom(r.imap_body_structure) });
+      continue;
+    }
+    const record = await toRecord(db, mailboxId, r);
+    const texts = summaryTexts(record.envelope, record.bodyStructure);
+    if (texts) late.push({ uid: r.uid, ...texts });
+    out.push({ ...base, envelopeItem: envelopeValue(record.envelope), bodyStructureItem: bodyStructureValue(record.bodyStructure, true) });
+  }
   if (late.length) {
     await db.query(
       `UPDATE mailbox_messages m SET imap_envelope = t.e, imap_body_structure = t.b
