@@ -68,14 +68,14 @@ const login = (address: string, conn = "a", port = pop3.port, password = PASSWOR
   { conn, op: "pass_", args: [password] },
 ];
 
-/** Stores a message in the account's INBOX the way the mailbox service does (UIDNEXT, HIGHESTMODSEQ). */
+/** Stores a message in the account's INBOX the way the mailbox service does (UIDNEXT, HIGHESTMODSEQ, the folder's counters). */
 async function deliver(accountId: number, content: Buffer): Promise<number> {
   const blobId = await putBlob(infra.pool, content);
   const { rows } = await infra.pool.query<{ id: number; uid: number; modseq: number }>(
-    `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+    `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1, message_count = message_count + 1, used_bytes = used_bytes + $2
       WHERE account_id = $1 AND name = 'INBOX'
       RETURNING id, uid_next - 1 AS uid, highest_modseq AS modseq`,
-    [accountId],
+    [accountId, content.length],
   );
   const mb = rows[0]!;
   await infra.pool.query(

@@ -74,24 +74,21 @@ export class PgMaildropStore implements MaildropStore {
     if (taken !== "OK") return "in-use";
     const lock = new MaildropLock(redis, key, token, this.lockTtlMs, this.opts.log);
     try {
-      const { rows: boxes } = await pool.query<{ id: number; uid_validity: number }>(
-        "SELECT id, uid_validity FROM mailboxes WHERE account_id = $1 AND name = $2",
+      // The login reads only the snapshot's totals and its last UID, from the folder row's
+      // counters (migration 028: its message count, used_bytes, and UIDNEXT - 1, above which
+      // every later delivery lands), not by summing its messages. The listing waits for the
+      // first command that needs it and stops at that UID (`list`), so messages delivered
+      // meanwhile stay out of this session (RFC 1939 §3: the numbers hold for the session).
+      // One IMAP expunges in between is missing from the listing.
+      const { rows } = await pool.query<{ id: number; uid_validity: number; count: string; octets: string; last_uid: string }>(
+        "SELECT id, uid_validity, message_count AS count, used_bytes AS octets, uid_next - 1 AS last_uid FROM mailboxes WHERE account_id = $1 AND name = $2",
         [account.id, MAILDROP_MAILBOX],
       );
-      const box = boxes[0];
-      // The login reads only the snapshot's totals and its last UID; the listing waits
-      // for the first command that needs it and stops at that UID (`list`), so messages
-      // delivered meanwhile stay out of this session (RFC 1939 §3: the numbers hold for
-      // the session). One IMAP expunges in between is missing from the listing.
-      const { rows } = box
-        ? await pool.query<{ count: number; octets: number; last_uid: number | null }>(
-            "SELECT count(*)::int AS count, coalesce(sum(size), 0)::bigint AS octets, max(uid) AS last_uid FROM mailbox_messages WHERE mailbox_id = $1",
-            [box.id],
-          )
-        : { rows: [{ count: 0, octets: 0, last_uid: null }] };
-      const totals = rows[0]!;
+      const found = rows[0];
+      const box = found && { id: found.id, uid_validity: found.uid_validity };
+      const totals = { count: Number(found?.count ?? 0), octets: Number(found?.octets ?? 0), last_uid: Number(found?.last_uid ?? 0) };
       lock.startRefreshing();
-      return new PgMaildrop(pool, this.opts.mail, box, totals.count, totals.octets, totals.last_uid ?? 0, lock);
+      return new PgMaildrop(pool, this.opts.mail, box, totals.count, totals.octets, totals.last_uid, lock);
     } catch (error) {
       await lock.release().catch(() => undefined);
       throw error;
