@@ -3,6 +3,37 @@ import { withTransaction, type Pool } from "@correo/db";
 import { announcer } from "./changes.js";
 import { lockMailbox } from "./mailboxes.js";
 import type { ChangeSink, StoreMode, StoreResult } from "./types.js";
+import { SYSTEM_FLAGS } from "@correo/imap";
+
+const stored = "ARRAY(SELECT lower(x) FROM unnest(flags) AS x)";
+const given = "ARRAY(SELECT lower(x) FROM unnest($3::text[]) AS x)";
+
+/** The new flags, and which messages change, for any flags: keywords compare case-insensitively. */
+const KEYWORD_UPDATE: Record<StoreMode, { newFlags: string; changes: string }> = {
+  set: { newFlags: "ARRAY(SELECT DISTINCT unnest($3::text[]) ORDER BY 1)", changes: `NOT (${stored} @> ${given} AND ${given} @> ${stored})` },
+  add: {
+    newFlags: `ARRAY(SELECT DISTINCT f FROM unnest(flags || ARRAY(SELECT n FROM unnest($3::text[]) AS n WHERE NOT (lower(n) = ANY (${stored})))) AS f ORDER BY 1)`,
+    changes: `NOT (${stored} @> ${given})`,
+  },
+  remove: { newFlags: `ARRAY(SELECT f FROM unnest(flags) AS f WHERE NOT (lower(f) = ANY (${given})) ORDER BY 1)`, changes: `${stored} && ${given}` },
+};
+
+/**
+ * The same when only system flags are given (STORE +FLAGS (\Seen), the common case): they
+ * are stored in their canonical case and no keyword can equal one, so plain array
+ * operators decide, without lower-casing every message's flags twice (a STORE of 10 000
+ * messages spent 40 % of its PostgreSQL time there).
+ */
+const SYSTEM_FLAG_UPDATE: Record<StoreMode, { newFlags: string; changes: string }> = {
+  set: { newFlags: KEYWORD_UPDATE.set.newFlags, changes: "NOT (flags @> $3::text[] AND $3::text[] @> flags)" },
+  add: { newFlags: "ARRAY(SELECT DISTINCT f FROM unnest(flags || $3::text[]) AS f ORDER BY 1)", changes: "NOT (flags @> $3::text[])" },
+  remove: { newFlags: "ARRAY(SELECT f FROM unnest(flags) AS f WHERE NOT (f = ANY ($3::text[])) ORDER BY 1)", changes: "flags && $3::text[]" },
+};
+
+/** Only canonical system flags (RFC 3501 §2.3.2), as the IMAP and HTTP layers pass them. */
+function flagsOnly(flags: readonly string[]): boolean {
+  return flags.every((f) => SYSTEM_FLAGS.includes(f));
+}
 
 export async function storeFlags(
   pool: Pool,
@@ -30,20 +61,7 @@ export async function storeFlags(
     // Flags compare case-insensitively (RFC 3501 §2.3.2; system flags arrive canonical,
     // keywords as the client wrote them): +FLAGS ($label1) on $Label1 changes nothing,
     // -FLAGS ($label1) removes it. Only messages whose flags really change get the new MODSEQ.
-    const stored = "ARRAY(SELECT lower(x) FROM unnest(flags) AS x)";
-    const given = "ARRAY(SELECT lower(x) FROM unnest($3::text[]) AS x)";
-    const newFlags =
-      mode === "set"
-        ? "ARRAY(SELECT DISTINCT unnest($3::text[]) ORDER BY 1)"
-        : mode === "add"
-          ? `ARRAY(SELECT DISTINCT f FROM unnest(flags || ARRAY(SELECT n FROM unnest($3::text[]) AS n WHERE NOT (lower(n) = ANY (${stored})))) AS f ORDER BY 1)`
-          : `ARRAY(SELECT f FROM unnest(flags) AS f WHERE NOT (lower(f) = ANY (${given})) ORDER BY 1)`;
-    const changes =
-      mode === "set"
-        ? `NOT (${stored} @> ${given} AND ${given} @> ${stored})`
-        : mode === "add"
-          ? `NOT (${stored} @> ${given})`
-          : `${stored} && ${given}`;
+    const { newFlags, changes } = flagsOnly(flags) ? SYSTEM_FLAG_UPDATE[mode] : KEYWORD_UPDATE[mode];
     const { rows } = await db.query<{ uid: number; flags: string[]; modseq: number }>(
       `UPDATE mailbox_messages SET flags = ${newFlags}, modseq = $4
         WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) AND ${changes} AND NOT (uid = ANY($5::bigint[]))
