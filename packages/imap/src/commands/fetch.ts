@@ -16,6 +16,8 @@ class UnknownCte extends Error {}
 /** Messages read at once: fewer round trips for structures, fewer bodies in memory for sections. */
 const BATCH = 1000;
 const RAW_BATCH = 250;
+/** The next batch of bodies is read ahead while this one's add up to no more than this. */
+const RAW_AHEAD_OCTETS = 4 * 1024 * 1024;
 
 /** RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH, with CONDSTORE's CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
 export const fetch: CommandHandler = async ({ session, args, uid }) => {
@@ -63,12 +65,14 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
     read.catch(() => undefined);
     return read;
   };
-  // The next batch is read while this one is encoded and written (bodies excepted: one
-  // batch of them in memory at a time), so the database and the encoder work side by side.
+  // The next batch is read while this one is encoded and written, so the database and the
+  // encoder work side by side; with bodies only while this batch's are small (RAW_AHEAD_OCTETS),
+  // so that at most one large batch of them is in memory.
   let next: Promise<Fetched[]> | undefined = uids.length ? load(0) : undefined;
   for (let start = 0; start < uids.length; start += size) {
     let messages = await next!;
-    next = start + size < uids.length && !needRaw ? load(start + size) : undefined;
+    const ahead = !needRaw || messages.reduce((n, m) => n + m.size, 0) <= RAW_AHEAD_OCTETS;
+    next = start + size < uids.length && ahead ? load(start + size) : undefined;
     if (changedSince !== undefined) messages = messages.filter((m) => m.modseq > changedSince!);
     let seenNow = new Map<number, { flags: string[]; modseq: number }>();
     if (setsSeen) {
