@@ -36,10 +36,15 @@ export function encodeResponse(r: Pop3Response): Buffer {
   if (r.body) throw new Error("a streamed response is sent with responseChunks");
   // RFC 5034 §4: "+" SP base64 CRLF, the space sent even when the challenge is empty.
   if (r.continuation) return Buffer.from(`+ ${r.text}\r\n`, "utf8");
-  const status = Buffer.from(`${r.ok ? "+OK" : "-ERR"}${r.text ? " " + r.text : ""}\r\n`, "utf8");
-  if (!r.lines) return status;
+  const statusLine = `${r.ok ? "+OK" : "-ERR"}${r.text ? " " + r.text : ""}\r\n`;
+  if (!r.lines) return Buffer.from(statusLine, "utf8");
+  // A listing (LIST, UIDL, CAPA): text lines, none to byte-stuff, joined as one string and
+  // made into bytes once instead of a Buffer and a CRLF per line (10 000 for UIDL).
+  if (r.lines.every((l) => typeof l === "string" && l[0] !== ".")) {
+    return Buffer.from(`${statusLine}${r.lines.length ? `${r.lines.join("\r\n")}\r\n` : ""}.\r\n`, "utf8");
+  }
   const body = encodeMultiline(r.lines.map((l) => (typeof l === "string" ? Buffer.from(l, "utf8") : l)));
-  return Buffer.concat([status, body]);
+  return Buffer.concat([Buffer.from(statusLine, "utf8"), body]);
 }
 
 /**

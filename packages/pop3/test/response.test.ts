@@ -23,6 +23,14 @@ describe("POP3 response encoder (RFC 1939 §3, RFC 2449 §8, RFC 5034 §4)", () 
     expect(wire(ok("empty", []))).toBe("+OK empty\r\n.\r\n");
   });
 
+  it("sends a listing with nothing to stuff as the same octets (the joined fast path), UTF-8 included", () => {
+    expect(wire(ok("listing follows", ["1 120", "2 4096"]))).toBe("+OK listing follows\r\n1 120\r\n2 4096\r\n.\r\n");
+    expect(wire(ok("", [""]))).toBe("+OK\r\n\r\n.\r\n");
+    expect(encodeResponse(ok("x", ["é"]))).toEqual(Buffer.from("+OK x\r\né\r\n.\r\n", "utf8"));
+    // A line with a dot still goes through the stuffing.
+    expect(wire(ok("x", ["1 a", ".2"]))).toBe("+OK x\r\n1 a\r\n..2\r\n.\r\n");
+  });
+
   it("sends a SASL challenge as '+' and a space, even when empty", () => {
     expect(wire(challenge(""))).toBe("+ \r\n");
     expect(wire(challenge("abc="))).toBe("+ abc=\r\n");
