@@ -12,13 +12,32 @@ export class ResponseBatch {
     private readonly limit = 256 * 1024,
   ) {}
 
+  /** Responses given as text, joined before they become bytes (see `pushText`). */
+  private text = "";
+
   async push(response: Buffer): Promise<void> {
+    this.takeText();
     this.pending.push(response);
     this.octets += response.length;
     if (this.octets >= this.limit) await this.flush();
   }
 
+  /** A response as text (no literal in it): joined with the next ones, made into bytes once. */
+  async pushText(response: string): Promise<void> {
+    this.text += response;
+    if (this.octets + this.text.length >= this.limit) await this.flush();
+  }
+
+  private takeText(): void {
+    if (!this.text) return;
+    const bytes = Buffer.from(this.text, "utf8");
+    this.text = "";
+    this.pending.push(bytes);
+    this.octets += bytes.length;
+  }
+
   async flush(): Promise<void> {
+    this.takeText();
     if (!this.pending.length) return;
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.octets);
     this.pending = [];

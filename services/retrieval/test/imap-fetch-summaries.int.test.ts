@@ -95,10 +95,11 @@ describe("FETCH of summary items from the stored response texts (migration 029)"
     expect(t[1]!.body).toContain('("APPLICATION" "PDF" ("NAME" "a.pdf") NIL NIL "BASE64" 8 NIL ("ATTACHMENT" ("FILENAME" "a.pdf")) NIL NIL)');
   });
 
-  it("sends the same bytes as the structures give, with and without UTF8=ACCEPT", async () => {
-    for (const enable of [undefined, "UTF8=ACCEPT"]) {
-      const summary = await ask("FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE BODYSTRUCTURE)", enable);
-      const whole = await ask(`FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE BODYSTRUCTURE ${SECTION})`, enable);
+  it("sends the same bytes as the structures give, with and without UTF8=ACCEPT and CONDSTORE", async () => {
+    const items = "UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODYSTRUCTURE MODSEQ EMAILID THREADID";
+    for (const enable of [undefined, "UTF8=ACCEPT", "CONDSTORE UTF8=ACCEPT"]) {
+      const summary = await ask(`FETCH 1:* (${items})`, enable);
+      const whole = await ask(`FETCH 1:* (${items} ${SECTION})`, enable);
       expect(summary).toMatch(/\r\nT OK /);
       expect(summary.match(/^\* \d+ FETCH /gm)).toHaveLength(MESSAGES.length);
       expect(whole.split(SECTION_ANSWER)).toHaveLength(MESSAGES.length + 1);

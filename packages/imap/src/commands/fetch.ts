@@ -94,6 +94,11 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
         sel.reported.set(m.uid, changed.modseq);
       }
       if (session.showsRecent(m.uid)) m.flags = [...m.flags, "\\Recent"];
+      const line = "envelopeItem" in m ? summaryLine(seq, items, m, session.condstore) : undefined;
+      if (line !== undefined) {
+        await out.pushText(line);
+        continue;
+      }
       const values: ImapValue[] = [];
       try {
         for (const item of items) values.push(...(item.kind === "PREVIEW" ? [atom("PREVIEW"), preview(session, full(m))] : render(item, m, session.condstore)));
@@ -138,6 +143,60 @@ type Fetched = MessageData | MessageSummary;
 
 /** The items a summary answers. */
 const SUMMARY_ITEMS = new Set<FetchItem["kind"]>(["FLAGS", "UID", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "MODSEQ", "EMAILID", "THREADID"]);
+
+/**
+ * A summary's FETCH response written straight as text (a header listing of 10 000
+ * messages built 10 000 value trees to encode them): the same octets `render` and the
+ * encoder give, for the summary items, whose values are numbers, atoms, a quotable date
+ * and the stored texts. Undefined when ENVELOPE or BODYSTRUCTURE has no stored text (a
+ * literal's form depends on the session): then the values are encoded as usual.
+ */
+function summaryLine(seq: number, items: readonly FetchItem[], m: MessageSummary, condstore: boolean): string | undefined {
+  const envelope = textOf(m.envelopeItem);
+  const bodyStructure = textOf(m.bodyStructureItem);
+  const parts: string[] = [];
+  for (const item of items) {
+    switch (item.kind) {
+      case "FLAGS":
+        parts.push(`FLAGS (${m.flags.join(" ")})`);
+        break;
+      case "UID":
+        parts.push(`UID ${m.uid}`);
+        break;
+      case "INTERNALDATE":
+        parts.push(`INTERNALDATE "${formatDateTime(m.internalDate)}"`);
+        break;
+      case "RFC822.SIZE":
+        parts.push(`RFC822.SIZE ${m.size}`);
+        break;
+      case "ENVELOPE":
+        if (envelope === undefined) return undefined;
+        parts.push(`ENVELOPE ${envelope}`);
+        break;
+      case "BODYSTRUCTURE":
+        if (bodyStructure === undefined) return undefined;
+        parts.push(`BODYSTRUCTURE ${bodyStructure}`);
+        break;
+      case "MODSEQ":
+        if (condstore) parts.push(`MODSEQ (${m.modseq})`);
+        break;
+      case "EMAILID":
+        parts.push(`EMAILID ${m.blobId ? `(${emailObjectId(m.blobId)})` : "NIL"}`);
+        break;
+      case "THREADID":
+        parts.push("THREADID NIL");
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return `* ${seq} FETCH (${parts.join(" ")})\r\n`;
+}
+
+/** The text of an atom (a stored response text), else undefined. */
+function textOf(v: ImapValue): string | undefined {
+  return v !== null && typeof v === "object" && "atom" in v ? v.atom : undefined;
+}
 
 /** The whole record, for the items a summary does not answer (they are never fetched as summaries). */
 function full(m: Fetched): MessageData {
