@@ -1,4 +1,3 @@
-import { atom, untagged, type ImapValue } from "../encoder.js";
 import { ResponseBatch } from "../response-batch.js";
 import { compactSet, resolveSequenceNumbers, resolveUids, sequenceNumberOf } from "../sequence.js";
 import { sequenceSetOf } from "../searchres.js";
@@ -23,17 +22,20 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
   // RFC 3501 §7.2.6: a keyword new to the mailbox is declared in FLAGS before it shows up,
   // this command's own and any another session set on these messages meanwhile.
   await session.announceKeywords([...(mode === "remove" ? [] : flags), ...answers.flatMap((a) => a.flags)]);
+  // The responses are written as text: their items are numbers and atoms (flags), so no
+  // value tree per message is built and encoded (STORE 1:* of 10 000 messages).
   const out = new ResponseBatch((data) => session.write(data));
+  const withUid = uid || session.qresync; // RFC 7162 §3.2.4: with QRESYNC every FETCH of a STORE carries the UID.
+  const withModseq = session.condstore && (!silent || unchangedSince !== undefined);
   for (const a of answers) {
     const seq = sequenceNumberOf(sel.uids, a.uid);
     if (!seq) continue;
     sel.reported.set(a.uid, a.modseq);
-    const items: ImapValue[] = [];
-    // RFC 7162 §3.2.4: with QRESYNC every FETCH of a STORE carries the UID.
-    if (uid || session.qresync) items.push(atom("UID"), a.uid);
-    if (!silent) items.push(atom("FLAGS"), session.flagValues(a.uid, a.flags));
-    if (session.condstore && (!silent || unchangedSince !== undefined)) items.push(atom("MODSEQ"), [a.modseq]);
-    if (items.length > (uid || session.qresync ? 2 : 0)) await out.push(untagged([seq, atom("FETCH"), items], { utf8: session.utf8 }));
+    const items: string[] = [];
+    if (withUid) items.push(`UID ${a.uid}`);
+    if (!silent) items.push(`FLAGS (${(session.showsRecent(a.uid) ? [...a.flags, "\\Recent"] : a.flags).join(" ")})`);
+    if (withModseq) items.push(`MODSEQ (${a.modseq})`);
+    if (items.length > (withUid ? 1 : 0)) await out.pushText(`* ${seq} FETCH (${items.join(" ")})\r\n`);
   }
   await out.flush();
   if (result.modified.length) {
