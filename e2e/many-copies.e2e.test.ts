@@ -313,6 +313,39 @@ describe("two copies of every service under a mixed load", () => {
     idle.onB.close();
   });
 
+  it("tells a NOTIFY session on one retrieval copy of a mailbox created through the other, well before its 30-s poll", async () => {
+    const socket = connect({ host: "127.0.0.1", port: port(a, "IMAP_PORT"), noDelay: true });
+    let buf = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => (buf += d));
+    socket.on("error", () => undefined);
+    const until = async (pattern: RegExp, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(buf)) {
+        if (Date.now() > deadline) throw new Error(`IMAP: no ${pattern} within ${timeoutMs} ms; got ${JSON.stringify(buf.slice(-300))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await until(/^\* OK/m, 10_000);
+      socket.write(`a LOGIN ${watched} ${PASSWORD}\r\n`);
+      await until(/^a OK/m, 10_000);
+      // RFC 5465 §5.4 MailboxName. The session's own poll first runs 30 s after this SET,
+      // and a CREATE publishes no mailbox.changed: only copy B's mailboxes.changed can tell it sooner.
+      socket.write("n NOTIFY SET (personal (MailboxName SubscriptionChange))\r\n");
+      await until(/^n OK/m, 10_000);
+      const setAt = Date.now();
+      const client = new ImapFlow({ host: "127.0.0.1", port: port(b, "IMAP_PORT"), secure: false, auth: { user: watched, pass: PASSWORD }, logger: false, tls: { rejectUnauthorized: false } });
+      await client.connect();
+      await client.mailboxCreate("Announced");
+      await client.logout();
+      await until(/^\* LIST \([^)]*\) "\/" "?Announced"?\r$/m, 10_000);
+      expect(Date.now() - setAt).toBeLessThan(15_000);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it("holds SMTP_MAX_CONNECTIONS_PER_IP as one limit over both submission copies", async () => {
     const greet = (mxPort: number) =>
       new Promise<{ socket: Socket; reply: string }>((resolve, reject) => {

@@ -101,6 +101,23 @@ export const MailboxChanged = Type.Object(
 export type MailboxChanged = Static<typeof MailboxChanged>;
 
 /**
+ * Issue 13: an account's mailbox names or subscriptions changed (CREATE, DELETE, RENAME,
+ * SUBSCRIBE, UNSUBSCRIBE through a retrieval copy). A hint for the NOTIFY sessions of the
+ * other copies (RFC 5465 MailboxName, SubscriptionChange), which read the names from
+ * PostgreSQL again; published without the outbox, as a lost one costs only the wait for
+ * their poll (NOTIFY_POLL_MS).
+ */
+export const MailboxesChanged = Type.Object(
+  {
+    type: Type.Literal("mailboxes.changed"),
+    version: Type.Literal(1),
+    accountId: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type MailboxesChanged = Static<typeof MailboxesChanged>;
+
+/**
  * Issue 15: webhook deliveries (event x endpoint, packages/webhooks) due, each for the
  * attempt named; their state is in PostgreSQL, this only says "try them now". Up to
  * 100 per message, so that the broker costs little per event.
@@ -125,6 +142,7 @@ export const contracts = {
   "delivery.remote": DeliveryRemote,
   "delivery.inbound": DeliveryInbound,
   "mailbox.changed": MailboxChanged,
+  "mailboxes.changed": MailboxesChanged,
   "webhook.due": WebhookDue,
 } as const satisfies Record<string, TSchema>;
 

@@ -56,7 +56,10 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   // IMAP: sessions read and change the store through the adapter; mailbox.changed
   // notifications (from the mailbox service and every retrieval copy) wake the sessions
   // that have the mailbox selected, for IDLE and untagged EXISTS/EXPUNGE/FETCH.
-  const watchers = new MailboxWatchers();
+  const watchers = new MailboxWatchers({
+    announce: (accountId) =>
+      void broker.publish({ type: "mailboxes.changed", version: 1, accountId }).catch((err: Error) => log.warn({ err: err.message, accountId }, "could not announce a mailbox name change")),
+  });
   const imap = await startImapListener({
     host: config.listenHost,
     port: config.imapPort,
@@ -72,7 +75,8 @@ void runService("retrieval", async ({ config, log, pool, broker, redis, onStop }
   onStop(() => imap.close());
   log.info({ imapPort: imap.port, imapsPort: imap.tlsPort }, "IMAP listening (STARTTLS and IMAPS)");
 
-  await broker.subscribeNotifications(["mailbox.changed"], async (event) => {
+  await broker.subscribeNotifications(["mailbox.changed", "mailboxes.changed"], async (event) => {
+    if (event.type === "mailboxes.changed") return watchers.accountWoken(event.accountId);
     log.debug({ accountId: event.accountId, mailboxId: event.mailboxId, uid: event.uid, change: event.change }, "mailbox changed");
     watchers.changed(event.mailboxId, event.accountId);
   });

@@ -9,6 +9,13 @@ import type { ChangeNotifier } from "@correo/imap";
 export class MailboxWatchers implements ChangeNotifier {
   private readonly watchers = new Map<number, Set<() => void>>();
 
+  /**
+   * `announce` tells the other retrieval copies when a session of this one changed an
+   * account's mailbox names or subscriptions (a mailboxes.changed event): they publish no
+   * mailbox.changed for those.
+   */
+  constructor(private readonly opts: { announce?: (accountId: number) => void } = {}) {}
+
   watch(mailboxId: number, onChange: () => void): () => void {
     let set = this.watchers.get(mailboxId);
     if (!set) this.watchers.set(mailboxId, (set = new Set()));
@@ -32,15 +39,21 @@ export class MailboxWatchers implements ChangeNotifier {
     };
   }
 
-  /** A session of this process changed the account's mailbox names or subscriptions. */
+  /** A session of this process changed the account's mailbox names or subscriptions: here and, announced, in the other copies. */
   accountChanged(accountId: number): void {
+    this.accountWoken(accountId);
+    this.opts.announce?.(accountId);
+  }
+
+  /** Wakes this process's NOTIFY sessions of the account (a mailboxes.changed event, or any change of its mailboxes). */
+  accountWoken(accountId: number): void {
     for (const fn of this.accounts.get(accountId) ?? []) fn();
   }
 
   /** Called for each mailbox.changed event (with its account, for NOTIFY). */
   changed(mailboxId: number, accountId?: number): void {
     for (const fn of this.watchers.get(mailboxId) ?? []) fn();
-    if (accountId !== undefined) this.accountChanged(accountId);
+    if (accountId !== undefined) this.accountWoken(accountId);
   }
 
   get watching(): number {
