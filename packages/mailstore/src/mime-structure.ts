@@ -76,6 +76,11 @@ function parsePart(s: string, start: number, end: number, parentType: string | n
 }
 
 /** The header ends at the first empty line; the body starts after it. */
+/** Where a message's own header block ends (the `bodyStart` describeMessage gives its root), without parsing the rest. */
+export function messageBodyStart(s: string): number {
+  return splitHeader(s, 0, s.length).bodyStart;
+}
+
 function splitHeader(s: string, start: number, end: number): { headerEnd: number; bodyStart: number } {
   if (s.startsWith("\r\n", start)) return { headerEnd: start, bodyStart: Math.min(start + 2, end) };
   if (s.startsWith("\n", start)) return { headerEnd: start, bodyStart: Math.min(start + 1, end) };

@@ -12,7 +12,7 @@
 import type { Queryable } from "@correo/db";
 import { readContents } from "@correo/spool";
 import { UNSEEN } from "./messages.js";
-import { addresses, describeMessage, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
+import { addresses, describeMessage, messageBodyStart, parseHeaderBlock, type BodyPart } from "./mime-structure.js";
 
 export type { SearchKey } from "@correo/imap";
 import { systemFlag, type SearchKey } from "@correo/imap";
@@ -360,9 +360,10 @@ class TextView {
     if (!this.raw) return;
     if (!this.headers) {
       const s = this.raw.toString("latin1");
-      const d = describeMessage(this.raw);
+      // Only the header block: describing the whole message (every part, the envelope)
+      // was most of what a header key cost for each candidate.
       const decoded = new Map<string, string[]>();
-      for (const [name, values] of parseHeaderBlock(s, 0, d.bodyStructure.bodyStart)) {
+      for (const [name, values] of parseHeaderBlock(s, 0, messageBodyStart(s))) {
         const texts = values.map(decodeWords);
         if (ADDRESS_FIELDS.has(name)) texts.push(...values.flatMap(addressTexts));
         decoded.set(name, texts);
