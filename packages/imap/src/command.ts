@@ -122,6 +122,7 @@ export interface CommandSession {
   nextLine(): Promise<FramedLine | undefined>;
   setSelected(sel: Selection): void;
   unselect(): void;
+  shownFlags(uid: number, flags: readonly string[]): readonly string[];
   flagValues(uid: number, flags: readonly string[]): ImapValue[];
   showsRecent(uid: number): boolean;
   announceKeywords(flags: readonly string[]): Promise<void>;

@@ -187,10 +187,13 @@ export class ImapSession implements CommandSession {
   }
 
   /** The FLAGS of a message as this session shows them: with \Recent when it is recent here. */
+  shownFlags(uid: number, flags: readonly string[]): readonly string[] {
+    return this.showsRecent(uid) ? [...flags, "\\Recent"] : flags;
+  }
+
+  /** `shownFlags` as response values (atoms). */
   flagValues(uid: number, flags: readonly string[]): ImapValue[] {
-    const out = flags.map(atom);
-    if (this.showsRecent(uid)) out.push(atom("\\Recent"));
-    return out;
+    return this.shownFlags(uid, flags).map(atom);
   }
 
   /** Whether FLAGS show \Recent for `uid`: RFC 9051 Appendix E removed the flag from IMAP4rev2. */

@@ -149,8 +149,10 @@ export async function fetchSummaries(db: Queryable, mailboxId: number, uids: rea
     }
     const record = await toRecord(db, mailboxId, r);
     const texts = summaryTexts(record.envelope, record.bodyStructure);
-    if (texts) late.push({ uid: r.uid, ...texts });
-    out.push({ ...base, envelopeItem: envelopeValue(record.envelope), bodyStructureItem: bodyStructureValue(record.bodyStructure, true) });
+    if (texts) {
+      late.push({ uid: r.uid, ...texts });
+      out.push({ ...base, envelopeItem: atom(texts.envelope), bodyStructureItem: atom(texts.bodyStructure) });
+    } else out.push({ ...base, envelopeItem: envelopeValue(record.envelope), bodyStructureItem: bodyStructureValue(record.bodyStructure, true) });
   }
   if (late.length) {
     await db.query(

@@ -93,7 +93,8 @@ export const fetch: CommandHandler = async ({ session, args, uid }) => {
         m.modseq = changed.modseq;
         sel.reported.set(m.uid, changed.modseq);
       }
-      if (session.showsRecent(m.uid)) m.flags = [...m.flags, "\\Recent"];
+      const shown = session.shownFlags(m.uid, m.flags);
+      if (shown !== m.flags) m.flags = [...shown];
       const line = "envelopeItem" in m ? summaryLine(seq, items, m, session.condstore) : undefined;
       if (line !== undefined) {
         await out.pushText(line);

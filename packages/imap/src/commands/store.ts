@@ -33,7 +33,7 @@ export const store: CommandHandler = async ({ session, args, uid }) => {
     sel.reported.set(a.uid, a.modseq);
     const items: string[] = [];
     if (withUid) items.push(`UID ${a.uid}`);
-    if (!silent) items.push(`FLAGS (${(session.showsRecent(a.uid) ? [...a.flags, "\\Recent"] : a.flags).join(" ")})`);
+    if (!silent) items.push(`FLAGS (${session.shownFlags(a.uid, a.flags).join(" ")})`);
     if (withModseq) items.push(`MODSEQ (${a.modseq})`);
     if (items.length > (withUid ? 1 : 0)) await out.pushText(`* ${seq} FETCH (${items.join(" ")})\r\n`);
   }
